@@ -1,0 +1,91 @@
+"""Test setup shared by the whole tree.
+
+nameko's workers are greenthreads: patch the standard library before anything
+imports it (this is what ``nameko test`` does).
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import os
+import uuid
+
+import pytest
+
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_PG_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def _pg_admin_url() -> str | None:
+    """PostgreSQL for tests, unless TEST_DATABASE=sqlite asks for files."""
+    if os.environ.get("TEST_DATABASE", "").lower() == "sqlite":
+        return None
+    return os.environ.get("TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    from kombu import Connection
+
+    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    with Connection(uri, connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=3)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory):
+    """Make a new, empty database; return its URL. Dropped at the end."""
+    import sqlalchemy as sa
+
+    admin_url = _pg_admin_url()
+    created = []
+    admin = None
+    if admin_url:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except Exception:
+            admin.dispose()
+            admin = None
+
+    def make(label: str = "db") -> str:
+        if admin is None:
+            path = tmp_path_factory.mktemp("db") / f"{label}.db"
+            return f"sqlite:///{path}"
+        name = f"tongban_t_{label}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    if admin is not None:
+        with admin.connect() as connection:
+            for name in created:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def uow_factory(tmp_path):
+    """Build a unit of work of the given class on a fresh SQLite file (tables created)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.db import make_engine
+
+    engines = []
+
+    def make(uow_class, source: str = "test", url: str | None = None):
+        engine = make_engine(url or f"sqlite:///{tmp_path / (source + '.db')}")
+        engines.append(engine)
+        uow_class.metadata.create_all(engine)
+        return uow_class(sessionmaker(bind=engine, expire_on_commit=False), source=source)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+    del sa

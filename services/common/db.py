@@ -1,0 +1,165 @@
+"""Database access: engines, the unit of work, and the nameko dependency.
+
+A use case does ``with uow: ...; uow.commit()``. Events recorded with
+``uow.emit(event)`` go to the outbox table in the same transaction as the change
+they describe; the relay (``messaging.relay``) publishes them afterwards.
+"""
+
+import logging
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common import metrics
+from services.common.messaging.envelope import envelope_for, utcnow
+
+log = logging.getLogger(__name__)
+
+_psycopg_patched = False
+
+
+def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
+    """Create an engine that cooperates with eventlet.
+
+    psycopg2 is a C extension: eventlet's monkey patching does not reach its
+    sockets, so without psycogreen's wait callback one slow query would block
+    every greenthread of the process.
+    """
+    global _psycopg_patched
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql") and "pg8000" not in url and not _psycopg_patched:
+        import eventlet.patcher
+
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from psycogreen.eventlet import patch_psycopg
+
+            patch_psycopg()
+            _psycopg_patched = True
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class UnitOfWork:
+    """One database transaction, its repositories and its outbox.
+
+    Subclasses add repositories in :meth:`open_repositories`. A unit of work may
+    be entered again after it exits; each ``with`` block is one transaction.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        source: str,
+        correlation_id: str | None = None,
+        on_commit=None,
+    ):
+        self._session_factory = session_factory
+        self.source = source
+        self.correlation_id = correlation_id or uuid.uuid4().hex
+        self._on_commit = on_commit
+        self.session: Session | None = None
+        self._pending_events: list = []
+
+    def open_repositories(self, session: Session) -> None:
+        """Attach repositories to ``self``; called on entering each transaction."""
+
+    def __enter__(self):
+        self.session = self._session_factory()
+        self._pending_events = []
+        self.open_repositories(self.session)
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def emit(self, *events) -> None:
+        """Record domain events to be written to the outbox on commit."""
+        self._pending_events.extend(events)
+
+    def collect(self, *aggregates) -> None:
+        """Emit the events an aggregate recorded (``aggregate.events``) and clear them."""
+        for aggregate in aggregates:
+            self.emit(*aggregate.events)
+            aggregate.events.clear()
+
+    def commit(self) -> list[dict]:
+        envelopes = [
+            envelope_for(self.source, event, self.correlation_id) for event in self._pending_events
+        ]
+        if envelopes:
+            outbox = self._table("outbox")
+            now = utcnow()
+            self.session.execute(
+                outbox.insert(),
+                [
+                    {
+                        "event_id": envelope["id"],
+                        "event_type": envelope["type"],
+                        "envelope": envelope,
+                        "created_at": now,
+                        "sent_at": None,
+                    }
+                    for envelope in envelopes
+                ],
+            )
+        self.session.commit()
+        self._pending_events = []
+        for envelope in envelopes:
+            metrics.BUSINESS_EVENTS.labels(self.source, envelope["type"]).inc()
+        if envelopes and self._on_commit is not None:
+            self._on_commit()
+        return envelopes
+
+    def rollback(self) -> None:
+        self._pending_events = []
+        if self.session is not None:
+            self.session.rollback()
+
+    def first_delivery(self, envelope: dict, consumer: str) -> bool:
+        """Record that ``consumer`` handles this event; False if it already did.
+
+        The record is part of this transaction, so the effect and the record
+        commit together. Two deliveries racing each other both pass the check;
+        the second then fails on the primary key at commit and, retried, sees
+        the record and skips.
+        """
+        handled = self._table("handled_events")
+        key = {"event_id": envelope["id"], "consumer": consumer}
+        seen = self.session.execute(
+            sa.select(handled.c.event_id).where(
+                handled.c.event_id == key["event_id"],
+                handled.c.consumer == key["consumer"],
+            )
+        ).first()
+        if seen is not None:
+            log.info(
+                "skipping repeated event",
+                extra={"event_id": key["event_id"], "consumer": consumer},
+            )
+            return False
+        self.session.execute(handled.insert().values(handled_at=utcnow(), **key))
+        return True
+
+    def _table(self, name: str) -> sa.Table:
+        bind_metadata = self.metadata
+        return bind_metadata.tables[name]
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        raise NotImplementedError("a service's unit of work names its metadata")

@@ -1,0 +1,105 @@
+"""nameko dependencies shared by every service: the database and its relay."""
+
+import logging
+
+import eventlet
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import sessionmaker
+
+from services.common import metrics
+from services.common.config import amqp_uri, database_url
+from services.common.db import make_engine
+from services.common.messaging.publisher import ConfirmingPublisher
+from services.common.messaging.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+class Database(DependencyProvider):
+    """Gives each worker a fresh unit of work; relays the outbox in the background.
+
+    ``Database(IdentityUnitOfWork)`` in a service class; the unit of work class
+    names the metadata whose ``outbox`` table the relay reads.
+    """
+
+    def __init__(self, uow_class, relay: bool = True):
+        self.uow_class = uow_class
+        self.relay_enabled = relay
+        self.engine = None
+        self.session_factory = None
+        self.relay = None
+        self._wakeup = None
+        self._running = False
+        self._relay_thread = None
+
+    def setup(self):
+        config = self.container.config
+        url = database_url(self.container.service_name, config)
+        pool_size = int(config.get("max_workers", 10))
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        outbox = self.uow_class.metadata.tables["outbox"]
+        self.relay = OutboxRelay(
+            self.engine,
+            outbox,
+            ConfirmingPublisher(amqp_uri(config)),
+            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
+        )
+        metrics.register_outbox(self.container.service_name, self.relay)
+
+    def start(self):
+        if not self.relay_enabled:
+            return
+        self._running = True
+        self._wakeup = Event()
+        self._relay_thread = self.container.spawn_managed_thread(
+            self._relay_loop, identifier="outbox-relay"
+        )
+
+    def stop(self):
+        self._running = False
+        self.wake_relay()
+        if self._relay_thread is not None:
+            # One last pass publishes what the last workers committed.
+            self._relay_thread.wait()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self._running = False
+        if self._relay_thread is not None:
+            self._relay_thread.kill()
+
+    def wake_relay(self):
+        wakeup = self._wakeup
+        if wakeup is not None and not wakeup.ready():
+            wakeup.send(True)
+
+    def _relay_loop(self):
+        poll = float(self.container.config.get("OUTBOX_POLL_SECONDS", 0.5))
+        failures = 0
+        while True:
+            running = self._running
+            try:
+                self.relay.relay_all()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.warning("outbox relay failed; will retry", exc_info=True)
+            if not running:
+                self.relay.publisher.close()
+                return
+            delay = poll if failures == 0 else min(30.0, poll * 2**failures)
+            self._wakeup = Event()
+            with eventlet.Timeout(delay, False):
+                self._wakeup.wait()
+
+    def get_dependency(self, worker_ctx):
+        correlation_id = worker_ctx.data.get("correlation_id") or worker_ctx.call_id
+        return self.uow_class(
+            self.session_factory,
+            source=self.container.service_name,
+            correlation_id=correlation_id,
+            on_commit=self.wake_relay,
+        )

@@ -1,0 +1,81 @@
+"""Migrate the databases and declare the broker topology, once per deploy.
+
+    python -m services.common.migrate                 # every service
+    python -m services.common.migrate identity courier
+    python -m services.common.migrate --no-broker     # databases only
+
+Services never migrate at start: with several replicas that would race.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from alembic import command
+from alembic.config import Config
+from kombu import Connection
+
+from services.common.config import PROJECT_ROOT, amqp_uri, database_url, load_config
+from services.common.messaging import topology
+
+log = logging.getLogger(__name__)
+
+SERVICES = {
+    "identity": "services.identity.service:IdentityService",
+    "catalog": "services.catalog.service:CatalogService",
+    "workflow": "services.workflow.service:WorkflowService",
+    "courier": "services.courier.service:CourierService",
+    "ratings": "services.ratings.service:RatingsService",
+}
+
+
+def alembic_config(service: str, url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option(
+        "script_location", str(PROJECT_ROOT / "services" / service / "migrations")
+    )
+    config.set_main_option("sqlalchemy.url", url or database_url(service))
+    return config
+
+
+def upgrade(service: str, url: str | None = None) -> None:
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def service_class(service: str):
+    module_name, _, class_name = SERVICES[service].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def declare_topology(services=None, uri: str | None = None, config: dict | None = None):
+    config = config if config is not None else load_config()
+    delays = topology.parse_delays(config.get("EVENT_RETRY_DELAYS_MS") or "1000,5000,30000")
+    entities = []
+    for service in services or SERVICES:
+        entities.extend(topology.service_topology(service_class(service), delays))
+    with Connection(uri or amqp_uri(config)) as connection:
+        topology.declare(connection, entities)
+    return entities
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("services", nargs="*", choices=list(SERVICES))
+    parser.add_argument("--no-broker", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level="INFO", format="%(message)s")
+    services = args.services or list(SERVICES)
+    for service in services:
+        upgrade(service)
+        print(f"migrated {service}")
+    if not args.no_broker:
+        # Topology for every service, so that each queue exists before any
+        # publisher runs, whichever services this deploy migrates.
+        entities = declare_topology()
+        print(f"declared {len(entities)} exchanges and queues")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""RPC calls with a deadline.
+
+nameko's ``RpcProxy`` dependency waits for ever; a caller facing users (the
+gateway) must not. :class:`RpcClients` keeps a small pool of standalone cluster
+proxies, each with its own reply queue, and calls with a timeout: a service that
+does not answer in time raises :class:`~services.common.errors.Unavailable`.
+"""
+
+import logging
+
+from eventlet.queue import LightQueue
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.extensions import DependencyProvider
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class Timeout(Unavailable):
+    """The service took longer than the deadline to answer."""
+
+    code = "timeout"
+
+
+class RpcClientPool:
+    def __init__(self, config: dict, timeout: float = 5.0, size: int = 8):
+        self.config = config
+        self.timeout = timeout
+        self.size = size
+        self._idle: LightQueue = LightQueue()
+        self._created = 0
+
+    def _acquire(self):
+        if self._idle.qsize() == 0 and self._created < self.size:
+            self._created += 1
+            try:
+                wrapper = ClusterRpcProxy(self.config, timeout=self.timeout)
+                return wrapper, wrapper.start()
+            except Exception:
+                self._created -= 1
+                raise
+        return self._idle.get()
+
+    def _discard(self, entry) -> None:
+        wrapper, _ = entry
+        self._created -= 1
+        try:
+            wrapper.stop()
+        except Exception:  # a broken proxy may fail to stop; it is dropped anyway
+            log.debug("error stopping an RPC proxy", exc_info=True)
+
+    def call(self, service: str, method: str, correlation_id: str | None = None, **kwargs):
+        try:
+            entry = self._acquire()
+        except Exception as exc:
+            raise Unavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
+        wrapper, proxy = entry
+        wrapper._worker_ctx.data["correlation_id"] = correlation_id
+        try:
+            result = getattr(getattr(proxy, service), method)(**kwargs)
+        except RpcTimeout as exc:
+            self._discard(entry)  # a late reply must not reach the next caller
+            raise Timeout(f"{service} did not answer within {self.timeout:g}s") from exc
+        except UnknownService as exc:
+            self._idle.put(entry)
+            raise Unavailable(f"{service} is not running") from exc
+        except (OSError, ConnectionError) as exc:
+            self._discard(entry)
+            raise Unavailable(f"{service} is unreachable") from exc
+        except BaseException:
+            self._idle.put(entry)
+            raise
+        self._idle.put(entry)
+        return result
+
+    def close(self) -> None:
+        while self._idle.qsize():
+            self._discard(self._idle.get())
+
+
+class RpcClients(DependencyProvider):
+    """A pool of RPC clients with a timeout, shared by all workers of a service."""
+
+    def __init__(self, timeout: float | None = None, size: int = 8):
+        self.timeout = timeout
+        self.size = size
+        self.pool = None
+
+    def setup(self):
+        timeout = self.timeout or float(self.container.config.get("RPC_TIMEOUT_SECONDS", 5))
+        self.pool = RpcClientPool(self.container.config, timeout=timeout, size=self.size)
+
+    def stop(self):
+        self.pool.close()
+
+    def kill(self):
+        self.pool.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.pool
