@@ -1,0 +1,66 @@
+# tongban: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	&& { command -v $$p; break; }; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install infra migrate run test test-unit lint format bench lock clean
+
+help:
+	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000)"
+	@echo "make test   run every test (unit, integration, end to end)"
+	@echo "make bench  measure the main request paths"
+	@echo "make lint   ruff check and format check"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+		echo "python venv is missing; installing it"; apt-get install -y -qq python3-venv; \
+		$(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+infra:
+	@bash deploy/local/ensure-infra.sh
+
+migrate: install infra
+	$(PY) -m services.common.migrate
+
+run: install infra
+	$(PY) -m services.common.cluster run
+
+test: install
+	@bash deploy/local/ensure-infra.sh --postgres
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest -q
+
+test-unit: install
+	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install infra
+	$(PY) -m tests.bench
+
+lock: install
+	( echo "# Full pinned lock of the runtime and test dependencies (pip install -r requirements.lock)."; \
+	  echo "# Regenerate: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i '^tongban' ) > requirements.lock
+
+clean:
+	rm -rf var .pytest_cache

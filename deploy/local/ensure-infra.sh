@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Make sure the broker (and, with --postgres, PostgreSQL) runs on this machine.
+# Starts what is installed but stopped; installs with apt-get what is missing
+# (Debian/Ubuntu, as root). Elsewhere it says what to do and fails.
+set -euo pipefail
+
+want_postgres=0
+[ "${1:-}" = "--postgres" ] && want_postgres=1
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+  local port=$1 name=$2
+  for _ in $(seq 1 60); do
+    port_open "$port" && return 0
+    sleep 1
+  done
+  echo "$name did not open port $port in 60 s" >&2
+  return 1
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    echo "Please install $* (or point the services at one with AMQP_URI / DATABASE_URL)." >&2
+    exit 1
+  fi
+  echo "installing $* with apt-get"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ -n "${AMQP_URI:-}" ] && [[ "$AMQP_URI" != *"@127.0.0.1"* && "$AMQP_URI" != *"@localhost"* ]]; then
+  : # a remote broker: nothing to start here
+elif ! port_open 5672; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  echo "starting RabbitMQ"
+  rabbitmq-server -detached
+  wait_port 5672 RabbitMQ
+fi
+
+if [ "$want_postgres" = 1 ] && ! port_open 5432; then
+  if ! ls /etc/postgresql >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+  wait_port 5432 PostgreSQL
+fi
+exit 0

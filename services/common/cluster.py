@@ -1,0 +1,293 @@
+"""The whole cluster on one machine, each service its own process.
+
+    python -m services.common.cluster run        # what `make run` does
+
+Migrates every database, declares the broker topology, loads the demo data, then
+starts the five services, the gateway and the EMS simulator, waits until each is
+healthy and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM)
+stops every process. The end-to-end tests drive the same class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
+from services.common.migrate import SERVICES, declare_topology, service_class, upgrade
+
+SERVICE_PORTS = {
+    "identity": 8101,
+    "catalog": 8102,
+    "workflow": 8103,
+    "courier": 8104,
+    "ratings": 8105,
+}
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    health_url: str
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+
+@dataclass
+class LocalCluster:
+    data_dir: Path
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    ems_port: int = 8200
+    service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    amqp_uri: str | None = None
+    database_urls: dict[str, str] = field(default_factory=dict)
+    ems_step_seconds: float = 2.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    def database_url(self, service: str) -> str:
+        if service in self.database_urls:
+            return self.database_urls[service]
+        env_url = os.environ.get(f"{service.upper()}_DATABASE_URL")
+        return env_url or f"sqlite:///{self.data_dir / (service + '.db')}"
+
+    def base_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.extra_env)
+        env["AMQP_URI"] = self.amqp_uri or amqp_uri()
+        env["TONGBAN_DATA_DIR"] = str(self.data_dir)
+        env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONUNBUFFERED"] = "1"
+        env.setdefault("EMS_BASE_URL", f"http://127.0.0.1:{self.ems_port}")
+        env["EMS_BASE_URL"] = f"http://127.0.0.1:{self.ems_port}"
+        env.pop("DATABASE_URL", None)  # each process gets its own below
+        return env
+
+    # -- preparing ------------------------------------------------------------
+
+    def prepare(self) -> dict:
+        """Migrate, declare the topology and load the demo data; return what loaded."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for service in SERVICES:
+            upgrade(service, self.database_url(service))
+        declare_topology(uri=self.amqp_uri or amqp_uri(), config={})
+        return {service: self.load_demo(service) for service in SERVICES}
+
+    def load_demo(self, service: str) -> dict:
+        from sqlalchemy.orm import sessionmaker
+
+        from services.common.db import make_engine
+
+        uow_class = service_class(service).uow.uow_class
+        engine = make_engine(self.database_url(service))
+        try:
+            uow = uow_class(sessionmaker(bind=engine, expire_on_commit=False), source=service)
+            bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+            return bootstrap.load_demo(uow) or {}
+        finally:
+            engine.dispose()
+
+    # -- processes ------------------------------------------------------------
+
+    def plan(self) -> list[Process]:
+        python = sys.executable
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        env = self.base_env()
+        processes = []
+        for service, path in SERVICES.items():
+            port = self.service_ports[service]
+            service_env = dict(env)
+            service_env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{port}"
+            service_env["DATABASE_URL"] = self.database_url(service)
+            processes.append(
+                Process(
+                    service,
+                    [python, "-m", "services.common.runner", path],
+                    service_env,
+                    f"http://127.0.0.1:{port}/healthz",
+                    logs / f"{service}.log",
+                )
+            )
+        gateway_env = dict(env)
+        gateway_env["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
+        processes.append(
+            Process(
+                "gateway",
+                [python, "-m", "services.common.runner", "gateway.service:GatewayService"],
+                gateway_env,
+                f"{self.gateway_url}/readyz",
+                logs / "gateway.log",
+            )
+        )
+        processes.append(
+            Process(
+                "ems-simulator",
+                [
+                    python,
+                    "-m",
+                    "services.courier.ems_simulator",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ems_port),
+                    "--webhook-url",
+                    f"{self.gateway_url}/api/v1/webhooks/ems",
+                    "--step-seconds",
+                    str(self.ems_step_seconds),
+                ],
+                env,
+                f"http://127.0.0.1:{self.ems_port}/healthz",
+                logs / "ems-simulator.log",
+            )
+        )
+        return processes
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.processes = self.plan()
+        for process in self.processes:
+            log_file = open(process.log_path, "ab")  # noqa: SIM115  (closed by the child's exit)
+            process.popen = subprocess.Popen(  # noqa: S603  (our own interpreter and modules)
+                process.command,
+                env=process.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                start_new_session=True,  # Ctrl-C reaches us; we stop the children
+            )
+            log_file.close()
+        self.wait_healthy(timeout)
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.processes)
+        while pending:
+            for process in list(pending):
+                if process.popen.poll() is not None:
+                    raise RuntimeError(
+                        f"{process.name} exited with {process.popen.returncode}; "
+                        f"see {process.log_path}\n{tail(process.log_path)}"
+                    )
+                try:
+                    if requests.get(process.health_url, timeout=2).status_code == 200:
+                        pending.remove(process)
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(p.name for p in pending)
+                raise RuntimeError(f"not healthy after {timeout:.0f}s: {names}")
+            if pending:
+                time.sleep(0.3)
+
+    def stop(self, grace: float = 30.0) -> None:
+        for process in self.processes:
+            if process.popen and process.popen.poll() is None:
+                process.popen.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            if process.popen is None:
+                continue
+            try:
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.popen.kill()
+                process.popen.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def print_banner(cluster: LocalCluster, loaded: dict) -> None:
+    accounts = loaded.get("identity", {}).get("accounts", [])
+    catalog = loaded.get("catalog", {})
+    print()
+    print("tongban is running")
+    print(f"  gateway      {cluster.gateway_url}")
+    print(f"  API docs     {cluster.gateway_url}/docs")
+    print(f"  EMS (sim.)   http://127.0.0.1:{cluster.ems_port}")
+    if catalog:
+        print(
+            f"  catalogue    {catalog.get('regions', '?')} regions, "
+            f"{catalog.get('departments', '?')} departments, {catalog.get('items', '?')} items"
+        )
+    if accounts:
+        print("  demo accounts (phone / password):")
+        for account in accounts:
+            print(
+                f"    {account['phone']} / {account['password']}  "
+                f"{account.get('role', '')} {account.get('name', '')}"
+            )
+    print(f"  logs         {cluster.data_dir / 'logs'}")
+    print("Press Ctrl-C to stop every process.")
+    sys.stdout.flush()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Run the whole tongban cluster locally.")
+    parser.add_argument("command", choices=["run", "prepare"])
+    parser.add_argument("--gateway", default=os.environ.get("GATEWAY_ADDRESS", "127.0.0.1:8000"))
+    args = parser.parse_args(argv)
+    host, _, port = args.gateway.rpartition(":")
+    cluster = LocalCluster(
+        data_dir=data_dir(), gateway_host=host or "127.0.0.1", gateway_port=int(port)
+    )
+    print("migrating databases, declaring queues, loading demo data ...")
+    loaded = cluster.prepare()
+    if args.command == "prepare":
+        print(loaded)
+        return 0
+    stopping = []
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("starting services ...")
+        cluster.start()
+        print_banner(cluster, loaded)
+        while True:
+            for process in cluster.processes:
+                if process.popen.poll() is not None:
+                    code = process.popen.returncode
+                    print(f"{process.name} stopped (exit {code}); see {process.log_path}")
+                    print(tail(process.log_path, 15))
+                    raise KeyboardInterrupt
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping ...")
+    finally:
+        cluster.stop()
+    print("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

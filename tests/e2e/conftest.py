@@ -1,0 +1,68 @@
+"""Start the whole cluster as processes for the end-to-end tests.
+
+Each run gets its own RabbitMQ virtual host (so queues left by earlier runs do
+not interfere), its own PostgreSQL databases (or SQLite files when
+TEST_DATABASE=sqlite) and free ports.
+"""
+
+import shutil
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+from services.common.cluster import LocalCluster
+from services.common.migrate import SERVICES
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _rabbitmqctl(*args) -> bool:
+    command = shutil.which("rabbitmqctl")
+    if command is None:
+        return False
+    result = subprocess.run([command, *args], capture_output=True, timeout=60, check=False)
+    return result.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def e2e_amqp_uri(amqp_uri):
+    vhost = f"tongban-e2e-{uuid.uuid4().hex[:8]}"
+    if not (
+        _rabbitmqctl("add_vhost", vhost)
+        and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    ):
+        yield amqp_uri  # no admin tool here: share the default virtual host
+        return
+    yield amqp_uri.rstrip("/").rsplit("/", 1)[0] + "/" + vhost
+    _rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory, database_factory, e2e_amqp_uri):
+    data_dir = tmp_path_factory.mktemp("cluster")
+    cluster = LocalCluster(
+        data_dir=data_dir,
+        gateway_port=free_port(),
+        ems_port=free_port(),
+        service_ports={service: free_port() for service in SERVICES},
+        amqp_uri=e2e_amqp_uri,
+        database_urls={service: database_factory(service) for service in SERVICES},
+        ems_step_seconds=0.3,
+        extra_env={
+            "OUTBOX_POLL_SECONDS": "0.1",
+            "EVENT_RETRY_DELAYS_MS": "200,1000",
+            "SHUTDOWN_GRACE_SECONDS": "5",
+            "CATALOG_CACHE_SECONDS": "2",
+            "LOG_LEVEL": "INFO",
+        },
+    )
+    cluster.loaded = cluster.prepare()
+    cluster.start(timeout=120)
+    yield cluster
+    cluster.stop()
