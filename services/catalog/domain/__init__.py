@@ -1,0 +1,1 @@
+"""Plain-Python domain of the catalog service (no framework imports)."""

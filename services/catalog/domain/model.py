@@ -1,0 +1,511 @@
+"""The catalog domain: regions, departments, flagship stores and service items.
+
+Plain Python only. An :class:`Item` is the aggregate whose rules matter: it moves
+draft -> published -> retired (and back to published), refuses an incomplete guide
+at publication and records the events other services build on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from .events import Event, ItemPublished, ItemRetired, StoreRatingUpdated
+from .exceptions import InvalidTransition, ValidationFailed
+
+LEVELS = ("province", "city", "county")
+MODES = ("online", "express", "window")
+
+DRAFT = "draft"
+PUBLISHED = "published"
+RETIRED = "retired"
+STATUSES = (DRAFT, PUBLISHED, RETIRED)
+
+SHARED_WORKFLOW = "workflow"
+# a department's own instance is named "workflow-<department code>"
+OWN_WORKFLOW_PREFIX = "workflow-"
+
+MIN_GRADE, MAX_GRADE = 1, 5
+PRAISE_GRADES = frozenset({4, 5})
+
+
+@dataclass(frozen=True)
+class Region:
+    """An administrative division (GB/T 2260 code) at province, city or county level."""
+
+    code: str
+    name: str
+    level: str
+    parent_code: str | None = None
+    name_en: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Region:
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            level=data["level"],
+            parent_code=data.get("parent_code"),
+            name_en=data.get("name_en", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Window:
+    """The counter that receives applicants and mailed materials."""
+
+    name: str
+    address: str
+    phone: str
+    postcode: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Window:
+        return cls(
+            name=data["name"],
+            address=data["address"],
+            phone=data["phone"],
+            postcode=data["postcode"],
+        )
+
+
+@dataclass
+class StoreRating:
+    """Running summary of a store's reviews; a praise is a grade of 4 or 5."""
+
+    reviews: int = 0
+    praise_count: int = 0
+    grade_sum: int = 0
+
+    def add_review(self, grade: int) -> None:
+        if isinstance(grade, bool) or not isinstance(grade, int):
+            raise ValidationFailed({"grade": "must be an integer from 1 to 5"})
+        if not MIN_GRADE <= grade <= MAX_GRADE:
+            raise ValidationFailed({"grade": "must be an integer from 1 to 5"})
+        self.reviews += 1
+        self.grade_sum += grade
+        if grade in PRAISE_GRADES:
+            self.praise_count += 1
+
+    @property
+    def praise_rate(self) -> float | None:
+        """Share of praises in 0..1, rounded to 4 places; None before any review."""
+        if not self.reviews:
+            return None
+        return round(self.praise_count / self.reviews, 4)
+
+    @property
+    def average_grade(self) -> float | None:
+        """Mean grade rounded to 2 places; None before any review."""
+        if not self.reviews:
+            return None
+        return round(self.grade_sum / self.reviews, 2)
+
+
+@dataclass
+class Store:
+    """A department's flagship store: its items' shop front and review summary."""
+
+    store_id: str
+    name: str
+    department_code: str
+    region_code: str
+    rating: StoreRating = field(default_factory=StoreRating)
+    events: list[Event] = field(default_factory=list, compare=False, repr=False)
+
+    def record_review(self, grade: int) -> None:
+        """Count one review and record the new summary as an event."""
+        self.rating.add_review(grade)
+        self.events.append(
+            StoreRatingUpdated(
+                store_id=self.store_id,
+                reviews=self.rating.reviews,
+                praise_rate=self.rating.praise_rate,
+                average_grade=self.rating.average_grade,
+            )
+        )
+
+
+@dataclass
+class Department:
+    """A government department with its flagship store and handling window."""
+
+    code: str
+    name: str
+    region_code: str
+    level: str
+    store: Store
+    window: Window
+    name_en: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Department:
+        store = data["store"]
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            name_en=data.get("name_en", ""),
+            region_code=data["region_code"],
+            level=data["level"],
+            store=Store(
+                store_id=store["store_id"],
+                name=store["name"],
+                department_code=data["code"],
+                region_code=data["region_code"],
+            ),
+            window=Window.from_dict(data["window"]),
+        )
+
+
+@dataclass(frozen=True)
+class Material:
+    """One document the applicant hands in (or mails) for an item."""
+
+    name: str
+    copies: int = 1
+    original: bool = False
+    note: str = ""
+
+
+# --------------------------------------------------------------------- validation
+# Each validator takes the field name and the raw value and returns the value in
+# its domain form, or raises ValidationFailed keyed by the field (or a sub-field).
+
+
+def _fail(name: str, reason: str) -> NoReturn:
+    raise ValidationFailed({name: reason})
+
+
+def _text(required: bool, max_length: int) -> Callable[[str, Any], str]:
+    def validate(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            _fail(name, "must be a string")
+        value = value.strip()
+        if required and not value:
+            _fail(name, "is required")
+        if len(value) > max_length:
+            _fail(name, f"must be at most {max_length} characters")
+        return value
+
+    return validate
+
+
+def _text_list(max_length: int) -> Callable[[str, Any], list[str]]:
+    def validate(name: str, value: Any) -> list[str]:
+        if not isinstance(value, (list, tuple)):
+            _fail(name, "must be a list of strings")
+        errors, result = {}, []
+        for index, entry in enumerate(value):
+            if not isinstance(entry, str) or not entry.strip():
+                errors[f"{name}.{index}"] = "must be a non-empty string"
+            elif len(entry) > max_length:
+                errors[f"{name}.{index}"] = f"must be at most {max_length} characters"
+            else:
+                result.append(entry.strip())
+        if errors:
+            raise ValidationFailed(errors)
+        return result
+
+    return validate
+
+
+def _level(name: str, value: Any) -> str:
+    if value not in LEVELS:
+        _fail(name, f"must be one of {', '.join(LEVELS)}")
+    return value
+
+
+def _modes(name: str, value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        _fail(name, f"must be a list of {', '.join(MODES)}")
+    unknown = [mode for mode in value if mode not in MODES]
+    if unknown:
+        _fail(name, f"unknown mode {unknown[0]!r}; allowed: {', '.join(MODES)}")
+    if len(set(value)) != len(value):
+        _fail(name, "must not repeat a mode")
+    # keep a canonical order so equal sets compare and publish equal
+    return [mode for mode in MODES if mode in value]
+
+
+def _days(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(name, "must be a whole number of working days")
+    if not 0 <= value <= 365:
+        _fail(name, "must be between 0 and 365")
+    return value
+
+
+def _materials(name: str, value: Any) -> list[Material]:
+    if not isinstance(value, (list, tuple)):
+        _fail(name, "must be a list of materials")
+    errors, result = {}, []
+    for index, entry in enumerate(value):
+        prefix = f"{name}.{index}"
+        if isinstance(entry, Material):
+            entry = dataclasses.asdict(entry)
+        if not isinstance(entry, Mapping):
+            errors[prefix] = "must be an object with name, copies, original, note"
+            continue
+        unknown = set(entry) - {"name", "copies", "original", "note"}
+        for key in sorted(unknown):
+            errors[f"{prefix}.{key}"] = "unknown field"
+        material_name = entry.get("name")
+        copies = entry.get("copies", 1)
+        original = entry.get("original", False)
+        note = entry.get("note", "")
+        if not isinstance(material_name, str) or not material_name.strip():
+            errors[f"{prefix}.name"] = "is required"
+        if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+            errors[f"{prefix}.copies"] = "must be a whole number of at least 1"
+        if not isinstance(original, bool):
+            errors[f"{prefix}.original"] = "must be true or false"
+        if not isinstance(note, str):
+            errors[f"{prefix}.note"] = "must be a string"
+        if not any(key.startswith(prefix) for key in errors):
+            result.append(Material(material_name.strip(), copies, original, note))
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+def _department_codes(name: str, value: Any) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(code, str) and code for code in value
+    ):
+        _fail(name, "must be a list of department codes")
+    if len(set(value)) != len(value):
+        _fail(name, "must not repeat a department")
+    return list(value)
+
+
+def _handled_by(name: str, value: Any) -> str:
+    if value == SHARED_WORKFLOW:
+        return value
+    if (
+        isinstance(value, str)
+        and value.startswith(OWN_WORKFLOW_PREFIX)
+        and len(value) > len(OWN_WORKFLOW_PREFIX)
+    ):
+        return value
+    _fail(name, 'must be "workflow" or "workflow-<department code>"')
+
+
+def _window(name: str, value: Any) -> Window | None:
+    if value is None or isinstance(value, Window):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Window.from_dict(value)
+        except KeyError as missing:
+            _fail(f"{name}.{missing.args[0]}", "is required")
+    _fail(name, "must be an object with name, address, phone, postcode")
+
+
+def _optional_text(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    return _text(True, 64)(name, value)
+
+
+_VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
+    "code": _text(True, 64),
+    "name": _text(True, 200),
+    "name_en": _text(False, 300),
+    "department_code": _text(True, 64),
+    "region_code": _text(True, 12),
+    "level": _level,
+    "modes": _modes,
+    "promised_days": _days,
+    "statutory_days": _days,
+    "description": _text(False, 4000),
+    "conditions": _text_list(500),
+    "materials": _materials,
+    "fees": _text(False, 200),
+    "legal_basis": _text_list(500),
+    "joint_departments": _department_codes,
+    "handled_by": _handled_by,
+    "store_id": _optional_text,
+    "window": _window,
+}
+
+# Identity fields (code, department, region, level) are fixed once the item exists;
+# the store and window follow the department and are set by the service layer.
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "name_en",
+        "modes",
+        "promised_days",
+        "statutory_days",
+        "description",
+        "conditions",
+        "materials",
+        "fees",
+        "legal_basis",
+        "joint_departments",
+        "handled_by",
+    }
+)
+
+
+def _validate(
+    values: Mapping[str, Any],
+    allowed: frozenset[str],
+    rejected: str = "not an editable field",
+) -> dict[str, Any]:
+    """Validate every value; raise one ValidationFailed naming every bad field."""
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in allowed:
+            errors[name] = rejected
+            continue
+        try:
+            clean[name] = _VALIDATORS[name](name, value)
+        except ValidationFailed as failure:
+            errors.update(failure.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean
+
+
+# --------------------------------------------------------------------------- item
+
+
+@dataclass
+class Item:
+    """A service item and its guide (办事指南); the catalog's aggregate."""
+
+    item_id: str
+    code: str
+    name: str
+    department_code: str
+    region_code: str
+    level: str
+    name_en: str = ""
+    modes: list[str] = field(default_factory=list)
+    promised_days: int = 0
+    statutory_days: int = 0
+    description: str = ""
+    conditions: list[str] = field(default_factory=list)
+    materials: list[Material] = field(default_factory=list)
+    fees: str = "免费"
+    legal_basis: list[str] = field(default_factory=list)
+    joint_departments: list[str] = field(default_factory=list)
+    handled_by: str = SHARED_WORKFLOW
+    store_id: str | None = None
+    window: Window | None = None
+    status: str = DRAFT
+    events: list[Event] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def create(cls, item_id: str, **data: Any) -> Item:
+        """A new draft item; validates every given field (completeness waits for publish).
+
+        Required: code, name, department_code, region_code, level. Optional: the
+        guide fields in EDITABLE_FIELDS plus store_id and window.
+        """
+        required = ("code", "name", "department_code", "region_code", "level")
+        errors = {name: "is required" for name in required if name not in data}
+        allowed = EDITABLE_FIELDS | {*required, "store_id", "window"}
+        try:
+            clean = _validate(data, allowed, rejected="unknown field")
+        except ValidationFailed as failure:
+            errors.update(failure.fields)
+            clean = {}
+        if not errors:
+            errors.update(_joint_problems(clean["department_code"], clean))
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(item_id=item_id, **clean)
+
+    # ------------------------------------------------------------------ rules
+
+    def publish_problems(self) -> dict[str, str]:
+        """What keeps the guide from publication, by field; empty when complete."""
+        problems: dict[str, str] = {}
+        if not self.name.strip():
+            problems["name"] = "is required"
+        if not self.modes:
+            problems["modes"] = "at least one mode is required"
+        if self.statutory_days < 1:
+            problems["statutory_days"] = "must be at least 1"
+        if self.promised_days < 1:
+            problems["promised_days"] = "must be at least 1"
+        elif self.promised_days > self.statutory_days:
+            problems["promised_days"] = "must not exceed statutory_days"
+        if not self.materials:
+            problems["materials"] = "at least one material is required"
+        return problems
+
+    def publish(self) -> None:
+        """Make the item public (from draft or retired) and record ItemPublished."""
+        if self.status == PUBLISHED:
+            raise InvalidTransition(f"item {self.item_id} is already published")
+        problems = self.publish_problems()
+        if problems:
+            raise ValidationFailed(problems, "the guide is incomplete")
+        self.status = PUBLISHED
+        self.events.append(self._published_event())
+
+    def retire(self) -> None:
+        """Withdraw a published item and record ItemRetired."""
+        if self.status != PUBLISHED:
+            raise InvalidTransition(
+                f"only a published item can be retired; item {self.item_id} is {self.status}"
+            )
+        self.status = RETIRED
+        self.events.append(ItemRetired(item_id=self.item_id))
+
+    def update(self, **changes: Any) -> None:
+        """Change guide fields; all or nothing.
+
+        A published item must stay complete, and its change is announced again as
+        ItemPublished so read models built from events see the new guide.
+        """
+        clean = _validate(changes, EDITABLE_FIELDS)
+        problems = _joint_problems(self.department_code, clean)
+        if problems:
+            raise ValidationFailed(problems)
+        if self.status == PUBLISHED:
+            candidate = dataclasses.replace(self, events=[], **clean)
+            problems = candidate.publish_problems()
+            if problems:
+                raise ValidationFailed(problems, "a published item must keep a complete guide")
+        for name, value in clean.items():
+            setattr(self, name, value)
+        if self.status == PUBLISHED and clean:
+            self.events.append(self._published_event())
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PUBLISHED
+
+    @property
+    def offers_online(self) -> bool:
+        """Whether an applicant can apply without queuing (online or by express)."""
+        return any(mode in ("online", "express") for mode in self.modes)
+
+    def _published_event(self) -> ItemPublished:
+        return ItemPublished(
+            item_id=self.item_id,
+            code=self.code,
+            name=self.name,
+            department_code=self.department_code,
+            region_code=self.region_code,
+            level=self.level,
+            store_id=self.store_id,
+            promised_days=self.promised_days,
+            modes=tuple(self.modes),
+            joint_departments=tuple(self.joint_departments),
+            window=self.window,
+            handled_by=self.handled_by,
+        )
+
+
+def _joint_problems(department_code: str, values: Mapping[str, Any]) -> dict[str, str]:
+    if department_code in values.get("joint_departments", ()):
+        return {"joint_departments": "must not include the item's own department"}
+    return {}

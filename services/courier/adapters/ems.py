@@ -1,0 +1,139 @@
+"""HTTP client for the EMS order API.
+
+Orders are created with POST, which HTTP clients normally never retry; every order
+carries an ``Idempotency-Key`` header and EMS returns the existing order for a key
+it has seen, so retrying a POST here cannot create a second waybill.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+RETRY_STATUSES = (502, 503, 504)
+
+
+class EmsError(Exception):
+    """Base of the errors EmsClient raises."""
+
+
+class EmsUnavailable(EmsError):
+    """EMS did not answer usefully: timeout, connection error or 5xx after retries."""
+
+
+class EmsRejected(EmsError):
+    """EMS refused the request (4xx); ``message`` is EMS's own error text."""
+
+    def __init__(self, status_code: int, message: str, fields: dict | None = None):
+        super().__init__(f"EMS rejected the request ({status_code}): {message}")
+        self.status_code = status_code
+        self.message = message
+        self.fields = fields or {}
+
+
+class EmsClient:
+    """``EmsClient("http://127.0.0.1:8200", api_key)``; one per service container,
+    it keeps a pooled session. ``timeout`` is requests' (connect, read) pair."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout: float | tuple[float, float] = (3.05, 10),
+        retries: int = 3,
+        backoff_factor: float = 0.5,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            # A read timeout means EMS may still be working on the order; waiting
+            # the read timeout again and again would hold the worker for minutes.
+            # The caller retries later with the same idempotency key.
+            read=0,
+            status=retries,
+            other=0,
+            redirect=0,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET", "POST"}),
+            backoff_factor=backoff_factor,
+            # A Retry-After of minutes would stall the worker; back off on our terms.
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"X-Api-Key": api_key, "Accept": "application/json"})
+
+    def create_order(
+        self,
+        idempotency_key: str,
+        sender: dict[str, str],
+        recipient: dict[str, str],
+        reference: str,
+        kind: str,
+    ) -> dict[str, str]:
+        """Book a waybill; returns ``{"tracking_no", "status"}``. The same
+        ``idempotency_key`` always yields the same waybill."""
+        body = self._request(
+            "POST",
+            "/api/orders",
+            json={
+                "sender": sender,
+                "recipient": recipient,
+                "reference": reference,
+                "kind": kind,
+            },
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        try:
+            return {"tracking_no": body["tracking_no"], "status": body["status"]}
+        except (KeyError, TypeError) as error:
+            raise EmsUnavailable(f"EMS answered an order without {error}") from error
+
+    def track(self, tracking_no: str) -> dict[str, Any]:
+        """The order with its ``history`` of scans, as EMS reports it."""
+        return self._request("GET", f"/api/orders/{quote(tracking_no, safe='')}")
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = self.base_url + path
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise EmsUnavailable(f"EMS {method} {path} failed: {error}") from error
+        if response.status_code >= 500:
+            raise EmsUnavailable(f"EMS {method} {path} answered {response.status_code}")
+        if response.status_code >= 400:
+            message, fields = _error_details(response)
+            raise EmsRejected(response.status_code, message, fields)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise EmsUnavailable(f"EMS {method} {path} answered non-JSON") from error
+
+
+def _error_details(response: requests.Response) -> tuple[str, dict]:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip() or response.reason or "", {}
+    if isinstance(body, dict):
+        fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+        return str(body.get("error") or body.get("message") or body), fields
+    return str(body), {}

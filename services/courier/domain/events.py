@@ -1,0 +1,54 @@
+"""Domain events a shipment records; published on the ``courier.events`` exchange
+under each class's ``type``. Instants are timezone-aware UTC datetimes; the
+schemas turn them into ISO 8601 strings on the wire."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    type: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class ShipmentCreated(DomainEvent):
+    """An EMS order exists for an application's materials or result."""
+
+    type: ClassVar[str] = "shipment_created"
+    shipment_id: str
+    tracking_no: str
+    application_id: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class MaterialsReceived(DomainEvent):
+    """EMS delivered the applicant's paper materials to the handling window."""
+
+    type: ClassVar[str] = "materials_received"
+    application_id: str
+    tracking_no: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class ResultDelivered(DomainEvent):
+    """EMS delivered the result (licence, decision) to the applicant."""
+
+    type: ClassVar[str] = "result_delivered"
+    application_id: str
+    tracking_no: str
+    delivered_at: datetime
+
+
+@dataclass(frozen=True)
+class ShipmentFailed(DomainEvent):
+    """EMS gave up on a shipment (refused, unreachable, lost)."""
+
+    type: ClassVar[str] = "shipment_failed"
+    application_id: str
+    tracking_no: str
+    direction: str
+    reason: str

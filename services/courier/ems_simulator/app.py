@@ -1,0 +1,173 @@
+"""The simulator's HTTP side: the werkzeug WSGI app for the EMS order API and a
+server that wires it to the order book, the scheduler and the webhook sender."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from typing import Any, Self
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from .simulator import (
+    EmsSimulator,
+    IdempotencyConflict,
+    ThreadScheduler,
+    validate_order,
+)
+from .webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        headers=headers,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if fields:
+        body["fields"] = fields
+    return json_response(body, status)
+
+
+class EmsApi:
+    """WSGI app: ``POST /api/orders``, ``GET /api/orders/<tracking_no>`` (both
+    need ``X-Api-Key``) and ``GET /healthz``."""
+
+    url_map = Map(
+        [
+            Rule("/healthz", endpoint="health", methods=["GET"]),
+            Rule("/api/orders", endpoint="create_order", methods=["POST"]),
+            Rule("/api/orders/<tracking_no>", endpoint="get_order", methods=["GET"]),
+        ]
+    )
+
+    def __init__(self, simulator: EmsSimulator, api_key: str):
+        self.simulator = simulator
+        self._api_key = api_key.encode("utf-8")
+
+    def __call__(self, environ, start_response):
+        return self.dispatch(Request(environ))(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, arguments = adapter.match()
+        except HTTPException as error:
+            return error_response(error.code or 500, error.description or error.name)
+        if endpoint != "health" and not self._authorised(request):
+            return error_response(401, "missing or invalid X-Api-Key")
+        return getattr(self, endpoint)(request, **arguments)
+
+    def health(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    def create_order(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 255:
+            return error_response(
+                400,
+                "invalid order",
+                {"Idempotency-Key": "required header, 1..255 characters"},
+            )
+        body = request.get_json(silent=True)
+        problems = validate_order(body)
+        if problems:
+            return error_response(400, "invalid order", problems)
+        try:
+            order, created = self.simulator.create_order(key, body)
+        except IdempotencyConflict:
+            return error_response(409, "Idempotency-Key was already used for a different order")
+        if created:
+            return json_response(order, 201)
+        return json_response(order, 200, {"Idempotent-Replayed": "true"})
+
+    def get_order(self, request: Request, tracking_no: str) -> Response:
+        order = self.simulator.get_order(tracking_no)
+        if order is None:
+            return error_response(404, f"no order {tracking_no}")
+        return json_response(order)
+
+    def _authorised(self, request: Request) -> bool:
+        given = request.headers.get("X-Api-Key", "").encode("utf-8")
+        return hmac.compare_digest(given, self._api_key)
+
+
+class SimulatorServer:
+    """The whole simulator on ``host:port`` (0 picks a free port); ``start()``
+    serves in a background thread, ``stop()`` ends it and every pending step."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        api_key: str,
+        webhook_url: str | None,
+        webhook_secret: bytes,
+        step_seconds: float,
+        webhook_attempts: int = 5,
+        webhook_backoff: float = 0.5,
+    ):
+        self.webhooks = (
+            WebhookSender(
+                webhook_url,
+                webhook_secret,
+                attempts=webhook_attempts,
+                backoff=webhook_backoff,
+            )
+            if webhook_url
+            else None
+        )
+        self.simulator = EmsSimulator(
+            scheduler=ThreadScheduler(), step_seconds=step_seconds, notify=self.webhooks
+        )
+        self.app = EmsApi(self.simulator, api_key)
+        self._server = make_server(host, port, self.app, threaded=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return self._server.server_address[0]
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="ems-simulator", daemon=True
+        )
+        self._thread.start()
+        log.info("EMS simulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        self.simulator.close()
+        if self.webhooks is not None:
+            self.webhooks.close()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,262 @@
+"""The simulated EMS order book: issues S10 waybills and moves each one through
+its states by itself, reporting every state through ``notify``.
+
+Time and step scheduling are injected, so tests can drive a waybill from order to
+delivery without sleeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol
+
+from services.courier.domain.tracking_numbers import make_tracking_number
+
+log = logging.getLogger(__name__)
+
+ORDER_KINDS = ("materials", "result")
+ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "street", "postcode")
+CREATED = "created"
+# (status, where the scan happens, what EMS says), in the order a waybill moves.
+STEPS: tuple[tuple[str, Callable[[dict, dict], str], Callable[[dict, dict], str]], ...] = (
+    (
+        "accepted",
+        lambda s, r: f"{s['city']}{s['district']}",
+        lambda s, r: "EMS已受理寄件订单，等待揽投员上门揽收",
+    ),
+    (
+        "picked_up",
+        lambda s, r: f"{s['city']}{s['district']}",
+        lambda s, r: "揽投员已揽收",
+    ),
+    (
+        "in_transit",
+        lambda s, r: f"{s['city']}邮件处理中心",
+        lambda s, r: f"离开{s['city']}邮件处理中心，发往{r['city']}",
+    ),
+    (
+        "out_for_delivery",
+        lambda s, r: f"{r['city']}{r['district']}",
+        lambda s, r: "揽投员正在派送",
+    ),
+    (
+        "delivered",
+        lambda s, r: f"{r['city']}{r['district']}",
+        lambda s, r: "已签收，收件人本人签收",
+    ),
+)
+FINAL_STATUS = STEPS[-1][0]
+
+_POSTCODE = re.compile(r"\d{6}")
+_PHONE = re.compile(r"[0-9+\- ]{7,20}")
+_SERIALS = 10**8
+
+
+class Scheduler(Protocol):
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class ThreadScheduler:
+    """Runs each callback on its own timer thread, so a waybill whose webhook is
+    being retried does not hold up the others."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> None:
+        def run() -> None:
+            with self._lock:
+                self._timers.discard(timer)
+                if self._closed:
+                    return
+            try:
+                callback()
+            except Exception:
+                log.exception("scheduled step failed")
+
+        timer = threading.Timer(delay, run)
+        timer.daemon = True
+        with self._lock:
+            if self._closed:
+                return
+            self._timers.add(timer)
+        timer.start()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
+
+class IdempotencyConflict(Exception):
+    """An Idempotency-Key came back with a different order than the first time."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validate_order(body: Any) -> dict[str, str]:
+    """Problems with an order request, keyed by field path; empty when it is fine."""
+    if not isinstance(body, dict):
+        return {"body": "must be a JSON object"}
+    problems: dict[str, str] = {}
+    for party in ("sender", "recipient"):
+        address = body.get(party)
+        if not isinstance(address, dict):
+            problems[party] = "required object"
+            continue
+        for name in ADDRESS_FIELDS:
+            value = address.get(name)
+            if not isinstance(value, str) or not value.strip():
+                problems[f"{party}.{name}"] = "required"
+        postcode = address.get("postcode")
+        if isinstance(postcode, str) and postcode and not _POSTCODE.fullmatch(postcode):
+            problems[f"{party}.postcode"] = "must be 6 digits"
+        phone = address.get("phone")
+        if isinstance(phone, str) and phone and not _PHONE.fullmatch(phone):
+            problems[f"{party}.phone"] = "not a phone number"
+    reference = body.get("reference")
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > 64:
+        problems["reference"] = "required, at most 64 characters"
+    if body.get("kind") not in ORDER_KINDS:
+        problems["kind"] = f"must be one of {', '.join(ORDER_KINDS)}"
+    return problems
+
+
+@dataclass
+class Order:
+    tracking_no: str
+    reference: str
+    kind: str
+    sender: dict[str, str]
+    recipient: dict[str, str]
+    created_at: str
+    status: str = CREATED
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tracking_no": self.tracking_no,
+            "status": self.status,
+            "reference": self.reference,
+            "kind": self.kind,
+            "sender": dict(self.sender),
+            "recipient": dict(self.recipient),
+            "created_at": self.created_at,
+            "history": copy.deepcopy(self.history),
+        }
+
+
+class EmsSimulator:
+    """Orders by tracking number. ``notify`` receives each scan as the webhook
+    payload ``{tracking_no, status, occurred_at, location, description,
+    reference}`` and may block (it retries); the next step is scheduled after it
+    returns, so a receiver sees one waybill's states in order."""
+
+    def __init__(
+        self,
+        *,
+        scheduler: Scheduler,
+        step_seconds: float,
+        notify: Callable[[dict[str, str]], object] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        start_serial: int | None = None,
+        prefix: str = "EA",
+    ):
+        self._scheduler = scheduler
+        self._step_seconds = step_seconds
+        self._notify = notify
+        self._clock = clock
+        self._prefix = prefix
+        # A random start keeps numbers from one run apart from the last run's.
+        self._next_serial = (
+            random.SystemRandom().randrange(10**7, 9 * 10**7)
+            if start_serial is None
+            else start_serial
+        )
+        self._lock = threading.Lock()
+        self._orders: dict[str, Order] = {}
+        self._by_key: dict[str, tuple[str, str]] = {}
+
+    def create_order(self, idempotency_key: str, request: dict[str, Any]) -> tuple[dict, bool]:
+        """The order for ``idempotency_key`` and whether it was created just now.
+        ``request`` must have passed ``validate_order``."""
+        fingerprint = json.dumps(request, sort_keys=True, ensure_ascii=False)
+        with self._lock:
+            known = self._by_key.get(idempotency_key)
+            if known is not None:
+                known_fingerprint, tracking_no = known
+                if known_fingerprint != fingerprint:
+                    raise IdempotencyConflict(idempotency_key)
+                return self._orders[tracking_no].as_dict(), False
+            tracking_no = make_tracking_number(self._next_serial % _SERIALS, self._prefix)
+            self._next_serial += 1
+            order = Order(
+                tracking_no=tracking_no,
+                reference=request["reference"],
+                kind=request["kind"],
+                sender={name: request["sender"][name] for name in ADDRESS_FIELDS},
+                recipient={name: request["recipient"][name] for name in ADDRESS_FIELDS},
+                created_at=iso_utc(self._clock()),
+            )
+            self._orders[tracking_no] = order
+            self._by_key[idempotency_key] = (fingerprint, tracking_no)
+            snapshot = order.as_dict()
+        log.info("order %s created for %s", tracking_no, order.reference)
+        self._schedule_next(tracking_no)
+        return snapshot, True
+
+    def get_order(self, tracking_no: str) -> dict[str, Any] | None:
+        with self._lock:
+            order = self._orders.get(tracking_no)
+            return None if order is None else order.as_dict()
+
+    def advance(self, tracking_no: str) -> dict[str, str] | None:
+        """Move a waybill one state on and report it; None when it is already
+        delivered or unknown."""
+        with self._lock:
+            order = self._orders.get(tracking_no)
+            if order is None or order.status == FINAL_STATUS:
+                return None
+            status, location, description = STEPS[len(order.history)]
+            scan = {
+                "status": status,
+                "occurred_at": iso_utc(self._clock()),
+                "location": location(order.sender, order.recipient),
+                "description": description(order.sender, order.recipient),
+            }
+            order.history.append(scan)
+            order.status = status
+            payload = {"tracking_no": tracking_no, **scan, "reference": order.reference}
+        log.info("order %s is %s", tracking_no, status)
+        if self._notify is not None:
+            self._notify(payload)
+        if status != FINAL_STATUS:
+            self._schedule_next(tracking_no)
+        return payload
+
+    def close(self) -> None:
+        self._scheduler.shutdown()
+
+    def _schedule_next(self, tracking_no: str) -> None:
+        self._scheduler.call_later(self._step_seconds, partial(self.advance, tracking_no))

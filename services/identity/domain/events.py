@@ -1,0 +1,48 @@
+"""Domain events of the identity service, published on `identity.events`.
+
+Each event's `type` is its routing key; the fields are its payload (instants are
+aware UTC datetimes here and ISO 8601 strings on the wire, see schemas.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of the identity events."""
+
+    type: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class UserRegistered(Event):
+    """A citizen, staff member or operator account was created."""
+
+    type: ClassVar[str] = "user_registered"
+    user_id: str
+    kind: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class UserVerified(Event):
+    """A user passed real-name verification and now has assurance `level`."""
+
+    type: ClassVar[str] = "user_verified"
+    user_id: str
+    level: int
+    verified_at: datetime
+
+
+@dataclass(frozen=True)
+class EnterpriseRegistered(Event):
+    """A level-2 user registered an enterprise under its credit code."""
+
+    type: ClassVar[str] = "enterprise_registered"
+    enterprise_id: str
+    uscc: str
+    owner_user_id: str

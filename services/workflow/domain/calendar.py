@@ -1,0 +1,92 @@
+"""Working-day calendar: promised handling times count working days, not days.
+
+China moves weekend days around its public holidays (调休): some weekdays are days
+off and some Saturdays or Sundays are working days. A calendar therefore needs both
+sets on top of the ordinary Monday-to-Friday week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Weekdays are working days, except ``holidays``; ``extra_workdays`` are
+    weekend days that are worked (make-up days).
+
+    A department admin may edit the calendar (declare an extra closure or a make-up
+    day); ``declare_holiday`` and ``declare_workday`` return the edited copy and
+    storing it is the adapters' job.
+    """
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    extra_workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        both = self.holidays & self.extra_workdays
+        if both:
+            listed = ", ".join(d.isoformat() for d in sorted(both))
+            raise ValueError(f"dates cannot be both a holiday and a workday: {listed}")
+
+    def is_working_day(self, d: date) -> bool:
+        if d in self.extra_workdays:
+            return True
+        if d in self.holidays:
+            return False
+        return d.weekday() < 5
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The n-th working day after ``start`` (``start`` itself never counts).
+
+        This is the due date of a case submitted on ``start`` with ``n`` promised
+        days; ``n == 0`` gives ``start``.
+        """
+        if n < 0:
+            raise ValueError("n must not be negative")
+        d = start
+        remaining = n
+        while remaining:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                remaining -= 1
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Working days in (a, b]: after ``a`` up to and including ``b``.
+
+        The inverse of ``add_working_days``; negative when ``b`` is before ``a``.
+        """
+        if b < a:
+            return -self.working_days_between(b, a)
+        count = 0
+        d = a
+        while d < b:
+            d += _ONE_DAY
+            if self.is_working_day(d):
+                count += 1
+        return count
+
+    def declare_holiday(self, *days: date) -> WorkingCalendar:
+        """A copy in which ``days`` are off (and no longer make-up workdays)."""
+        return WorkingCalendar(self.holidays | set(days), self.extra_workdays - set(days))
+
+    def declare_workday(self, *days: date) -> WorkingCalendar:
+        """A copy in which ``days`` are worked (and no longer holidays)."""
+        return WorkingCalendar(self.holidays - set(days), self.extra_workdays | set(days))
+
+    @classmethod
+    def combine(cls, calendars: Iterable[WorkingCalendar]) -> WorkingCalendar:
+        """One calendar from several (for example one per year)."""
+        holidays: set[date] = set()
+        workdays: set[date] = set()
+        for calendar in calendars:
+            holidays |= calendar.holidays
+            workdays |= calendar.extra_workdays
+        return cls(holidays, workdays)
