@@ -1,0 +1,54 @@
+"""The courier's tables: shipments, their tracking scans, the outbox and the
+handled-events record."""
+
+import sqlalchemy as sa
+
+from services.common.messaging.tables import add_messaging_tables
+
+# Named constraints, so Alembic's batch mode on SQLite and PostgreSQL agree.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    sa.Column("shipment_id", sa.String(32), primary_key=True),
+    sa.Column("application_id", sa.String(64), nullable=False),
+    # Who may see the shipment: the applicant and the handling department.
+    sa.Column("applicant_id", sa.String(64), nullable=False, index=True),
+    sa.Column("department_code", sa.String(64), nullable=True, index=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("sender", sa.JSON, nullable=False),
+    sa.Column("recipient", sa.JSON, nullable=False),
+    sa.Column("tracking_no", sa.String(13), nullable=False, unique=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # One waybill per application and direction, as EMS's idempotency key
+    # "<application_id>:<direction>" has it; also stops two racing deliveries.
+    sa.UniqueConstraint("application_id", "direction"),
+)
+
+tracking_events = sa.Table(
+    "tracking_events",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column(
+        "shipment_id",
+        sa.String(32),
+        sa.ForeignKey("shipments.shipment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("location", sa.String(200), nullable=False),
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Index(None, "shipment_id", "occurred_at"),
+)
+
+add_messaging_tables(metadata)
