@@ -6,6 +6,9 @@ delay grows with the attempt; after ``EVENT_MAX_ATTEMPTS`` it moves the message 
 the handler's dead-letter queue. The original is acked only after the copy is
 confirmed by the broker; if that fails too, it is requeued.
 
+An event that fails with ``Invalid`` goes straight to the dead-letter queue: it
+would fail the same way on every retry.
+
 Handlers receive the whole envelope; use ``uow.first_delivery(envelope, ...)`` to
 make the effect happen once.
 """
@@ -18,6 +21,7 @@ from nameko.amqp.publish import get_producer
 from nameko.events import SERVICE_POOL
 from nameko.events import EventHandler as NamekoEventHandler
 
+from services.common.errors import Invalid
 from services.common.messaging import topology
 from services.common.messaging.envelope import isoformat_utc, utcnow
 
@@ -73,8 +77,10 @@ class EventHandler(NamekoEventHandler):
             self.queue_consumer.ack_message(message)
             return
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        # An event its handler finds invalid will be just as invalid next time.
+        permanent = isinstance(exc_info[1], Invalid)
         try:
-            if attempt < self.max_attempts:
+            if attempt < self.max_attempts and not permanent:
                 self._retry_later(message, attempt, exc_info)
             else:
                 self._dead_letter(message, attempt, exc_info)
