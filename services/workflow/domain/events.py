@@ -47,7 +47,7 @@ class ApplicationAccepted(Event):
 
 @dataclass(frozen=True)
 class ApplicationRejected(Event):
-    """The window refused to take the case on (不予受理). Not yet in contracts.md."""
+    """The window refused to take the case on (不予受理)."""
 
     type: ClassVar[str] = "application_rejected"
     application_id: str
@@ -96,6 +96,7 @@ class LicenceIssued(Event):
     application_id: str
     applicant_id: str
     item_id: str
+    department_code: str
     delivery: dict[str, Any]
     window: dict[str, Any]
 

@@ -531,6 +531,7 @@ class Application:
                 application_id=self.application_id,
                 applicant_id=self.applicant_id,
                 item_id=self.item_id,
+                department_code=self.department_code,
                 delivery=copy.deepcopy(self.delivery),
                 window=dict(self.window),
             )

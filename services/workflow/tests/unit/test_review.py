@@ -1,0 +1,299 @@
+"""Joint review, licence issue and completion."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.workflow.domain.events import (
+    ApplicationApproved,
+    ApplicationCompleted,
+    ApplicationDenied,
+    LicenceIssued,
+)
+from services.workflow.domain.exceptions import Forbidden, InvalidTransition, ValidationFailed
+from services.workflow.domain.model import Decision, Licence, LicenceNumbers, State
+
+from .conftest import (
+    ADDRESS,
+    APPLICANT,
+    APPROVER,
+    APPROVER_A,
+    APPROVER_B,
+    CLERK,
+    CLERK_A,
+    JOINT_A,
+    JOINT_B,
+    LATER,
+    NOW,
+    OPERATOR,
+    OUTSIDE_APPROVER,
+    OWN,
+    staff,
+    submit,
+)
+
+
+def accepted(mode="online", joint=(JOINT_A, JOINT_B), **kwargs):
+    app = submit(mode, joint=joint, **kwargs)
+    app.accept(CLERK, now=NOW)
+    app.events.clear()
+    return app
+
+
+def test_every_reviewing_department_must_approve(numbers):
+    app = accepted()
+    app.approve(APPROVER_A, "消防合格", licence_numbers=numbers, now=LATER)
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    assert app.state == State.ACCEPTED
+    assert app.reviews == {OWN: "approved", JOINT_A: "approved", JOINT_B: "pending"}
+    assert app.events == []
+    assert app.licence_no is None
+    assert [(e.state, e.action, e.actor_id) for e in app.timeline[-2:]] == [
+        ("accepted", "approve", "u-approver-a"),
+        ("accepted", "approve", "u-approver"),
+    ]
+
+    app.approve(APPROVER_B, licence_numbers=numbers, now=LATER)
+    assert app.state == State.COMPLETED
+    assert app.reviews == {code: Decision.APPROVED for code in (OWN, JOINT_A, JOINT_B)}
+    assert [e.type for e in app.events] == [
+        "application_approved",
+        "licence_issued",
+        "application_completed",
+    ]
+    assert [(e.state, e.action, e.actor_role) for e in app.timeline[-3:]] == [
+        ("approved", "approve", "approver"),
+        ("approved", "issue_licence", "system"),
+        ("completed", "complete", "system"),
+    ]
+
+
+@pytest.mark.parametrize("denier", [APPROVER, APPROVER_A, APPROVER_B])
+def test_one_denial_denies_the_case(numbers, denier):
+    app = accepted()
+    for approver in (APPROVER, APPROVER_A, APPROVER_B):
+        if approver is not denier:
+            app.approve(approver, licence_numbers=numbers, now=LATER)
+            break
+    app.deny(denier, "选址不符合规划", now=LATER)
+    assert app.state == State.DENIED
+    assert app.reviews[denier["department_code"]] == Decision.DENIED
+    assert app.events == [
+        ApplicationDenied(
+            application_id=app.application_id,
+            applicant_id=APPLICANT["user_id"],
+            comment="选址不符合规划",
+        )
+    ]
+    assert app.licence_no is None
+    # The case is closed: the remaining departments cannot decide any more.
+    remaining = [
+        a
+        for a in (APPROVER, APPROVER_A, APPROVER_B)
+        if app.reviews[a["department_code"]] == "pending"
+    ]
+    for approver in remaining:
+        with pytest.raises(InvalidTransition):
+            app.approve(approver, licence_numbers=numbers, now=LATER)
+
+
+def test_a_department_decides_once(numbers):
+    app = accepted()
+    app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+    with pytest.raises(InvalidTransition, match=JOINT_A):
+        app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+    with pytest.raises(InvalidTransition):
+        app.deny(staff("u-second", JOINT_A, "approver"), "改主意", now=LATER)
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [CLERK, CLERK_A, OUTSIDE_APPROVER, OPERATOR, APPLICANT, staff("u", JOINT_A, "dept_admin")],
+    ids=["own clerk", "joint clerk", "outside approver", "operator", "applicant", "joint admin"],
+)
+@pytest.mark.parametrize("action", ["approve", "deny"])
+def test_review_needs_an_approver_of_a_reviewing_department(numbers, actor, action):
+    app = accepted()
+    with pytest.raises(Forbidden):
+        app.act(actor, action, "理由", licence_numbers=numbers, now=LATER)
+    assert set(app.reviews.values()) == {"pending"}
+
+
+@pytest.mark.parametrize("comment", ["", " ", None])
+def test_a_denial_needs_a_reason(comment):
+    app = accepted()
+    with pytest.raises(ValidationFailed) as caught:
+        app.deny(APPROVER, comment, now=LATER)
+    assert set(caught.value.fields) == {"comment"}
+    assert app.state == State.ACCEPTED
+    assert app.reviews[OWN] == "pending"
+
+
+@pytest.mark.parametrize("action", ["approve", "deny"])
+def test_review_needs_an_accepted_case(numbers, action):
+    app = submit()
+    with pytest.raises(InvalidTransition):
+        app.act(APPROVER, action, "理由", licence_numbers=numbers, now=LATER)
+
+
+def test_act_approve_without_licence_numbers_is_a_programming_error():
+    with pytest.raises(TypeError):
+        accepted(joint=()).act(APPROVER, "approve")
+
+
+@pytest.mark.parametrize("mode", ["online", "window"])
+def test_online_and_window_cases_complete_on_approval(numbers, mode):
+    app = accepted(mode, joint=())
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    assert app.state == State.COMPLETED
+    approved, issued, completed = app.events
+    assert approved == ApplicationApproved(
+        application_id=app.application_id,
+        applicant_id=APPLICANT["user_id"],
+        item_id="item-1",
+        delivery={"mode": mode, "address": None},
+        approved_at=LATER,
+    )
+    assert isinstance(issued, LicenceIssued)
+    assert completed == ApplicationCompleted(
+        application_id=app.application_id,
+        applicant_id=APPLICANT["user_id"],
+        item_id="item-1",
+        item_name="食品经营许可",
+        department_code=OWN,
+        region_code="320102",
+        store_id="store-1",
+        completed_at=LATER,
+    )
+
+
+def test_express_case_waits_for_the_result_delivery(numbers):
+    app = accepted("express", joint=())
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    assert app.state == State.APPROVED
+    assert [e.type for e in app.events] == ["application_approved", "licence_issued"]
+    issued = app.events[1]
+    assert issued.delivery == {"mode": "express", "address": ADDRESS}
+    assert issued.window["name"] == "玄武区政务服务中心"
+
+    app.events.clear()
+    delivered_at = datetime(2026, 10, 10, 6, 0, tzinfo=UTC)
+    app.result_delivered(now=delivered_at)
+    assert app.state == State.COMPLETED
+    assert [(e.type, e.completed_at) for e in app.events] == [
+        ("application_completed", delivered_at)
+    ]
+
+
+def test_express_case_accepted_by_ems_then_approved(numbers):
+    app = submit("express")
+    app.materials_received(now=NOW)
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    app.result_delivered(now=LATER)
+    assert app.state == State.COMPLETED
+    assert [e.action for e in app.timeline] == [
+        "submit",
+        "materials_received",
+        "approve",
+        "issue_licence",
+        "complete",
+    ]
+    assert [e.type for e in app.events] == [
+        "application_submitted",
+        "application_accepted",
+        "application_approved",
+        "licence_issued",
+        "application_completed",
+    ]
+
+
+# ------------------------------------------------------------------ licence
+
+
+def test_final_approval_issues_a_licence():
+    asked = []
+
+    def next_serial(region_code, issued_on):
+        asked.append((region_code, issued_on))
+        return 42
+
+    app = accepted(joint=())
+    # 17:30 UTC on 7 Oct is 8 Oct in Nanjing: the licence carries the local date.
+    issued_at = datetime(2026, 10, 7, 17, 30, tzinfo=UTC)
+    app.approve(APPROVER, licence_numbers=LicenceNumbers(next_serial), now=issued_at)
+    assert asked == [("320102", date(2026, 10, 8))]
+    assert app.licence_no == "JS32010220261008000042"
+    assert app.licence == Licence(
+        licence_no="JS32010220261008000042",
+        application_id=app.application_id,
+        holder_id=APPLICANT["user_id"],
+        item_id="item-1",
+        item_name="食品经营许可",
+        issued_at=issued_at,
+        valid=True,
+    )
+    assert app.events[1] == LicenceIssued(
+        licence_no="JS32010220261008000042",
+        application_id=app.application_id,
+        applicant_id=APPLICANT["user_id"],
+        item_id="item-1",
+        department_code=app.department_code,
+        delivery={"mode": "online", "address": None},
+        window=app.window,
+    )
+
+
+def test_partial_approvals_take_no_serial():
+    asked = []
+    numbers = LicenceNumbers(lambda region, day: asked.append(day) or len(asked))
+    app = accepted()
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+    assert asked == []
+    app.approve(APPROVER_B, licence_numbers=numbers, now=LATER)
+    assert len(asked) == 1
+
+
+@pytest.mark.parametrize(
+    ("principal", "holder"),
+    [
+        ({"kind": "enterprise", "uscc": "91320102MA1XYR1234"}, "91320102MA1XYR1234"),
+        (
+            {"kind": "person", "name": "李四", "id_number": "32010219900101123X"},
+            "32010219900101123X",
+        ),
+    ],
+)
+def test_licence_holder_is_the_party_an_agent_applied_for(numbers, principal, holder):
+    app = accepted(joint=(), on_behalf_of=principal)
+    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    assert app.licence.holder_id == holder
+    assert app.events[1].applicant_id == APPLICANT["user_id"]
+
+
+def test_licence_number_format():
+    assert LicenceNumbers.format("320102", date(2026, 10, 12), 7) == "JS32010220261012000007"
+    assert LicenceNumbers.format("320102", date(2026, 10, 12), 999_999).endswith("999999")
+
+
+@pytest.mark.parametrize(
+    ("region_code", "serial"),
+    [("32010", 1), ("32010a", 1), ("", 1), ("320102", -1), ("320102", 1_000_000)],
+)
+def test_licence_number_parts_are_checked(region_code, serial):
+    with pytest.raises(ValueError):
+        LicenceNumbers.format(region_code, date(2026, 10, 12), serial)
+
+
+@pytest.mark.parametrize(
+    ("licence_no", "well_formed"),
+    [
+        ("JS32010220261012000007", True),
+        ("JS32010220261312000007", False),  # month 13
+        ("JS3201022026101200007", False),
+        ("js32010220261012000007", False),
+        ("", False),
+    ],
+)
+def test_licence_number_shape(licence_no, well_formed):
+    assert LicenceNumbers.is_well_formed(licence_no) is well_formed
