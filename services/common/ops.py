@@ -4,6 +4,7 @@ import json
 
 import sqlalchemy as sa
 from kombu import Connection
+from nameko.dependency_providers import Config
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.wrappers import Response
@@ -23,6 +24,8 @@ class OpsEntrypoints:
     /healthz says the process is alive; /readyz that it can reach its database
     and the broker, so it should get traffic.
     """
+
+    config = Config()
 
     @http("GET", "/healthz")
     def healthz(self, request):

@@ -184,9 +184,7 @@ class ReviewableCase:
             raise ValidationFailed(errors)
         return cls(**values, completed_at=completed_at)
 
-    def review(
-        self, actor: Mapping[str, Any], grade: Any, comment: Any, now: datetime
-    ) -> Review:
+    def review(self, actor: Mapping[str, Any], grade: Any, comment: Any, now: datetime) -> Review:
         """The applicant's review of this case.
 
         Raises Forbidden unless ``actor["user_id"]`` is the applicant,

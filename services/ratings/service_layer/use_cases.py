@@ -1,0 +1,198 @@
+"""Ratings use cases: one function per command or query, each one transaction.
+
+Each takes the unit of work first. Domain exceptions leave as the shared error
+types (``services.common.errors``) through :data:`DOMAIN_ERRORS`.
+"""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from services.common import errors
+from services.common.messaging.envelope import utcnow
+from services.ratings.domain import exceptions
+from services.ratings.domain.model import Rectification, Review, ReviewableCase
+
+CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
+
+# Subclasses first is not needed: AlreadyReviewed and InvalidTransition are
+# Conflicts, and the table maps by isinstance.
+DOMAIN_ERRORS = {
+    exceptions.ValidationFailed: errors.Invalid,
+    exceptions.Forbidden: errors.Forbidden,
+    exceptions.NotFound: errors.NotFound,
+    exceptions.Conflict: errors.Conflict,
+}
+
+translate = errors.translate_errors(DOMAIN_ERRORS)
+
+
+def _offset(page: int, page_size: int) -> int:
+    return (page - 1) * page_size
+
+
+@translate
+def record_completed_case(uow, envelope: dict) -> bool:
+    """Make a completed application reviewable (workflow's ``application_completed``).
+
+    Once per event: a repeated delivery changes nothing, and so does a second
+    event for a case already recorded. Returns True when the case was recorded.
+    Raises Invalid when the payload lacks what a review needs.
+    """
+    with uow:
+        if not uow.first_delivery(envelope, CONSUMER_APPLICATION_COMPLETED):
+            return False
+        case = ReviewableCase.from_application_completed(envelope["payload"])
+        recorded = uow.cases.get(case.application_id) is None
+        if recorded:
+            uow.cases.add(case)
+        uow.commit()
+    return recorded
+
+
+@translate
+def submit_review(
+    uow,
+    actor: dict,
+    application_id: str,
+    grade: int,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """The applicant reviews a completed case, once.
+
+    Emits ``review_submitted`` and, for grade 1 or 2, opens a rectification and
+    emits ``bad_review_flagged``; counts the grade in the rating totals. Raises
+    Conflict when the case is not completed (ratings has not heard of it) or is
+    reviewed already, Forbidden unless the actor is the applicant, Invalid for a
+    bad grade or comment.
+    """
+    with uow:
+        case = uow.cases.get(application_id, for_update=True)
+        if case is None:
+            raise errors.Conflict("the case is not completed yet")
+        review = case.review(actor, grade, comment, now or utcnow())
+        uow.reviews.add(review)
+        if review.rectification is not None:
+            uow.rectifications.add(review.rectification)
+        uow.totals.add(review)
+        uow.cases.save(case)
+        uow.collect(case)
+        try:
+            uow.commit()
+        except sa.exc.IntegrityError as exc:
+            # Two reviews of one case raced past the check (SQLite takes no row
+            # lock); the unique review per application stopped the second.
+            raise errors.Conflict("the case has already been reviewed") from exc
+    return review
+
+
+@translate
+def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
+    """One page of a flagship store's reviews, newest first, with its summary.
+
+    A store nobody has reviewed yet has no reviews and no rates (not a NotFound:
+    ratings does not keep the list of stores).
+    """
+    with uow:
+        reviews, total = uow.reviews.list_for_store(store_id, _offset(page, page_size), page_size)
+        summary = uow.totals.summary(store_id=store_id)
+    return {
+        "reviews": reviews,
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "summary": summary,
+    }
+
+
+@translate
+def stats(uow, department: str | None = None, region: str | None = None) -> dict:
+    """Praise rates overall and per store, department, item and region.
+
+    ``department`` and ``region`` narrow every figure to reviews of cases of that
+    department and of items sitting in that region (by exact region code: a
+    city's figure does not include its counties, as in the catalogue's stats).
+    """
+    where = {}
+    if department is not None:
+        where["department_code"] = department
+    if region is not None:
+        where["region_code"] = region
+    with uow:
+        result = {
+            "department": department,
+            "region": region,
+            "overall": uow.totals.summary(**where),
+        }
+        for grouping in ("stores", "departments", "items", "regions"):
+            result[grouping] = [
+                {**labels, "rating": summary}
+                for labels, summary in uow.totals.grouped(grouping, **where)
+            ]
+    return result
+
+
+def rectification_scope(actor: dict) -> str | None:
+    """The department whose rectifications the actor sees; None for all of them
+    (an operator). Raises Forbidden for anyone else: citizens, staff without a
+    department."""
+    actor = actor if isinstance(actor, dict) else {}
+    if not actor.get("user_id"):
+        raise errors.Forbidden("only department staff or an operator may see rectifications")
+    if actor.get("kind") == "operator":
+        return None
+    if actor.get("kind") == "staff" and actor.get("department_code"):
+        return actor["department_code"]
+    raise errors.Forbidden("only department staff or an operator may see rectifications")
+
+
+@translate
+def list_rectifications(
+    uow, actor: dict, page: int, page_size: int, now: datetime | None = None
+) -> dict:
+    """One page of rectifications: staff see their department's, an operator all.
+
+    Open ones first, earliest due first; each with the review that opened it and
+    whether it is overdue.
+    """
+    department = rectification_scope(actor)
+    now = now or utcnow()
+    with uow:
+        views, total = uow.rectifications.list(department, _offset(page, page_size), page_size)
+    return {
+        "rectifications": [
+            {
+                "rectification": view.rectification,
+                "review": view.review,
+                "overdue": view.rectification.is_overdue(now),
+            }
+            for view in views
+        ],
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+    }
+
+
+@translate
+def resolve_rectification(
+    uow, actor: dict, rectification_id: str, comment: str, now: datetime | None = None
+) -> Rectification:
+    """Close a rectification with the department's answer.
+
+    Emits ``rectification_resolved``. Raises NotFound for an unknown id,
+    Forbidden unless the actor is an operator or staff of the department with
+    role dept_admin or window_clerk, Conflict when it is already resolved,
+    Invalid for an empty or too long comment.
+    """
+    rectification_scope(actor)
+    with uow:
+        rectification = uow.rectifications.get(rectification_id, for_update=True)
+        if rectification is None:
+            raise errors.NotFound("no such rectification", {"rectification_id": "not found"})
+        rectification.resolve(actor, comment, now or utcnow())
+        uow.rectifications.save(rectification)
+        uow.collect(rectification)
+        uow.commit()
+    return rectification

@@ -1,0 +1,309 @@
+"""The ratings service in a container, on the real broker and PostgreSQL.
+
+workflow's ``application_completed`` is published as workflow's relay would; what
+ratings emits is read from a test queue bound to ``ratings.events``.
+"""
+
+import json
+import uuid
+
+import eventlet
+import pytest
+import requests
+import sqlalchemy as sa
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import find_free_port
+
+from services.common.db import make_engine
+from services.common.errors import Conflict, Forbidden, Invalid
+from services.common.messaging import topology
+from services.common.messaging.envelope import make_envelope
+from services.common.messaging.publisher import ConfirmingPublisher
+from services.common.messaging.relay import outgoing
+from services.common.migrate import upgrade
+from services.ratings.adapters import orm
+from services.ratings.service import RatingsService
+
+DEPARTMENT = "320100-MSA"
+
+
+def citizen(user_id):
+    return {"user_id": user_id, "kind": "citizen", "roles": [], "department_code": None}
+
+
+CLERK = {
+    "user_id": "u-clerk",
+    "kind": "staff",
+    "roles": ["window_clerk"],
+    "department_code": DEPARTMENT,
+}
+
+
+@pytest.fixture
+def database_url(database_factory, monkeypatch):
+    monkeypatch.delenv("RATINGS_DATABASE_URL", raising=False)
+    url = database_factory("ratings")
+    upgrade("ratings", url)  # the migrations, as a deploy runs them
+    return url
+
+
+@pytest.fixture
+def config(amqp_uri, database_url):
+    return {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": database_url,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+        "OUTBOX_POLL_SECONDS": 0.05,
+        "EVENT_MAX_ATTEMPTS": 2,
+        "EVENT_RETRY_DELAYS_MS": "50",
+    }
+
+
+@pytest.fixture
+def ratings(container_factory, config):
+    container = container_factory(RatingsService, config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def ratings_events(amqp_uri):
+    """A queue of this test's own, bound to ratings.events for the events it reads."""
+    name = f"test-ratings-events-{uuid.uuid4().hex}"
+    exchange = Exchange("ratings.events", type="topic", durable=True, auto_delete=False)
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        exchange(channel).declare()
+        for routing_key in ("review_submitted", "bad_review_flagged", "rectification_resolved"):
+            Queue(name, exchange=exchange, routing_key=routing_key, durable=False)(
+                channel
+            ).declare()
+
+        class Events:
+            def take(self, count, timeout=10.0):
+                """The next ``count`` envelopes on the queue (waits for them)."""
+                taken = []
+                with eventlet.Timeout(timeout):
+                    while len(taken) < count:
+                        message = channel.basic_get(name, no_ack=True)
+                        if message is None:
+                            eventlet.sleep(0.05)
+                            continue
+                        taken.append(json.loads(message.body))
+                return taken
+
+        yield Events()
+        channel.queue_delete(name)
+
+
+def publish_completed(amqp_uri, **overrides):
+    payload = {
+        "application_id": f"app-{uuid.uuid4().hex[:12]}",
+        "applicant_id": "u-applicant-0042",
+        "item_id": "item-food",
+        "item_name": "食品经营许可",
+        "department_code": DEPARTMENT,
+        "region_code": "320102",
+        "store_id": "store-nj-msa",
+        "completed_at": "2026-11-24T09:30:00Z",
+    }
+    payload.update(overrides)
+    envelope = make_envelope("workflow", "application_completed", payload)
+    publish(amqp_uri, envelope)
+    return envelope
+
+
+def publish(amqp_uri, envelope):
+    publisher = ConfirmingPublisher(amqp_uri)
+    try:
+        assert publisher.publish_batch([outgoing(envelope)]) == []
+    finally:
+        publisher.close()
+
+
+def count(engine, table, **where):
+    with engine.connect() as connection:
+        return connection.execute(
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(*[table.c[name] == value for name, value in where.items()])
+        ).scalar_one()
+
+
+def completed_case(ratings, amqp_uri, **overrides):
+    with entrypoint_waiter(ratings, "on_application_completed"):
+        envelope = publish_completed(amqp_uri, **overrides)
+    return envelope["payload"]["application_id"]
+
+
+def test_a_completed_application_becomes_reviewable_once(ratings, amqp_uri, engine):
+    envelope = make_envelope(
+        "workflow",
+        "application_completed",
+        {
+            "application_id": "app-once",
+            "applicant_id": "u-applicant-0042",
+            "item_id": "item-food",
+            "item_name": "食品经营许可",
+            "department_code": DEPARTMENT,
+            "region_code": "320102",
+            "store_id": "store-nj-msa",
+            "completed_at": "2026-11-24T09:30:00Z",
+        },
+    )
+    for _ in range(2):
+        with entrypoint_waiter(ratings, "on_application_completed"):
+            publish(amqp_uri, envelope)
+
+    assert count(engine, orm.reviewable_cases, application_id="app-once") == 1
+    assert count(engine, orm.metadata.tables["handled_events"]) == 1
+
+
+def test_a_malformed_completed_event_is_dead_lettered_at_once(ratings, amqp_uri, engine):
+    dead = topology.dead_letter_queue_name(
+        topology.handler_queue_name(
+            "workflow", "application_completed", "ratings", "on_application_completed"
+        )
+    )
+    envelope = make_envelope("workflow", "application_completed", {"application_id": "app-broken"})
+    with entrypoint_waiter(ratings, "on_application_completed"):
+        publish(amqp_uri, envelope)
+
+    found, held = None, []
+    with Connection(amqp_uri) as connection, eventlet.Timeout(10):
+        channel = connection.default_channel
+        while found is None:
+            message = channel.basic_get(dead, no_ack=False)
+            if message is None:
+                eventlet.sleep(0.05)
+            elif json.loads(message.body)["id"] == envelope["id"]:
+                found = message
+                channel.basic_ack(message.delivery_tag)
+            else:  # someone else's dead letter: held, then left for the operator
+                held.append(message.delivery_tag)
+        for tag in held:
+            channel.basic_reject(tag, requeue=True)
+    assert found.headers["x-tongban-attempt"] == 1
+    assert "payload.store_id" in found.headers["x-tongban-error"]
+    assert count(engine, orm.reviewable_cases) == 0
+    assert count(engine, orm.metadata.tables["handled_events"]) == 0
+
+
+def test_a_review_over_rpc_emits_review_submitted(ratings, config, amqp_uri, ratings_events):
+    application_id = completed_case(ratings, amqp_uri)
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        result = proxy.submit_review(citizen("u-applicant-0042"), application_id, 5, "办事很快")
+        reviews = proxy.list_store_reviews("store-nj-msa", page=1, page_size=20)
+
+    [envelope] = ratings_events.take(1)
+    assert envelope["type"] == "review_submitted"
+    assert envelope["source"] == "ratings"
+    payload = envelope["payload"]
+    submitted_at = payload.pop("submitted_at")
+    assert submitted_at.endswith("Z")
+    assert payload == {
+        "review_id": result["review_id"],
+        "application_id": application_id,
+        "store_id": "store-nj-msa",
+        "department_code": DEPARTMENT,
+        "region_code": "320102",
+        "item_id": "item-food",
+        "grade": 5,
+    }
+    assert reviews["total"] == 1
+    assert reviews["reviews"][0]["reviewer"] == "用户0042"
+    assert reviews["summary"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 5.0}
+
+
+def test_a_grade_1_review_is_flagged_and_opens_a_rectification(
+    ratings, config, amqp_uri, ratings_events, engine
+):
+    application_id = completed_case(ratings, amqp_uri)
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        result = proxy.submit_review(citizen("u-applicant-0042"), application_id, 1, "态度差")
+        listed = proxy.list_rectifications(CLERK)
+
+    submitted, flagged = ratings_events.take(2)
+    assert submitted["type"] == "review_submitted"
+    assert flagged["type"] == "bad_review_flagged"
+    [rectification] = listed["rectifications"]
+    assert flagged["payload"] == {
+        "review_id": result["review_id"],
+        "rectification_id": rectification["rectification_id"],
+        "application_id": application_id,
+        "department_code": DEPARTMENT,
+        "grade": 1,
+    }
+    assert rectification["status"] == "open"
+    assert count(engine, orm.rectifications, application_id=application_id) == 1
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        resolved = proxy.resolve_rectification(
+            CLERK, rectification["rectification_id"], "已电话回访"
+        )
+    assert resolved["status"] == "resolved"
+    [closed] = ratings_events.take(1)
+    assert closed["type"] == "rectification_resolved"
+    assert closed["payload"]["resolved_by"] == "u-clerk"
+
+
+def test_another_users_review_is_forbidden(ratings, config, amqp_uri, engine):
+    application_id = completed_case(ratings, amqp_uri)
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        with pytest.raises(Forbidden):
+            proxy.submit_review(citizen("u-intruder"), application_id, 5)
+
+    assert count(engine, orm.reviews) == 0
+
+
+def test_errors_cross_rpc_as_their_types_with_their_fields(ratings, config, amqp_uri):
+    application_id = completed_case(ratings, amqp_uri)
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        with pytest.raises(Invalid) as invalid:
+            proxy.submit_review(citizen("u-applicant-0042"), application_id, "5")
+        with pytest.raises(Invalid) as bad_page:
+            proxy.list_store_reviews("store-nj-msa", page="first")
+        with pytest.raises(Conflict) as not_completed:
+            proxy.submit_review(citizen("u-applicant-0042"), "app-not-completed", 5)
+        with pytest.raises(Forbidden):
+            proxy.list_rectifications(citizen("u-applicant-0042"))
+
+    assert invalid.value.fields == {"grade": "must be an integer from 1 to 5"}
+    assert set(bad_page.value.fields) == {"page"}
+    assert not_completed.value.message == "the case is not completed yet"
+
+
+def test_stats_over_rpc(ratings, config, amqp_uri):
+    first = completed_case(ratings, amqp_uri, applicant_id="u-a")
+    second = completed_case(ratings, amqp_uri, applicant_id="u-b", region_code="320106")
+
+    with ServiceRpcProxy("ratings", config) as proxy:
+        proxy.submit_review(citizen("u-a"), first, 5)
+        proxy.submit_review(citizen("u-b"), second, 2)
+        everything = proxy.stats()
+        nanjing_gulou = proxy.stats(region="320106")
+
+    assert everything["overall"] == {"reviews": 2, "praise_rate": 0.5, "average_grade": 3.5}
+    assert [r["region_code"] for r in everything["regions"]] == ["320102", "320106"]
+    assert nanjing_gulou["overall"]["reviews"] == 1
+    assert nanjing_gulou["stores"][0]["rating"]["praise_rate"] == 0.0
+
+
+def test_readiness_checks_the_database_and_the_broker(ratings, config):
+    response = requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/readyz", timeout=5)
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
