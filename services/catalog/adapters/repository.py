@@ -1,0 +1,344 @@
+"""Repositories: catalog rows in, domain objects out, and back.
+
+Each works inside the unit of work's session, so what it writes commits (or rolls
+back) with the rest of the use case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.catalog.adapters import orm
+from services.catalog.domain.model import (
+    PUBLISHED,
+    Department,
+    Item,
+    Material,
+    Region,
+    Store,
+    StoreRating,
+    Window,
+)
+
+_WINDOW_COLUMNS = (
+    orm.departments.c.window_name,
+    orm.departments.c.window_address,
+    orm.departments.c.window_phone,
+    orm.departments.c.window_postcode,
+)
+
+
+def _window(row) -> Window:
+    return Window(
+        name=row.window_name,
+        address=row.window_address,
+        phone=row.window_phone,
+        postcode=row.window_postcode,
+    )
+
+
+def _window_values(window: Window) -> dict:
+    return {
+        "window_name": window.name,
+        "window_address": window.address,
+        "window_phone": window.phone,
+        "window_postcode": window.postcode,
+    }
+
+
+class RegionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def list(self) -> list[Region]:
+        rows = self.session.execute(sa.select(orm.regions).order_by(orm.regions.c.code))
+        return [self._region(row) for row in rows]
+
+    def get(self, code: str) -> Region | None:
+        row = self.session.execute(sa.select(orm.regions).where(orm.regions.c.code == code)).first()
+        return self._region(row) if row else None
+
+    def codes(self) -> set[str]:
+        return set(self.session.execute(sa.select(orm.regions.c.code)).scalars())
+
+    def add(self, region: Region) -> None:
+        self.session.execute(orm.regions.insert().values(**dataclasses.asdict(region)))
+
+    @staticmethod
+    def _region(row) -> Region:
+        return Region(
+            code=row.code,
+            name=row.name,
+            level=row.level,
+            parent_code=row.parent_code,
+            name_en=row.name_en,
+        )
+
+
+class DepartmentRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _select(self):
+        d, s = orm.departments, orm.stores
+        return (
+            sa.select(
+                d,
+                s.c.store_id,
+                s.c.name.label("store_name"),
+                s.c.reviews,
+                s.c.praise_count,
+                s.c.grade_sum,
+            )
+            .join(s, s.c.department_code == d.c.code)
+            .order_by(d.c.code)
+        )
+
+    def list(self, region: str | None = None) -> list[Department]:
+        statement = self._select()
+        if region is not None:
+            statement = statement.where(orm.departments.c.region_code == region)
+        return [self._department(row) for row in self.session.execute(statement)]
+
+    def get(self, code: str) -> Department | None:
+        row = self.session.execute(self._select().where(orm.departments.c.code == code)).first()
+        return self._department(row) if row else None
+
+    def codes(self) -> set[str]:
+        return set(self.session.execute(sa.select(orm.departments.c.code)).scalars())
+
+    def add(self, department: Department) -> None:
+        """Insert the department and its flagship store."""
+        self.session.execute(
+            orm.departments.insert().values(
+                code=department.code,
+                name=department.name,
+                name_en=department.name_en,
+                region_code=department.region_code,
+                level=department.level,
+                **_window_values(department.window),
+            )
+        )
+        store = department.store
+        self.session.execute(
+            orm.stores.insert().values(
+                store_id=store.store_id,
+                name=store.name,
+                department_code=department.code,
+                region_code=store.region_code,
+                reviews=store.rating.reviews,
+                praise_count=store.rating.praise_count,
+                grade_sum=store.rating.grade_sum,
+            )
+        )
+
+    @staticmethod
+    def _department(row) -> Department:
+        return Department(
+            code=row.code,
+            name=row.name,
+            name_en=row.name_en,
+            region_code=row.region_code,
+            level=row.level,
+            store=Store(
+                store_id=row.store_id,
+                name=row.store_name,
+                department_code=row.code,
+                region_code=row.region_code,
+                rating=StoreRating(row.reviews, row.praise_count, row.grade_sum),
+            ),
+            window=_window(row),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    """An item as search shows it: the item and the name of its department."""
+
+    item: Item
+    department_name: str
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class ItemRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _select(self):
+        i, d = orm.items, orm.departments
+        return sa.select(i, d.c.name.label("department_name"), *_WINDOW_COLUMNS).join(
+            d, d.c.code == i.c.department_code
+        )
+
+    def get(self, item_id: str, lock: bool = False) -> Item | None:
+        listing = self.get_listing(item_id, lock=lock)
+        return listing.item if listing else None
+
+    def get_listing(self, item_id: str, lock: bool = False) -> Listing | None:
+        statement = self._select().where(orm.items.c.item_id == item_id)
+        if lock:
+            # Serialises concurrent edits of one item (a no-op on SQLite, which
+            # serialises every writer anyway).
+            statement = statement.with_for_update(of=orm.items)
+        row = self.session.execute(statement).first()
+        return self._listing(row) if row else None
+
+    def ids_by_code(self, codes: Iterable[str] | None = None) -> dict[str, str]:
+        statement = sa.select(orm.items.c.code, orm.items.c.item_id)
+        if codes is not None:
+            statement = statement.where(orm.items.c.code.in_(list(codes)))
+        return {row.code: row.item_id for row in self.session.execute(statement)}
+
+    def add(self, item: Item) -> None:
+        self.session.execute(orm.items.insert().values(item_id=item.item_id, **self._values(item)))
+
+    def update(self, item: Item) -> None:
+        self.session.execute(
+            orm.items.update()
+            .where(orm.items.c.item_id == item.item_id)
+            .values(**self._values(item))
+        )
+
+    def search(
+        self,
+        q: str | None = None,
+        region: str | None = None,
+        department: str | None = None,
+        level: str | None = None,
+        mode: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Listing], int]:
+        """Published items matching every given filter, in code order, and their total."""
+        i = orm.items
+        conditions = [i.c.status == PUBLISHED]
+        if q:
+            pattern = _like_pattern(q)
+            # ilike is ILIKE on PostgreSQL and lower() LIKE lower() on SQLite.
+            conditions.append(
+                sa.or_(
+                    *(
+                        column.ilike(pattern, escape="\\")
+                        for column in (i.c.name, i.c.name_en, i.c.code, i.c.description)
+                    )
+                )
+            )
+        if region:
+            conditions.append(i.c.region_code == region)
+        if department:
+            conditions.append(i.c.department_code == department)
+        if level:
+            conditions.append(i.c.level == level)
+        if mode:
+            # modes is a JSON list of known words; its text holds '"<mode>"' exactly
+            # when the list does, on SQLite and PostgreSQL alike.
+            conditions.append(sa.cast(i.c.modes, sa.Text).like(f'%"{mode}"%'))
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(i).where(*conditions)
+        ).scalar_one()
+        rows = self.session.execute(
+            self._select().where(*conditions).order_by(i.c.code).offset(offset).limit(limit)
+        )
+        return [self._listing(row) for row in rows], total
+
+    def published(self) -> list[Item]:
+        rows = self.session.execute(
+            self._select().where(orm.items.c.status == PUBLISHED).order_by(orm.items.c.code)
+        )
+        return [self._listing(row).item for row in rows]
+
+    @staticmethod
+    def _values(item: Item) -> dict:
+        return {
+            "code": item.code,
+            "name": item.name,
+            "name_en": item.name_en,
+            "department_code": item.department_code,
+            "region_code": item.region_code,
+            "level": item.level,
+            "status": item.status,
+            "modes": list(item.modes),
+            "promised_days": item.promised_days,
+            "statutory_days": item.statutory_days,
+            "description": item.description,
+            "conditions": list(item.conditions),
+            "materials": [dataclasses.asdict(material) for material in item.materials],
+            "fees": item.fees,
+            "legal_basis": list(item.legal_basis),
+            "joint_departments": list(item.joint_departments),
+            "handled_by": item.handled_by,
+            "store_id": item.store_id,
+        }
+
+    @staticmethod
+    def _listing(row) -> Listing:
+        item = Item(
+            item_id=row.item_id,
+            code=row.code,
+            name=row.name,
+            name_en=row.name_en,
+            department_code=row.department_code,
+            region_code=row.region_code,
+            level=row.level,
+            status=row.status,
+            modes=list(row.modes),
+            promised_days=row.promised_days,
+            statutory_days=row.statutory_days,
+            description=row.description,
+            conditions=list(row.conditions),
+            materials=[Material(**material) for material in row.materials],
+            fees=row.fees,
+            legal_basis=list(row.legal_basis),
+            joint_departments=list(row.joint_departments),
+            handled_by=row.handled_by,
+            store_id=row.store_id,
+            # The window is the department's, read live so a change there shows at once.
+            window=_window(row),
+        )
+        return Listing(item=item, department_name=row.department_name)
+
+
+class StoreRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def list(self) -> list[Store]:
+        rows = self.session.execute(sa.select(orm.stores).order_by(orm.stores.c.store_id))
+        return [self._store(row) for row in rows]
+
+    def get(self, store_id: str, lock: bool = False) -> Store | None:
+        statement = sa.select(orm.stores).where(orm.stores.c.store_id == store_id)
+        if lock:
+            # Two reviews of one store at once must not both read the old summary.
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).first()
+        return self._store(row) if row else None
+
+    def save_rating(self, store: Store) -> None:
+        self.session.execute(
+            orm.stores.update()
+            .where(orm.stores.c.store_id == store.store_id)
+            .values(
+                reviews=store.rating.reviews,
+                praise_count=store.rating.praise_count,
+                grade_sum=store.rating.grade_sum,
+            )
+        )
+
+    @staticmethod
+    def _store(row) -> Store:
+        return Store(
+            store_id=row.store_id,
+            name=row.name,
+            department_code=row.department_code,
+            region_code=row.region_code,
+            rating=StoreRating(row.reviews, row.praise_count, row.grade_sum),
+        )

@@ -1,0 +1,27 @@
+"""The catalog's unit of work: one transaction, its repositories and its outbox."""
+
+from sqlalchemy.orm import Session
+
+from services.catalog.adapters import orm
+from services.catalog.adapters.repository import (
+    DepartmentRepository,
+    ItemRepository,
+    RegionRepository,
+    StoreRepository,
+)
+from services.common.db import UnitOfWork
+
+
+class CatalogUnitOfWork(UnitOfWork):
+    metadata = orm.metadata
+
+    regions: RegionRepository
+    departments: DepartmentRepository
+    items: ItemRepository
+    stores: StoreRepository
+
+    def open_repositories(self, session: Session) -> None:
+        self.regions = RegionRepository(session)
+        self.departments = DepartmentRepository(session)
+        self.items = ItemRepository(session)
+        self.stores = StoreRepository(session)

@@ -1,0 +1,359 @@
+"""Use cases of the catalog: one function per query or command.
+
+Each takes the unit of work first and runs in one transaction; a command's events
+go to the outbox in that same transaction. Inputs arrive already shaped by
+``schemas`` (types, enums, ranges); rules that need the database (does the
+department exist, may this actor act) are checked here, the item's own rules in
+the domain. Results are plain JSON-ready dicts for ``schemas`` to dump.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from services.catalog.adapters.repository import Listing
+from services.catalog.domain.exceptions import InvalidTransition, ValidationFailed
+from services.catalog.domain.model import Department, Item, Region, Store
+from services.catalog.domain.stats import catalogue_stats
+from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound, translate_errors
+
+DOMAIN_ERRORS = translate_errors({ValidationFailed: Invalid, InvalidTransition: Conflict})
+
+DEPT_ADMIN = "dept_admin"
+OPERATOR = "operator"
+REVIEW_CONSUMER = "catalog.on_review_submitted"
+
+# item_id is derived from the item's code (unique and fixed for life), so a
+# seed loaded twice, or on two machines, names every item the same way.
+_ITEM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tongban:catalog:item")
+
+
+def item_id_for(code: str) -> str:
+    """The item id of the item with this code: uuid5 of the code, as 32 hex digits."""
+    return uuid.uuid5(_ITEM_NAMESPACE, code).hex
+
+
+# ---------------------------------------------------------------------- views
+
+
+def region_view(region: Region) -> dict:
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "parent_code": region.parent_code,
+    }
+
+
+def department_view(department: Department) -> dict:
+    return {
+        "code": department.code,
+        "name": department.name,
+        "region_code": department.region_code,
+        "level": department.level,
+        "store_id": department.store.store_id,
+    }
+
+
+def item_summary(item: Item, department_name: str) -> dict:
+    return {
+        "item_id": item.item_id,
+        "code": item.code,
+        "name": item.name,
+        "name_en": item.name_en,
+        "department_code": item.department_code,
+        "department_name": department_name,
+        "region_code": item.region_code,
+        "level": item.level,
+        "modes": list(item.modes),
+        "promised_days": item.promised_days,
+        "status": item.status,
+    }
+
+
+def item_guide(listing: Listing) -> dict:
+    item = listing.item
+    return {
+        **item_summary(item, listing.department_name),
+        "description": item.description,
+        "conditions": list(item.conditions),
+        "materials": [
+            {
+                "name": material.name,
+                "copies": material.copies,
+                "original": material.original,
+                "note": material.note,
+            }
+            for material in item.materials
+        ],
+        "fees": item.fees,
+        "legal_basis": list(item.legal_basis),
+        "statutory_days": item.statutory_days,
+        "joint_departments": list(item.joint_departments),
+        "window": (
+            {
+                "name": item.window.name,
+                "address": item.window.address,
+                "phone": item.window.phone,
+                "postcode": item.window.postcode,
+            }
+            if item.window
+            else None
+        ),
+        "handled_by": item.handled_by,
+        "store_id": item.store_id,
+    }
+
+
+def store_view(store: Store) -> dict:
+    return {
+        "store_id": store.store_id,
+        "name": store.name,
+        "department_code": store.department_code,
+        "region_code": store.region_code,
+        "rating": {
+            "reviews": store.rating.reviews,
+            "praise_rate": store.rating.praise_rate,
+            "average_grade": store.rating.average_grade,
+        },
+    }
+
+
+# -------------------------------------------------------------------- queries
+
+
+def list_regions(uow: CatalogUnitOfWork) -> list[dict]:
+    """Every region (province, cities, counties) in code order."""
+    with uow:
+        return [region_view(region) for region in uow.regions.list()]
+
+
+def list_departments(uow: CatalogUnitOfWork, region: str | None = None) -> list[dict]:
+    """Departments in code order, only those seated in ``region`` when given."""
+    with uow:
+        if region is not None:
+            _require_known(uow, region=region)
+        return [department_view(d) for d in uow.departments.list(region=region)]
+
+
+def search_items(
+    uow: CatalogUnitOfWork,
+    q: str | None = None,
+    region: str | None = None,
+    department: str | None = None,
+    level: str | None = None,
+    mode: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> dict:
+    """Published items matching every filter, a page at a time, in code order.
+
+    ``q`` matches the name, English name, code or description, ignoring case;
+    ``region`` is the region the item sits in (a city does not include its
+    counties). An unknown region or department is Invalid, naming the filter.
+    """
+    with uow:
+        _require_known(uow, region=region, department=department)
+        listings, total = uow.items.search(
+            q=q,
+            region=region,
+            department=department,
+            level=level,
+            mode=mode,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+        )
+        return {
+            "items": [item_summary(x.item, x.department_name) for x in listings],
+            "page": page,
+            "page_size": page_size,
+            "total": total,
+        }
+
+
+def get_item(uow: CatalogUnitOfWork, item_id: str) -> dict:
+    """The full service guide of an item, whatever its status (the guide says it)."""
+    with uow:
+        return item_guide(_listing(uow, item_id))
+
+
+def list_stores(uow: CatalogUnitOfWork) -> list[dict]:
+    """Every flagship store with its rating summary, in store id order."""
+    with uow:
+        return [store_view(store) for store in uow.stores.list()]
+
+
+def get_store(uow: CatalogUnitOfWork, store_id: str) -> dict:
+    with uow:
+        store = uow.stores.get(store_id)
+        if store is None:
+            raise NotFound(f"no store {store_id}", {"store_id": "unknown store"})
+        return store_view(store)
+
+
+def catalog_stats(uow: CatalogUnitOfWork) -> dict:
+    """Online rate by level and region and the three-level consistency report."""
+    with uow:
+        return catalogue_stats(uow.items.published(), uow.regions.list())
+
+
+# ------------------------------------------------------------------- commands
+
+
+def create_item(uow: CatalogUnitOfWork, actor: Mapping, data: Mapping[str, Any]) -> dict:
+    """Add a draft item to a department's catalogue.
+
+    ``data`` has code, name and department_code, optionally region_code and
+    level (default: the department's) and any guide field. The store and window
+    are the department's. The item id follows from the code.
+    """
+    data = dict(data)
+    department_code = data.get("department_code")
+    _authorise(actor, department_code)
+    with uow:
+        department = uow.departments.get(department_code)
+        if department is None:
+            raise Invalid("invalid input", {"department_code": "unknown department"})
+        data.setdefault("region_code", department.region_code)
+        data.setdefault("level", department.level)
+        problems = _unknown_references(
+            uow, region=data["region_code"], joint_departments=data.get("joint_departments")
+        )
+        item_id = item_id_for(data.get("code", ""))
+        try:
+            item = Item.create(
+                item_id,
+                **{**data, "store_id": department.store.store_id, "window": department.window},
+            )
+        except ValidationFailed as failure:
+            problems = {**failure.fields, **problems}
+        if problems:
+            raise Invalid("invalid input", problems)
+        taken = Conflict(f"an item with code {item.code} exists", {"code": "already in use"})
+        if uow.items.ids_by_code([item.code]):
+            raise taken
+        try:
+            uow.items.add(item)
+            uow.commit()
+        except IntegrityError as race:  # created by another request since the check
+            raise taken from race
+        return item_guide(Listing(item, department.name))
+
+
+def update_item(
+    uow: CatalogUnitOfWork, actor: Mapping, item_id: str, data: Mapping[str, Any]
+) -> dict:
+    """Change guide fields; a published item's change is announced as item_published."""
+    with uow:
+        listing = _listing(uow, item_id, lock=True)
+        item = listing.item
+        _authorise(actor, item.department_code)
+        problems = _unknown_references(uow, joint_departments=data.get("joint_departments"))
+        if problems:
+            raise Invalid("invalid input", problems)
+        with DOMAIN_ERRORS:
+            item.update(**data)
+        uow.items.update(item)
+        uow.collect(item)
+        uow.commit()
+        return item_guide(listing)
+
+
+def publish_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str) -> dict:
+    """Make a draft or retired item public (event item_published)."""
+    return _transition(uow, actor, item_id, Item.publish)
+
+
+def retire_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str) -> dict:
+    """Withdraw a published item (event item_retired)."""
+    return _transition(uow, actor, item_id, Item.retire)
+
+
+def record_review(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | None:
+    """Fold a ``ratings.review_submitted`` grade into its store's rating, once.
+
+    Returns the store's new summary, or None when this event was handled before.
+    An unknown store is NotFound: the event is retried and then dead-lettered for
+    an operator, never silently dropped.
+    """
+    review = envelope["payload"]
+    with uow:
+        if not uow.first_delivery(envelope, REVIEW_CONSUMER):
+            return None
+        store = uow.stores.get(review["store_id"], lock=True)
+        if store is None:
+            raise NotFound(f"no store {review['store_id']}", {"store_id": "unknown store"})
+        with DOMAIN_ERRORS:
+            store.record_review(review["grade"])
+        uow.stores.save_rating(store)
+        uow.collect(store)
+        uow.commit()
+        return store_view(store)
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def _transition(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, change) -> dict:
+    with uow:
+        listing = _listing(uow, item_id, lock=True)
+        _authorise(actor, listing.item.department_code)
+        with DOMAIN_ERRORS:
+            change(listing.item)
+        uow.items.update(listing.item)
+        uow.collect(listing.item)
+        uow.commit()
+        return item_guide(listing)
+
+
+def _listing(uow: CatalogUnitOfWork, item_id: str, lock: bool = False) -> Listing:
+    listing = uow.items.get_listing(item_id, lock=lock)
+    if listing is None:
+        raise NotFound(f"no item {item_id}", {"item_id": "unknown item"})
+    return listing
+
+
+def _authorise(actor: Mapping, department_code: str | None) -> None:
+    """An operator, or a dept_admin of the item's own department, may change it."""
+    if actor.get("kind") == OPERATOR:
+        return
+    if (
+        actor.get("kind") == "staff"
+        and DEPT_ADMIN in (actor.get("roles") or ())
+        and department_code is not None
+        and actor.get("department_code") == department_code
+    ):
+        return
+    raise Forbidden(f"only an administrator of department {department_code} may change its items")
+
+
+def _unknown_references(
+    uow: CatalogUnitOfWork,
+    region: str | None = None,
+    joint_departments=None,
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if region is not None and uow.regions.get(region) is None:
+        problems["region_code"] = "unknown region"
+    if isinstance(joint_departments, (list, tuple)) and joint_departments:
+        unknown = sorted(set(joint_departments) - uow.departments.codes())
+        if unknown:
+            problems["joint_departments"] = f"unknown department(s): {', '.join(unknown)}"
+    return problems
+
+
+def _require_known(
+    uow: CatalogUnitOfWork, region: str | None = None, department: str | None = None
+) -> None:
+    problems = {}
+    if region is not None and uow.regions.get(region) is None:
+        problems["region"] = "unknown region"
+    if department is not None and uow.departments.get(department) is None:
+        problems["department"] = "unknown department"
+    if problems:
+        raise Invalid("unknown filter value", problems)

@@ -1,0 +1,187 @@
+"""The catalog service on the real broker and database.
+
+The database is migrated with Alembic (PostgreSQL where one is reachable) and
+holds the demo catalogue; the service runs in a nameko container.
+"""
+
+import json
+import uuid
+from types import SimpleNamespace
+
+import eventlet
+import pytest
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+from nameko.testing.utils import find_free_port
+from sqlalchemy.orm import sessionmaker
+
+from services.catalog.bootstrap import load_demo
+from services.catalog.demo import load_items
+from services.catalog.service import CatalogService
+from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from services.common.db import make_engine
+from services.common.errors import Invalid
+from services.common.messaging import topology
+from services.common.messaging.envelope import make_envelope
+from services.common.messaging.publisher import ConfirmingPublisher
+from services.common.messaging.relay import outgoing
+from services.common.migrate import upgrade
+
+# Delays of our own, so the retry queues this test declares (and deletes) are
+# not ones another test or a local cluster relies on.
+RETRY_DELAYS_MS = [73, 149]
+
+
+@pytest.fixture
+def events_queue(amqp_uri):
+    """A queue of our own bound to catalog.events; ``bind(routing_key)`` adds keys."""
+    name = f"test-catalog-events-{uuid.uuid4().hex[:8]}"
+    exchange = Exchange("catalog.events", type="topic", durable=True, auto_delete=False)
+    connection = Connection(amqp_uri)
+    channel = connection.default_channel
+    Queue(name, durable=False, auto_delete=False)(channel).declare()
+
+    class EventsQueue:
+        def bind(self, routing_key):
+            exchange(channel).declare()
+            channel.queue_bind(name, exchange.name, routing_key)
+
+        def take(self, count, timeout=10.0):
+            """Wait for ``count`` messages and return their bodies."""
+            bodies = []
+            with eventlet.Timeout(timeout):
+                while len(bodies) < count:
+                    message = channel.basic_get(name, no_ack=True)
+                    if message is None:
+                        eventlet.sleep(0.05)
+                        continue
+                    bodies.append(json.loads(message.body))
+            return bodies
+
+        def depth(self):
+            return channel.queue_declare(name, passive=True).message_count
+
+    yield EventsQueue()
+    channel.queue_delete(name)
+    connection.release()
+
+
+@pytest.fixture
+def catalog(amqp_uri, database_factory, container_factory):
+    url = database_factory("catalog")
+    upgrade("catalog", url)
+    engine = make_engine(url)
+    load_demo(CatalogUnitOfWork(sessionmaker(bind=engine), source="catalog"))
+    config = {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": url,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+        "OUTBOX_POLL_SECONDS": 0.05,
+        "EVENT_MAX_ATTEMPTS": 2,
+        "EVENT_RETRY_DELAYS_MS": ",".join(str(d) for d in RETRY_DELAYS_MS),
+    }
+    # Declared up front, as a deploy does before any service runs.
+    entities = topology.service_topology(CatalogService, RETRY_DELAYS_MS)
+    with Connection(amqp_uri) as connection:
+        topology.declare(connection, entities)
+
+    container = container_factory(CatalogService, config)
+
+    yield SimpleNamespace(container=container, config=config, amqp_uri=amqp_uri)
+
+    container.stop()
+    engine.dispose()
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        # The handler's queues and our retry queues.
+        for entity in entities:
+            if isinstance(entity, Queue):
+                channel.queue_delete(entity.name)
+    # The RPC queue our container declared, unless a catalog another suite runs on
+    # this broker still consumes from it.
+    with Connection(amqp_uri) as connection:
+        try:
+            connection.default_channel.queue_delete("rpc-catalog", if_unused=True)
+        except PreconditionFailed:
+            pass
+
+
+def publish(amqp_uri, envelope):
+    publisher = ConfirmingPublisher(amqp_uri)
+    try:
+        return publisher.publish_batch([outgoing(envelope)])
+    finally:
+        publisher.close()
+
+
+def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue):
+    events_queue.bind("item_published")
+    catalog.container.start()
+    published = events_queue.take(len(load_items()))
+    assert {body["type"] for body in published} == {"item_published"}
+    assert {body["payload"]["code"] for body in published} == {i["code"] for i in load_items()}
+
+    with ServiceRpcProxy("catalog", catalog.config) as proxy:
+        result = proxy.search_items(q="食品", page=1, page_size=2)
+        assert (result["total"], len(result["items"])) == (5, 2)
+        guide = proxy.get_item(result["items"][0]["item_id"])
+        assert guide["window"] and guide["materials"]
+        # The filters as the database (PostgreSQL here) evaluates them.
+        county_express = [
+            i for i in load_items() if i["level"] == "county" and "express" in i["modes"]
+        ]
+        assert proxy.search_items(level="county", mode="express")["total"] == len(county_express)
+        assert proxy.search_items(q="FOOD")["total"] == 5
+        assert proxy.search_items(q="100%")["total"] == 0
+        nanjing_amr = [i for i in load_items() if i["department_code"] == "nj-amr"]
+        assert proxy.search_items(region="320100", department="nj-amr")["total"] == len(nanjing_amr)
+        with pytest.raises(Invalid) as failure:
+            proxy.search_items(level="galaxy")
+        assert list(failure.value.fields) == ["level"]
+
+
+def test_a_review_updates_the_store_once_and_is_announced(catalog, events_queue):
+    events_queue.bind("store_rating_updated")
+    catalog.container.start()
+    envelope = make_envelope(
+        "ratings",
+        "review_submitted",
+        {
+            "review_id": uuid.uuid4().hex,
+            "application_id": uuid.uuid4().hex,
+            "store_id": "store-js-amr",
+            "department_code": "js-amr",
+            "region_code": "320000",
+            "item_id": "i-1",
+            "grade": 4,
+            "submitted_at": "2026-11-25T08:00:00Z",
+        },
+    )
+
+    def handled_ours(worker_ctx, result, exc_info):
+        # Another suite on this broker may publish reviews too; wait for ours.
+        return worker_ctx.args[0]["id"] == envelope["id"]
+
+    for _ in range(2):
+        with entrypoint_waiter(catalog.container, "on_review_submitted", callback=handled_ours):
+            assert publish(catalog.amqp_uri, envelope) == []
+
+    [announced] = events_queue.take(1)
+    assert announced["type"] == "store_rating_updated"
+    assert announced["source"] == "catalog"
+    assert announced["payload"] == {
+        "store_id": "store-js-amr",
+        "reviews": 1,
+        "praise_rate": 1.0,
+        "average_grade": 4.0,
+    }
+    with ServiceRpcProxy("catalog", catalog.config) as proxy:
+        assert proxy.get_store("store-js-amr")["rating"] == {
+            "reviews": 1,
+            "praise_rate": 1.0,
+            "average_grade": 4.0,
+        }
+    eventlet.sleep(0.3)  # a second announcement would have been relayed by now
+    assert events_queue.depth() == 0

@@ -1,0 +1,37 @@
+"""The demo loader publishes every item once and is idempotent."""
+
+from services.catalog import schemas
+from services.catalog.bootstrap import load_demo
+from services.catalog.demo import load_departments, load_items, load_regions
+from services.catalog.service_layer import use_cases
+from services.catalog.service_layer.use_cases import item_id_for
+
+from .conftest import outbox
+
+
+def test_load_demo_publishes_every_item_once(empty_uow):
+    loaded = load_demo(empty_uow)
+    assert loaded == {
+        "regions": len(load_regions()),
+        "departments": len(load_departments()),
+        "items": len(load_items()),
+    }
+    events = outbox(empty_uow)
+    assert [e["type"] for e in events] == ["item_published"] * len(load_items())
+    assert {e["payload"]["item_id"] for e in events} == {
+        item_id_for(i["code"]) for i in load_items()
+    }
+    for envelope in events:
+        payload = schemas.ItemPublishedSchema().load(envelope["payload"])
+        assert payload["store_id"] and payload["window"]
+
+    assert load_demo(empty_uow) == {"regions": 0, "departments": 0, "items": 0}
+    assert len(outbox(empty_uow)) == len(load_items())
+    assert use_cases.search_items(empty_uow)["total"] == len(load_items())
+
+
+def test_item_ids_are_stable_hex_uuid5_of_the_code():
+    first = item_id_for("320000-JSSCJG-001")
+    assert first == item_id_for("320000-JSSCJG-001")
+    assert len(first) == 32 and int(first, 16)
+    assert first != item_id_for("320000-JSSCJG-002")
