@@ -1,0 +1,93 @@
+"""The identity tables.
+
+An ID number is never stored in the clear: ``id_number_hash`` (a keyed HMAC,
+unique, for "is this number bound already?"), ``id_number_cipher`` (AES-GCM,
+bound to the user id) and ``id_number_masked`` (for display). A refresh token
+is stored only as its SHA-256 digest, and a signing key's private half only
+encrypted with the same PII key.
+"""
+
+import sqlalchemy as sa
+
+from services.common.messaging.tables import add_messaging_tables
+
+# Named constraints, so migrations can refer to them (and SQLite batch mode can
+# rebuild a table without losing them).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+ID = sa.String(32)
+INSTANT = sa.DateTime(timezone=True)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", ID, primary_key=True),
+    sa.Column("phone", sa.String(11), nullable=False, unique=True),
+    sa.Column("name", sa.String(50), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("created_at", INSTANT, nullable=False),
+    sa.Column("assurance_level", sa.SmallInteger, nullable=False, default=1),
+    sa.Column("id_number_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("id_number_cipher", sa.String(255), nullable=True),
+    sa.Column("id_number_masked", sa.String(18), nullable=True),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("department_code", sa.String(64), nullable=True),
+    sa.CheckConstraint("kind IN ('citizen', 'staff', 'operator')", name="kind"),
+    sa.CheckConstraint("assurance_level IN (1, 2)", name="assurance_level"),
+    sa.Index("ix_users_department_code", "department_code"),
+)
+
+enterprises = sa.Table(
+    "enterprises",
+    metadata,
+    sa.Column("enterprise_id", ID, primary_key=True),
+    sa.Column("uscc", sa.String(18), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("legal_representative", sa.String(50), nullable=False),
+    sa.Column("owner_user_id", ID, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("created_at", INSTANT, nullable=False),
+    sa.Index("ix_enterprises_owner_user_id", "owner_user_id"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("session_id", ID, primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("created_at", INSTANT, nullable=False),
+    sa.Column("revoked_at", INSTANT, nullable=True),
+    sa.Column("revoked_reason", sa.String(64), nullable=True),
+    sa.Index("ix_sessions_user_id", "user_id"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("session_id", ID, sa.ForeignKey("sessions.session_id"), nullable=False),
+    sa.Column("issued_at", INSTANT, nullable=False),
+    sa.Column("expires_at", INSTANT, nullable=False),
+    sa.Column("used_at", INSTANT, nullable=True),
+    sa.Index("ix_refresh_tokens_session_id", "session_id"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    # PKCS#8 PEM encrypted with the PII cipher, bound to the kid.
+    sa.Column("private_key_cipher", sa.Text, nullable=False),
+    sa.Column("created_at", INSTANT, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+)
+
+add_messaging_tables(metadata)

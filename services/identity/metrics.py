@@ -1,0 +1,29 @@
+"""Business counters of the identity service (Prometheus).
+
+Entrypoint latency and outcome, and events written, are counted by the shared
+package; these count what the identity business wants to watch.
+"""
+
+from prometheus_client import Counter
+
+REGISTRATIONS = Counter(
+    "tongban_identity_registrations",
+    "Accounts created, by kind (citizen, staff, operator).",
+    ["kind"],
+)
+REAL_NAME_VERIFICATIONS = Counter(
+    "tongban_identity_real_name_verifications",
+    "Real-name verification attempts, by outcome "
+    "(verified, unchanged, invalid, conflict, not_found).",
+    ["outcome"],
+)
+LOGINS = Counter(
+    "tongban_identity_logins",
+    "Login attempts, by outcome (success, unknown_phone, wrong_password).",
+    ["outcome"],
+)
+REFRESHES = Counter(
+    "tongban_identity_token_refreshes",
+    "Refresh-token rotations, by outcome (success, rejected, reused).",
+    ["outcome"],
+)

@@ -1,0 +1,24 @@
+"""The identity unit of work: one transaction with the identity repositories."""
+
+from sqlalchemy.orm import Session
+
+from services.common.db import UnitOfWork
+from services.identity.adapters import orm
+from services.identity.adapters.repository import (
+    EnterpriseRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    SigningKeyRepository,
+    UserRepository,
+)
+
+
+class IdentityUnitOfWork(UnitOfWork):
+    metadata = orm.metadata
+
+    def open_repositories(self, session: Session) -> None:
+        self.users = UserRepository(session)
+        self.enterprises = EnterpriseRepository(session)
+        self.sessions = SessionRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
+        self.signing_keys = SigningKeyRepository(session)

@@ -1,0 +1,161 @@
+"""The identity service in a nameko container on the real broker and PostgreSQL."""
+
+import json
+import uuid
+
+import eventlet
+import pytest
+import sqlalchemy as sa
+from kombu import Connection, Queue
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.common.db import make_engine
+from services.common.errors import Conflict, Invalid, Unauthorized
+from services.common.messaging import topology
+from services.common.migrate import upgrade
+from services.common.tokens import TokenVerifier
+from services.identity.adapters.orm import metadata
+from services.identity.schemas import EVENT_PAYLOADS
+from services.identity.service import IdentityService
+
+PASSWORD = "secret123"
+
+
+@pytest.fixture
+def config(amqp_uri, database_factory):
+    url = database_factory("identity")
+    upgrade("identity", url)  # the migrations, as a deploy runs them
+    return {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": url,
+        "PII_KEY": bytes(range(32)).hex(),
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 8,
+        "ARGON2_PARALLELISM": 1,
+        "OUTBOX_POLL_SECONDS": 0.05,
+    }
+
+
+@pytest.fixture
+def identity(config, container_factory):
+    container = container_factory(IdentityService, config)
+    container.start()
+    with ServiceRpcProxy("identity", config) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def events(amqp_uri):
+    """A queue of this test's own, bound to identity.events for every event type."""
+    queue = Queue(
+        f"test-identity-events-{uuid.uuid4().hex[:8]}",
+        exchange=topology.event_exchange("identity"),
+        routing_key="#",
+        durable=False,
+        auto_delete=False,
+    )
+    with Connection(amqp_uri) as connection:
+        queue(connection.default_channel).declare()
+        yield _Events(amqp_uri, queue.name)
+        connection.default_channel.queue_delete(queue.name)
+
+
+class _Events:
+    def __init__(self, amqp_uri, queue_name):
+        self.amqp_uri = amqp_uri
+        self.queue_name = queue_name
+
+    def next(self, timeout=10.0) -> dict:
+        with Connection(self.amqp_uri) as connection, eventlet.Timeout(timeout):
+            channel = connection.default_channel
+            while True:
+                message = channel.basic_get(self.queue_name, no_ack=True)
+                if message is not None:
+                    return json.loads(message.body)
+                eventlet.sleep(0.05)
+
+
+def test_registration_is_published_on_identity_events(identity, events, config):
+    user_id = identity.register("13800138000", PASSWORD, "张三")["user_id"]
+    envelope = events.next()
+    assert envelope["type"] == "user_registered" and envelope["source"] == "identity"
+    payload = EVENT_PAYLOADS["user_registered"]().load(envelope["payload"])
+    assert payload["user_id"] == user_id and payload["kind"] == "citizen"
+
+    assert identity.verify_real_name(user_id, "张三", "11010519491231002X") == {"level": 2}
+    verified = events.next()
+    assert verified["type"] == "user_verified" and verified["payload"]["level"] == 2
+    assert "11010519491231002X" not in json.dumps(verified)
+    engine = make_engine(config["DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(sa.select(metadata.tables["users"])).one()
+        assert "11010519491231002X" not in str(tuple(row))
+    finally:
+        engine.dispose()
+
+
+def test_login_token_verifies_against_the_published_jwks(identity):
+    user_id = identity.register("13800138000", PASSWORD, "张三")["user_id"]
+    pair = identity.login("13800138000", PASSWORD)
+    assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
+    claims = TokenVerifier(identity.jwks()).verify(pair["access_token"])
+    assert claims["sub"] == user_id and claims["kind"] == "citizen"
+    assert claims["lvl"] == 1 and claims["name"] == "张三" and claims["dept"] is None
+    assert claims["roles"] == [] and claims["sid"]
+
+
+def test_refresh_rotation_and_reuse(identity):
+    identity.register("13800138000", PASSWORD, "张三")
+    first = identity.login("13800138000", PASSWORD)
+    second = identity.refresh(first["refresh_token"])
+    assert second["refresh_token"] != first["refresh_token"]
+    TokenVerifier(identity.jwks()).verify(second["access_token"])
+    with pytest.raises(Unauthorized):
+        identity.refresh(first["refresh_token"])  # reuse: the session is revoked
+    with pytest.raises(Unauthorized):
+        identity.refresh(second["refresh_token"])
+
+
+def test_two_parallel_refreshes_with_one_token_cannot_both_win(identity, config):
+    identity.register("13800138000", PASSWORD, "张三")
+    token = identity.login("13800138000", PASSWORD)["refresh_token"]
+
+    def refresh():
+        with ServiceRpcProxy("identity", config) as proxy:
+            try:
+                return proxy.refresh(token)
+            except Unauthorized as exc:
+                return exc
+
+    results = [thread.wait() for thread in [eventlet.spawn(refresh) for _ in range(4)]]
+    # The token's row lock makes them take turns: the first wins, the others
+    # find it spent, which is a reuse.
+    assert sum(isinstance(result, dict) for result in results) == 1
+    assert sum(isinstance(result, Unauthorized) for result in results) == 3
+
+
+def test_logout_ends_the_session(identity):
+    identity.register("13800138000", PASSWORD, "张三")
+    pair = identity.login("13800138000", PASSWORD)
+    sid = TokenVerifier(identity.jwks()).verify(pair["access_token"])["sid"]
+    assert identity.logout(sid) is None
+    with pytest.raises(Unauthorized):
+        identity.refresh(pair["refresh_token"])
+
+
+def test_errors_arrive_as_the_shared_types(identity):
+    identity.register("13800138000", PASSWORD, "张三")
+    with pytest.raises(Conflict):
+        identity.register("13800138000", PASSWORD, "张三")
+    with pytest.raises(Unauthorized) as unknown:
+        identity.login("13900139000", PASSWORD)
+    with pytest.raises(Unauthorized) as wrong:
+        identity.login("13800138000", "wrong1234")
+    assert unknown.value.message == wrong.value.message
+    with pytest.raises(Invalid) as excinfo:
+        identity.register(phone="12345", password="short", name="张三")
+    assert set(excinfo.value.fields) == {"phone", "password"}
+    with pytest.raises(Invalid) as excinfo:
+        identity.register(password=PASSWORD, name="张三")
+    assert set(excinfo.value.fields) == {"phone"}
