@@ -7,54 +7,15 @@ the payloads in ``catalog.events`` and the one event consumed from ratings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from services.catalog.domain.model import LEVELS, MODES, STATUSES
-from services.common.errors import Invalid
+from services.common.schemas import field_errors, load, load_payload  # noqa: F401
 
 MAX_PAGE_SIZE = 100
 
 
 # -------------------------------------------------------------------- helpers
-
-
-def field_errors(messages, name: str = "") -> dict[str, str]:
-    """Flatten marshmallow's nested messages to ``{"materials.0.name": "..."}``.
-
-    Errors about the whole object (``_schema``) are named after the object, or
-    ``_schema`` at the top.
-    """
-    if isinstance(messages, Mapping):
-        flat: dict[str, str] = {}
-        for key, value in messages.items():
-            child = name if key == "_schema" else (f"{name}.{key}" if name else str(key))
-            flat.update(field_errors(value, child))
-        return flat
-    if isinstance(messages, (list, tuple)):
-        texts = [message for message in messages if isinstance(message, str)]
-        flat = {name or "_schema": " ".join(texts)} if texts else {}
-        for message in messages:
-            if not isinstance(message, str):
-                flat.update(field_errors(message, name))
-        return flat
-    return {name or "_schema": str(messages)}
-
-
-def load(schema: Schema, data, name: str = ""):
-    """Load ``data`` or raise Invalid naming every bad field (under ``name``)."""
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        raise Invalid("invalid input", field_errors(error.messages, name)) from None
-
-
-def load_event(schema: Schema, envelope: Mapping) -> dict:
-    """The envelope with its payload loaded; Invalid names the bad payload fields."""
-    if not isinstance(envelope, Mapping) or not isinstance(envelope.get("payload"), Mapping):
-        raise Invalid("not an event envelope", {"payload": "is required"})
-    return {**envelope, "payload": load(schema, envelope["payload"], name="payload")}
 
 
 def _text(maximum: int, **kwargs) -> fields.String:

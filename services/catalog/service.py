@@ -101,5 +101,8 @@ class CatalogService(OpsEntrypoints):
     @event_handler("ratings", "review_submitted")
     def on_review_submitted(self, envelope):
         """Fold a review's grade into its store's rating (once per event)."""
-        envelope = schemas.load_event(schemas.ReviewSubmittedSchema(), envelope)
+        envelope = {
+            **envelope,
+            "payload": schemas.load_payload(schemas.ReviewSubmittedSchema, envelope),
+        }
         use_cases.record_review(self.uow, envelope)

@@ -3,8 +3,6 @@ the events it consumes (from workflow) and emits (on courier.events)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -15,43 +13,11 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.common.errors import Invalid
-from services.common.messaging.envelope import isoformat_utc
+from services.common.schemas import Instant, load  # noqa: F401
 from services.courier.domain.model import DIRECTIONS, EMS_STATUSES, STATUSES
 
 DELIVERY_MODES = ("online", "express", "window")
 ACTOR_KINDS = ("citizen", "staff", "operator")
-
-
-def load(schema: Schema, data: dict) -> dict:
-    """``schema.load(data)``, with a failure raised as Invalid naming each field
-    by its dotted path (``delivery.address.phone``)."""
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        raise Invalid("invalid input", _flatten(error.messages)) from error
-
-
-def _flatten(messages, prefix: str = "") -> dict[str, str]:
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_schema": " ".join(messages)}
-    if isinstance(messages, dict):
-        flat: dict[str, str] = {}
-        for key, value in messages.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix or "_schema": str(messages)}
-
-
-class Instant(fields.AwareDateTime):
-    """A UTC instant: ISO 8601 in, ``2026-11-25T08:00:00Z`` out; a value without
-    an offset is taken as UTC."""
-
-    def __init__(self, **kwargs):
-        super().__init__(format="iso", default_timezone=dt.UTC, **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else isoformat_utc(value)
 
 
 class _Lenient(Schema):

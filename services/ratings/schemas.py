@@ -10,15 +10,13 @@ import re
 from marshmallow import (
     EXCLUDE,
     Schema,
-    ValidationError,
     fields,
     pre_dump,
     pre_load,
     validate,
 )
 
-from services.common.errors import Invalid
-from services.common.messaging.envelope import isoformat_utc
+from services.common.schemas import Instant, field_errors, load  # noqa: F401
 from services.ratings.domain.model import (
     GRADE_MESSAGE,
     MAX_COMMENT_LENGTH,
@@ -33,45 +31,7 @@ MAX_PAGE = 10_000  # deeper pages are a scraper, not a reader
 ACTOR_KINDS = ("citizen", "staff", "operator")
 
 
-def load(schema: Schema, data) -> dict:
-    """``schema.load(data)``, raising Invalid with a message per bad field."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise Invalid("invalid input", flatten_messages(exc.messages)) from None
-
-
-def flatten_messages(messages, prefix: str = "") -> dict[str, str]:
-    """marshmallow's nested error messages as ``{"a.b": "reason; reason"}``."""
-    if isinstance(messages, dict):
-        flat: dict[str, str] = {}
-        for key, value in messages.items():
-            name = "input" if key == "_schema" else str(key)
-            flat.update(flatten_messages(value, f"{prefix}.{name}" if prefix else name))
-        return flat
-    if isinstance(messages, (list, tuple)):
-        if all(isinstance(message, str) for message in messages):
-            return {prefix or "input": "; ".join(messages)}
-        flat = {}
-        for message in messages:
-            flat.update(flatten_messages(message, prefix))
-        return flat
-    return {prefix or "input": str(messages)}
-
-
 # --- fields -----------------------------------------------------------------
-
-
-class Instant(fields.AwareDateTime):
-    """A UTC instant: ISO 8601 with a zone in, ``2026-11-25T08:00:00Z`` out."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        from datetime import UTC
-
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else isoformat_utc(value)
 
 
 class Text(fields.String):

@@ -6,61 +6,14 @@ Dates are ISO 8601 (``2026-11-25``); instants are UTC with a ``Z``.
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Any
-
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from services.common.errors import Invalid
-from services.common.messaging.envelope import isoformat_utc
+from services.common.schemas import Instant as UtcDateTime
+from services.common.schemas import load, load_payload  # noqa: F401  (used by service.py)
 from services.workflow.adapters.repository import CALENDAR_KINDS, mask
 from services.workflow.domain.model import ACTIONS, LicenceNumbers, State
 
 MAX_PAGE_SIZE = 100
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant: dumped as ``2026-11-25T08:00:00Z``; loaded from ISO 8601 with a
-    zone (a naive one is taken as UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else isoformat_utc(value)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
-    """``{"delivery": {"mode": ["Not valid."]}}`` -> ``{"delivery.mode": "Not valid."}``."""
-    if isinstance(messages, dict):
-        flat: dict[str, str] = {}
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(_flatten(value, name))
-        return flat
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_schema": " ".join(messages)}
-    return {prefix or "_schema": str(messages)}
-
-
-def load(schema: type[Schema], data: dict) -> dict:
-    """Load RPC arguments; Invalid naming each bad field."""
-    try:
-        return schema().load(data)
-    except ValidationError as exc:
-        raise Invalid("invalid input", _flatten(exc.messages)) from exc
-
-
-def load_event(schema: type[Schema], envelope: dict) -> dict:
-    """Load a consumed event's payload; Invalid (so it is retried, then
-    dead-lettered for an operator) when it breaks the contract."""
-    try:
-        return schema().load(envelope.get("payload") or {})
-    except ValidationError as exc:
-        raise Invalid(
-            f"bad {envelope.get('type')} payload", _flatten(exc.messages, "payload")
-        ) from exc
 
 
 # ------------------------------------------------------------------ RPC inputs

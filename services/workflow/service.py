@@ -160,12 +160,12 @@ class WorkflowService(OpsEntrypoints):
 
     @event_handler("courier", "materials_received")
     def on_materials_received(self, envelope):
-        schemas.load_event(schemas.MaterialsReceivedPayload, envelope)
+        schemas.load_payload(schemas.MaterialsReceivedPayload, envelope)
         use_cases.on_materials_received(self.uow, envelope)
 
     @event_handler("courier", "result_delivered")
     def on_result_delivered(self, envelope):
-        schemas.load_event(schemas.ResultDeliveredPayload, envelope)
+        schemas.load_payload(schemas.ResultDeliveredPayload, envelope)
         use_cases.on_result_delivered(self.uow, envelope)
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
