@@ -32,6 +32,16 @@ def import_service(path: str):
     return getattr(module, class_name)
 
 
+DEFAULT_ADDRESSES = {
+    "gateway": "127.0.0.1:8000",
+    "identity": "127.0.0.1:8101",
+    "catalog": "127.0.0.1:8102",
+    "workflow": "127.0.0.1:8103",
+    "courier": "127.0.0.1:8104",
+    "ratings": "127.0.0.1:8105",
+}
+
+
 def run(service_cls, config: dict) -> None:
     runner = ServiceRunner(config)
     runner.add_service(service_cls)
@@ -73,6 +83,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.config)
     service_cls = import_service(args.service)
+    if not config.get("WEB_SERVER_ADDRESS"):
+        config["WEB_SERVER_ADDRESS"] = DEFAULT_ADDRESSES.get(service_cls.name, "127.0.0.1:8100")
     setup_logging(service_cls.name, str(config.get("LOG_LEVEL", "INFO")))
     run(service_cls, config)
     return 0

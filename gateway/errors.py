@@ -1,0 +1,163 @@
+"""The one table that turns exceptions into HTTP statuses and JSON error bodies.
+
+Every error the gateway returns has the body
+``{"error": {"code": "...", "message": "...", "fields": {...}}}``. A type missing
+from :data:`STATUS_BY_TYPE` is a bug: it becomes a 500 with a generic message, and
+the exception is logged (never sent to the client).
+"""
+
+import json
+import logging
+
+from nameko.exceptions import MethodNotFound as RemoteMethodNotFound
+from nameko.exceptions import RemoteError
+from werkzeug.wrappers import Response
+
+from services.common.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    Unavailable,
+)
+from services.common.rpc import Timeout
+
+log = logging.getLogger(__name__)
+
+
+class BadJson(ServiceError):
+    """The body is not a JSON object."""
+
+    code = "bad_json"
+
+
+class RouteNotFound(NotFound):
+    code = "not_found"
+
+
+class MethodNotAllowed(ServiceError):
+    code = "method_not_allowed"
+
+    def __init__(self, message: str = "", fields: dict | None = None, allowed=()):
+        super().__init__(message, fields)
+        self.allowed = sorted(allowed)
+
+
+class PayloadTooLarge(ServiceError):
+    code = "payload_too_large"
+
+
+class RateLimited(ServiceError):
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", fields: dict | None = None, retry_after: int = 1):
+        super().__init__(message, fields)
+        self.retry_after = retry_after
+
+
+# Looked up along the exception's MRO, so a subclass (Timeout < Unavailable)
+# takes its own row when it has one and its parent's otherwise.
+STATUS_BY_TYPE: dict[type, int] = {
+    BadJson: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    MethodNotAllowed: 405,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Invalid: 422,
+    RateLimited: 429,
+    Unavailable: 503,
+    Timeout: 504,
+}
+
+# A service error that crossed RPC without being turned back into its type
+# (an older client, another module path) still arrives with its class name.
+_TYPE_BY_NAME = {error_type.__name__: error_type for error_type in STATUS_BY_TYPE}
+
+INTERNAL_MESSAGE = "internal error; the request id identifies it in the logs"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _from_remote_error(exc: RemoteError) -> ServiceError | None:
+    error_type = _TYPE_BY_NAME.get(exc.exc_type or "")
+    if error_type is None:
+        return None
+    message, fields = exc.value or "", {}
+    try:
+        decoded = json.loads(exc.value)
+        if isinstance(decoded, dict):
+            message = str(decoded.get("message") or "")
+            fields = decoded.get("fields") or {}
+    except (TypeError, ValueError):
+        pass
+    return error_type(message, fields)
+
+
+def status_for(exc: BaseException) -> int | None:
+    for klass in type(exc).__mro__:
+        if klass in STATUS_BY_TYPE:
+            return STATUS_BY_TYPE[klass]
+    return None
+
+
+def error_response(exc: BaseException, correlation_id: str | None = None) -> Response:
+    """The JSON response for ``exc``; 500 (and a log line) when it is not in the table."""
+    if isinstance(exc, RemoteError):
+        exc = _from_remote_error(exc) or exc
+    elif isinstance(exc, RemoteMethodNotFound):
+        # The service runs an older version than the gateway (a rolling deploy).
+        exc = Unavailable(f"the service does not offer {exc} yet")
+    status = status_for(exc)
+    headers = {}
+    if status is None:
+        log.error(
+            "unhandled error",
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"correlation_id": correlation_id},
+        )
+        status, body = 500, error_body("internal", INTERNAL_MESSAGE)
+    else:
+        body = error_body(exc.code, exc.message, _plain_fields(exc.fields))
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, MethodNotAllowed):
+            headers["Allow"] = ", ".join(exc.allowed)
+        if isinstance(exc, Unauthorized):
+            headers["WWW-Authenticate"] = 'Bearer realm="tongban"'
+    return json_response(status, body, headers)
+
+
+def _plain_fields(fields: dict) -> dict:
+    """Field errors as ``{"a.b": "reason"}``: one readable reason per field."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, (list, tuple)):
+            if value and all(isinstance(v, str) for v in value):
+                flat[prefix] = " ".join(value)
+            else:
+                for index, inner in enumerate(value):
+                    walk(f"{prefix}.{index}" if prefix else str(index), inner)
+        else:
+            flat[prefix] = str(value)
+
+    walk("", fields or {})
+    return flat
+
+
+def json_response(status: int, body, headers: dict | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )

@@ -1,0 +1,252 @@
+"""The gateway's HTTP entrypoint: one place for what every route does.
+
+``@route("POST", "/api/v1/...", request=Schema, response=Schema, auth=...)`` on a
+method of the gateway service. For each request the entrypoint, before any
+worker runs:
+
+1. takes the correlation id from ``X-Request-Id`` (or makes one) and echoes it;
+2. applies the route's rate limit and its body signature check, if any;
+3. authenticates the bearer token locally and applies the route's access guard;
+4. parses the JSON body and loads it (and the query string) with the route's
+   schemas, unknown fields rejected;
+
+then calls the method with a :class:`Call` and the path values, dumps what it
+returns with the response schema, and turns any exception into the JSON error of
+``gateway.errors``. Every response is counted and timed per route template.
+"""
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from functools import partial
+
+from eventlet.event import Event
+from marshmallow import Schema, ValidationError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from prometheus_client import Counter, Histogram
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.wrappers import Request, Response
+
+from gateway.auth import Access, KeyRing
+from gateway.errors import (
+    BadJson,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    error_response,
+    json_response,
+)
+from gateway.ratelimit import AuthRateLimiter
+from services.common.errors import Invalid
+
+REQUEST_ID_HEADER = "X-Request-Id"
+MAX_BODY_BYTES = 1024 * 1024
+_GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+REQUESTS = Counter(
+    "tongban_gateway_requests",
+    "HTTP requests answered by the gateway, by route template and status.",
+    ["method", "route", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "tongban_gateway_request_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["method", "route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def correlation_id_of(request) -> str:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    return incoming if _GOOD_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def observe(method: str, route: str, response: Response, started: float) -> None:
+    REQUESTS.labels(method, route, str(response.status_code)).inc()
+    REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
+
+
+@dataclass
+class Call:
+    """What a route method gets: the validated input and who is asking."""
+
+    request: Request
+    correlation_id: str
+    body: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+    actor: dict | None = None
+    claims: dict | None = None
+
+
+class GatewayWsgiApp(WsgiApp):
+    """nameko's WSGI app, with JSON bodies for unknown routes and wrong methods."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        started = time.perf_counter()
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            response = provider.handle_request(request)
+        except WerkzeugNotFound:
+            response = self._unmatched(request, RouteNotFound("no such route"), started)
+        except WerkzeugMethodNotAllowed as exc:
+            allowed = exc.valid_methods or ()
+            error = MethodNotAllowed(f"{request.method} is not allowed here", allowed=allowed)
+            response = self._unmatched(request, error, started)
+        except HTTPException as exc:  # redirects for trailing slashes and the like
+            response = exc
+        return response(environ, start_response)
+
+    @staticmethod
+    def _unmatched(request, error, started) -> Response:
+        correlation_id = correlation_id_of(request)
+        response = error_response(error, correlation_id)
+        response.headers[REQUEST_ID_HEADER] = correlation_id
+        observe(request.method, "unmatched", response, started)
+        return response
+
+
+class GatewayWebServer(WebServer):
+    def get_wsgi_app(self):
+        return GatewayWsgiApp(self)
+
+
+class Route(HttpRequestHandler):
+    server = GatewayWebServer()
+    rate_limiter = AuthRateLimiter()
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        request: Schema | type[Schema] | None = None,
+        query: Schema | type[Schema] | None = None,
+        response: Schema | type[Schema] | None = None,
+        status: int = 200,
+        auth: Access | None = None,
+        rate_limited: bool = False,
+        verify_body=None,
+        cached: bool = False,
+        summary: str = "",
+        description: str = "",
+        tags: tuple[str, ...] = (),
+        errors: tuple[int, ...] = (),
+        content_type: str = "application/json",
+        **kwargs,
+    ):
+        super().__init__(method, url, **kwargs)
+        self.request_schema = _instance(request)
+        self.query_schema = _instance(query)
+        self.response_schema = _instance(response)
+        self.status = status
+        self.auth = auth
+        self.rate_limited = rate_limited
+        self.verify_body = verify_body
+        self.cached = cached
+        self.summary = summary
+        self.description = description
+        self.tags = tags
+        self.errors = errors
+        self.content_type = content_type
+
+    def setup(self):
+        super().setup()
+        self.keyring = next(
+            (d for d in self.container.dependencies if isinstance(d, KeyRing)), None
+        )
+
+    def handle_request(self, request):
+        started = time.perf_counter()
+        correlation_id = correlation_id_of(request)
+        request.shallow = False
+        try:
+            call = self.prepare(request, correlation_id)
+            args, kwargs = (call,), dict(request.path_values)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(
+                self,
+                args,
+                kwargs,
+                context_data={"correlation_id": correlation_id},
+                handle_result=partial(self.handle_result, event),
+            )
+            response = self.response_from_result(event.wait())
+        except Exception as exc:  # noqa: BLE001  (every error becomes a JSON body)
+            response = error_response(exc, correlation_id)
+        response.headers[REQUEST_ID_HEADER] = correlation_id
+        observe(request.method, self.url, response, started)
+        return response
+
+    def prepare(self, request, correlation_id: str) -> Call:
+        if self.rate_limited:
+            self.rate_limiter.check(request)
+        if request.content_length and request.content_length > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+        call = Call(request=request, correlation_id=correlation_id)
+        if self.verify_body is not None:
+            self.verify_body(request, self.container.config)
+        if self.auth is not None:
+            if self.keyring is None:
+                raise RuntimeError("a route needs a token but the service has no KeyRing")
+            call.claims, call.actor = self.keyring.authenticate(request)
+            self.auth.check(call.actor)
+        if self.request_schema is not None:
+            call.body = load(self.request_schema, parse_json_object(request))
+        if self.query_schema is not None:
+            call.query = load(self.query_schema, query_args(request))
+        return call
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        if self.status == 204:
+            return Response(status=204)
+        body = result if self.response_schema is None else self.response_schema.dump(result)
+        return json_response(self.status, body)
+
+
+route = Route.decorator
+
+
+def _instance(schema):
+    return schema() if isinstance(schema, type) else schema
+
+
+def parse_json_object(request) -> dict:
+    """The body as a JSON object; an empty body is ``{}``."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadJson(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadJson("the body must be a JSON object")
+    return body
+
+
+def query_args(request) -> dict:
+    """Query parameters; a parameter given twice is refused rather than guessed."""
+    values = {}
+    for name in request.args:
+        given = request.args.getlist(name)
+        if len(given) > 1:
+            raise Invalid("invalid query", {name: "give this parameter once"})
+        values[name] = given[0]
+    return values
+
+
+def load(schema: Schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise Invalid("invalid input", exc.messages) from None

@@ -1,0 +1,198 @@
+"""The OpenAPI 3 document, generated from the routes and schemas the gateway runs.
+
+Nothing is written by hand: walking the service class finds every ``@route``,
+and each route's request, query and response schemas are the ones that validate
+and dump its traffic, so the document cannot drift from the code.
+"""
+
+import html
+import inspect
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from gateway import schemas
+from gateway.http import REQUEST_ID_HEADER, Route
+
+TITLE = "tongban gateway"
+VERSION = "1"
+_CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON (code bad_json)",
+    401: "Missing, bad or expired bearer token (or EMS signature)",
+    403: "The caller may not do this",
+    404: "Unknown id",
+    405: "Method not allowed",
+    409: "The current state forbids the action, or it exists already",
+    413: "Body too large",
+    422: "Invalid input; fields names each bad field",
+    429: "Too many requests; see Retry-After",
+    500: "Internal error",
+    503: "A service is unavailable",
+    504: "A service did not answer in time",
+}
+
+
+def routes_of(service_cls) -> list[tuple[str, Route]]:
+    """(method name, route) of every route of ``service_cls``, in path order."""
+    found = []
+    for name, member in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(member, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Route):
+                found.append((name, entrypoint))
+    return sorted(found, key=lambda pair: (pair[1].url, pair[1].method))
+
+
+def openapi_path(url: str) -> str:
+    return _CONVERTER.sub(r"{\1}", url)
+
+
+def path_parameters(url: str) -> list[str]:
+    return _CONVERTER.findall(url)
+
+
+def cache_note(ttl: float) -> str:
+    return (
+        f"Served from the gateway's cache: at most {ttl:g} seconds stale "
+        "(CATALOG_CACHE_SECONDS); dropped sooner when catalog or ratings announce a change."
+    )
+
+
+def _error_statuses(route: Route) -> list[int]:
+    statuses = set(route.errors) | {500}
+    if route.request_schema is not None:
+        statuses |= {400, 413, 422}
+    if route.query_schema is not None:
+        statuses.add(422)
+    if route.auth is not None:
+        statuses |= {401, 403}
+    if route.verify_body is not None:
+        statuses.add(401)
+    if route.rate_limited:
+        statuses.add(429)
+    if not route.url.startswith(("/healthz", "/metrics", "/openapi", "/docs")):
+        statuses |= {503, 504}
+    return sorted(statuses)
+
+
+def _operation(name: str, route: Route, ttl: float) -> dict:
+    description = route.description
+    if route.cached:
+        description = f"{description}\n\n{cache_note(ttl)}".strip()
+    if route.auth is not None:
+        description = f"{description}\n\nWho may call: {route.auth.describe()}.".strip()
+    parameters = [
+        {"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
+        for param in path_parameters(route.url)
+    ]
+    if route.query_schema is not None:
+        parameters.append({"in": "query", "schema": type(route.query_schema)})
+    parameters.append(
+        {
+            "in": "header",
+            "name": REQUEST_ID_HEADER,
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "correlation id; made up when absent, echoed in the response",
+        }
+    )
+    if route.status == 204:
+        success = {"description": "Done"}
+    elif route.content_type != "application/json":
+        success = {
+            "description": "OK",
+            "content": {route.content_type: {"schema": {"type": "string"}}},
+        }
+    else:
+        schema = route.response_schema if route.response_schema is not None else {"type": "object"}
+        success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    responses = {str(route.status): success}
+    for status in _error_statuses(route):
+        responses[str(status)] = {
+            "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+            "content": {"application/json": {"schema": "Error"}},
+        }
+    operation = {
+        "operationId": name,
+        "summary": route.summary or name.replace("_", " "),
+        "tags": list(route.tags),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if description:
+        operation["description"] = description
+    if route.request_schema is not None:
+        operation["requestBody"] = {
+            "required": route.request_schema.__class__ is not schemas.Empty,
+            "content": {"application/json": {"schema": type(route.request_schema)}},
+        }
+    if route.auth is not None:
+        operation["security"] = [{"bearer": []}]
+    return operation
+
+
+def build_document(service_cls, ttl: float = 30.0) -> dict:
+    spec = APISpec(
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": (
+                "HTTP API of the tongban government service network. Errors have the body "
+                '{"error": {"code", "message", "fields"}}. Lists are paged by page and '
+                "page_size (1..100)."
+            )
+        },
+    )
+    spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.schema("Error", schema=schemas.Error)
+    by_path: dict[str, dict] = {}
+    for name, route in routes_of(service_cls):
+        operations = by_path.setdefault(openapi_path(route.url), {})
+        for method in route.method.split(","):
+            operations[method.strip().lower()] = _operation(name, route, ttl)
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+_documents: dict[tuple, dict] = {}
+
+
+def document_for(service_cls, config: dict) -> dict:
+    ttl = float(config.get("CATALOG_CACHE_SECONDS", 30))
+    key = (service_cls, ttl)
+    if key not in _documents:
+        _documents[key] = build_document(service_cls, ttl)
+    return _documents[key]
+
+
+def docs_page(service_cls, config: dict) -> str:
+    """ReDoc from a CDN, and under it a plain list of routes that works offline."""
+    rows = []
+    for _name, route in routes_of(service_cls):
+        who = route.auth.describe() if route.auth is not None else "public"
+        rows.append(
+            f"<tr><td>{html.escape(route.method)}</td><td><code>{html.escape(openapi_path(route.url))}</code></td><td>{html.escape(who)}</td><td>{html.escape(route.summary)}</td></tr>"
+        )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{TITLE} API</title>
+<style>body{{font-family:sans-serif;margin:1em}}td{{padding:2px 8px}}</style></head>
+<body>
+<h1>{TITLE} API v{VERSION}</h1>
+<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3).</p>
+<div id="redoc"></div>
+<script src="https://cdn.redoc.ly/redoc/latest/bundles/redoc.standalone.js"></script>
+<script>
+if (window.Redoc) {{ Redoc.init("/openapi.json", {{}}, document.getElementById("redoc")); }}
+</script>
+<h2>Routes</h2>
+<table><tr><th>method</th><th>path</th><th>who</th><th>what</th></tr>
+{"".join(rows)}
+</table>
+</body></html>"""
