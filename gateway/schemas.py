@@ -498,7 +498,7 @@ class Review(Open):
 
 
 class ReviewPage(Open):
-    reviews = fields.List(fields.Nested(Review))
+    items = fields.List(fields.Nested(Review))
     summary = fields.Nested(Rating)
     page = fields.Integer()
     page_size = fields.Integer()
@@ -523,7 +523,7 @@ class Rectification(Open):
 
 
 class RectificationPage(Open):
-    rectifications = fields.List(fields.Nested(Rectification))
+    items = fields.List(fields.Nested(Rectification))
     page = fields.Integer()
     page_size = fields.Integer()
     total = fields.Integer()
@@ -531,3 +531,17 @@ class RectificationPage(Open):
 
 class ResolveRequest(Strict):
     comment = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+_collections: dict[type, type] = {}
+
+
+def collection(item_schema: type[Schema]) -> Schema:
+    """``{"items": [...]}``: the shape of every collection the API returns."""
+    if item_schema not in _collections:
+        _collections[item_schema] = type(
+            f"{item_schema.__name__}List",
+            (Schema,),
+            {"items": fields.List(fields.Nested(item_schema), required=True)},
+        )
+    return _collections[item_schema]()

@@ -29,15 +29,19 @@ ITEM_ADMIN = staff_with("dept_admin", operator=True)
 CASE_WORKER = staff_with("window_clerk", "approver")
 
 
-def as_page(result, query: dict, key: str = "items") -> dict:
-    """A list answer as a page, so every paged route has the same shape."""
+def as_page(result, query: dict, key: str = "items", rename_to: str = "items") -> dict:
+    """Every collection answers ``{"items": [...], "page", "page_size", "total"}``,
+    whatever the service called its list."""
     if isinstance(result, list):
         return {
-            key: result,
+            rename_to: result,
             "page": query["page"],
             "page_size": query["page_size"],
             "total": None,
         }
+    result = dict(result)
+    if key != rename_to and key in result:
+        result[rename_to] = result.pop(key)
     return result
 
 
@@ -200,26 +204,26 @@ class GatewayService:
     @route(
         "GET",
         "/api/v1/regions",
-        response=s.Region(many=True),
+        response=s.collection(s.Region),
         tags=("catalog",),
         summary="Administrative regions (province, cities, counties)",
         **CACHED,
     )
     def regions(self, call):
-        return self._cached(call, cache_key("regions"), "catalog", "list_regions")
+        return {"items": self._cached(call, cache_key("regions"), "catalog", "list_regions")}
 
     @route(
         "GET",
         "/api/v1/departments",
         query=s.DepartmentQuery,
-        response=s.Department(many=True),
+        response=s.collection(s.Department),
         tags=("catalog",),
         summary="Departments, optionally of one region",
         **CACHED,
     )
     def departments(self, call):
         key = cache_key("departments", **call.query)
-        return self._cached(call, key, "catalog", "list_departments", **call.query)
+        return {"items": self._cached(call, key, "catalog", "list_departments", **call.query)}
 
     @route(
         "GET",
@@ -305,13 +309,13 @@ class GatewayService:
     @route(
         "GET",
         "/api/v1/stores",
-        response=s.Store(many=True),
+        response=s.collection(s.Store),
         tags=("catalog",),
         summary="Flagship stores with their rating summaries",
         **CACHED,
     )
     def stores(self, call):
-        return self._cached(call, cache_key("stores"), "catalog", "list_stores")
+        return {"items": self._cached(call, cache_key("stores"), "catalog", "list_stores")}
 
     @route(
         "GET",
@@ -453,13 +457,13 @@ class GatewayService:
     @route(
         "GET",
         "/api/v1/licences",
-        response=s.Licence(many=True),
+        response=s.collection(s.Licence),
         auth=SIGNED_IN,
         tags=("workflow",),
         summary="My electronic licences",
     )
     def my_licences(self, call):
-        return self._call(call, "workflow", "list_licences", actor=call.actor)
+        return {"items": self._call(call, "workflow", "list_licences", actor=call.actor)}
 
     @route(
         "GET",
@@ -478,14 +482,15 @@ class GatewayService:
         "GET",
         "/api/v1/shipments",
         query=s.ShipmentQuery,
-        response=s.Shipment(many=True),
+        response=s.collection(s.Shipment),
         auth=SIGNED_IN,
         tags=("courier",),
         summary="EMS shipments of an application",
         errors=(404,),
     )
     def shipments(self, call):
-        return self._call(call, "courier", "list_shipments", actor=call.actor, **call.query)
+        shipments = self._call(call, "courier", "list_shipments", actor=call.actor, **call.query)
+        return {"items": shipments}
 
     @route(
         "GET",
@@ -552,7 +557,7 @@ class GatewayService:
         result = self._cached(
             call, key, "ratings", "list_store_reviews", store_id=store_id, **call.query
         )
-        return as_page(result, call.query, "reviews")
+        return as_page(result, call.query, "reviews", rename_to="items")
 
     @route(
         "GET",
@@ -575,7 +580,7 @@ class GatewayService:
     )
     def rectifications(self, call):
         result = self._call(call, "ratings", "list_rectifications", actor=call.actor, **call.query)
-        return as_page(result, call.query, "rectifications")
+        return as_page(result, call.query, "rectifications", rename_to="items")
 
     @route(
         "POST",

@@ -39,7 +39,8 @@ def e2e_amqp_uri(amqp_uri):
     ):
         yield amqp_uri  # no admin tool here: share the default virtual host
         return
-    yield amqp_uri.rstrip("/").rsplit("/", 1)[0] + "/" + vhost
+    scheme, _, rest = amqp_uri.partition("://")
+    yield f"{scheme}://{rest.split('/', 1)[0]}/{vhost}"
     _rabbitmqctl("delete_vhost", vhost)
 
 

@@ -161,7 +161,7 @@ def test_citizen_errand_from_registration_to_a_rated_completed_case(cluster):
     def materials_shipment():
         shipments = citizen.get(
             "/api/v1/shipments", params={"application_id": application_id}
-        ).json()["shipments"]
+        ).json()["items"]
         return [s for s in shipments if s["direction"] == "materials"]
 
     shipment = eventually(materials_shipment, what="the EMS pickup order")[0]
@@ -179,7 +179,7 @@ def test_citizen_errand_from_registration_to_a_rated_completed_case(cluster):
     approver = Client(base)
     approver.login(approver_phone, "Approve2026")
     worklist = approver.get("/api/v1/worklist", params={"state": "accepted"}).json()
-    assert application_id in [case["application_id"] for case in worklist["applications"]]
+    assert application_id in [case["application_id"] for case in worklist["items"]]
     response = approver.post(
         f"/api/v1/applications/{application_id}/actions",
         json={"action": "approve", "comment": "材料齐全，准予许可"},
@@ -194,9 +194,9 @@ def test_citizen_errand_from_registration_to_a_rated_completed_case(cluster):
     case = eventually(completed, what="the case to complete after the result was delivered")
     assert [entry["state"] for entry in case["timeline"]][:2] == ["submitted", "accepted"]
     shipments = citizen.get("/api/v1/shipments", params={"application_id": application_id})
-    directions = sorted(s["direction"] for s in shipments.json()["shipments"])
+    directions = sorted(s["direction"] for s in shipments.json()["items"])
     assert directions == ["materials", "result"]
-    licences = citizen.get("/api/v1/licences").json()["licences"]
+    licences = citizen.get("/api/v1/licences").json()["items"]
     licence = next(lic for lic in licences if lic["application_id"] == application_id)
     verified = Client(base).get(f"/api/v1/licences/{licence['licence_no']}/verify").json()
     assert verified["valid"] is True

@@ -102,7 +102,7 @@ def test_staff_roles_come_from_the_known_set():
 
 def test_open_responses_keep_fields_the_service_adds():
     page = {
-        "reviews": [{"review_id": "r-1", "grade": 5, "photos": 2}],
+        "items": [{"review_id": "r-1", "grade": 5, "photos": 2}],
         "summary": {"reviews": 1, "praise_rate": 1.0, "average_grade": 5.0},
         "total": 1,
     }
