@@ -24,14 +24,42 @@ def _pg_admin_url() -> str | None:
     return os.environ.get("TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
 
 
+def _rabbitmqctl(*args) -> bool:
+    import shutil
+    import subprocess
+
+    command = shutil.which("rabbitmqctl")
+    if command is None:
+        return False
+    result = subprocess.run(  # noqa: S603  (rabbitmqctl with our own arguments)
+        [command, *args], capture_output=True, timeout=60, check=False
+    )
+    return result.returncode == 0
+
+
 @pytest.fixture(scope="session")
 def amqp_uri():
+    """The real broker, on a virtual host of this test run's own.
+
+    Tests run services under their real names; a virtual host per run keeps them
+    apart from a local cluster (or another test run) on the same broker. Where
+    rabbitmqctl is not at hand (a remote broker), the given virtual host is used.
+    """
     from kombu import Connection
 
     uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
     with Connection(uri, connect_timeout=5) as connection:
         connection.ensure_connection(max_retries=3)
-    return uri
+    vhost = f"tongban-test-{uuid.uuid4().hex[:8]}"
+    if not (
+        _rabbitmqctl("add_vhost", vhost)
+        and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    ):
+        yield uri
+        return
+    scheme, _, rest = uri.partition("://")
+    yield f"{scheme}://{rest.split('/', 1)[0]}/{vhost}"
+    _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,8 @@ class UnitOfWork:
 
     Subclasses add repositories in :meth:`open_repositories`. A unit of work may
     be entered again after it exits; each ``with`` block is one transaction.
+    ``config`` is the service's nameko config (for example ``PII_KEY``), empty
+    when the caller gives none.
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class UnitOfWork:
         source: str,
         correlation_id: str | None = None,
         on_commit=None,
+        config: dict | None = None,
     ):
         self._session_factory = session_factory
+        self.config: dict = config if config is not None else {}
         self.source = source
         self.correlation_id = correlation_id or uuid.uuid4().hex
         self._on_commit = on_commit

@@ -102,4 +102,5 @@ class Database(DependencyProvider):
             source=self.container.service_name,
             correlation_id=correlation_id,
             on_commit=self.wake_relay,
+            config=self.container.config,
         )

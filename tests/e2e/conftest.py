@@ -1,14 +1,11 @@
 """Start the whole cluster as processes for the end-to-end tests.
 
-Each run gets its own RabbitMQ virtual host (so queues left by earlier runs do
-not interfere), its own PostgreSQL databases (or SQLite files when
-TEST_DATABASE=sqlite) and free ports.
+Each run gets its own RabbitMQ virtual host (the root conftest's ``amqp_uri``),
+its own PostgreSQL databases (or SQLite files when TEST_DATABASE=sqlite) and
+free ports.
 """
 
-import shutil
 import socket
-import subprocess
-import uuid
 
 import pytest
 
@@ -22,37 +19,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _rabbitmqctl(*args) -> bool:
-    command = shutil.which("rabbitmqctl")
-    if command is None:
-        return False
-    result = subprocess.run([command, *args], capture_output=True, timeout=60, check=False)
-    return result.returncode == 0
-
-
 @pytest.fixture(scope="session")
-def e2e_amqp_uri(amqp_uri):
-    vhost = f"tongban-e2e-{uuid.uuid4().hex[:8]}"
-    if not (
-        _rabbitmqctl("add_vhost", vhost)
-        and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    ):
-        yield amqp_uri  # no admin tool here: share the default virtual host
-        return
-    scheme, _, rest = amqp_uri.partition("://")
-    yield f"{scheme}://{rest.split('/', 1)[0]}/{vhost}"
-    _rabbitmqctl("delete_vhost", vhost)
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory, database_factory, e2e_amqp_uri):
+def cluster(tmp_path_factory, database_factory, amqp_uri):
     data_dir = tmp_path_factory.mktemp("cluster")
     cluster = LocalCluster(
         data_dir=data_dir,
         gateway_port=free_port(),
         ems_port=free_port(),
         service_ports={service: free_port() for service in SERVICES},
-        amqp_uri=e2e_amqp_uri,
+        amqp_uri=amqp_uri,
         database_urls={service: database_factory(service) for service in SERVICES},
         ems_step_seconds=0.3,
         extra_env={

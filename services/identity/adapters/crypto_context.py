@@ -8,7 +8,6 @@ not stall every other greenthread of the process.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,12 +16,8 @@ from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from services.common.messaging.envelope import utcnow
-from services.identity.adapters.crypto import (
-    PasswordHasher,
-    PiiCipher,
-    PiiDecryptionError,
-    decode_key,
-)
+from services.common.pii import PiiCipher, PiiDecryptionError, cipher_from_config
+from services.identity.adapters.crypto import PasswordHasher
 from services.identity.adapters.repository import StoredSigningKey
 from services.identity.adapters.tokens import SigningKey, TokenIssuer
 
@@ -30,40 +25,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ACCESS_TOKEN_SECONDS = 900
 DEFAULT_REFRESH_TOKEN_DAYS = 30
-
-# The development default of config/service.yaml. It happens to be valid
-# base64url (43 characters, 32 bytes), so it decodes as a key; it is still
-# public, hence the warning.
-DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abcdef"
-
-_warned_about_weak_key = False
-
-
-def pii_key_bytes(text: str) -> bytes:
-    """The PII key from its configured text: hex or base64 of 32+ bytes.
-
-    Any other non-empty text (a passphrase) is accepted by hashing it to 32
-    bytes with SHA-256. That, or the public development default, logs one
-    warning per process: fine on a laptop, not in production.
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("PII_KEY is not set")
-    text = text.strip()
-    try:
-        key = decode_key(text)
-    except ValueError:
-        _warn_once("PII_KEY is not a hex or base64 key of 32 bytes; deriving one with SHA-256")
-        return hashlib.sha256(text.encode("utf-8")).digest()
-    if text == DEV_PII_KEY:
-        _warn_once("PII_KEY is the public development default")
-    return key
-
-
-def _warn_once(problem: str) -> None:
-    global _warned_about_weak_key
-    if not _warned_about_weak_key:
-        _warned_about_weak_key = True
-        log.warning(f"{problem}. Set TONGBAN_PII_KEY to a generated key outside development.")
 
 
 class BoundPii:
@@ -188,7 +149,7 @@ class CryptoContext:
             hasher = PasswordHasher(**tuning)
         return cls(
             hasher,
-            PiiCipher(pii_key_bytes(config.get("PII_KEY") or "")),
+            cipher_from_config(config),
             access_token_seconds=int(
                 config.get("ACCESS_TOKEN_SECONDS") or DEFAULT_ACCESS_TOKEN_SECONDS
             ),

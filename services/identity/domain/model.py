@@ -67,7 +67,8 @@ STAFF_ROLES = frozenset(role.value for role in StaffRole)
 
 
 class PiiProtector(Protocol):
-    """What the domain needs from the PII cipher (adapters.crypto.PiiCipher)."""
+    """What the domain needs from the PII cipher (services.common.pii.PiiCipher, bound to
+    the user by adapters.crypto_context.BoundPii)."""
 
     def encrypt(self, plaintext: str) -> str: ...
 

@@ -33,6 +33,8 @@ applications = sa.Table(
     # ItemSnapshot as catalog described the item at submission time.
     sa.Column("item", sa.JSON, nullable=False),
     sa.Column("applicant_id", sa.String(64), nullable=False),
+    # The principal; a person's ID number only as id_number_cipher and
+    # id_number_masked (see repository.ApplicationRepository).
     sa.Column("on_behalf_of", sa.JSON, nullable=True),
     sa.Column("form", sa.JSON, nullable=False),
     sa.Column("materials", sa.JSON, nullable=False),

@@ -4,16 +4,23 @@ An Application loads with ``events`` empty; the service layer collects what the
 aggregate records after a command. Saving writes only what changed: the row, the
 review decisions, the timeline entries added since loading and a newly issued
 licence.
+
+A person an agent applies for is stored without the plain ID number: the
+``on_behalf_of`` JSON keeps ``id_number_cipher`` (AES-256-GCM, bound to the
+application id) and ``id_number_masked``; loading decrypts it, so the aggregate
+holds the number in memory only (it names the licence holder).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.common.pii import PiiCipher
 from services.workflow.adapters import orm
 from services.workflow.domain.calendar import WorkingCalendar
 from services.workflow.domain.model import (
@@ -27,6 +34,11 @@ from services.workflow.domain.model import (
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 CALENDAR_KINDS = (HOLIDAY, WORKDAY)
+
+# on_behalf_of keys: the domain's plain number, and what is stored instead of it.
+ID_NUMBER = "id_number"
+ID_NUMBER_CIPHER = "id_number_cipher"
+ID_NUMBER_MASKED = "id_number_masked"
 
 
 def mask(value: str) -> str:
@@ -42,8 +54,13 @@ def _utc(moment: datetime) -> datetime:
 
 
 class ApplicationRepository:
-    def __init__(self, session: Session):
+    """``pii`` gives the cipher for principals' ID numbers; it is called only when
+    one is written or read, so a service without ``PII_KEY`` still handles the
+    other cases."""
+
+    def __init__(self, session: Session, pii: Callable[[], PiiCipher]):
         self.session = session
+        self._pii = pii
         # application_id -> (timeline entries stored, licence stored)
         self._stored: dict[str, tuple[int, bool]] = {}
 
@@ -160,8 +177,7 @@ class ApplicationRepository:
             for row in rows
         ]
 
-    @staticmethod
-    def _to_domain(row, reviews, timeline, licence_row) -> Application:
+    def _to_domain(self, row, reviews, timeline, licence_row) -> Application:
         item = row["item"]
         licence = None
         if licence_row is not None:
@@ -185,7 +201,7 @@ class ApplicationRepository:
             window=dict(row["window"] or {}),
             promised_days=int(item["promised_days"]),
             applicant_id=row["applicant_id"],
-            on_behalf_of=row["on_behalf_of"],
+            on_behalf_of=self._open_principal(row["application_id"], row["on_behalf_of"]),
             form=dict(row["form"] or {}),
             materials=list(row["materials"] or []),
             delivery=dict(row["delivery"]),
@@ -293,8 +309,37 @@ class ApplicationRepository:
             licence_stored = True
         self._stored[application.application_id] = (len(application.timeline), licence_stored)
 
-    @staticmethod
-    def _columns(application: Application) -> dict:
+    def _seal_principal(self, application: Application) -> dict | None:
+        """``on_behalf_of`` as stored: a person's ID number encrypted and masked."""
+        principal = application.on_behalf_of
+        if not principal or not principal.get(ID_NUMBER):
+            return principal
+        id_number = principal[ID_NUMBER]
+        stored = {key: value for key, value in principal.items() if key != ID_NUMBER}
+        stored[ID_NUMBER_CIPHER] = self._pii().encrypt(
+            id_number, associated_data=application.application_id
+        )
+        stored[ID_NUMBER_MASKED] = mask(id_number)
+        return stored
+
+    def _open_principal(self, application_id: str, stored: dict | None) -> dict | None:
+        """The domain's ``on_behalf_of``, with the ID number decrypted. Rows
+        written before encryption hold the plain number and load as they are
+        (their next save encrypts it). A ciphertext made under another key or
+        copied from another application raises PiiDecryptionError."""
+        if not stored or ID_NUMBER_CIPHER not in stored:
+            return stored
+        principal = {
+            key: value
+            for key, value in stored.items()
+            if key not in (ID_NUMBER_CIPHER, ID_NUMBER_MASKED)
+        }
+        principal[ID_NUMBER] = self._pii().decrypt(
+            stored[ID_NUMBER_CIPHER], associated_data=application_id
+        )
+        return principal
+
+    def _columns(self, application: Application) -> dict:
         return {
             "item_id": application.item_id,
             "item_name": application.item_name,
@@ -302,7 +347,7 @@ class ApplicationRepository:
             "region_code": application.region_code,
             "store_id": application.store_id,
             "applicant_id": application.applicant_id,
-            "on_behalf_of": application.on_behalf_of,
+            "on_behalf_of": self._seal_principal(application),
             "form": application.form,
             "materials": application.materials,
             "delivery": application.delivery,

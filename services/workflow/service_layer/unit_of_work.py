@@ -3,6 +3,7 @@
 from sqlalchemy.orm import Session
 
 from services.common.db import UnitOfWork
+from services.common.pii import PiiCipher, cipher_from_config
 from services.workflow.adapters import orm
 from services.workflow.adapters.repository import (
     ApplicationRepository,
@@ -13,8 +14,16 @@ from services.workflow.adapters.repository import (
 
 class WorkflowUnitOfWork(UnitOfWork):
     metadata = orm.metadata
+    _pii_cipher: PiiCipher | None = None
 
     def open_repositories(self, session: Session) -> None:
-        self.applications = ApplicationRepository(session)
+        self.applications = ApplicationRepository(session, pii=self.pii)
         self.licences = LicenceRepository(session)
         self.calendar = CalendarRepository(session)
+
+    def pii(self) -> PiiCipher:
+        """The cipher for ``PII_KEY`` of :attr:`config`, built on first use and kept
+        for this unit of work; ValueError when the key is not configured."""
+        if self._pii_cipher is None:
+            self._pii_cipher = cipher_from_config(self.config)
+        return self._pii_cipher

@@ -1,7 +1,8 @@
 import pytest
 import sqlalchemy as sa
 
-from services.identity.adapters.crypto import PasswordHasher, PiiCipher
+from services.common.pii import PiiCipher
+from services.identity.adapters.crypto import PasswordHasher
 from services.identity.adapters.crypto_context import CryptoContext
 from services.identity.domain.id_numbers import id_number_check_char
 from services.identity.domain.uscc import uscc_check_char

@@ -1,58 +1,19 @@
-"""The crypto context: PII key handling, password offloading and signing keys."""
+"""The crypto context: configuration, password offloading and signing keys.
 
-import base64
-import hashlib
-import logging
+PII key handling (pii_key_bytes) is tested in services/common's test_pii.py."""
+
 from datetime import UTC, datetime, timedelta
 
 import jwt
-import pytest
 
-from services.identity.adapters import crypto_context
-from services.identity.adapters.crypto import PiiCipher
-from services.identity.adapters.crypto_context import CryptoContext, KeyRing, pii_key_bytes
+from services.common.pii import DEV_PII_KEY, PiiCipher
+from services.identity.adapters.crypto_context import CryptoContext, KeyRing
 from services.identity.adapters.repository import StoredSigningKey
 from services.identity.adapters.tokens import SigningKey
 from services.identity.service_layer import use_cases
 from services.identity.tests.unit.conftest import PII_KEY, cheap_hasher, rows
 
-DEV_DEFAULT = crypto_context.DEV_PII_KEY
-
-
-def test_encoded_keys_are_decoded():
-    assert pii_key_bytes(PII_KEY.hex()) == PII_KEY
-    assert pii_key_bytes(base64.b64encode(PII_KEY).decode()) == PII_KEY
-
-
-@pytest.mark.parametrize(
-    ("text", "key"),
-    [
-        ("not a key, a passphrase!", hashlib.sha256(b"not a key, a passphrase!").digest()),
-        # The dev default is valid base64url, so it decodes; it is public all the same.
-        (DEV_DEFAULT, base64.urlsafe_b64decode(DEV_DEFAULT + "=")),
-    ],
-)
-def test_weak_keys_are_accepted_with_one_warning(monkeypatch, caplog, text, key):
-    monkeypatch.setattr(crypto_context, "_warned_about_weak_key", False)
-    caplog.set_level(logging.WARNING, logger=crypto_context.__name__)
-    assert pii_key_bytes(text) == key and len(key) == 32
-    assert pii_key_bytes(text) == key
-    warnings = [r for r in caplog.records if "PII_KEY" in r.getMessage()]
-    assert len(warnings) == 1
-    assert text not in warnings[0].getMessage()
-
-
-def test_a_generated_key_gives_no_warning(monkeypatch, caplog):
-    monkeypatch.setattr(crypto_context, "_warned_about_weak_key", False)
-    caplog.set_level(logging.WARNING, logger=crypto_context.__name__)
-    pii_key_bytes(PiiCipher.generate_key())
-    assert caplog.records == []
-
-
-@pytest.mark.parametrize("value", ["", "   ", None])
-def test_a_missing_key_is_refused(value):
-    with pytest.raises(ValueError):
-        pii_key_bytes(value)
+DEV_DEFAULT = DEV_PII_KEY
 
 
 def test_from_config_reads_lifetimes_and_argon2_tuning():

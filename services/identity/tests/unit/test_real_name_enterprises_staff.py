@@ -6,7 +6,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
-from services.identity.adapters.crypto import PiiCipher
+from services.common.pii import PiiCipher
 from services.identity.schemas import EVENT_PAYLOADS
 from services.identity.service_layer import use_cases
 from services.identity.tests.unit.conftest import (

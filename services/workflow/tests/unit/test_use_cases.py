@@ -45,7 +45,9 @@ OVERDUE_TOTAL = "tongban_workflow_cases_overdue_total"
 
 @pytest.fixture
 def uow(uow_factory):
-    return uow_factory(WorkflowUnitOfWork, source="workflow")
+    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
+    unit.config = {"PII_KEY": bytes(range(32)).hex()}
+    return unit
 
 
 def outbox(uow):
