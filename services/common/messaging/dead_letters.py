@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-import requests
+from amqp.exceptions import ChannelError
 from kombu import Connection
 
 from services.common.config import amqp_uri
@@ -20,32 +20,34 @@ from services.common.messaging import topology
 from services.common.messaging.consumer import ATTEMPT_HEADER
 
 
-def dead_letter_counts(uri: str) -> dict[str, int]:
-    """Message counts of every dead-letter queue (via the management API if any)."""
-    counts = {}
-    with Connection(uri) as connection:
-        channel = connection.default_channel
-        for name in _queue_names(uri):
+def dead_letter_queues() -> list[str]:
+    """The dead-letter queue of every event handler of every service."""
+    from services.common.migrate import SERVICES, service_class
+
+    names = []
+    for service in SERVICES:
+        for entity in topology.service_topology(service_class(service), []):
+            name = getattr(entity, "name", "")
             if name.endswith(".dead"):
-                _, count, _ = channel.queue_declare(name, passive=True)
+                names.append(name)
+    return names
+
+
+def dead_letter_counts(uri: str) -> dict[str, int | None]:
+    """How many messages wait in each dead-letter queue (None: not declared yet)."""
+    counts: dict[str, int | None] = {}
+    with Connection(uri) as connection:
+        for name in dead_letter_queues():
+            channel = connection.channel()
+            try:
+                _, count, _ = channel.queue_declare(name, durable=True, passive=True)
                 counts[name] = count
+            except ChannelError:  # a passive declare of a missing queue closes the channel
+                counts[name] = None
+            finally:
+                if channel.is_open:
+                    channel.close()
     return counts
-
-
-def _queue_names(uri: str) -> list[str]:
-    from urllib.parse import urlparse
-
-    parsed = urlparse(uri.replace("pyamqp://", "amqp://"))
-    try:
-        response = requests.get(
-            f"http://{parsed.hostname}:15672/api/queues",
-            auth=(parsed.username or "guest", parsed.password or "guest"),
-            timeout=5,
-        )
-        response.raise_for_status()
-        return [queue["name"] for queue in response.json()]
-    except requests.RequestException:
-        return []
 
 
 def take(uri: str, queue_name: str, limit: int, replay: bool) -> list[dict]:
@@ -92,7 +94,7 @@ def main(argv=None) -> int:
     uri = amqp_uri()
     if args.command == "list":
         for name, count in sorted(dead_letter_counts(uri).items()):
-            print(f"{count:8d}  {name}")
+            print(f"{'-' if count is None else count:>8}  {name}")
         return 0
     messages = take(uri, args.queue, args.limit, replay=args.command == "replay")
     for message in messages:

@@ -24,6 +24,9 @@ from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.messaging.tables import add_messaging_tables
 
+# Set by a test to play the operator who fixed the bug behind a dead letter.
+CURED: set = set()
+
 
 def build_services(suffix):
     metadata = sa.MetaData()
@@ -64,7 +67,7 @@ def build_services(suffix):
                 if not self.uow.first_delivery(envelope, "receiver.on_note_taken"):
                     return
                 text = envelope["payload"]["text"]
-                if text == "poison":
+                if text == "poison" and not CURED:
                     raise ValueError("cannot handle poison")
                 self.uow.session.execute(notes.insert().values(text=text))
                 self.uow.commit()
@@ -241,3 +244,36 @@ def test_poison_event_is_dead_lettered_and_does_not_block_the_queue(cluster, con
         assert message.headers["x-tongban-attempt"] == 3
         assert "cannot handle poison" in message.headers["x-tongban-error"]
         channel.queue_delete(dead)
+
+
+def test_dead_letters_can_be_inspected_and_replayed_after_a_fix(cluster, container_factory):
+    from services.common.messaging import dead_letters
+
+    receiver = container_factory(cluster.Receiver, cluster.config_for("receiver"))
+    receiver.start()
+    poison = make_envelope(cluster.Sender.name, "note_taken", {"text": "poison"})
+    publish_raw(cluster.amqp_uri, poison)
+    queue = topology.handler_queue_name(
+        cluster.Sender.name, "note_taken", cluster.Receiver.name, "on_note_taken"
+    )
+    dead = topology.dead_letter_queue_name(queue)
+
+    def dead_count():
+        with Connection(cluster.amqp_uri) as connection:
+            return connection.default_channel.queue_declare(dead, passive=True)[1]
+
+    wait_for(lambda: dead_count() == 1)
+    shown = dead_letters.take(cluster.amqp_uri, queue, limit=10, replay=False)
+    assert [message["body"]["id"] for message in shown] == [poison["id"]]
+    assert dead_count() == 1  # looking does not remove
+
+    CURED.add(True)
+    try:
+        replayed = dead_letters.take(cluster.amqp_uri, queue, limit=10, replay=True)
+        assert len(replayed) == 1
+        wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["poison"])
+        assert dead_count() == 0
+    finally:
+        CURED.clear()
+        with Connection(cluster.amqp_uri) as connection:
+            connection.default_channel.queue_delete(dead)
