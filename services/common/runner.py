@@ -10,14 +10,16 @@ queues and the outbox keeps unsent events: nothing is lost by the kill.
 
 import eventlet
 
-eventlet.monkey_patch()
+eventlet.monkey_patch()  # before anything opens a socket
 
 import argparse
 import importlib
 import logging
+import os
 import signal
 import sys
 
+from eventlet.hubs import trampoline
 from nameko.runners import ServiceRunner
 
 from services.common.config import SERVICE_CONFIG, load_config
@@ -40,6 +42,30 @@ DEFAULT_ADDRESSES = {
     "courier": "127.0.0.1:8104",
     "ratings": "127.0.0.1:8105",
 }
+
+
+def wake_hub_on_signals() -> None:
+    """Make a signal wake eventlet's hub at once.
+
+    A Python signal handler runs, but the greenthread it spawns waits until the
+    hub next wakes up (a timer or socket event, which on a quiet service may be
+    a minute away). Python writes a byte to the wakeup fd on every signal; a
+    greenthread waiting on that pipe wakes the hub.
+    """
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+
+    def drain():
+        while True:
+            trampoline(read_end, read=True)
+            try:
+                os.read(read_end, 512)
+            except BlockingIOError:
+                continue
+
+    eventlet.spawn_n(drain)
 
 
 def run(service_cls, config: dict) -> None:
@@ -65,6 +91,7 @@ def run(service_cls, config: dict) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    wake_hub_on_signals()
     runner.start()
     log.info("started", extra={"address": config.get("WEB_SERVER_ADDRESS")})
     waiter = eventlet.spawn(runner.wait)

@@ -35,6 +35,7 @@ def cluster(tmp_path_factory, database_factory, amqp_uri):
             "EVENT_RETRY_DELAYS_MS": "200,1000",
             "SHUTDOWN_GRACE_SECONDS": "5",
             "CATALOG_CACHE_SECONDS": "2",
+            "RPC_TIMEOUT_SECONDS": "2",
             "LOG_LEVEL": "INFO",
         },
     )
