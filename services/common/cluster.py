@@ -10,6 +10,11 @@ stops every process. The end-to-end tests drive the same class.
 
 from __future__ import annotations
 
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
+
 import argparse
 import importlib
 import os
@@ -269,6 +274,8 @@ def main(argv=None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    # Also when started in the background, where SIGINT comes in ignored.
+    signal.signal(signal.SIGINT, on_signal)
     try:
         print("starting services ...")
         cluster.start()

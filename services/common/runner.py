@@ -8,6 +8,12 @@ stuck handler cannot hold a rolling deploy. Unacked messages go back to their
 queues and the outbox keeps unsent events: nothing is lost by the kill.
 """
 
+import warnings
+
+# Printed by every process at start, telling an operator nothing.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
+
 import eventlet
 
 eventlet.monkey_patch()  # before anything opens a socket
