@@ -25,7 +25,7 @@ def measure(uri: str, path, messages: int = 3000):
     envelopes = [make_envelope(source, "bench_event", {"n": n}) for n in range(messages)]
     with Connection(uri) as connection:
         channel = connection.default_channel
-        channel.exchange_declare(f"{source}.events", "topic", durable=True)
+        channel.exchange_declare(f"{source}.events", "topic", durable=True, auto_delete=False)
         channel.queue_declare(queue, durable=False, auto_delete=False)
         channel.queue_bind(queue, f"{source}.events", routing_key="#")
     try:
