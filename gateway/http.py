@@ -191,6 +191,7 @@ class Route(HttpRequestHandler):
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
         call = Call(request=request, correlation_id=correlation_id)
+        refuse_nul_characters(request.path_values)
         if self.verify_body is not None:
             self.verify_body(request, self.container.config)
         if self.auth is not None:
@@ -199,9 +200,13 @@ class Route(HttpRequestHandler):
             call.claims, call.actor = self.keyring.authenticate(request)
             self.auth.check(call.actor)
         if self.request_schema is not None:
-            call.body = load(self.request_schema, parse_json_object(request))
+            body = parse_json_object(request)
+            refuse_nul_characters(body)
+            call.body = load(self.request_schema, body)
         if self.query_schema is not None:
-            call.query = load(self.query_schema, query_args(request))
+            query = query_args(request)
+            refuse_nul_characters(query)
+            call.query = load(self.query_schema, query)
         return call
 
     def response_from_result(self, result):
@@ -232,6 +237,27 @@ def parse_json_object(request) -> dict:
     if not isinstance(body, dict):
         raise BadJson("the body must be a JSON object")
     return body
+
+
+def nul_fields(value, name: str = "") -> dict[str, str]:
+    """Fields whose text holds a NUL character, which no field of ours may carry
+    (and PostgreSQL cannot store)."""
+    if isinstance(value, str):
+        return {name or "_schema": "must not contain NUL characters"} if "\x00" in value else {}
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.update(nul_fields(item, f"{name}.{key}" if name else str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.update(nul_fields(item, f"{name}.{index}" if name else str(index)))
+    return found
+
+
+def refuse_nul_characters(values) -> None:
+    found = nul_fields(values)
+    if found:
+        raise Invalid("invalid input", found)
 
 
 def query_args(request) -> dict:
