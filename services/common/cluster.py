@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
-from services.common.migrate import SERVICES, declare_topology, service_class, upgrade
+from services.common.migrate import SERVICES, declare_topology, unit_of_work_for, upgrade
 
 SERVICE_PORTS = {
     "identity": 8101,
@@ -95,18 +95,9 @@ class LocalCluster:
         return {service: self.load_demo(service) for service in SERVICES}
 
     def load_demo(self, service: str) -> dict:
-        from sqlalchemy.orm import sessionmaker
-
-        from services.common.db import make_engine
-
-        uow_class = service_class(service).uow.uow_class
-        engine = make_engine(self.database_url(service))
-        try:
-            uow = uow_class(sessionmaker(bind=engine, expire_on_commit=False), source=service)
-            bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+        bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+        with unit_of_work_for(service, self.database_url(service)) as uow:
             return bootstrap.load_demo(uow) or {}
-        finally:
-            engine.dispose()
 
     # -- processes ------------------------------------------------------------
 

@@ -4,13 +4,21 @@
     python -m services.common.migrate identity courier
     python -m services.common.migrate --no-broker     # databases only
 
-Services never migrate at start: with several replicas that would race.
+Services never migrate at start: with several replicas that would race. When
+TONGBAN_OPERATOR_PHONE and TONGBAN_OPERATOR_PASSWORD are set, the operator
+account is ensured too, so a new deploy has someone who can create staff.
 """
+
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
 
 import argparse
 import importlib
 import logging
 import sys
+from contextlib import contextmanager
 
 from alembic import command
 from alembic.config import Config
@@ -48,6 +56,23 @@ def service_class(service: str):
     return getattr(importlib.import_module(module_name), class_name)
 
 
+@contextmanager
+def unit_of_work_for(service: str, url: str | None = None):
+    """A unit of work of the service on its database, outside any nameko container."""
+    from sqlalchemy.orm import sessionmaker
+
+    from services.common.db import make_engine
+
+    uow_class = service_class(service).uow.uow_class
+    engine = make_engine(url or database_url(service))
+    try:
+        yield uow_class(
+            sessionmaker(bind=engine, expire_on_commit=False), source=service, config=load_config()
+        )
+    finally:
+        engine.dispose()
+
+
 def declare_topology(services=None, uri: str | None = None, config: dict | None = None):
     config = config if config is not None else load_config()
     delays = topology.parse_delays(config.get("EVENT_RETRY_DELAYS_MS") or "1000,5000,30000")
@@ -61,14 +86,23 @@ def declare_topology(services=None, uri: str | None = None, config: dict | None 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("services", nargs="*", choices=list(SERVICES))
+    parser.add_argument("services", nargs="*", help=f"some of: {', '.join(SERVICES)}")
     parser.add_argument("--no-broker", action="store_true")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.services) - set(SERVICES))
+    if unknown:
+        parser.error(f"unknown service(s): {', '.join(unknown)}")
     logging.basicConfig(level="INFO", format="%(message)s")
     services = args.services or list(SERVICES)
     for service in services:
         upgrade(service)
         print(f"migrated {service}")
+    if "identity" in services:
+        from services.identity.bootstrap import ensure_operator_from_environment
+
+        with unit_of_work_for("identity") as uow:
+            if ensure_operator_from_environment(uow):
+                print("operator account ensured")
     if not args.no_broker:
         # Topology for every service, so that each queue exists before any
         # publisher runs, whichever services this deploy migrates.

@@ -26,6 +26,17 @@ STAFF = (
 )
 
 
+def ensure_operator_from_environment(uow, config: dict | None = None) -> str | None:
+    """The operator named by TONGBAN_OPERATOR_PHONE / TONGBAN_OPERATOR_PASSWORD, if both
+    are set (a deploy's first operator); returns its user id."""
+    phone = os.environ.get("TONGBAN_OPERATOR_PHONE")
+    password = os.environ.get("TONGBAN_OPERATOR_PASSWORD")
+    if not (phone and password):
+        return None
+    crypto = CryptoContext.from_config(config if config is not None else load_config())
+    return use_cases.ensure_operator(uow, crypto, phone, password, OPERATOR_NAME).user_id
+
+
 def load_demo(uow, hasher: PasswordHasher | None = None, config: dict | None = None) -> dict:
     """Ensure the operator, a demo citizen, the js-amr demo staff and a signing key.
 

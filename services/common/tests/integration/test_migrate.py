@@ -1,0 +1,43 @@
+"""The deploy step: every database migrated, the topology declared, the first
+operator ensured; twice in a row changes nothing."""
+
+import sqlalchemy as sa
+from kombu import Connection
+
+from services.common import migrate
+from services.common.messaging import topology
+
+
+def test_migrate_every_service_declare_queues_and_ensure_the_operator(
+    tmp_path, monkeypatch, amqp_uri, capsys
+):
+    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    monkeypatch.setenv("TONGBAN_OPERATOR_PHONE", "13811112222")
+    monkeypatch.setenv("TONGBAN_OPERATOR_PASSWORD", "Operator2027")
+    for service in migrate.SERVICES:
+        monkeypatch.delenv(f"{service.upper()}_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert migrate.main([]) == 0
+    assert migrate.main([]) == 0
+
+    output = capsys.readouterr().out
+    for service in migrate.SERVICES:
+        assert f"migrated {service}" in output
+        assert (tmp_path / f"{service}.db").exists()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'identity.db'}")
+    with engine.connect() as connection:
+        operators = connection.execute(
+            sa.text("SELECT phone FROM users WHERE kind = 'operator'")
+        ).all()
+    engine.dispose()
+    assert [row.phone for row in operators] == ["13811112222"]
+
+    queue = topology.handler_queue_name(
+        "workflow", "application_submitted", "courier", "on_application_submitted"
+    )
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        assert channel.queue_declare(queue, durable=True, passive=True)[1] == 0
+        assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
