@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy.engine import make_url
 
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.migrate import SERVICES, declare_topology, unit_of_work_for, upgrade
@@ -67,10 +68,22 @@ class LocalCluster:
         return f"http://{self.gateway_host}:{self.gateway_port}"
 
     def database_url(self, service: str) -> str:
+        """The service's own database.
+
+        ``<SERVICE>_DATABASE_URL`` names it; otherwise a ``DATABASE_URL`` such as
+        ``postgresql+psycopg2://host/tongban`` is the stem of one database per
+        service (``tongban_identity``, ``tongban_catalog``, ...), since services
+        never share tables; otherwise a SQLite file in the data folder.
+        """
         if service in self.database_urls:
             return self.database_urls[service]
         env_url = os.environ.get(f"{service.upper()}_DATABASE_URL")
-        return env_url or f"sqlite:///{self.data_dir / (service + '.db')}"
+        if env_url:
+            return env_url
+        shared = os.environ.get("DATABASE_URL")
+        if shared:
+            return per_service_database(shared, service)
+        return f"sqlite:///{self.data_dir / (service + '.db')}"
 
     def base_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -90,6 +103,7 @@ class LocalCluster:
         """Migrate, declare the topology and load the demo data; return what loaded."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for service in SERVICES:
+            create_database_if_missing(self.database_url(service))
             upgrade(service, self.database_url(service))
         declare_topology(uri=self.amqp_uri or amqp_uri(), config={})
         return {service: self.load_demo(service) for service in SERVICES}
@@ -210,6 +224,37 @@ class LocalCluster:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+def per_service_database(url: str, service: str) -> str:
+    """``.../tongban`` -> ``.../tongban_<service>`` (SQLite: ``tongban_<service>.db``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        stem = Path(parsed.database or "tongban").with_suffix("")
+        return str(parsed.set(database=f"{stem}_{service}.db"))
+    return parsed.set(database=f"{parsed.database or 'tongban'}_{service}").render_as_string(
+        hide_password=False
+    )
+
+
+def create_database_if_missing(url: str) -> None:
+    """Create a PostgreSQL database for a local run; SQLite files create themselves."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": parsed.database},
+            ).first()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
 
 
 def tail(path: Path, lines: int = 30) -> str:

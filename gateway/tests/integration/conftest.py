@@ -38,6 +38,8 @@ class Gateway:
 
 @pytest.fixture
 def start_gateway(container_factory, amqp_uri, fake_rpc, signer):
+    started = []
+
     def start(**config_overrides) -> Gateway:
         port = free_port()
         config = {
@@ -57,9 +59,13 @@ def start_gateway(container_factory, amqp_uri, fake_rpc, signer):
         deadline = time.monotonic() + 10
         while not keyring.ready and time.monotonic() < deadline:
             time.sleep(0.05)
-        return Gateway(f"http://127.0.0.1:{port}", fake_rpc, signer, container)
+        started.append(Gateway(f"http://127.0.0.1:{port}", fake_rpc, signer, container))
+        return started[-1]
 
-    return start
+    yield start
+    # A kept-alive connection would hold the web server's stop for a second.
+    for gateway in started:
+        gateway.http.close()
 
 
 @pytest.fixture
