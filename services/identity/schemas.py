@@ -163,8 +163,19 @@ class EnterpriseRegisteredSchema(Schema):
     owner_user_id = fields.String(required=True)
 
 
+class SessionRevokedSchema(Schema):
+    """Payload of ``identity.session_revoked``: no access token of the session is
+    valid after ``expires_at`` (revoked_at + the access token lifetime)."""
+
+    session_id = fields.String(required=True, validate=validate.Length(1, 64))
+    user_id = fields.String(required=True)
+    revoked_at = Instant(required=True)
+    expires_at = Instant(required=True)
+
+
 EVENT_PAYLOADS = {
     "user_registered": UserRegisteredSchema,
     "user_verified": UserVerifiedSchema,
     "enterprise_registered": EnterpriseRegisteredSchema,
+    "session_revoked": SessionRevokedSchema,
 }

@@ -61,7 +61,7 @@ class IdentityService(OpsEntrypoints):
 
     @command
     def logout(self, session_id=None):
-        use_cases.logout(self.uow, **load(SESSION_ID, session_id=session_id))
+        use_cases.logout(self.uow, self.crypto, **load(SESSION_ID, session_id=session_id))
 
     @command
     def jwks(self):

@@ -46,3 +46,15 @@ class EnterpriseRegistered(Event):
     enterprise_id: str
     uscc: str
     owner_user_id: str
+
+
+@dataclass(frozen=True)
+class SessionRevoked(Event):
+    """A session ended (logout, or a refresh token reused): its access tokens are
+    void at once, and none of them is valid after `expires_at` anyway."""
+
+    type: ClassVar[str] = "session_revoked"
+    session_id: str
+    user_id: str
+    revoked_at: datetime
+    expires_at: datetime

@@ -27,6 +27,7 @@ from services.identity.domain.events import (
     UserRegistered,
     UserVerified,
 )
+from services.identity.domain.events import SessionRevoked as SessionRevokedEvent
 from services.identity.domain.exceptions import (
     AlreadyVerified,
     InvalidIdNumber,
@@ -529,6 +530,19 @@ class Session:
 
     def logout(self, *, now: datetime | None = None) -> None:
         self.revoke(now=now, reason="logout")
+
+    def revoked_event(self, access_token_ttl: timedelta) -> SessionRevokedEvent:
+        """``session_revoked`` for this revoked session. No access token of the
+        session was issued after ``revoked_at``, so none is valid after
+        ``revoked_at + access_token_ttl``: a consumer may forget it then."""
+        if self.revoked_at is None:
+            raise ValueError("the session is not revoked")
+        return SessionRevokedEvent(
+            session_id=self.session_id,
+            user_id=self.user_id,
+            revoked_at=self.revoked_at,
+            expires_at=self.revoked_at + access_token_ttl,
+        )
 
     def _issue(self, now: datetime, ttl: timedelta) -> IssuedRefreshToken:
         secret = new_refresh_token_secret()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -252,7 +252,8 @@ def refresh(uow, crypto, refresh_token: str, now=None) -> TokenPair:
     """Spend a refresh token for a new pair (rotation).
 
     A token that was already spent means it leaked: the whole session is
-    revoked (and that is committed) before Unauthorized is raised. The token's
+    revoked, with ``session_revoked``, and that is committed before
+    Unauthorized is raised. The token's
     row is locked, and marking it spent is conditional, so of two refreshes
     racing with one token only one wins; the other counts as a reuse.
     Unknown, expired and revoked tokens get the same Unauthorized.
@@ -270,6 +271,7 @@ def refresh(uow, crypto, refresh_token: str, now=None) -> TokenPair:
                 raise RefreshTokenReused()
         except RefreshTokenReused:
             uow.sessions.save(session)
+            uow.emit(session.revoked_event(_access_token_ttl(crypto)))
             uow.commit()
             REFRESHES.labels("reused").inc()
             log.warning(
@@ -308,15 +310,22 @@ def _token_pair(uow, crypto, user: User, session: Session, secret: str, now) -> 
     )
 
 
+def _access_token_ttl(crypto) -> timedelta:
+    return timedelta(seconds=crypto.access_token_seconds)
+
+
 @translate
-def logout(uow, session_id: str, now=None) -> None:
-    """Revoke the session and so every refresh token in it; unknown ids are ignored."""
+def logout(uow, crypto, session_id: str, now=None) -> None:
+    """Revoke the session and so every refresh token in it; emits ``session_revoked``
+    (the gateway then refuses the session's access tokens). Unknown ids and
+    sessions already ended are ignored."""
     with uow:
         session = uow.sessions.get(session_id, for_update=True)
         if session is None or session.is_revoked:
             return
         session.logout(now=now)
         uow.sessions.save(session)
+        uow.emit(session.revoked_event(_access_token_ttl(crypto)))
         uow.commit()
 
 

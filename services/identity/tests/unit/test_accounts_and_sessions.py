@@ -178,14 +178,67 @@ def test_a_token_spent_by_a_parallel_refresh_cannot_be_spent_again(uow, crypto, 
 
 def test_logout_revokes_the_session(uow, crypto, citizen):
     pair = use_cases.login(uow, crypto, "13800138000", PASSWORD)
-    assert use_cases.logout(uow, pair.session_id) is None
+    assert use_cases.logout(uow, crypto, pair.session_id) is None
     assert rows(uow, "sessions")[0]["revoked_reason"] == "logout"
     with pytest.raises(Unauthorized):
         use_cases.refresh(uow, crypto, pair.refresh_token)
-    # Again, or for a session nobody knows: nothing happens.
-    use_cases.logout(uow, pair.session_id)
-    use_cases.logout(uow, "no-such-session")
+    # Again, or for a session nobody knows: nothing happens, nothing is emitted.
+    use_cases.logout(uow, crypto, pair.session_id)
+    use_cases.logout(uow, crypto, "no-such-session")
     assert rows(uow, "sessions")[0]["revoked_reason"] == "logout"
+    assert [e["type"] for e in outbox(uow)].count("session_revoked") == 1
+
+
+def session_revocations(uow) -> list[dict]:
+    return [
+        EVENT_PAYLOADS["session_revoked"]().load(envelope["payload"])
+        for envelope in outbox(uow)
+        if envelope["type"] == "session_revoked"
+    ]
+
+
+def test_logout_emits_session_revoked_until_the_last_access_token_expires(
+    uow, crypto, citizen
+):
+    crypto.access_token_seconds = 600
+    logged_in = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    pair = use_cases.login(uow, crypto, "13800138000", PASSWORD, now=logged_in)
+    assert session_revocations(uow) == []
+    logged_out = logged_in + timedelta(minutes=3)
+    use_cases.logout(uow, crypto, pair.session_id, now=logged_out)
+    [envelope] = [e for e in outbox(uow) if e["type"] == "session_revoked"]
+    assert envelope["source"] == "identity"
+    assert envelope["payload"] == {
+        "session_id": pair.session_id,
+        "user_id": citizen.user_id,
+        "revoked_at": "2026-11-02T08:03:00Z",
+        "expires_at": "2026-11-02T08:13:00Z",
+    }
+    [payload] = session_revocations(uow)
+    assert payload["expires_at"] - payload["revoked_at"] == timedelta(seconds=600)
+
+
+def test_a_reuse_revocation_emits_session_revoked(uow, crypto, citizen):
+    logged_in = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    other = use_cases.login(uow, crypto, "13800138000", PASSWORD, now=logged_in)
+    first = use_cases.login(uow, crypto, "13800138000", PASSWORD, now=logged_in)
+    use_cases.refresh(uow, crypto, first.refresh_token, now=logged_in + timedelta(minutes=1))
+    assert session_revocations(uow) == []
+    reused_at = logged_in + timedelta(minutes=2)
+    with pytest.raises(Unauthorized):
+        use_cases.refresh(uow, crypto, first.refresh_token, now=reused_at)
+    [payload] = session_revocations(uow)
+    assert payload == {
+        "session_id": first.session_id,
+        "user_id": citizen.user_id,
+        "revoked_at": reused_at,
+        "expires_at": reused_at + timedelta(seconds=crypto.access_token_seconds),
+    }
+    assert payload["session_id"] != other.session_id
+    # A refresh with a token of the now revoked session emits nothing more.
+    with pytest.raises(Unauthorized):
+        use_cases.refresh(uow, crypto, first.refresh_token, now=reused_at)
+    assert len(session_revocations(uow)) == 1
 
 
 def test_jwks_makes_one_key_and_keeps_it(uow, crypto):

@@ -107,3 +107,15 @@ def test_refresh_token_expiry_check():
     token = RefreshToken("h", "s", NOW, NOW + timedelta(days=1))
     assert not token.is_expired(NOW)
     assert token.is_expired(NOW + timedelta(days=1))
+
+
+def test_the_revoked_event_names_when_the_last_access_token_expires():
+    session, _ = Session.start("user-1", now=NOW)
+    with pytest.raises(ValueError):
+        session.revoked_event(timedelta(minutes=15))
+    session.logout(now=NOW + timedelta(minutes=5))
+    event = session.revoked_event(timedelta(minutes=15))
+    assert event.type == "session_revoked"
+    assert (event.session_id, event.user_id) == (session.session_id, "user-1")
+    assert event.revoked_at == NOW + timedelta(minutes=5)
+    assert event.expires_at == NOW + timedelta(minutes=20)
