@@ -53,5 +53,6 @@ def setup_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # Per-request access lines from eventlet's server add noise, not facts.
     logging.getLogger("eventlet.wsgi").setLevel("WARNING")
+    logging.getLogger("nameko.web.server").setLevel("WARNING")
     logging.getLogger("amqp").setLevel("WARNING")
     logging.getLogger("kombu").setLevel("WARNING")
