@@ -3,7 +3,8 @@
 The JWKS is fetched by RPC (``identity.jwks()``) in the background when the
 gateway starts, retried until identity answers, and fetched again only when a
 token names a key id we do not know, at most once per ``JWKS_REFRESH_SECONDS``.
-A request never costs a call to identity.
+A token of a session that identity announced as ended (``session_revoked``,
+see ``gateway.sessions``) is refused. A request never costs a call to identity.
 """
 
 import logging
@@ -14,12 +15,14 @@ from dataclasses import dataclass
 import eventlet
 from nameko.extensions import DependencyProvider
 
+from gateway.sessions import RevokedSessions
 from services.common.errors import Forbidden, ServiceError, Unauthorized, Unavailable
 from services.common.tokens import InvalidToken, TokenVerifier, UnknownKeyId
 
 log = logging.getLogger(__name__)
 
 KINDS = ("citizen", "staff", "operator")
+SESSION_ENDED = "the session has ended; sign in again"
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,15 @@ class KeyRing(DependencyProvider):
         self.loaded_at: float | None = None
         self._last_fetch = 0.0
         self._loader = None
+        self.revoked_sessions = RevokedSessions()
 
     def setup(self):
         config = self.container.config
         self.refresh_seconds = float(config.get("JWKS_REFRESH_SECONDS", 30))
         self.retry_seconds = float(config.get("JWKS_RETRY_SECONDS", 1))
+        self.revoked_sessions = RevokedSessions(
+            max_entries=int(config.get("REVOKED_SESSIONS_MAX_ENTRIES", 100_000))
+        )
 
     def start(self):
         self._loader = self.container.spawn_managed_thread(
@@ -151,7 +158,13 @@ class KeyRing(DependencyProvider):
         return time.monotonic() - self._last_fetch >= self.refresh_seconds
 
     def verify(self, token: str) -> dict:
-        """The token's claims; Unauthorized when it is rejected."""
+        """The token's claims; Unauthorized when it is rejected or its session ended."""
+        claims = self._verify_signed(token)
+        if self.revoked_sessions.is_revoked(claims.get("sid")):
+            raise Unauthorized(SESSION_ENDED)
+        return claims
+
+    def _verify_signed(self, token: str) -> dict:
         if self.verifier is None and self._refresh_allowed():
             self._try_refresh()
         if self.verifier is None:

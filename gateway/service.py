@@ -18,6 +18,7 @@ from gateway.auth import OPERATOR, SIGNED_IN, STAFF, KeyRing, staff_with
 from gateway.catalog_cache import CatalogCache, apply_event, cache_key
 from gateway.errors import json_response
 from gateway.http import Call, route
+from gateway.sessions import apply_session_revoked
 from gateway.webhooks import record_arguments, verify_ems_request
 from services.common.config import amqp_uri
 from services.common.errors import Unavailable
@@ -47,7 +48,8 @@ def as_page(result, query: dict, key: str = "items", rename_to: str = "items") -
 
 def _broadcast(source: str, event_type: str):
     # One auto-deleted queue per gateway process: every process drops its own
-    # entries; a process that was down has an empty cache anyway.
+    # entries; a process that was down has an empty cache anyway (but knows
+    # nothing of sessions that ended meanwhile: see gateway.sessions).
     return event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
 
 
@@ -115,7 +117,12 @@ class GatewayService:
         status=204,
         auth=SIGNED_IN,
         tags=("identity",),
-        summary="End the session of the bearer token (its refresh tokens are revoked)",
+        summary="End the session of the bearer token",
+        description=(
+            "Its refresh tokens are revoked at once; its access tokens are refused by"
+            " every running gateway process as soon as identity's session_revoked"
+            " event reaches it (a process started later accepts them until they expire)."
+        ),
     )
     def logout(self, call):
         self._call(call, "identity", "logout", session_id=call.claims.get("sid"))
@@ -619,6 +626,12 @@ class GatewayService:
     @_broadcast("ratings", "review_submitted")
     def on_review_submitted(self, body):
         apply_event(self.catalog, "review_submitted", body)
+
+    # ---------------------------------------------------------------- sessions
+
+    @_broadcast("identity", "session_revoked")
+    def on_session_revoked(self, body):
+        apply_session_revoked(self.keys.revoked_sessions, body)
 
     # ---------------------------------------------------------------- operations
 

@@ -251,3 +251,23 @@ def test_bad_input_through_the_gateway_is_a_named_4xx(cluster):
     )
     assert response.status_code == 400
     assert Client(cluster.gateway_url).get("/api/v1/me").status_code == 401
+
+
+def test_logout_ends_the_session_at_the_gateway(cluster):
+    citizen, phone = register_citizen(cluster.gateway_url, "孙五")
+    tokens = citizen.login(phone, "Secret2026")
+    assert citizen.get("/api/v1/me").status_code == 200
+    assert citizen.post("/api/v1/auth/logout").status_code == 204
+
+    # identity's session_revoked reaches the gateway through the outbox relay.
+    def refused():  # a Response is falsy when it is a 4xx: return its error instead
+        response = citizen.get("/api/v1/me")
+        return response.json()["error"] if response.status_code == 401 else None
+
+    error = eventually(refused, timeout=10, interval=0.2, what="the access token to be refused")
+    assert error["code"] == "unauthorized"
+    assert "session has ended" in error["message"]
+    response = Client(cluster.gateway_url).post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert response.status_code == 401

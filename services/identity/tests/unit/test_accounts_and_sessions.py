@@ -197,9 +197,7 @@ def session_revocations(uow) -> list[dict]:
     ]
 
 
-def test_logout_emits_session_revoked_until_the_last_access_token_expires(
-    uow, crypto, citizen
-):
+def test_logout_emits_session_revoked_until_the_last_access_token_expires(uow, crypto, citizen):
     crypto.access_token_seconds = 600
     logged_in = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
     pair = use_cases.login(uow, crypto, "13800138000", PASSWORD, now=logged_in)
