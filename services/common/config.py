@@ -47,6 +47,17 @@ def database_url(service_name: str, config: dict | None = None) -> str:
     return f"sqlite:///{directory / (service_name + '.db')}"
 
 
+def service_for_config(service_cls, config: dict) -> type:
+    """The class to run for this config.
+
+    A service class may offer a classmethod hook ``for_config(config) -> type``
+    (workflow does: with ``DEPARTMENT_CODE`` set it answers a subclass named
+    ``workflow-<code>``); the runner and the deploy step call it when it is there.
+    """
+    hook = getattr(service_cls, "for_config", None)
+    return hook(config) if callable(hook) else service_cls
+
+
 def amqp_uri(config: dict | None = None) -> str:
     config = config or {}
     return config.get("AMQP_URI") or os.environ.get("AMQP_URI") or DEFAULT_AMQP_URI

@@ -20,11 +20,17 @@ class Database(DependencyProvider):
     """Gives each worker a fresh unit of work; relays the outbox in the background.
 
     ``Database(IdentityUnitOfWork)`` in a service class; the unit of work class
-    names the metadata whose ``outbox`` table the relay reads.
+    names the metadata whose ``outbox`` table the relay reads. ``source`` is the
+    name the unit of work emits events under (exchange ``<source>.events``); by
+    default the container's service name. Several instances of one service with
+    their own names (``workflow-js-ga``) emit under the one source
+    (``Database(WorkflowUnitOfWork, source="workflow")``) while the database stays
+    the instance's own.
     """
 
-    def __init__(self, uow_class, relay: bool = True):
+    def __init__(self, uow_class, relay: bool = True, source: str | None = None):
         self.uow_class = uow_class
+        self.source = source
         self.relay_enabled = relay
         self.engine = None
         self.session_factory = None
@@ -95,11 +101,15 @@ class Database(DependencyProvider):
             with eventlet.Timeout(delay, False):
                 self._wakeup.wait()
 
+    @property
+    def event_source(self) -> str:
+        return self.source or self.container.service_name
+
     def get_dependency(self, worker_ctx):
         correlation_id = worker_ctx.data.get("correlation_id") or worker_ctx.call_id
         return self.uow_class(
             self.session_factory,
-            source=self.container.service_name,
+            source=self.event_source,
             correlation_id=correlation_id,
             on_commit=self.wake_relay,
             config=self.container.config,

@@ -3,6 +3,8 @@
     python -m services.common.migrate                 # every service
     python -m services.common.migrate identity courier
     python -m services.common.migrate --no-broker     # databases only
+    DEPARTMENT_CODE=js-ga python -m services.common.migrate workflow
+                                                      # a department's own instance
 
 Services never migrate at start: with several replicas that would race. When
 TONGBAN_OPERATOR_PHONE and TONGBAN_OPERATOR_PASSWORD are set, the operator
@@ -24,7 +26,13 @@ from alembic import command
 from alembic.config import Config
 from kombu import Connection
 
-from services.common.config import PROJECT_ROOT, amqp_uri, database_url, load_config
+from services.common.config import (
+    PROJECT_ROOT,
+    amqp_uri,
+    database_url,
+    load_config,
+    service_for_config,
+)
 from services.common.messaging import topology
 
 log = logging.getLogger(__name__)
@@ -51,9 +59,13 @@ def upgrade(service: str, url: str | None = None) -> None:
     command.upgrade(alembic_config(service, url), "head")
 
 
-def service_class(service: str):
+def service_class(service: str, config: dict | None = None):
+    """The service's class for ``config`` (the class's ``for_config`` hook picks
+    the instance, for example ``workflow-js-ga`` when DEPARTMENT_CODE is set);
+    the base class when no config is given."""
     module_name, _, class_name = SERVICES[service].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    service_cls = getattr(importlib.import_module(module_name), class_name)
+    return service_for_config(service_cls, config) if config is not None else service_cls
 
 
 @contextmanager
@@ -73,12 +85,19 @@ def unit_of_work_for(service: str, url: str | None = None):
         engine.dispose()
 
 
-def declare_topology(services=None, uri: str | None = None, config: dict | None = None):
+def declare_topology(
+    services=None, uri: str | None = None, config: dict | None = None, extra_classes=()
+):
+    """Declare the exchanges and queues of ``services`` (each as ``config`` picks
+    its instance) and of ``extra_classes`` (more instances, such as a local
+    cluster's department workflow instances)."""
     config = config if config is not None else load_config()
     delays = topology.parse_delays(config.get("EVENT_RETRY_DELAYS_MS") or "1000,5000,30000")
     entities = []
     for service in services or SERVICES:
-        entities.extend(topology.service_topology(service_class(service), delays))
+        entities.extend(topology.service_topology(service_class(service, config), delays))
+    for service_cls in extra_classes:
+        entities.extend(topology.service_topology(service_cls, delays))
     with Connection(uri or amqp_uri(config)) as connection:
         topology.declare(connection, entities)
     return entities
@@ -94,9 +113,13 @@ def main(argv=None) -> int:
         parser.error(f"unknown service(s): {', '.join(unknown)}")
     logging.basicConfig(level="INFO", format="%(message)s")
     services = args.services or list(SERVICES)
+    config = load_config()
     for service in services:
-        upgrade(service)
-        print(f"migrated {service}")
+        # The instance's own database (workflow-js-ga's with DEPARTMENT_CODE=js-ga),
+        # migrated with the service's history.
+        name = service_class(service, config).name
+        upgrade(service, database_url(name, config))
+        print(f"migrated {name}")
     if "identity" in services:
         from services.identity.bootstrap import ensure_operator_from_environment
 
@@ -106,7 +129,7 @@ def main(argv=None) -> int:
     if not args.no_broker:
         # Topology for every service, so that each queue exists before any
         # publisher runs, whichever services this deploy migrates.
-        entities = declare_topology()
+        entities = declare_topology(config=config)
         print(f"declared {len(entities)} exchanges and queues")
     return 0
 

@@ -28,7 +28,7 @@ import sys
 from eventlet.hubs import trampoline
 from nameko.runners import ServiceRunner
 
-from services.common.config import SERVICE_CONFIG, load_config
+from services.common.config import SERVICE_CONFIG, load_config, service_for_config
 from services.common.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,8 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default=str(SERVICE_CONFIG))
     args = parser.parse_args(argv)
     config = load_config(args.config)
-    service_cls = import_service(args.service)
+    # A class may pick its instance from the config (workflow's DEPARTMENT_CODE).
+    service_cls = service_for_config(import_service(args.service), config)
     if not config.get("WEB_SERVER_ADDRESS"):
         config["WEB_SERVER_ADDRESS"] = DEFAULT_ADDRESSES.get(service_cls.name, "127.0.0.1:8100")
     setup_logging(service_cls.name, str(config.get("LOG_LEVEL", "INFO")))

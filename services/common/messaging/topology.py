@@ -82,9 +82,20 @@ def handler_entrypoints(service_cls):
                 yield name, entrypoint
 
 
+def event_source(service_cls) -> str:
+    """The source name a service emits its events under: its ``Database``
+    dependency's ``source`` when it names one, else the service name."""
+    for klass in service_cls.__mro__:
+        for value in vars(klass).values():
+            source = getattr(value, "source", None) if hasattr(value, "uow_class") else None
+            if isinstance(source, str) and source:
+                return source
+    return service_cls.name
+
+
 def service_topology(service_cls, retry_delays_ms) -> list:
     """Every exchange and queue a service's handlers need, and its own exchange."""
-    entities: list = [event_exchange(service_cls.name)]
+    entities: list = [event_exchange(event_source(service_cls))]
     for delay in retry_delays_ms:
         entities.append(retry_queue(delay))
     for method_name, handler in handler_entrypoints(service_cls):

@@ -41,3 +41,27 @@ def test_migrate_every_service_declare_queues_and_ensure_the_operator(
         channel = connection.default_channel
         assert channel.queue_declare(queue, durable=True, passive=True)[1] == 0
         assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
+
+
+def test_migrate_a_department_workflow_instance(tmp_path, monkeypatch, amqp_uri, capsys):
+    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMQP_URI", amqp_uri)
+    monkeypatch.setenv("DEPARTMENT_CODE", "js-ga")
+    monkeypatch.delenv("WORKFLOW_JS_GA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+    assert migrate.main(["workflow"]) == 0
+
+    assert "migrated workflow-js-ga" in capsys.readouterr().out
+    assert (tmp_path / "workflow-js-ga.db").exists()
+    assert not (tmp_path / "workflow.db").exists()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'workflow-js-ga.db'}")
+    assert "applications" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    queue = topology.handler_queue_name(
+        "courier", "materials_received", "workflow-js-ga", "on_materials_received"
+    )
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        assert channel.queue_declare(queue, durable=True, passive=True)[1] == 0
+        assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
