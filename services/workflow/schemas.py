@@ -90,7 +90,9 @@ class ActorRequest(_Request):
 
 def _well_formed_licence_no(value: str) -> None:
     if not LicenceNumbers.is_well_formed(value):
-        raise ValidationError("must look like JS<region, 6 digits><yyyymmdd><serial, 6 digits>")
+        raise ValidationError(
+            "must look like [<department code>.]JS<region, 6 digits><yyyymmdd><serial, 6 digits>"
+        )
 
 
 class VerifyLicenceRequest(Schema):

@@ -2,24 +2,32 @@
 
 One code base, two ways to run it, chosen by the config value ``DEPARTMENT_CODE``:
 
-- empty: the shared provincial instance, whose instance name is ``workflow``;
-- a department code: that department's own instance, named
-  ``workflow-<code>``.
+- empty: the shared provincial instance, named ``workflow``;
+- a department code (lowercase letters, digits, hyphens): that department's own
+  instance, named ``workflow-<code>``.
+
+``WorkflowService.for_config(config)`` answers the class to run: the service
+itself, or a subclass whose nameko name is the instance name (RPC queue
+``rpc-workflow-<code>``, handler queues ``evt-courier-...--workflow-<code>.<method>``,
+database ``workflow-<code>``'s). Every instance emits its events under the source
+name ``workflow`` (``Database(..., source="workflow")``), so courier and ratings
+need not know which instance handled a case.
 
 The catalogue says which instance handles an item (``handled_by``); an instance
 refuses (Conflict, ``fields.handled_by``) to open a case for an item another
-instance handles. For now that check is the only difference: the nameko service
-name stays ``workflow`` and every instance emits its events under the source name
-``workflow`` (the unit of work's source is the service name), so courier and
-ratings need not know which instance handled a case.
+instance handles. A department instance starts the application ids and licence
+numbers it issues with ``<code>.`` (``services.common.instances``), so the
+gateway routes every later command by the id alone.
 """
 
 from datetime import datetime
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as rpc_method
 from nameko.timer import Timer
 
+from services.common import errors, instances
 from services.common.dependencies import Database
 from services.common.messaging.consumer import event_handler
 from services.common.metrics import Instrumentation
@@ -34,9 +42,9 @@ DEFAULT_OVERDUE_CHECK_SECONDS = 3600
 
 
 def instance_name(config: dict) -> str:
-    """``workflow`` for the shared instance, ``workflow-<code>`` for a department's."""
-    code = str(config.get("DEPARTMENT_CODE") or "").strip()
-    return f"workflow-{code}" if code else use_cases.SHARED_INSTANCE
+    """``workflow`` for the shared instance, ``workflow-<code>`` for a department's;
+    ValueError for a department code that is not lowercase ``[a-z0-9-]``."""
+    return instances.instance_for(str(config.get("DEPARTMENT_CODE") or ""))
 
 
 class OverdueTimer(Timer):
@@ -51,15 +59,47 @@ class OverdueTimer(Timer):
 overdue_timer = OverdueTimer.decorator
 
 
+class InstanceCheck(DependencyProvider):
+    """Refuses to start a container whose name is not the instance its config
+    names (a class run without ``WorkflowService.for_config``, say by a bare
+    ``nameko run`` with DEPARTMENT_CODE set), rather than serve as the wrong one."""
+
+    def setup(self):
+        expected = instance_name(self.container.config)
+        if expected != self.container.service_name:
+            raise RuntimeError(
+                f"DEPARTMENT_CODE makes this instance {expected}, but the service runs as "
+                f"{self.container.service_name}; start it with WorkflowService.for_config(config)"
+                " (python -m services.common.runner does)"
+            )
+
+
 class WorkflowService(OpsEntrypoints):
-    name = "workflow"
+    name = instances.SHARED_WORKFLOW
 
     config = Config()
-    uow = Database(WorkflowUnitOfWork)
+    # Every instance emits under the source "workflow"; the database is the
+    # instance's own (config.database_url of the instance name).
+    uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW)
     instrumentation = Instrumentation()
+    instance_check = InstanceCheck()
     # RPC to other services (catalog), with a deadline; the entrypoint decorator
     # is imported as ``rpc_method`` so this name does not shadow it.
     rpc = RpcClients()
+
+    @classmethod
+    def for_config(cls, config: dict) -> type:
+        """The class to run for ``config``: this one for the shared instance, a
+        subclass named ``workflow-<code>`` for DEPARTMENT_CODE=<code>."""
+        name = instance_name(config)
+        if name == cls.name:
+            return cls
+        return type(cls.__name__, (cls,), {"name": name, "__module__": cls.__module__})
+
+    @property
+    def instance(self) -> str:
+        """This worker's instance name (the nameko name the class runs under)."""
+        return self.name
 
     @rpc_method
     def submit_application(self, actor, item_id, form, materials, delivery, on_behalf_of=None):
@@ -81,7 +121,7 @@ class WorkflowService(OpsEntrypoints):
             item_id=request.pop("item_id"),
         )
         application = use_cases.submit_application(
-            self.uow, item, **request, instance=instance_name(self.config)
+            self.uow, item, **request, instance=self.instance
         )
         return schemas.SubmittedSchema().dump(application)
 
@@ -158,15 +198,26 @@ class WorkflowService(OpsEntrypoints):
         )
         return schemas.CalendarDaySchema().dump(use_cases.set_calendar_day(self.uow, **request))
 
+    def _mine(self, envelope) -> bool:
+        """Whether a courier notice is about a case of this instance: every
+        instance's queue gets each notice, only the one that issued the id acts."""
+        try:
+            owner = instances.workflow_instance_of(envelope["payload"]["application_id"])
+        except errors.NotFound:
+            return False
+        return owner == self.instance
+
     @event_handler("courier", "materials_received")
     def on_materials_received(self, envelope):
         schemas.load_payload(schemas.MaterialsReceivedPayload, envelope)
-        use_cases.on_materials_received(self.uow, envelope)
+        if self._mine(envelope):
+            use_cases.on_materials_received(self.uow, envelope)
 
     @event_handler("courier", "result_delivered")
     def on_result_delivered(self, envelope):
         schemas.load_payload(schemas.ResultDeliveredPayload, envelope)
-        use_cases.on_result_delivered(self.uow, envelope)
+        if self._mine(envelope):
+            use_cases.on_result_delivered(self.uow, envelope)
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
     def mark_overdue_cases(self):

@@ -24,7 +24,8 @@ metadata = sa.MetaData(
 applications = sa.Table(
     "applications",
     metadata,
-    sa.Column("application_id", sa.String(32), primary_key=True),
+    # "<department code>." + 32 hex digits on a department's own instance.
+    sa.Column("application_id", sa.String(64), primary_key=True),
     sa.Column("item_id", sa.String(64), nullable=False),
     sa.Column("item_name", sa.String(200), nullable=False),
     sa.Column("department_code", sa.String(64), nullable=False),
@@ -44,7 +45,7 @@ applications = sa.Table(
     sa.Column("due_date", sa.Date, nullable=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("licence_no", sa.String(32), nullable=True),
+    sa.Column("licence_no", sa.String(64), nullable=True),
     sa.Column("overdue_reported", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_applications_applicant", "applicant_id", "submitted_at"),
     sa.Index("ix_applications_state_due", "state", "due_date"),
@@ -77,7 +78,7 @@ department_reviews = sa.Table(
 licences = sa.Table(
     "licences",
     metadata,
-    sa.Column("licence_no", sa.String(32), primary_key=True),
+    sa.Column("licence_no", sa.String(64), primary_key=True),
     sa.Column(
         "application_id",
         sa.ForeignKey("applications.application_id"),

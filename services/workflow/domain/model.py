@@ -140,20 +140,26 @@ class Licence:
 
 
 class LicenceNumbers:
-    """Licence numbers ``JS<region code, 6 digits><yyyymmdd><serial, 6 digits>``.
+    """Licence numbers ``JS<region code, 6 digits><yyyymmdd><serial, 6 digits>``,
+    after the issuing instance's prefix (``js-ga.`` on a department's own
+    instance, nothing on the shared one).
 
     ``next_serial(region_code, issued_on)`` comes from the licence repository, which
     also guarantees a number is never issued twice (a unique key); the domain only
     formats it.
     """
 
-    PATTERN = re.compile(r"JS(\d{6})(\d{8})(\d{6})")
+    PATTERN = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,23}\.)?JS(\d{6})(\d{8})(\d{6})")
 
-    def __init__(self, next_serial: Callable[[str, date], int]):
+    def __init__(self, next_serial: Callable[[str, date], int], prefix: str = ""):
+        if prefix and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,23}\.", prefix):
+            raise ValueError(f"licence number prefix must be '<department code>.', got {prefix!r}")
         self._next_serial = next_serial
+        self.prefix = prefix
 
     def next(self, region_code: str, issued_on: date) -> str:
-        return self.format(region_code, issued_on, self._next_serial(region_code, issued_on))
+        serial = self._next_serial(region_code, issued_on)
+        return self.prefix + self.format(region_code, issued_on, serial)
 
     @staticmethod
     def format(region_code: str, issued_on: date, serial: int) -> str:

@@ -8,11 +8,12 @@ exceptions leave as the shared error types (``ERRORS``).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from services.common import errors
+from services.common import errors, instances
 from services.workflow.adapters.repository import CALENDAR_KINDS, HOLIDAY, WORKDAY
 from services.workflow.domain import exceptions as domain
 from services.workflow.domain.calendar import WorkingCalendar
@@ -27,7 +28,7 @@ from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 log = logging.getLogger(__name__)
 
-SHARED_INSTANCE = "workflow"
+SHARED_INSTANCE = instances.SHARED_WORKFLOW
 PUBLISHED = "published"
 CALENDAR_EDITOR_ROLE = "dept_admin"
 OVERDUE_BATCH = 200
@@ -64,6 +65,11 @@ def _visible(
     return application
 
 
+def _id_prefix_of(identifier: str) -> str:
+    """``"js-ga."`` of ``"js-ga.3f2a..."``; ``""`` for the shared instance's ids."""
+    return instances.id_prefix(instances.workflow_instance_of(identifier))
+
+
 # --------------------------------------------------------------------- commands
 
 
@@ -80,11 +86,13 @@ def submit_application(
     instance: str = SHARED_INSTANCE,
     now: datetime | None = None,
 ) -> Application:
-    """Open a case for ``item`` (catalog's ``get_item`` result).
+    """Open a case for ``item`` (catalog's ``get_item`` result) in ``instance``.
 
     Conflict when the item is not published or another workflow instance handles
-    it (``fields.handled_by`` names that instance).
+    it (``fields.handled_by`` names that instance). A department instance's
+    application ids start with ``<code>.``.
     """
+    prefix = instances.id_prefix(instance)
     handled_by = item.get("handled_by") or SHARED_INSTANCE
     if handled_by != instance:
         raise errors.Conflict(
@@ -105,6 +113,7 @@ def submit_application(
             calendar=_calendar(uow),
             on_behalf_of=on_behalf_of,
             now=now,
+            application_id=prefix + uuid.uuid4().hex,
         )
         uow.applications.add(application, snapshot)
         uow.collect(application)
@@ -158,7 +167,9 @@ def act(
     """A staff action: accept, reject, request_supplement, approve or deny.
 
     The last approval issues the licence; its number comes from the serial
-    counter in this same transaction.
+    counter in this same transaction (counters are per instance) and carries the
+    prefix of the application id (``js-ga.`` on a department instance), so
+    numbers stay unique across instances and name the instance that checks them.
     """
     with uow:
         application = _visible(uow, actor, application_id, for_update=True)
@@ -166,7 +177,9 @@ def act(
             actor,
             action,
             comment or "",
-            licence_numbers=LicenceNumbers(uow.licences.next_serial),
+            licence_numbers=LicenceNumbers(
+                uow.licences.next_serial, prefix=_id_prefix_of(application_id)
+            ),
             now=now,
         )
         uow.applications.save(application)

@@ -2,12 +2,12 @@
 
 import copy
 
-OWN = "320102-SCJ"
+OWN = "ks-xzsp"
 JOINT = "320102-XF"
 
 ITEM = {
     "item_id": "item-food-licence",
-    "code": "320102-SCJ-001",
+    "code": "ks-xzsp-001",
     "name": "食品经营许可",
     "department_code": OWN,
     "department_name": "玄武区市场监督管理局",

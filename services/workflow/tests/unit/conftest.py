@@ -6,7 +6,7 @@ import pytest
 from services.workflow.domain.holidays_2026 import load_calendar_2026
 from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
 
-OWN = "320102-SCJ"
+OWN = "ks-xzsp"
 JOINT_A = "320102-XF"
 JOINT_B = "320102-WJ"
 OUTSIDER = "320104-SCJ"

@@ -4,9 +4,12 @@ from datetime import date
 from unittest.mock import Mock
 
 import pytest
+from kombu import Queue
 from nameko.testing.services import worker_factory
 
-from services.common import errors
+from services.common import errors, migrate
+from services.common.config import service_for_config
+from services.common.messaging import topology
 from services.common.messaging.envelope import make_envelope
 from services.workflow.service import (
     DEFAULT_OVERDUE_CHECK_SECONDS,
@@ -48,7 +51,7 @@ class FakeCatalog:
 
 @pytest.fixture
 def catalog():
-    return FakeCatalog(item(), item(item_id="item-elsewhere", handled_by="workflow-320102-SCJ"))
+    return FakeCatalog(item(), item(item_id="item-elsewhere", handled_by="workflow-ks-xzsp"))
 
 
 @pytest.fixture
@@ -81,26 +84,108 @@ def test_unknown_item_stays_not_found(service):
 def test_item_of_another_instance_is_a_conflict_naming_it(service):
     with pytest.raises(errors.Conflict) as raised:
         submit(service, item_id="item-elsewhere")
-    assert "workflow-320102-SCJ" in raised.value.message
-    assert raised.value.fields == {"handled_by": "workflow-320102-SCJ"}
+    assert "workflow-ks-xzsp" in raised.value.message
+    assert raised.value.fields == {"handled_by": "workflow-ks-xzsp"}
 
 
-def test_department_instance_takes_its_own_items(uow_factory, catalog):
-    service = worker_factory(
-        WorkflowService,
+@pytest.fixture
+def department_service(uow_factory, catalog):
+    config = {"DEPARTMENT_CODE": "ks-xzsp"}
+    return worker_factory(
+        WorkflowService.for_config(config),
         uow=uow_factory(WorkflowUnitOfWork, source="workflow"),
         rpc=catalog,
-        config={"DEPARTMENT_CODE": "320102-SCJ"},
+        config=config,
     )
-    assert submit(service, item_id="item-elsewhere")["state"] == "submitted"
-    with pytest.raises(errors.Conflict):
-        submit(service)
+
+
+def test_department_instance_takes_its_own_items_and_prefixes_their_ids(department_service):
+    result = submit(department_service, item_id="item-elsewhere")
+    assert result["state"] == "submitted"
+    assert result["application_id"].startswith("ks-xzsp.")
+    assert len(result["application_id"]) == len("ks-xzsp.") + 32
+    with pytest.raises(errors.Conflict) as raised:
+        submit(department_service)
+    assert raised.value.fields == {"handled_by": "workflow"}
+
+
+def test_department_instance_issues_prefixed_licence_numbers(department_service):
+    application_id = submit(department_service, delivery=ONLINE, item_id="item-elsewhere")[
+        "application_id"
+    ]
+    department_service.act(CLERK, application_id, "accept")
+    department_service.act(JOINT_APPROVER, application_id, "approve")
+    case = department_service.act(APPROVER, application_id, "approve")
+    assert case["state"] == "completed"
+    assert case["licence_no"].startswith("ks-xzsp.JS")
+    assert [lic["licence_no"] for lic in department_service.list_licences(APPLICANT)] == [
+        case["licence_no"]
+    ]
+    checked = department_service.verify_licence(case["licence_no"])
+    assert checked["valid"] is True and checked["licence_no"] == case["licence_no"]
+
+
+def test_shared_instance_ids_have_no_prefix(service):
+    application_id = submit(service)["application_id"]
+    assert "." not in application_id and len(application_id) == 32
 
 
 def test_instance_name():
     assert instance_name({}) == "workflow"
     assert instance_name({"DEPARTMENT_CODE": " "}) == "workflow"
-    assert instance_name({"DEPARTMENT_CODE": "320102-SCJ"}) == "workflow-320102-SCJ"
+    assert instance_name({"DEPARTMENT_CODE": "ks-xzsp"}) == "workflow-ks-xzsp"
+    for bad in ("320102-SCJ", "js_ga", "-js", "js.ga", "a" * 25):
+        with pytest.raises(ValueError):
+            instance_name({"DEPARTMENT_CODE": bad})
+
+
+def test_for_config_names_the_department_instance():
+    assert WorkflowService.for_config({}) is WorkflowService
+    assert WorkflowService.for_config({"DEPARTMENT_CODE": ""}) is WorkflowService
+    instance = WorkflowService.for_config({"DEPARTMENT_CODE": "js-ga"})
+    assert issubclass(instance, WorkflowService) and instance is not WorkflowService
+    assert instance.name == "workflow-js-ga"
+    assert WorkflowService.name == "workflow"
+    # Events keep the one source name; the database is the instance's own.
+    assert instance.uow.source == "workflow"
+    assert topology.event_source(instance) == "workflow"
+    queues = {
+        entity.name
+        for entity in topology.service_topology(instance, [1000])
+        if isinstance(entity, Queue)
+    }
+    assert (
+        topology.handler_queue_name(
+            "courier", "materials_received", "workflow-js-ga", "on_materials_received"
+        )
+        in queues
+    )
+    assert not any(name.endswith("--workflow.on_materials_received") for name in queues)
+
+
+def test_the_runner_and_the_deploy_step_use_the_hook(monkeypatch):
+    assert service_for_config(WorkflowService, {"DEPARTMENT_CODE": "js-ga"}).name == (
+        "workflow-js-ga"
+    )
+    assert migrate.service_class("workflow", {"DEPARTMENT_CODE": "js-ga"}).name == (
+        "workflow-js-ga"
+    )
+    assert migrate.service_class("workflow").name == "workflow"
+
+    class Plain:
+        name = "plain"
+
+    assert service_for_config(Plain, {"DEPARTMENT_CODE": "js-ga"}) is Plain
+
+
+def test_courier_notices_of_another_instance_are_left_alone(service, department_service):
+    own = submit(department_service, item_id="item-elsewhere")["application_id"]
+    notice = make_envelope(
+        "courier", "materials_received", {"application_id": own, "tracking_no": "t-1",
+                                          "received_at": "2026-11-25T08:00:00Z"}
+    )  # fmt: skip
+    assert service._mine(notice) is False
+    assert department_service._mine(notice) is True
 
 
 def test_application_with_timeline_and_reviews(service):
@@ -109,7 +194,7 @@ def test_application_with_timeline_and_reviews(service):
     assert shown["state"] == "submitted"
     assert shown["delivery_mode"] == "express"
     assert shown["reviews"] == [
-        {"department_code": "320102-SCJ", "decision": "pending"},
+        {"department_code": "ks-xzsp", "decision": "pending"},
         {"department_code": "320102-XF", "decision": "pending"},
     ]
     assert [entry["action"] for entry in shown["timeline"]] == ["submit"]

@@ -301,16 +301,16 @@ def test_supplement_and_withdraw(uow):
 
 def test_item_handled_by_another_instance_is_refused(uow):
     with pytest.raises(errors.Conflict) as raised:
-        submit(uow, handled_by="workflow-320102-SCJ")
-    assert raised.value.fields == {"handled_by": "workflow-320102-SCJ"}
+        submit(uow, handled_by="workflow-ks-xzsp")
+    assert raised.value.fields == {"handled_by": "workflow-ks-xzsp"}
     department_case = use_cases.submit_application(
         uow,
-        item(handled_by="workflow-320102-SCJ"),
+        item(handled_by="workflow-ks-xzsp"),
         APPLICANT,
         FORM,
         MATERIALS,
         ONLINE,
-        instance="workflow-320102-SCJ",
+        instance="workflow-ks-xzsp",
     )
     assert department_case.state == "submitted"
     with pytest.raises(errors.Conflict):
