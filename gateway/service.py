@@ -6,6 +6,9 @@ errors, metrics) is in ``gateway.http``; the wire format is in
 (``gateway.catalog_cache``); commands take one RPC hop.
 """
 
+from datetime import datetime
+
+import eventlet
 from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.events import BROADCAST, event_handler
@@ -20,6 +23,7 @@ from gateway.errors import json_response
 from gateway.http import Call, route
 from gateway.sessions import apply_session_revoked
 from gateway.webhooks import record_arguments, verify_ems_request
+from services.common import instances
 from services.common.config import amqp_uri
 from services.common.errors import Unavailable
 from services.common.metrics import Instrumentation
@@ -46,6 +50,24 @@ def as_page(result, query: dict, key: str = "items", rename_to: str = "items") -
     return result
 
 
+# The workflow's largest page; lists that span instances fetch in pages of this.
+WORKFLOW_MAX_PAGE_SIZE = 100
+
+
+def _instant(value) -> float:
+    """An ISO 8601 instant as a number to sort by (missing or odd: oldest)."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("-inf")
+
+
+def newest_first(items: list, at: str, key: str) -> list:
+    """Merged items from several instances in one order: ``at`` descending, then
+    ``key`` ascending (the order each instance lists in)."""
+    return sorted(items, key=lambda item: (-_instant(item.get(at)), str(item.get(key))))
+
+
 def _broadcast(source: str, event_type: str):
     # One auto-deleted queue per gateway process: every process drops its own
     # entries; a process that was down has an empty cache anyway (but knows
@@ -67,6 +89,84 @@ class GatewayService:
 
     def _cached(self, call: Call, key: tuple, service: str, method: str, **kwargs):
         return self.catalog.get(key, lambda: self._call(call, service, method, **kwargs))
+
+    # ------------------------------------------------------- workflow instances
+
+    def _workflow_departments(self) -> list[str]:
+        """Departments running their own workflow instance (WORKFLOW_DEPARTMENTS)."""
+        return instances.parse_departments(self.config.get("WORKFLOW_DEPARTMENTS"))
+
+    def _workflow_instances(self) -> list[str]:
+        """The shared instance, then every configured department instance."""
+        return [instances.SHARED_WORKFLOW] + [
+            instances.instance_for(code) for code in self._workflow_departments()
+        ]
+
+    def _configured(self, instance: str) -> str:
+        """``instance`` when this gateway knows it; 503 (not a timeout) otherwise."""
+        if instance not in self._workflow_instances():
+            raise Unavailable(
+                f"workflow instance {instance} is not configured at this gateway"
+                " (WORKFLOW_DEPARTMENTS)"
+            )
+        return instance
+
+    def _instance_of(self, identifier: str) -> str:
+        """The instance an application id or licence number names (its prefix)."""
+        return self._configured(instances.workflow_instance_of(identifier))
+
+    def _each_instance(self, targets: list[str], fetch) -> list:
+        """``fetch(instance)`` for every instance at once; any failure fails the
+        whole answer (503/504), never a silently shorter list."""
+        if len(targets) == 1:
+            return [fetch(targets[0])]
+        pile = eventlet.GreenPile(len(targets))
+        for instance in targets:
+            pile.spawn(fetch, instance)
+        return list(pile)
+
+    def _merged_page(self, call: Call, targets: list[str], method: str, query: dict, **kwargs):
+        """One page of a list that spans workflow instances, newest first.
+
+        Each instance is asked for its first ``page * page_size`` cases (in pages
+        the workflow accepts); the merged list is paged here and ``total`` is the
+        sum of the instances' totals. One instance: its answer as it is.
+        """
+        page, page_size = query["page"], query["page_size"]
+        if len(targets) == 1:
+            result = self._call(call, targets[0], method, **kwargs, **query)
+            return as_page(result, query)
+        wanted = page * page_size
+        fetch_size = min(WORKFLOW_MAX_PAGE_SIZE, wanted)
+        rest = {key: value for key, value in query.items() if key not in ("page", "page_size")}
+
+        def top(instance):
+            items, total, number = [], 0, 1
+            while len(items) < wanted:
+                result = self._call(
+                    call, instance, method, **kwargs, **rest, page=number, page_size=fetch_size
+                )
+                if isinstance(result, list):  # an unpaged answer: the whole list
+                    return result, len(result)
+                got = list(result.get("items") or ())
+                items.extend(got)
+                total = int(result.get("total") or 0)
+                if len(got) < fetch_size or len(items) >= total:
+                    break
+                number += 1
+            return items, total
+
+        answers = self._each_instance(targets, top)
+        merged = newest_first(
+            [item for items, _ in answers for item in items], "submitted_at", "application_id"
+        )
+        start = (page - 1) * page_size
+        return {
+            "items": merged[start : start + page_size],
+            "page": page,
+            "page_size": page_size,
+            "total": sum(total for _, total in answers),
+        }
 
     # ---------------------------------------------------------------- identity
 
@@ -357,17 +457,19 @@ class GatewayService:
         auth=SIGNED_IN,
         tags=("workflow",),
         summary="Submit an application",
-        description="Sent to the workflow instance that the item's guide names (handled_by).",
-        errors=(403, 404),
+        description=(
+            "Sent to the workflow instance that the item's guide names (handled_by);"
+            " 503 when that instance is not one this gateway is configured for."
+            " A department instance's application ids start with '<department code>.'."
+        ),
+        errors=(403, 404, 503),
     )
     def submit_application(self, call):
         guide = self._cached(
             call, cache_key("item", call.body["item_id"]), "catalog", "get_item",
             item_id=call.body["item_id"],
         )  # fmt: skip
-        instance = guide.get("handled_by") or "workflow"
-        if instance != "workflow" and not instance.startswith("workflow-"):
-            instance = "workflow"
+        instance = self._configured(guide.get("handled_by") or instances.SHARED_WORKFLOW)
         return self._call(call, instance, "submit_application", actor=call.actor, **call.body)
 
     @route(
@@ -378,10 +480,12 @@ class GatewayService:
         auth=SIGNED_IN,
         tags=("workflow",),
         summary="My applications",
+        description="From every workflow instance, newest first.",
     )
     def my_applications(self, call):
-        result = self._call(call, "workflow", "list_applications", actor=call.actor, **call.query)
-        return as_page(result, call.query)
+        return self._merged_page(
+            call, self._workflow_instances(), "list_applications", call.query, actor=call.actor
+        )
 
     @route(
         "GET",
@@ -393,8 +497,9 @@ class GatewayService:
         errors=(404,),
     )
     def get_application(self, call, application_id):
+        instance = self._instance_of(application_id)
         return self._call(
-            call, "workflow", "get_application", actor=call.actor, application_id=application_id
+            call, instance, "get_application", actor=call.actor, application_id=application_id
         )
 
     @route(
@@ -408,8 +513,9 @@ class GatewayService:
         errors=(404, 409),
     )
     def withdraw(self, call, application_id):
+        instance = self._instance_of(application_id)
         return self._call(
-            call, "workflow", "withdraw", actor=call.actor, application_id=application_id
+            call, instance, "withdraw", actor=call.actor, application_id=application_id
         )
 
     @route(
@@ -425,7 +531,7 @@ class GatewayService:
     def supplement(self, call, application_id):
         return self._call(
             call,
-            "workflow",
+            self._instance_of(application_id),
             "supplement",
             actor=call.actor,
             application_id=application_id,
@@ -440,11 +546,18 @@ class GatewayService:
         auth=STAFF,
         tags=("workflow",),
         summary="Cases of my department (staff)",
+        description=(
+            "A department with its own workflow instance (WORKFLOW_DEPARTMENTS) sees"
+            " that instance's cases and the shared instance's it reviews jointly."
+        ),
     )
     def worklist(self, call):
         query = {"state": None, **call.query}
-        result = self._call(call, "workflow", "worklist", actor=call.actor, **query)
-        return as_page(result, call.query)
+        department = call.actor.get("department_code")
+        targets = [instances.SHARED_WORKFLOW]
+        if department in self._workflow_departments():
+            targets.insert(0, instances.instance_for(department))
+        return self._merged_page(call, targets, "worklist", query, actor=call.actor)
 
     @route(
         "POST",
@@ -457,8 +570,9 @@ class GatewayService:
         errors=(404, 409),
     )
     def act(self, call, application_id):
+        instance = self._instance_of(application_id)
         return self._call(
-            call, "workflow", "act", actor=call.actor, application_id=application_id, **call.body
+            call, instance, "act", actor=call.actor, application_id=application_id, **call.body
         )
 
     @route(
@@ -468,9 +582,17 @@ class GatewayService:
         auth=SIGNED_IN,
         tags=("workflow",),
         summary="My electronic licences",
+        description="From every workflow instance, newest first.",
     )
     def my_licences(self, call):
-        return {"items": self._call(call, "workflow", "list_licences", actor=call.actor)}
+        answers = self._each_instance(
+            self._workflow_instances(),
+            lambda instance: self._call(call, instance, "list_licences", actor=call.actor),
+        )
+        if len(answers) == 1:
+            return {"items": answers[0]}
+        merged = [licence for answer in answers for licence in answer or ()]
+        return {"items": newest_first(merged, "issued_at", "licence_no")}
 
     @route(
         "GET",
@@ -481,7 +603,8 @@ class GatewayService:
         errors=(404,),
     )
     def verify_licence(self, call, licence_no):
-        return self._call(call, "workflow", "verify_licence", licence_no=licence_no)
+        instance = self._instance_of(licence_no)
+        return self._call(call, instance, "verify_licence", licence_no=licence_no)
 
     # ---------------------------------------------------------------- courier
 

@@ -166,7 +166,8 @@ def test_bad_input_is_4xx_naming_the_field(gateway, method, path, who, data, fie
 # --------------------------------------------------------------------- commands
 
 
-def test_submit_goes_to_the_instance_the_guide_names(gateway):
+def test_submit_goes_to_the_instance_the_guide_names(start_gateway):
+    gateway = start_gateway(WORKFLOW_DEPARTMENTS="js-gat")
     gateway.rpc.answers[("catalog", "get_item")] = {
         "item_id": "i-1",
         "handled_by": "workflow-js-gat",
