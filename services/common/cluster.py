@@ -3,9 +3,11 @@
     python -m services.common.cluster run        # what `make run` does
 
 Migrates every database, declares the broker topology, loads the demo data, then
-starts the five services, the gateway and the EMS simulator, waits until each is
-healthy and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM)
-stops every process. The end-to-end tests drive the same class.
+starts the five services, one workflow instance per department that runs its own
+(``workflow_departments``, by default js-ga; env WORKFLOW_DEPARTMENTS overrides,
+empty for none), the gateway and the EMS simulator, waits until each is healthy
+and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
+process. The end-to-end tests drive the same class.
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ import requests
 from sqlalchemy.engine import make_url
 
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
-from services.common.migrate import SERVICES, declare_topology, unit_of_work_for, upgrade
+from services.common.instances import instance_for, parse_departments
+from services.common.migrate import (
+    SERVICES,
+    declare_topology,
+    service_class,
+    unit_of_work_for,
+    upgrade,
+)
 
 SERVICE_PORTS = {
     "identity": 8101,
@@ -38,6 +47,15 @@ SERVICE_PORTS = {
     "courier": 8104,
     "ratings": 8105,
 }
+# Department workflow instances get the ports after the services' (8106, ...).
+DEFAULT_WORKFLOW_DEPARTMENTS = ["js-ga"]
+
+
+def default_workflow_departments() -> list[str]:
+    """``WORKFLOW_DEPARTMENTS`` from the environment when set (empty: none),
+    else js-ga, whose demo items name workflow-js-ga."""
+    value = os.environ.get("WORKFLOW_DEPARTMENTS")
+    return parse_departments(value) if value is not None else list(DEFAULT_WORKFLOW_DEPARTMENTS)
 
 
 @dataclass
@@ -57,27 +75,47 @@ class LocalCluster:
     gateway_port: int = 8000
     ems_port: int = 8200
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    # Departments running their own workflow instance (workflow-<code>); a port per
+    # instance name in service_ports wins over the default after the services'.
+    workflow_departments: list[str] = field(default_factory=default_workflow_departments)
     amqp_uri: str | None = None
     database_urls: dict[str, str] = field(default_factory=dict)
     ems_step_seconds: float = 2.0
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
 
+    def __post_init__(self):
+        self.workflow_departments = parse_departments(self.workflow_departments)
+
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
 
-    def database_url(self, service: str) -> str:
-        """The service's own database.
+    @property
+    def workflow_instances(self) -> list[str]:
+        """The department workflow instances this cluster runs (workflow-<code>)."""
+        return [instance_for(code) for code in self.workflow_departments]
 
-        ``<SERVICE>_DATABASE_URL`` names it; otherwise a ``DATABASE_URL`` such as
+    def port_of(self, name: str) -> int:
+        """A service's or department instance's port: ``service_ports`` when it
+        names it, else (instances) the next ones after the highest service port."""
+        if name in self.service_ports:
+            return self.service_ports[name]
+        base = max(self.service_ports.get(service, SERVICE_PORTS[service]) for service in SERVICES)
+        return base + 1 + self.workflow_instances.index(name)
+
+    def database_url(self, service: str) -> str:
+        """The service's (or workflow instance's, ``workflow-js-ga``) own database.
+
+        ``database_urls`` names it; else ``<SERVICE>_DATABASE_URL``
+        (``WORKFLOW_JS_GA_DATABASE_URL``); otherwise a ``DATABASE_URL`` such as
         ``postgresql+psycopg2://host/tongban`` is the stem of one database per
         service (``tongban_identity``, ``tongban_catalog``, ...), since services
         never share tables; otherwise a SQLite file in the data folder.
         """
         if service in self.database_urls:
             return self.database_urls[service]
-        env_url = os.environ.get(f"{service.upper()}_DATABASE_URL")
+        env_url = os.environ.get(f"{service.upper().replace('-', '_')}_DATABASE_URL")
         if env_url:
             return env_url
         shared = os.environ.get("DATABASE_URL")
@@ -105,12 +143,27 @@ class LocalCluster:
         for service in SERVICES:
             create_database_if_missing(self.database_url(service))
             upgrade(service, self.database_url(service))
-        declare_topology(uri=self.amqp_uri or amqp_uri(), config={})
-        return {service: self.load_demo(service) for service in SERVICES}
+        for instance in self.workflow_instances:
+            create_database_if_missing(self.database_url(instance))
+            upgrade("workflow", self.database_url(instance))
+        declare_topology(
+            uri=self.amqp_uri or amqp_uri(),
+            config={},
+            extra_classes=[self.workflow_class(code) for code in self.workflow_departments],
+        )
+        loaded = {service: self.load_demo(service) for service in SERVICES}
+        for instance in self.workflow_instances:
+            # The demo calendar, as the shared instance has it.
+            loaded[instance] = self.load_demo("workflow", instance)
+        return loaded
 
-    def load_demo(self, service: str) -> dict:
+    @staticmethod
+    def workflow_class(code: str) -> type:
+        return service_class("workflow", {"DEPARTMENT_CODE": code})
+
+    def load_demo(self, service: str, instance: str | None = None) -> dict:
         bootstrap = importlib.import_module(f"services.{service}.bootstrap")
-        with unit_of_work_for(service, self.database_url(service)) as uow:
+        with unit_of_work_for(service, self.database_url(instance or service)) as uow:
             return bootstrap.load_demo(uow) or {}
 
     # -- processes ------------------------------------------------------------
@@ -121,22 +174,29 @@ class LocalCluster:
         logs.mkdir(parents=True, exist_ok=True)
         env = self.base_env()
         processes = []
-        for service, path in SERVICES.items():
-            port = self.service_ports[service]
+        # (name, module:Class, department code or "" for none)
+        runs = [(service, path, "") for service, path in SERVICES.items()]
+        runs += [
+            (instance_for(code), SERVICES["workflow"], code) for code in self.workflow_departments
+        ]
+        for name, path, code in runs:
+            port = self.port_of(name)
             service_env = dict(env)
             service_env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{port}"
-            service_env["DATABASE_URL"] = self.database_url(service)
+            service_env["DATABASE_URL"] = self.database_url(name)
+            service_env["DEPARTMENT_CODE"] = code
             processes.append(
                 Process(
-                    service,
+                    name,
                     [python, "-m", "services.common.runner", path],
                     service_env,
                     f"http://127.0.0.1:{port}/healthz",
-                    logs / f"{service}.log",
+                    logs / f"{name}.log",
                 )
             )
         gateway_env = dict(env)
         gateway_env["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
+        gateway_env["WORKFLOW_DEPARTMENTS"] = ",".join(self.workflow_departments)
         processes.append(
             Process(
                 "gateway",

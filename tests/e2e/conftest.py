@@ -2,7 +2,8 @@
 
 Each run gets its own RabbitMQ virtual host (the root conftest's ``amqp_uri``),
 its own PostgreSQL databases (or SQLite files when TEST_DATABASE=sqlite) and
-free ports.
+free ports. js-ga (江苏省公安厅) runs its own workflow instance, workflow-js-ga,
+as in the local cluster.
 """
 
 import socket
@@ -22,13 +23,18 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory, database_factory, amqp_uri):
     data_dir = tmp_path_factory.mktemp("cluster")
+    departments = ["js-ga"]
+    instances = [f"workflow-{code}" for code in departments]
     cluster = LocalCluster(
         data_dir=data_dir,
         gateway_port=free_port(),
         ems_port=free_port(),
-        service_ports={service: free_port() for service in SERVICES},
+        service_ports={name: free_port() for name in [*SERVICES, *instances]},
+        workflow_departments=departments,
         amqp_uri=amqp_uri,
-        database_urls={service: database_factory(service) for service in SERVICES},
+        database_urls={
+            name: database_factory(name.replace("-", "_")) for name in [*SERVICES, *instances]
+        },
         ems_step_seconds=0.3,
         extra_env={
             "OUTBOX_POLL_SECONDS": "0.1",
