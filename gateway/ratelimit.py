@@ -55,11 +55,14 @@ class AuthRateLimiter(SharedExtension):
         self.buckets = TokenBuckets(rate, burst)
 
     def client_of(self, request) -> str:
+        """The client's address. Behind a trusted proxy, the last X-Forwarded-For
+        entry is the one that proxy saw; earlier entries are the client's word
+        and could be forged to dodge the limit."""
         if self.trust_forwarded_for:
             forwarded = request.headers.get("X-Forwarded-For", "")
-            first = forwarded.split(",")[0].strip()
-            if first:
-                return first
+            last = forwarded.split(",")[-1].strip()
+            if last:
+                return last
         return request.remote_addr or "unknown"
 
     def check(self, request) -> None:
