@@ -10,7 +10,12 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
 from services.catalog.domain.model import LEVELS, MODES, STATUSES
-from services.common.schemas import field_errors, load, load_payload  # noqa: F401
+from services.common.schemas import (  # noqa: F401
+    ActorSchema,  # noqa: F401
+    field_errors,
+    load,
+    load_payload,
+)
 
 MAX_PAGE_SIZE = 100
 
@@ -23,20 +28,6 @@ def _text(maximum: int, **kwargs) -> fields.String:
 
 
 # ---------------------------------------------------------------------- input
-
-
-class ActorSchema(Schema):
-    """The caller as the gateway saw its verified token."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    user_id = _text(64, required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("citizen", "staff", "operator")))
-    roles = fields.List(fields.String(), load_default=list)
-    department_code = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    level = fields.Integer(allow_none=True, load_default=None)
 
 
 class ItemSearchSchema(Schema):

@@ -4,7 +4,7 @@ and UTC instants on the wire."""
 import datetime as dt
 from collections.abc import Mapping
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.errors import Invalid
 from services.common.messaging.envelope import isoformat_utc
@@ -65,3 +65,20 @@ class Instant(fields.DateTime):
         if moment.tzinfo is None:
             return moment.replace(tzinfo=dt.UTC)
         return moment.astimezone(dt.UTC)
+
+
+ACTOR_KINDS = ("citizen", "staff", "operator")
+
+
+class ActorSchema(Schema):
+    """The caller as the gateway saw its verified token; every command takes one."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
+    roles = fields.List(fields.String(), load_default=list)
+    department_code = fields.String(allow_none=True, load_default=None)
+    name = fields.String(allow_none=True, load_default=None)
+    level = fields.Integer(allow_none=True, load_default=None)

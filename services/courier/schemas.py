@@ -13,11 +13,14 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.common.schemas import Instant, load  # noqa: F401
+from services.common.schemas import (  # noqa: F401
+    ActorSchema,  # noqa: F401
+    Instant,
+    load,
+)
 from services.courier.domain.model import DIRECTIONS, EMS_STATUSES, STATUSES
 
 DELIVERY_MODES = ("online", "express", "window")
-ACTOR_KINDS = ("citizen", "staff", "operator")
 
 
 class _Lenient(Schema):
@@ -32,17 +35,6 @@ def _text(max_length: int, **kwargs):
 
 
 # RPC
-
-
-class ActorSchema(_Lenient):
-    """The verified caller, as the gateway builds it from the access token."""
-
-    user_id = _text(64, required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
-    roles = fields.List(fields.String(), load_default=list)
-    department_code = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    level = fields.Integer(allow_none=True, load_default=None)
 
 
 class ListShipmentsSchema(Schema):

@@ -7,13 +7,15 @@ password strength, ID number check digit) and names the field it rejects.
 No message here ever repeats the value it rejects.
 """
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.common.schemas import Instant
+from services.common.schemas import (
+    ACTOR_KINDS,
+    ActorSchema,  # noqa: F401  (used by service.py)
+    Instant,
+)
 from services.common.schemas import load as load_arguments
 from services.identity.domain.id_numbers import mask_phone
-
-ACTOR_KINDS = ("citizen", "staff", "operator")
 
 
 def load(schema: Schema, **values) -> dict:
@@ -29,20 +31,6 @@ def _text(maximum: int = 200, **kwargs):
 
 
 # --- RPC arguments ----------------------------------------------------------
-
-
-class ActorSchema(Schema):
-    """The verified token's view of the caller, as the gateway builds it."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    user_id = fields.String(required=True, validate=validate.Length(1, 64))
-    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
-    roles = fields.List(fields.String(), load_default=list)
-    department_code = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    level = fields.Integer(load_default=1)
 
 
 class CredentialsSchema(Schema):

@@ -16,7 +16,12 @@ from marshmallow import (
     validate,
 )
 
-from services.common.schemas import Instant, field_errors, load  # noqa: F401
+from services.common.schemas import (  # noqa: F401
+    ActorSchema,  # noqa: F401
+    Instant,
+    field_errors,
+    load,
+)
 from services.ratings.domain.model import (
     GRADE_MESSAGE,
     MAX_COMMENT_LENGTH,
@@ -27,8 +32,6 @@ from services.ratings.domain.model import (
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE = 10_000  # deeper pages are a scraper, not a reader
-
-ACTOR_KINDS = ("citizen", "staff", "operator")
 
 
 # --- fields -----------------------------------------------------------------
@@ -81,19 +84,6 @@ def _code(**kwargs):
 
 
 # --- RPC arguments ----------------------------------------------------------
-
-
-class ActorSchema(Schema):
-    """The verified token's view of the caller, as the gateway builds it."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    user_id = _identifier(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
-    roles = fields.List(fields.String(), load_default=list)
-    department_code = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
 
 
 class PageSchema(Schema):

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from services.common.schemas import (  # noqa: F401  (used by service.py)
+    ActorSchema,  # noqa: F401
+    load,
+    load_payload,
+)
 from services.common.schemas import Instant as UtcDateTime
-from services.common.schemas import load, load_payload  # noqa: F401  (used by service.py)
 from services.workflow.adapters.repository import CALENDAR_KINDS, mask
 from services.workflow.domain.model import ACTIONS, LicenceNumbers, State
 
@@ -17,20 +21,6 @@ MAX_PAGE_SIZE = 100
 
 
 # ------------------------------------------------------------------ RPC inputs
-
-
-class ActorSchema(Schema):
-    """The gateway's view of the caller (the verified token's claims)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    kind = fields.String(required=True, validate=validate.OneOf(["citizen", "staff", "operator"]))
-    roles = fields.List(fields.String(), load_default=list)
-    department_code = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    level = fields.Integer(allow_none=True, load_default=None)
 
 
 class _Request(Schema):
