@@ -100,7 +100,6 @@ def database_factory(tmp_path_factory):
 @pytest.fixture
 def uow_factory(tmp_path):
     """Build a unit of work of the given class on a fresh SQLite file (tables created)."""
-    import sqlalchemy as sa
     from sqlalchemy.orm import sessionmaker
 
     from services.common.db import make_engine
@@ -116,4 +115,3 @@ def uow_factory(tmp_path):
     yield make
     for engine in engines:
         engine.dispose()
-    del sa
