@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from services.common.masking import mask_id_number
 from services.common.schemas import (  # noqa: F401  (used by service.py)
     ActorSchema,  # noqa: F401
     load,
     load_payload,
 )
 from services.common.schemas import Instant as UtcDateTime
-from services.workflow.adapters.repository import CALENDAR_KINDS, mask
+from services.workflow.adapters.repository import CALENDAR_KINDS
 from services.workflow.domain.model import ACTIONS, LicenceNumbers, State
 
 MAX_PAGE_SIZE = 100
@@ -125,7 +126,7 @@ def _principal(application) -> dict | None:
         return None
     shown = dict(principal)
     if shown.get("id_number"):
-        shown["id_number"] = mask(shown["id_number"])
+        shown["id_number"] = mask_id_number(shown["id_number"])
     return shown
 
 

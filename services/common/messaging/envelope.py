@@ -88,7 +88,3 @@ def envelope_for(source: str, event, correlation_id: str | None = None) -> dict:
         correlation_id=correlation_id,
         schema_version=getattr(event, "schema_version", 1),
     )
-
-
-def is_envelope(body) -> bool:
-    return isinstance(body, dict) and {"id", "type", "source", "payload"} <= body.keys()

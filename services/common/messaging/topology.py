@@ -16,8 +16,6 @@ Names follow nameko: exchange ``<source>.events`` (topic), handler queue
 
 from kombu import Exchange, Queue
 
-from services.common.messaging.envelope import event_type_of  # noqa: F401
-
 RETRY_PREFIX = "tongban.retry"
 
 

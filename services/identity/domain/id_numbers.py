@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from services.common.masking import mask, mask_id_number  # noqa: F401  (mask_id_number re-exported)
 from services.identity.domain.exceptions import InvalidIdNumber
 
 # ISO 7064 MOD 11-2: weight of position i (0-based, left to right) is 2**(17-i) mod 11.
@@ -59,19 +60,6 @@ def _birth_date(number: str) -> date | None:
         return None
 
 
-def _mask(value: str, keep_start: int, keep_end: int) -> str:
-    # Too short to keep both ends without revealing most of it: hide everything.
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    hidden = len(value) - keep_start - keep_end
-    return value[:keep_start] + "*" * hidden + value[len(value) - keep_end :]
-
-
-def mask_id_number(id_number: str) -> str:
-    """First 4 and last 4 characters, the rest as stars: 3201**********1234."""
-    return _mask(id_number.strip().upper(), 4, 4)
-
-
 def mask_phone(phone: str) -> str:
     """First 3 and last 4 digits, the rest as stars: 138****8000."""
-    return _mask(phone.strip(), 3, 4)
+    return mask(phone.strip(), 3, 4)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.workflow.adapters import orm
 from services.workflow.domain.calendar import WorkingCalendar
@@ -39,13 +40,6 @@ CALENDAR_KINDS = (HOLIDAY, WORKDAY)
 ID_NUMBER = "id_number"
 ID_NUMBER_CIPHER = "id_number_cipher"
 ID_NUMBER_MASKED = "id_number_masked"
-
-
-def mask(value: str) -> str:
-    """Keep the first and last four characters (3201**********1234)."""
-    if len(value) <= 8:
-        return value[:1] + "*" * max(len(value) - 1, 0)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -319,7 +313,7 @@ class ApplicationRepository:
         stored[ID_NUMBER_CIPHER] = self._pii().encrypt(
             id_number, associated_data=application.application_id
         )
-        stored[ID_NUMBER_MASKED] = mask(id_number)
+        stored[ID_NUMBER_MASKED] = mask_id_number(id_number)
         return stored
 
     def _open_principal(self, application_id: str, stored: dict | None) -> dict | None:
