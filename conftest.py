@@ -38,6 +38,19 @@ def _rabbitmqctl(*args) -> bool:
 
 
 @pytest.fixture(scope="session")
+def free_port():
+    """A function returning a TCP port on 127.0.0.1 that is free right now."""
+    import socket
+
+    def pick() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    return pick
+
+
+@pytest.fixture(scope="session")
 def amqp_uri():
     """The real broker, on a virtual host of this test run's own.
 

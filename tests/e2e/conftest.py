@@ -6,22 +6,14 @@ free ports. js-ga (江苏省公安厅) runs its own workflow instance, workflow-
 as in the local cluster.
 """
 
-import socket
-
 import pytest
 
 from services.common.cluster import LocalCluster
 from services.common.migrate import SERVICES
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory, database_factory, amqp_uri):
+def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
     data_dir = tmp_path_factory.mktemp("cluster")
     departments = ["js-ga"]
     instances = [f"workflow-{code}" for code in departments]

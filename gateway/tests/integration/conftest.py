@@ -1,4 +1,3 @@
-import socket
 import time
 
 import pytest
@@ -8,12 +7,6 @@ from nameko.testing.services import replace_dependencies
 from gateway.service import GatewayService
 
 EMS_SECRET = "test-ems-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Gateway:
@@ -37,7 +30,7 @@ class Gateway:
 
 
 @pytest.fixture
-def start_gateway(container_factory, amqp_uri, fake_rpc, signer):
+def start_gateway(container_factory, amqp_uri, fake_rpc, signer, free_port):
     started = []
 
     def start(**config_overrides) -> Gateway:

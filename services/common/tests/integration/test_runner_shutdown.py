@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,14 +13,8 @@ import requests
 from services.common.config import PROJECT_ROOT
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def start_slow_service(amqp_uri):
+def start_slow_service(amqp_uri, free_port):
     started = []
 
     def start(grace_seconds: float):
