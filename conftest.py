@@ -10,6 +10,7 @@ eventlet.monkey_patch()
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,17 +25,45 @@ def _pg_admin_url() -> str | None:
     return os.environ.get("TEST_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL)
 
 
-def _rabbitmqctl(*args) -> bool:
+def _rabbitmqctl(*args) -> str | None:
+    """rabbitmqctl's output; None when it failed or is not at hand."""
     import shutil
     import subprocess
 
     command = shutil.which("rabbitmqctl")
     if command is None:
-        return False
+        return None
     result = subprocess.run(  # noqa: S603  (rabbitmqctl with our own arguments)
-        [command, *args], capture_output=True, timeout=60, check=False
+        [command, *args], capture_output=True, text=True, timeout=60, check=False
     )
-    return result.returncode == 0
+    return result.stdout if result.returncode == 0 else None
+
+
+def _broker_uri() -> str:
+    from kombu import Connection
+
+    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    with Connection(uri, connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=3)
+    return uri
+
+
+@contextmanager
+def _virtual_host(uri: str):
+    """A new virtual host on the broker of ``uri``, deleted afterwards; yields its
+    URI, or None where rabbitmqctl is not at hand (a remote broker)."""
+    vhost = f"tongban-test-{uuid.uuid4().hex[:8]}"
+    if (
+        _rabbitmqctl("add_vhost", vhost) is None
+        or _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*") is None
+    ):
+        yield None
+        return
+    scheme, _, rest = uri.partition("://")
+    try:
+        yield f"{scheme}://{rest.split('/', 1)[0]}/{vhost}"
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
 
 
 @pytest.fixture(scope="session")
@@ -58,21 +87,46 @@ def amqp_uri():
     apart from a local cluster (or another test run) on the same broker. Where
     rabbitmqctl is not at hand (a remote broker), the given virtual host is used.
     """
-    from kombu import Connection
+    uri = _broker_uri()
+    with _virtual_host(uri) as own:
+        yield own or uri
 
-    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
-    with Connection(uri, connect_timeout=5) as connection:
-        connection.ensure_connection(max_retries=3)
-    vhost = f"tongban-test-{uuid.uuid4().hex[:8]}"
-    if not (
-        _rabbitmqctl("add_vhost", vhost)
-        and _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    ):
-        yield uri
-        return
-    scheme, _, rest = uri.partition("://")
-    yield f"{scheme}://{rest.split('/', 1)[0]}/{vhost}"
-    _rabbitmqctl("delete_vhost", vhost)
+
+@pytest.fixture(scope="session")
+def quorum_amqp_uri():
+    """A second virtual host of this run, for tests with EVENT_QUEUE_TYPE=quorum.
+
+    A queue keeps its type, so quorum queues cannot share names with the classic
+    ones of ``amqp_uri``. Skipped where rabbitmqctl is not at hand.
+    """
+    with _virtual_host(_broker_uri()) as own:
+        if own is None:
+            pytest.skip("quorum queue tests need rabbitmqctl for a virtual host of their own")
+        yield own
+
+
+@pytest.fixture(scope="session")
+def broker_queues():
+    """A function: the queues of the virtual host of an AMQP URI, as the broker
+    reports them, ``{name: {"type": ..., "arguments": {...}}}`` (rabbitmqctl)."""
+    import json
+
+    def listing(uri: str) -> dict[str, dict]:
+        vhost = uri.rsplit("/", 1)[1] or "/"
+        output = _rabbitmqctl(
+            "list_queues", "-p", vhost, "name", "type", "arguments", "--formatter", "json", "-q"
+        )
+        if output is None:
+            pytest.skip("listing queues needs rabbitmqctl")
+        return {
+            queue["name"]: {
+                "type": queue["type"],
+                "arguments": {name: value for name, _, value in queue["arguments"]},
+            }
+            for queue in json.loads(output)
+        }
+
+    return listing
 
 
 @pytest.fixture(scope="session")

@@ -148,7 +148,8 @@ class LocalCluster:
             upgrade("workflow", self.database_url(instance))
         declare_topology(
             uri=self.amqp_uri or amqp_uri(),
-            config={},
+            # The queue type the processes will read from their environment.
+            config={"EVENT_QUEUE_TYPE": self.base_env().get("EVENT_QUEUE_TYPE")},
             extra_classes=[self.workflow_class(code) for code in self.workflow_departments],
         )
         loaded = {service: self.load_demo(service) for service in SERVICES}

@@ -90,14 +90,17 @@ def declare_topology(
 ):
     """Declare the exchanges and queues of ``services`` (each as ``config`` picks
     its instance) and of ``extra_classes`` (more instances, such as a local
-    cluster's department workflow instances)."""
+    cluster's department workflow instances), of the type EVENT_QUEUE_TYPE names."""
     config = config if config is not None else load_config()
+    queue_type = topology.configured_queue_type(config)
     delays = topology.parse_delays(config.get("EVENT_RETRY_DELAYS_MS") or "1000,5000,30000")
     entities = []
     for service in services or SERVICES:
-        entities.extend(topology.service_topology(service_class(service, config), delays))
+        entities.extend(
+            topology.service_topology(service_class(service, config), delays, queue_type)
+        )
     for service_cls in extra_classes:
-        entities.extend(topology.service_topology(service_cls, delays))
+        entities.extend(topology.service_topology(service_cls, delays, queue_type))
     with Connection(uri or amqp_uri(config)) as connection:
         topology.declare(connection, entities)
     return entities
@@ -114,6 +117,11 @@ def main(argv=None) -> int:
     logging.basicConfig(level="INFO", format="%(message)s")
     services = args.services or list(SERVICES)
     config = load_config()
+    try:
+        # A bad queue type is refused before any database is touched.
+        topology.configured_queue_type(config)
+    except ValueError as exc:
+        parser.error(str(exc))
     for service in services:
         # The instance's own database (workflow-js-ga's with DEPARTMENT_CODE=js-ga),
         # migrated with the service's history.

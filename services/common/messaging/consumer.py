@@ -7,7 +7,12 @@ the handler's dead-letter queue. The original is acked only after the copy is
 confirmed by the broker; if that fails too, it is requeued.
 
 An event that fails with ``Invalid`` goes straight to the dead-letter queue: it
-would fail the same way on every retry.
+would fail the same way on every retry. Each dead-lettered event is counted in
+``tongban_events_dead_lettered_total{queue}``.
+
+At setup the handler declares its queues again with the type ``EVENT_QUEUE_TYPE``
+names (see ``topology``); a queue declared up front with another type makes the
+broker refuse, and the service does not start.
 
 Handlers receive the whole envelope; use ``uow.first_delivery(envelope, ...)`` to
 make the effect happen once.
@@ -20,6 +25,7 @@ from kombu import Connection
 from nameko.amqp.publish import get_producer
 from nameko.events import SERVICE_POOL
 from nameko.events import EventHandler as NamekoEventHandler
+from prometheus_client import Counter
 
 from services.common.errors import Invalid
 from services.common.messaging import topology
@@ -30,6 +36,12 @@ log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tongban-attempt"
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_RETRY_DELAYS_MS = (1000, 5000, 30000)
+
+DEAD_LETTERED = Counter(
+    "tongban_events_dead_lettered",
+    "Events moved to a dead-letter queue after failing every attempt (or at once when invalid).",
+    ["queue"],
+)
 
 
 class EventHandler(NamekoEventHandler):
@@ -57,19 +69,24 @@ class EventHandler(NamekoEventHandler):
         return self.container.config["AMQP_URI"]
 
     def setup(self):
+        # Read here rather than in a property (nameko reads those when it builds
+        # the container): a bad setting stops the start before any broker call.
+        queue_type = topology.configured_queue_type(self.container.config)
         super().setup()
-        # Same queue as nameko's, but never auto-deleted, plus its companions.
+        # Same queue as nameko's, but never auto-deleted, plus its companions. The
+        # queue consumer declares self.queue again at every (re)connection.
         self.queue = topology.handler_queue(
             self.source_service,
             self.event_type,
             self.container.service_name,
             self.method_name,
+            queue_type,
         )
         with Connection(self.amqp_uri) as connection:
             topology.declare(
                 connection,
-                [self.queue, topology.dead_letter_queue(self.queue.name)]
-                + [topology.retry_queue(d) for d in self.retry_delays_ms],
+                [self.queue, topology.dead_letter_queue(self.queue.name, queue_type)]
+                + [topology.retry_queue(d, queue_type) for d in self.retry_delays_ms],
             )
 
     def handle_message_processed(self, message, result=None, exc_info=None):
@@ -140,6 +157,7 @@ class EventHandler(NamekoEventHandler):
         )
         dead = topology.dead_letter_queue_name(self.queue.name)
         self._copy(message, "", dead, headers)
+        DEAD_LETTERED.labels(self.queue.name).inc()
 
 
 event_handler = EventHandler.decorator

@@ -5,7 +5,11 @@
     python -m services.common.messaging.dead_letters replay QUEUE [--limit N]
 
 QUEUE is the handler queue (``evt-...``); its dead letters are in ``QUEUE.dead``.
-Replay moves each message back to QUEUE with a fresh attempt count.
+``list`` prints how many messages wait in each service's dead-letter queue (``-``:
+not declared yet); ``show`` prints each message as JSON (its headers say the
+attempts, the error, the handler queue and when it was dead-lettered) and leaves
+it there; ``replay`` moves each message back to QUEUE with a fresh attempt count.
+Settings (AMQP_URI, EVENT_QUEUE_TYPE) come from the service config.
 """
 
 import argparse
@@ -15,31 +19,33 @@ import sys
 from amqp.exceptions import ChannelError
 from kombu import Connection
 
-from services.common.config import amqp_uri
+from services.common.config import amqp_uri, load_config
 from services.common.messaging import topology
 from services.common.messaging.consumer import ATTEMPT_HEADER
 
 
-def dead_letter_queues() -> list[str]:
+def dead_letter_queues(config: dict | None = None) -> list[str]:
     """The dead-letter queue of every event handler of every service."""
     from services.common.migrate import SERVICES, service_class
 
+    queue_type = topology.configured_queue_type(config or {})
     names = []
     for service in SERVICES:
-        for entity in topology.service_topology(service_class(service), []):
+        for entity in topology.service_topology(service_class(service), [], queue_type):
             name = getattr(entity, "name", "")
             if name.endswith(".dead"):
                 names.append(name)
     return names
 
 
-def dead_letter_counts(uri: str) -> dict[str, int | None]:
+def dead_letter_counts(uri: str, config: dict | None = None) -> dict[str, int | None]:
     """How many messages wait in each dead-letter queue (None: not declared yet)."""
     counts: dict[str, int | None] = {}
     with Connection(uri) as connection:
-        for name in dead_letter_queues():
+        for name in dead_letter_queues(config):
             channel = connection.channel()
             try:
+                # Passive: only asks; it neither creates a queue nor checks its type.
                 _, count, _ = channel.queue_declare(name, durable=True, passive=True)
                 counts[name] = count
             except ChannelError:  # a passive declare of a missing queue closes the channel
@@ -53,7 +59,9 @@ def dead_letter_counts(uri: str) -> dict[str, int | None]:
 def take(uri: str, queue_name: str, limit: int, replay: bool) -> list[dict]:
     seen = []
     held = []
-    with Connection(uri) as connection:
+    # Publisher confirms: a replayed message leaves the dead-letter queue only
+    # once the broker has taken its copy.
+    with Connection(uri, transport_options={"confirm_publish": True}) as connection:
         channel = connection.default_channel
         dead = topology.dead_letter_queue_name(queue_name)
         for _ in range(limit):
@@ -91,9 +99,14 @@ def main(argv=None) -> int:
         command.add_argument("queue")
         command.add_argument("--limit", type=int, default=100)
     args = parser.parse_args(argv)
-    uri = amqp_uri()
+    config = load_config()
+    try:
+        topology.configured_queue_type(config)
+    except ValueError as exc:
+        parser.error(str(exc))
+    uri = amqp_uri(config)
     if args.command == "list":
-        for name, count in sorted(dead_letter_counts(uri).items()):
+        for name, count in sorted(dead_letter_counts(uri, config).items()):
             print(f"{'-' if count is None else count:>8}  {name}")
         return 0
     messages = take(uri, args.queue, args.limit, replay=args.command == "replay")

@@ -12,11 +12,44 @@ Names follow nameko: exchange ``<source>.events`` (topic), handler queue
 - shared retry queues ``tongban.retry.<ms>ms`` whose messages expire after the
   delay and are dead-lettered back, through the default exchange, to the queue
   named by their routing key.
+
+Every one of these queues is of the type ``EVENT_QUEUE_TYPE`` names: ``classic``
+(the default, a laptop) or ``quorum`` (replicated, for production). The broker
+refuses to re-declare a queue with another type, so each declarer (the deploy
+step, every handler at start) passes the configured type, and an existing queue
+changes type only by being deleted and declared again.
 """
 
 from kombu import Exchange, Queue
 
 RETRY_PREFIX = "tongban.retry"
+CLASSIC = "classic"
+QUORUM = "quorum"
+QUEUE_TYPES = (CLASSIC, QUORUM)
+
+
+def configured_queue_type(config: dict) -> str:
+    """``EVENT_QUEUE_TYPE`` from a loaded config; empty or missing is classic.
+
+    A bad value raises ValueError naming the setting, before any queue is declared.
+    """
+    value = config.get("EVENT_QUEUE_TYPE")
+    if value is None or value == "":
+        return CLASSIC
+    queue_type = str(value).strip().lower()
+    if queue_type not in QUEUE_TYPES:
+        raise ValueError(f"EVENT_QUEUE_TYPE must be one of {', '.join(QUEUE_TYPES)}, got {value!r}")
+    return queue_type
+
+
+def type_arguments(queue_type: str) -> dict:
+    # Classic queues carry no type argument, as they were declared before the
+    # setting existed, so queues already on a broker still match.
+    if queue_type == CLASSIC:
+        return {}
+    if queue_type == QUORUM:
+        return {"x-queue-type": QUORUM}
+    raise ValueError(f"unknown queue type {queue_type!r}; expected one of {QUEUE_TYPES}")
 
 
 def event_exchange(source: str) -> Exchange:
@@ -27,13 +60,16 @@ def handler_queue_name(source: str, event_type: str, service: str, method: str) 
     return f"evt-{source}-{event_type}--{service}.{method}"
 
 
-def handler_queue(source: str, event_type: str, service: str, method: str) -> Queue:
+def handler_queue(
+    source: str, event_type: str, service: str, method: str, queue_type: str = CLASSIC
+) -> Queue:
     return Queue(
         handler_queue_name(source, event_type, service, method),
         exchange=event_exchange(source),
         routing_key=event_type,
         durable=True,
         auto_delete=False,
+        queue_arguments=type_arguments(queue_type) or None,
     )
 
 
@@ -41,13 +77,16 @@ def dead_letter_queue_name(queue_name: str) -> str:
     return f"{queue_name}.dead"
 
 
-def dead_letter_queue(queue_name: str) -> Queue:
+def dead_letter_queue(queue_name: str, queue_type: str = CLASSIC) -> Queue:
+    # No x-delivery-limit on quorum: each look by an operator (a get, then a
+    # requeue) counts as a delivery, and a limit would drop the dead letter.
     return Queue(
         dead_letter_queue_name(queue_name),
         exchange=Exchange(""),
         routing_key=dead_letter_queue_name(queue_name),
         durable=True,
         auto_delete=False,
+        queue_arguments=type_arguments(queue_type) or None,
     )
 
 
@@ -55,17 +94,27 @@ def retry_exchange_name(delay_ms: int) -> str:
     return f"{RETRY_PREFIX}.{delay_ms}ms"
 
 
-def retry_queue(delay_ms: int) -> Queue:
+def retry_queue(delay_ms: int, queue_type: str = CLASSIC) -> Queue:
     name = retry_exchange_name(delay_ms)
+    arguments = {
+        **type_arguments(queue_type),
+        "x-message-ttl": int(delay_ms),
+        "x-dead-letter-exchange": "",
+    }
+    if queue_type == QUORUM:
+        # At-least-once: the broker keeps an expired message until its handler
+        # queue has confirmed the copy, where at-most-once (a classic queue's only
+        # kind) drops it if that fails. RabbitMQ honours it only with
+        # reject-publish overflow (it falls back to at-most-once otherwise); with
+        # no length limit set, nothing is ever rejected.
+        arguments["x-dead-letter-strategy"] = "at-least-once"
+        arguments["x-overflow"] = "reject-publish"
     return Queue(
         name,
         exchange=Exchange(name, type="fanout", durable=True, auto_delete=False),
         durable=True,
         auto_delete=False,
-        queue_arguments={
-            "x-message-ttl": int(delay_ms),
-            "x-dead-letter-exchange": "",
-        },
+        queue_arguments=arguments,
     )
 
 
@@ -91,16 +140,16 @@ def event_source(service_cls) -> str:
     return service_cls.name
 
 
-def service_topology(service_cls, retry_delays_ms) -> list:
+def service_topology(service_cls, retry_delays_ms, queue_type: str = CLASSIC) -> list:
     """Every exchange and queue a service's handlers need, and its own exchange."""
     entities: list = [event_exchange(event_source(service_cls))]
     for delay in retry_delays_ms:
-        entities.append(retry_queue(delay))
+        entities.append(retry_queue(delay, queue_type))
     for method_name, handler in handler_entrypoints(service_cls):
         queue = handler_queue(
-            handler.source_service, handler.event_type, service_cls.name, method_name
+            handler.source_service, handler.event_type, service_cls.name, method_name, queue_type
         )
-        entities.extend([queue, dead_letter_queue(queue.name)])
+        entities.extend([queue, dead_letter_queue(queue.name, queue_type)])
     return entities
 
 

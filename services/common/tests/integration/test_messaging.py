@@ -1,7 +1,9 @@
 """The outbox, relay, idempotent handlers and dead-lettering, on the real broker.
 
 Two small services stand in for real ones: ``sender`` records a note and emits
-``note_taken`` through the outbox; ``receiver`` counts each note once.
+``note_taken`` through the outbox; ``receiver`` counts each note once. Tests
+marked ``on_both_queue_types`` run with classic and with quorum event queues
+(EVENT_QUEUE_TYPE), the quorum ones in a virtual host of their own.
 """
 
 import json
@@ -10,10 +12,12 @@ import uuid
 import eventlet
 import pytest
 import sqlalchemy as sa
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from prometheus_client import REGISTRY
 
 from services.common.db import UnitOfWork, make_engine
 from services.common.dependencies import Database
@@ -26,6 +30,10 @@ from services.common.messaging.tables import add_messaging_tables
 
 # Set by a test to play the operator who fixed the bug behind a dead letter.
 CURED: set = set()
+
+RETRY_DELAYS_MS = [50, 100]
+on_both_queue_types = pytest.mark.parametrize("cluster", ["classic", "quorum"], indirect=True)
+on_quorum_queues = pytest.mark.parametrize("cluster", ["quorum"], indirect=True)
 
 
 def build_services(suffix):
@@ -76,7 +84,11 @@ def build_services(suffix):
 
 
 @pytest.fixture
-def cluster(amqp_uri, database_factory, container_factory):
+def cluster(request, database_factory, container_factory):
+    """Sender and receiver on fresh databases, the receiver's topology declared;
+    event queues of the type the test's parameter names (classic unless told)."""
+    queue_type = getattr(request, "param", "classic")
+    amqp_uri = request.getfixturevalue("quorum_amqp_uri" if queue_type == "quorum" else "amqp_uri")
     suffix = uuid.uuid4().hex[:8]
     metadata, notes, Sender, Receiver = build_services(suffix)
     urls = {}
@@ -92,14 +104,17 @@ def cluster(amqp_uri, database_factory, container_factory):
             "DATABASE_URL": urls[role],
             "OUTBOX_POLL_SECONDS": 0.05,
             "EVENT_MAX_ATTEMPTS": 3,
-            "EVENT_RETRY_DELAYS_MS": "50,100",
+            "EVENT_RETRY_DELAYS_MS": ",".join(str(d) for d in RETRY_DELAYS_MS),
+            "EVENT_QUEUE_TYPE": queue_type,
         }
 
     class Cluster:
         pass
 
     c = Cluster()
-    c.suffix, c.notes, c.amqp_uri = suffix, notes, amqp_uri
+    c.suffix, c.notes, c.amqp_uri, c.queue_type = suffix, notes, amqp_uri, queue_type
+    c.queue = topology.handler_queue_name(Sender.name, "note_taken", Receiver.name, "on_note_taken")
+    c.dead = topology.dead_letter_queue_name(c.queue)
     c.Sender, c.Receiver, c.metadata = Sender, Receiver, metadata
     c.urls = urls
     c.config_for = config_for
@@ -107,7 +122,9 @@ def cluster(amqp_uri, database_factory, container_factory):
     c.sender_engine = make_engine(urls["sender"])
     # Declared up front, as a deploy does before any service runs.
     with Connection(amqp_uri) as connection:
-        topology.declare(connection, topology.service_topology(Receiver, [50, 100]))
+        topology.declare(
+            connection, topology.service_topology(Receiver, RETRY_DELAYS_MS, queue_type)
+        )
     yield c
     c.receiver_engine.dispose()
     c.sender_engine.dispose()
@@ -129,6 +146,17 @@ def wait_for(predicate, timeout=10.0):
             eventlet.sleep(0.05)
 
 
+def message_count(amqp_uri, queue):
+    with Connection(amqp_uri) as connection:
+        return connection.default_channel.queue_declare(queue, passive=True)[1]
+
+
+def dead_lettered(queue) -> float:
+    value = REGISTRY.get_sample_value("tongban_events_dead_lettered_total", {"queue": queue})
+    return value or 0.0
+
+
+@on_both_queue_types
 def test_event_published_before_the_consumer_starts_is_kept(cluster, container_factory):
     sender = container_factory(cluster.Sender, cluster.config_for("sender"))
     sender.start()
@@ -218,34 +246,35 @@ def test_duplicate_delivery_has_one_effect(cluster, container_factory):
     assert texts(cluster.receiver_engine, cluster.notes) == ["dup"]
 
 
+@on_both_queue_types
 def test_poison_event_is_dead_lettered_and_does_not_block_the_queue(cluster, container_factory):
     receiver = container_factory(cluster.Receiver, cluster.config_for("receiver"))
     receiver.start()
+    dead_lettered_before = dead_lettered(cluster.queue)
     poison = make_envelope(cluster.Sender.name, "note_taken", {"text": "poison"})
     publish_raw(cluster.amqp_uri, poison)
     good = make_envelope(cluster.Sender.name, "note_taken", {"text": "fine"})
     publish_raw(cluster.amqp_uri, good)
     wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["fine"])
 
-    queue = topology.handler_queue_name(
-        cluster.Sender.name, "note_taken", cluster.Receiver.name, "on_note_taken"
-    )
-    dead = topology.dead_letter_queue_name(queue)
-
-    def dead_count():
-        with Connection(cluster.amqp_uri) as connection:
-            return connection.default_channel.queue_declare(dead, passive=True)[1]
-
-    wait_for(lambda: dead_count() == 1)
+    wait_for(lambda: message_count(cluster.amqp_uri, cluster.dead) == 1)
     with Connection(cluster.amqp_uri) as connection:
         channel = connection.default_channel
-        message = channel.basic_get(dead, no_ack=True)
+        message = channel.basic_get(cluster.dead, no_ack=True)
         assert json.loads(message.body)["id"] == poison["id"]
         assert message.headers["x-tongban-attempt"] == 3
         assert "cannot handle poison" in message.headers["x-tongban-error"]
-        channel.queue_delete(dead)
+        # The broker's own record: it expired out of each retry queue in turn.
+        assert {(death["queue"], death["reason"]) for death in message.headers["x-death"]} == {
+            (topology.retry_exchange_name(delay), "expired") for delay in RETRY_DELAYS_MS
+        }
+        channel.queue_delete(cluster.dead)
+    wait_for(lambda: dead_lettered(cluster.queue) == dead_lettered_before + 1)
+    eventlet.sleep(0.2)
+    assert dead_lettered(cluster.queue) == dead_lettered_before + 1
 
 
+@on_both_queue_types
 def test_dead_letters_can_be_inspected_and_replayed_after_a_fix(cluster, container_factory):
     from services.common.messaging import dead_letters
 
@@ -253,14 +282,10 @@ def test_dead_letters_can_be_inspected_and_replayed_after_a_fix(cluster, contain
     receiver.start()
     poison = make_envelope(cluster.Sender.name, "note_taken", {"text": "poison"})
     publish_raw(cluster.amqp_uri, poison)
-    queue = topology.handler_queue_name(
-        cluster.Sender.name, "note_taken", cluster.Receiver.name, "on_note_taken"
-    )
-    dead = topology.dead_letter_queue_name(queue)
+    queue, dead = cluster.queue, cluster.dead
 
     def dead_count():
-        with Connection(cluster.amqp_uri) as connection:
-            return connection.default_channel.queue_declare(dead, passive=True)[1]
+        return message_count(cluster.amqp_uri, dead)
 
     wait_for(lambda: dead_count() == 1)
     shown = dead_letters.take(cluster.amqp_uri, queue, limit=10, replay=False)
@@ -277,3 +302,45 @@ def test_dead_letters_can_be_inspected_and_replayed_after_a_fix(cluster, contain
         CURED.clear()
         with Connection(cluster.amqp_uri) as connection:
             connection.default_channel.queue_delete(dead)
+
+
+@on_quorum_queues
+def test_a_started_consumer_keeps_every_queue_quorum_and_retries_at_least_once(
+    cluster, container_factory, broker_queues
+):
+    receiver = container_factory(cluster.Receiver, cluster.config_for("receiver"))
+    receiver.start()  # re-declares the queues the fixture declared up front
+
+    listed = broker_queues(cluster.amqp_uri)
+    for name in [cluster.queue, cluster.dead]:
+        assert listed[name] == {"type": "quorum", "arguments": {"x-queue-type": "quorum"}}
+    for delay in RETRY_DELAYS_MS:
+        assert listed[topology.retry_exchange_name(delay)] == {
+            "type": "quorum",
+            "arguments": {
+                "x-queue-type": "quorum",
+                "x-message-ttl": delay,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        }
+
+
+@on_quorum_queues
+def test_a_consumer_configured_for_classic_queues_does_not_start_on_quorum_ones(
+    cluster, container_factory
+):
+    config = {**cluster.config_for("receiver"), "EVENT_QUEUE_TYPE": "classic"}
+    receiver = container_factory(cluster.Receiver, config)
+
+    with pytest.raises(PreconditionFailed, match="inequivalent arg 'x-queue-type'"):
+        receiver.start()
+
+
+def test_a_consumer_with_a_bad_queue_type_does_not_start(cluster, container_factory):
+    config = {**cluster.config_for("receiver"), "EVENT_QUEUE_TYPE": "qorum"}
+    receiver = container_factory(cluster.Receiver, config)
+
+    with pytest.raises(ValueError, match="EVENT_QUEUE_TYPE must be one of classic, quorum"):
+        receiver.start()

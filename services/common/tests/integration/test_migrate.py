@@ -1,7 +1,9 @@
 """The deploy step: every database migrated, the topology declared, the first
 operator ensured; twice in a row changes nothing."""
 
+import pytest
 import sqlalchemy as sa
+from amqp.exceptions import PreconditionFailed
 from kombu import Connection
 
 from services.common import migrate
@@ -13,6 +15,7 @@ def test_migrate_every_service_declare_queues_and_ensure_the_operator(
 ):
     monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AMQP_URI", amqp_uri)
+    monkeypatch.delenv("EVENT_QUEUE_TYPE", raising=False)
     monkeypatch.setenv("TONGBAN_OPERATOR_PHONE", "13811112222")
     monkeypatch.setenv("TONGBAN_OPERATOR_PASSWORD", "Operator2027")
     for service in migrate.SERVICES:
@@ -47,6 +50,7 @@ def test_migrate_a_department_workflow_instance(tmp_path, monkeypatch, amqp_uri,
     monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("AMQP_URI", amqp_uri)
     monkeypatch.setenv("DEPARTMENT_CODE", "js-ga")
+    monkeypatch.delenv("EVENT_QUEUE_TYPE", raising=False)
     monkeypatch.delenv("WORKFLOW_JS_GA_DATABASE_URL", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
 
@@ -65,3 +69,41 @@ def test_migrate_a_department_workflow_instance(tmp_path, monkeypatch, amqp_uri,
         channel = connection.default_channel
         assert channel.queue_declare(queue, durable=True, passive=True)[1] == 0
         assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
+
+
+def test_migrate_declares_quorum_queues_when_configured(
+    tmp_path, monkeypatch, quorum_amqp_uri, broker_queues
+):
+    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AMQP_URI", quorum_amqp_uri)
+    monkeypatch.setenv("EVENT_QUEUE_TYPE", "quorum")
+    monkeypatch.delenv("COURIER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DEPARTMENT_CODE", raising=False)
+
+    # The topology of every service is declared, whichever databases are migrated.
+    assert migrate.main(["courier"]) == 0
+    assert migrate.main(["courier"]) == 0  # the same declarations again are accepted
+
+    listed = broker_queues(quorum_amqp_uri)
+    expected = {
+        entity.name
+        for entity in migrate.declare_topology(config={"EVENT_QUEUE_TYPE": "quorum"})
+        if hasattr(entity, "queue_arguments")
+    }
+    assert any(name.endswith(".dead") for name in expected)
+    assert any(name.startswith(topology.RETRY_PREFIX) for name in expected)
+    assert {name: listed[name]["type"] for name in expected} == dict.fromkeys(expected, "quorum")
+    retry = listed[topology.retry_exchange_name(1000)]["arguments"]
+    assert retry["x-dead-letter-strategy"] == "at-least-once"
+    assert retry["x-overflow"] == "reject-publish"
+
+    queue = topology.handler_queue_name(
+        "workflow", "application_submitted", "courier", "on_application_submitted"
+    )
+    for name in (queue, topology.dead_letter_queue_name(queue)):
+        with Connection(quorum_amqp_uri) as connection:
+            with pytest.raises(PreconditionFailed, match="received 'classic' but current is"):
+                connection.default_channel.queue_declare(
+                    name, durable=True, auto_delete=False, arguments={"x-queue-type": "classic"}
+                )
