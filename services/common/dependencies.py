@@ -1,6 +1,7 @@
 """nameko dependencies shared by every service: the database and its relay."""
 
 import logging
+from collections.abc import Callable
 
 import eventlet
 from eventlet.event import Event
@@ -9,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.common import metrics
 from services.common.config import amqp_uri, database_url
-from services.common.db import make_engine
+from services.common.db import UnitOfWork, make_engine
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import OutboxRelay
 
@@ -26,12 +27,24 @@ class Database(DependencyProvider):
     their own names (``workflow-js-ga``) emit under the one source
     (``Database(WorkflowUnitOfWork, source="workflow")``) while the database stays
     the instance's own.
+
+    ``gauges(new_uow, service_name)`` answers the service's scrape-time gauges
+    (``metrics.Reading``); ``new_uow()`` gives a unit of work of its own to each
+    read. They are served on /metrics while the container runs, each read at
+    most once per ``METRICS_READ_SECONDS``.
     """
 
-    def __init__(self, uow_class, relay: bool = True, source: str | None = None):
+    def __init__(
+        self,
+        uow_class,
+        relay: bool = True,
+        source: str | None = None,
+        gauges: Callable[[Callable[[], UnitOfWork], str], list[metrics.Reading]] | None = None,
+    ):
         self.uow_class = uow_class
         self.source = source
         self.relay_enabled = relay
+        self.gauges = gauges
         self.engine = None
         self.session_factory = None
         self.relay = None
@@ -53,6 +66,18 @@ class Database(DependencyProvider):
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
         )
         metrics.register_outbox(self.container.service_name, self.relay)
+        if self.gauges is not None:
+            metrics.register_readings(
+                self,
+                self.gauges(self.read_only_uow, self.container.service_name),
+                max_age=float(config.get("METRICS_READ_SECONDS", metrics.DEFAULT_READ_SECONDS)),
+            )
+
+    def read_only_uow(self) -> UnitOfWork:
+        """A unit of work outside any worker, for reads that commit nothing."""
+        return self.uow_class(
+            self.session_factory, source=self.event_source, config=self.container.config
+        )
 
     def start(self):
         if not self.relay_enabled:
@@ -64,6 +89,7 @@ class Database(DependencyProvider):
         )
 
     def stop(self):
+        metrics.unregister_readings(self)
         self._running = False
         self.wake_relay()
         if self._relay_thread is not None:
@@ -73,6 +99,7 @@ class Database(DependencyProvider):
             self.engine.dispose()
 
     def kill(self):
+        metrics.unregister_readings(self)
         self._running = False
         if self._relay_thread is not None:
             self._relay_thread.kill()

@@ -2,7 +2,10 @@
 
 import logging
 import time
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 
+from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -64,6 +67,133 @@ REGISTRY.register(_outbox_collector)
 
 def register_outbox(service: str, relay) -> None:
     _outbox_collector.relays[service] = relay
+
+
+Sample = tuple[tuple, float]
+
+DEFAULT_READ_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A gauge read from a service's database when Prometheus scrapes.
+
+    ``read`` returns ``[(label values, number), ...]``, the label values in the
+    order of ``labels``. A service hands its readings to the ``Database``
+    dependency (``Database(..., gauges=...)``), which registers them here.
+    """
+
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    read: Callable[[], Iterable[Sample]]
+
+
+@dataclass
+class _CachedReading:
+    reading: Reading
+    max_age: float
+    # One read at a time: a second scrape waits for the first one's result
+    # instead of running the same query again.
+    lock: Semaphore = field(default_factory=Semaphore)
+    read_at: float | None = None
+    samples: list[Sample] | None = None
+
+
+class ReadingCollector:
+    """Collects registered readings at scrape time.
+
+    Each reading is read at most once per ``max_age`` seconds, however many
+    scrapers ask; a reading that fails is logged and left out of the scrape
+    (and not retried before ``max_age`` either, so a struggling database is not
+    asked again by every scrape).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._registered: dict[Hashable, list[_CachedReading]] = {}
+
+    def register(
+        self, owner: Hashable, readings: Iterable[Reading], max_age: float = DEFAULT_READ_SECONDS
+    ) -> None:
+        """Register ``owner``'s readings, replacing any it registered before."""
+        readings = list(readings)
+        for reading in readings:
+            for other in self._readings(excluding=owner):
+                if other.name == reading.name and other.labels != reading.labels:
+                    raise ValueError(
+                        f"{reading.name} is already read with labels {other.labels}, "
+                        f"not {reading.labels}"
+                    )
+        self._registered[owner] = [_CachedReading(reading, float(max_age)) for reading in readings]
+
+    def unregister(self, owner: Hashable) -> None:
+        self._registered.pop(owner, None)
+
+    def describe(self):
+        # Nothing to declare up front: what is read depends on the services
+        # running in this process.
+        return []
+
+    def collect(self):
+        families: dict[str, GaugeMetricFamily] = {}
+        # A copy: a read yields to other greenthreads, which may register.
+        for cached in [c for entries in list(self._registered.values()) for c in entries]:
+            samples = self._samples(cached)
+            if samples is None:
+                continue
+            reading = cached.reading
+            family = families.get(reading.name)
+            if family is None:
+                family = families[reading.name] = GaugeMetricFamily(
+                    reading.name, reading.documentation, labels=list(reading.labels)
+                )
+            for labels, value in samples:
+                family.add_metric(list(labels), value)
+        yield from families.values()
+
+    def _readings(self, excluding: Hashable) -> list[Reading]:
+        return [
+            cached.reading
+            for owner, entries in self._registered.items()
+            if owner != excluding
+            for cached in entries
+        ]
+
+    def _samples(self, cached: _CachedReading) -> list[Sample] | None:
+        with cached.lock:
+            now = self._clock()
+            if cached.read_at is not None and now - cached.read_at < cached.max_age:
+                return cached.samples
+            try:
+                samples = [
+                    (tuple(str(value) for value in labels), float(number))
+                    for labels, number in cached.reading.read()
+                ]
+            except Exception:  # a scrape must not fail because the database is down
+                log.warning(
+                    "could not read a gauge",
+                    exc_info=True,
+                    extra={"metric": cached.reading.name},
+                )
+                samples = None
+            cached.read_at = now
+            cached.samples = samples
+            return samples
+
+
+_reading_collector = ReadingCollector()
+REGISTRY.register(_reading_collector)
+
+
+def register_readings(
+    owner: Hashable, readings: Iterable[Reading], max_age: float = DEFAULT_READ_SECONDS
+) -> None:
+    _reading_collector.register(owner, readings, max_age)
+
+
+def unregister_readings(owner: Hashable) -> None:
+    _reading_collector.unregister(owner)
 
 
 def outcome_of(exc_info) -> str:

@@ -12,13 +12,14 @@ from services.common.ops import OpsEntrypoints
 from services.courier import schemas
 from services.courier.adapters.ems_dependency import Ems
 from services.courier.service_layer import use_cases
+from services.courier.service_layer.gauges import gauges
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
 
 
 class CourierService(OpsEntrypoints):
     name = "courier"
 
-    uow = Database(CourierUnitOfWork)
+    uow = Database(CourierUnitOfWork, gauges=gauges)
     instrumentation = Instrumentation()
     ems = Ems()
 

@@ -14,13 +14,14 @@ from services.common.ops import OpsEntrypoints
 from services.ratings import schemas
 from services.ratings.schemas import load
 from services.ratings.service_layer import use_cases
+from services.ratings.service_layer.gauges import gauges
 from services.ratings.service_layer.unit_of_work import RatingsUnitOfWork
 
 
 class RatingsService(OpsEntrypoints):
     name = "ratings"
 
-    uow = Database(RatingsUnitOfWork)
+    uow = Database(RatingsUnitOfWork, gauges=gauges)
     instrumentation = Instrumentation()
 
     @rpc

@@ -36,6 +36,7 @@ from services.common.rpc import RpcClients
 from services.workflow import schemas
 from services.workflow.domain.model import CHINA_TZ
 from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 DEFAULT_OVERDUE_CHECK_SECONDS = 3600
@@ -79,8 +80,9 @@ class WorkflowService(OpsEntrypoints):
 
     config = Config()
     # Every instance emits under the source "workflow"; the database is the
-    # instance's own (config.database_url of the instance name).
-    uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW)
+    # instance's own (config.database_url of the instance name), and so are the
+    # gauges read from it (labelled service="<instance name>").
+    uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
     instrumentation = Instrumentation()
     instance_check = InstanceCheck()
     # RPC to other services (catalog), with a deadline; the entrypoint decorator

@@ -90,6 +90,13 @@ class ShipmentRepository:
         )
         self._insert_new_scans(shipment)
 
+    def count_by_direction_and_status(self) -> dict[tuple[str, str], int]:
+        """How many shipments are in each (direction, status); pairs without a
+        shipment are absent."""
+        keys = (shipments.c.direction, shipments.c.status)
+        rows = self.session.execute(sa.select(*keys, sa.func.count()).group_by(*keys))
+        return {(row[0], row[1]): int(row[2]) for row in rows}
+
     def visible(
         self,
         audience: Audience,

@@ -15,9 +15,11 @@ from services.courier.domain import exceptions
 from services.courier.domain.audience import Audience
 from services.courier.domain.model import (
     DELIVERED,
+    DIRECTIONS,
     FAILED,
     MATERIALS,
     RESULT,
+    STATUSES,
     Address,
     Shipment,
 )
@@ -199,3 +201,11 @@ def get_shipment(uow: CourierUnitOfWork, actor: dict, tracking_no: str) -> dict:
     if not found:
         raise NotFound(f"no shipment {tracking_no}")
     return found[0]
+
+
+def count_shipments(uow: CourierUnitOfWork) -> dict[tuple[str, str], int]:
+    """Shipments per (direction, current status), every pair named (0 when none)."""
+    with uow:
+        counted = uow.shipments.count_by_direction_and_status()
+    every = {(direction, status): 0 for direction in DIRECTIONS for status in STATUSES}
+    return {**every, **counted}

@@ -135,6 +135,12 @@ class ReviewRepository:
         ).mappings()
         return [self._review(row) for row in rows], total
 
+    def count_by_grade(self) -> dict[int, int]:
+        """How many reviews have each grade; grades without a review are absent."""
+        grade = self.table.c.grade
+        rows = self.session.execute(sa.select(grade, sa.func.count()).group_by(grade))
+        return {int(row[0]): int(row[1]) for row in rows}
+
     @staticmethod
     def _review(row) -> Review:
         return Review(

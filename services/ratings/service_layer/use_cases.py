@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from services.common import errors
 from services.common.messaging.envelope import utcnow
 from services.ratings.domain import exceptions
-from services.ratings.domain.model import Rectification, Review, ReviewableCase
+from services.ratings.domain.model import (
+    MAX_GRADE,
+    MIN_GRADE,
+    Rectification,
+    Review,
+    ReviewableCase,
+)
 
 CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
 
@@ -196,3 +202,17 @@ def resolve_rectification(
         uow.collect(rectification)
         uow.commit()
     return rectification
+
+
+def count_reviews_by_grade(uow) -> dict[int, int]:
+    """Reviews per grade, every grade 1..5 named (0 when none)."""
+    with uow:
+        counted = uow.reviews.count_by_grade()
+    return {grade: counted.get(grade, 0) for grade in range(MIN_GRADE, MAX_GRADE + 1)}
+
+
+def network_praise_rate(uow) -> float | None:
+    """The praise rate of every review in the network (``RatingSummary.praise_rate``);
+    None when there is no review yet."""
+    with uow:
+        return uow.totals.summary().praise_rate

@@ -25,6 +25,7 @@ from services.common.pii import PiiCipher
 from services.workflow.adapters import orm
 from services.workflow.domain.calendar import WorkingCalendar
 from services.workflow.domain.model import (
+    RUNNING_CLOCK_STATES,
     Application,
     ItemSnapshot,
     Licence,
@@ -106,6 +107,26 @@ class ApplicationRepository:
             .order_by(orm.applications.c.due_date, orm.applications.c.application_id)
         )
         return list(self.session.execute(query).scalars())
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many cases are in each state; states without a case are absent."""
+        state = orm.applications.c.state
+        rows = self.session.execute(sa.select(state, sa.func.count()).group_by(state))
+        return {row[0]: int(row[1]) for row in rows}
+
+    def running_due_dates(self, before: date) -> dict[date, int]:
+        """Cases whose clock runs and whose due date is before ``before``,
+        counted per due date (reported as overdue or not)."""
+        table = orm.applications
+        rows = self.session.execute(
+            sa.select(table.c.due_date, sa.func.count())
+            .where(
+                table.c.state.in_(sorted(RUNNING_CLOCK_STATES)),
+                table.c.due_date < before,
+            )
+            .group_by(table.c.due_date)
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     def _page(self, condition, *, page: int, page_size: int) -> tuple[list[Application], int]:
         total = self.session.execute(

@@ -84,6 +84,12 @@ _ID_NUMBER = re.compile(r"\d{17}[\dX]")
 _REGION_CODE = re.compile(r"\d{6}")
 
 
+def past_due(due_date: date, today: date, calendar: WorkingCalendar) -> bool:
+    """A working day after the due date has begun (a case due on Friday is late
+    on Monday, not on the weekend nobody works)."""
+    return calendar.working_days_between(due_date, today) >= 1
+
+
 @dataclass(frozen=True)
 class ItemSnapshot:
     """What the case keeps of the catalog item at submission time; later catalog
@@ -471,13 +477,9 @@ class Application:
     # ----------------------------------------------------------------- overdue
 
     def overdue(self, today: date, calendar: WorkingCalendar) -> bool:
-        """Late: the department still owes an answer and a working day after the
-        due date has begun (a case due on Friday is late on Monday, not on the
-        weekend nobody works)."""
-        return (
-            self.state in RUNNING_CLOCK_STATES
-            and calendar.working_days_between(self.due_date, today) >= 1
-        )
+        """Late: the department still owes an answer (``RUNNING_CLOCK_STATES``)
+        and the case is ``past_due``."""
+        return self.state in RUNNING_CLOCK_STATES and past_due(self.due_date, today, calendar)
 
     def mark_overdue(
         self, today: date, calendar: WorkingCalendar, *, now: datetime | None = None

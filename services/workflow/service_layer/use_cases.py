@@ -22,7 +22,13 @@ from services.workflow.domain.holidays_2026 import (
     load_calendar_2026,
     makeup_workdays_2026,
 )
-from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
+from services.workflow.domain.model import (
+    Application,
+    ItemSnapshot,
+    LicenceNumbers,
+    State,
+    past_due,
+)
 from services.workflow.service_layer.metrics import count_committed
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
@@ -372,3 +378,22 @@ def mark_overdue_cases(uow: WorkflowUnitOfWork, today: date, *, now: datetime | 
                     marked += 1
             _commit(uow)
     return marked
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def count_cases_by_state(uow: WorkflowUnitOfWork) -> dict[str, int]:
+    """Cases per current state, every state named (0 when it has none)."""
+    with uow:
+        counted = uow.applications.count_by_state()
+    return {**{str(state): 0 for state in State}, **counted}
+
+
+def count_overdue_open_cases(uow: WorkflowUnitOfWork, today: date) -> int:
+    """How many cases are late today by the rule the overdue check applies
+    (``Application.overdue``), whether or not they were reported yet."""
+    with uow:
+        calendar = _calendar(uow)
+        due_dates = uow.applications.running_due_dates(before=today)
+    return sum(count for due, count in due_dates.items() if past_due(due, today, calendar))

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 
 import eventlet
 import pytest
+import requests
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.db import make_engine
 from services.common.messaging import topology
@@ -20,9 +22,11 @@ from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.migrate import upgrade
 from services.courier.adapters.orm import metadata
+from services.courier.domain.model import STATUSES
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.courier.ems_simulator.app import SimulatorServer
 from services.courier.service import CourierService
+from services.courier.tests.unit.builders import licence_issued
 
 API_KEY = "test-ems-api-key"
 RETRY_DELAYS_MS = [50]
@@ -271,3 +275,59 @@ def test_ems_down_dead_letters_the_event_and_stores_nothing(courier, container_f
     assert shipments(courier.engine) == []
     assert count(courier.engine, "handled_events") == 0
     assert count(courier.engine, "outbox") == 0
+
+
+def shipment_gauge(address) -> dict:
+    """tongban_courier_shipments scraped from the process's /metrics, as
+    {(direction, state): value}."""
+    response = requests.get(f"http://{address}/metrics", timeout=5)
+    assert response.status_code == 200
+    [family] = [
+        family
+        for family in text_string_to_metric_families(response.text)
+        if family.name == "tongban_courier_shipments"
+    ]
+    return {(s.labels["direction"], s.labels["state"]): s.value for s in family.samples}
+
+
+def test_metrics_count_shipments_per_direction_and_state(courier, container_factory, free_port):
+    config = {
+        **courier.config,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "METRICS_READ_SECONDS": 0,
+    }
+    container = container_factory(CourierService, config)
+    container.start()
+    no_shipments = {
+        (direction, state): 0.0 for direction in ("materials", "result") for state in STATUSES
+    }
+    assert shipment_gauge(config["WEB_SERVER_ADDRESS"]) == no_shipments
+
+    for application_id in ("app-m-1", "app-m-2", "app-m-3"):
+        with entrypoint_waiter(container, "on_application_submitted"):
+            publish(courier.amqp_uri, application_submitted(application_id))
+    for application_id in ("app-m-1", "app-m-4"):
+        with entrypoint_waiter(container, "on_licence_issued"):
+            publish(courier.amqp_uri, licence_issued(application_id))
+    tracking = {
+        (s["application_id"], s["direction"]): s["tracking_no"] for s in shipments(courier.engine)
+    }
+    with ServiceRpcProxy("courier", config) as proxy:
+        proxy.record_ems_event(
+            tracking["app-m-1", "materials"], "delivered", "2026-11-26T09:30:00Z", "南京", "已签收"
+        )
+        proxy.record_ems_event(
+            tracking["app-m-2", "materials"], "in_transit", "2026-11-26T09:30:00Z", "苏州", "运输中"
+        )
+        proxy.record_ems_event(
+            tracking["app-m-1", "result"], "failed", "2026-11-27T09:30:00Z", "苏州", "地址不详"
+        )
+
+    assert shipment_gauge(config["WEB_SERVER_ADDRESS"]) == {
+        **no_shipments,
+        ("materials", "delivered"): 1.0,
+        ("materials", "in_transit"): 1.0,
+        ("materials", "created"): 1.0,
+        ("result", "failed"): 1.0,
+        ("result", "created"): 1.0,
+    }

@@ -8,12 +8,6 @@ from services.courier.service import CourierService
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
 
 from .builders import CITIZEN, OPERATOR, application_submitted, licence_issued
-from .fakes import FakeEms
-
-
-@pytest.fixture
-def ems():
-    return FakeEms()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from services.courier import metrics, schemas
 from services.courier.adapters.orm import metadata
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.courier.service_layer import use_cases
-from services.courier.service_layer.unit_of_work import CourierUnitOfWork
 
 from .builders import (
     APPLICANT_ADDRESS,
@@ -22,7 +21,6 @@ from .builders import (
     application_submitted,
     licence_issued,
 )
-from .fakes import FakeEms
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 WINDOW_ADDRESS = {
@@ -34,16 +32,6 @@ WINDOW_ADDRESS = {
     "street": "江东中路265号南京市民中心一楼",
     "postcode": "210019",
 }
-
-
-@pytest.fixture
-def uow(uow_factory):
-    return uow_factory(CourierUnitOfWork, source="courier")
-
-
-@pytest.fixture
-def ems():
-    return FakeEms()
 
 
 def submit(uow, ems, envelope):

@@ -15,6 +15,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import find_free_port
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.db import make_engine
 from services.common.errors import Conflict, Forbidden, Invalid
@@ -307,3 +308,69 @@ def test_readiness_checks_the_database_and_the_broker(ratings, config):
 
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def scrape(config) -> dict:
+    """{metric name: {labels: value}} of the ratings gauges, from the process's /metrics."""
+    response = requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/metrics", timeout=5)
+    assert response.status_code == 200
+    return {
+        family.name: {tuple(sorted(s.labels.items())): s.value for s in family.samples}
+        for family in text_string_to_metric_families(response.text)
+        if family.name in ("tongban_ratings_reviews", "tongban_ratings_praise_rate")
+    }
+
+
+NO_REVIEWS = {(("grade", str(grade)),): 0.0 for grade in range(1, 6)}
+
+
+def ratings_reading_every(seconds, container_factory, config):
+    """A ratings container whose gauges are read at most once per ``seconds``."""
+    config = {**config, "METRICS_READ_SECONDS": seconds}
+    container = container_factory(RatingsService, config)
+    container.start()
+    return container, config
+
+
+def test_metrics_count_reviews_per_grade_and_the_praise_rate(container_factory, config, amqp_uri):
+    ratings, config = ratings_reading_every(0, container_factory, config)
+    assert scrape(config) == {
+        "tongban_ratings_reviews": NO_REVIEWS,
+        "tongban_ratings_praise_rate": {},  # no review, no rate
+    }
+
+    graded = [("u-a", 5, "320102"), ("u-b", 4, "320106"), ("u-c", 2, "320102")]
+    cases = [
+        (user, grade, completed_case(ratings, amqp_uri, applicant_id=user, region_code=region))
+        for user, grade, region in graded
+    ]
+    with ServiceRpcProxy("ratings", config) as proxy:
+        for user, grade, application_id in cases:
+            proxy.submit_review(citizen(user), application_id, grade)
+
+    assert scrape(config) == {
+        "tongban_ratings_reviews": {
+            **NO_REVIEWS,
+            (("grade", "2"),): 1.0,
+            (("grade", "4"),): 1.0,
+            (("grade", "5"),): 1.0,
+        },
+        # Two of three reviews are praise (grade 4 or 5).
+        "tongban_ratings_praise_rate": {(): 0.6667},
+    }
+
+
+def test_metrics_are_read_at_most_once_per_metrics_read_seconds(
+    container_factory, config, amqp_uri
+):
+    ratings, config = ratings_reading_every(60, container_factory, config)
+    assert scrape(config)["tongban_ratings_reviews"] == NO_REVIEWS
+    application_id = completed_case(ratings, amqp_uri)
+    with ServiceRpcProxy("ratings", config) as proxy:
+        proxy.submit_review(citizen("u-applicant-0042"), application_id, 5)
+
+    # Still the first reading: the database is not asked again within the minute.
+    assert scrape(config) == {
+        "tongban_ratings_reviews": NO_REVIEWS,
+        "tongban_ratings_praise_rate": {},
+    }

@@ -6,15 +6,19 @@ published by hand, as the courier's relay would publish them.
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
+import requests
 import sqlalchemy as sa
 from alembic import command
 from kombu import Connection, Queue
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.orm import sessionmaker
 
 from services.common import errors
 from services.common.db import make_engine
@@ -24,13 +28,18 @@ from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.migrate import alembic_config
 from services.workflow.adapters import orm
+from services.workflow.domain.model import State
 from services.workflow.service import WorkflowService
+from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 from services.workflow.tests.unit.catalog_items import (
     APPLICANT,
     APPROVER,
+    CLERK,
     EXPRESS,
     FORM,
     MATERIALS,
+    ONLINE,
     item,
 )
 
@@ -43,23 +52,29 @@ WATCHED = (
 )
 
 
+JS_GA_ITEM = item(item_id="item-js-ga", handled_by="workflow-js-ga", joint_departments=[])
+ITEMS = {found["item_id"]: found for found in (ITEM, JS_GA_ITEM)}
+
+
 class CatalogStandIn:
     name = "catalog"
 
     @rpc
     def get_item(self, item_id):
-        if item_id != ITEM["item_id"]:
+        if item_id not in ITEMS:
             raise errors.NotFound(f"item {item_id} not found")
-        return ITEM
+        return ITEMS[item_id]
 
 
 @pytest.fixture
-def config(amqp_uri, database_factory):
+def config(amqp_uri, database_factory, free_port):
     url = database_factory("workflow")
     command.upgrade(alembic_config("workflow", url), "head")
     return {
         "AMQP_URI": amqp_uri,
         "DATABASE_URL": url,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+        "METRICS_READ_SECONDS": 0,
         "DEPARTMENT_CODE": "",
         "OUTBOX_POLL_SECONDS": 0.05,
         "EVENT_MAX_ATTEMPTS": 3,
@@ -186,3 +201,102 @@ def test_errors_cross_the_wire_typed(services, config):
         assert "page" in raised.value.fields
         with pytest.raises(errors.NotFound):
             workflow.get_application(APPLICANT, "no-such-case")
+
+
+def gauges(config, name) -> dict:
+    """{labels: value} of one gauge, scraped from the process's /metrics."""
+    response = requests.get(f"http://{config['WEB_SERVER_ADDRESS']}/metrics", timeout=5)
+    assert response.status_code == 200
+    for family in text_string_to_metric_families(response.text):
+        if family.name == name:
+            return {tuple(sorted(s.labels.items())): s.value for s in family.samples}
+    return {}
+
+
+def cases_per_state(config, service) -> dict:
+    found = gauges(config, "tongban_workflow_cases")
+    return {
+        dict(labels)["state"]: value
+        for labels, value in found.items()
+        if dict(labels)["service"] == service
+    }
+
+
+NO_CASES = {str(state): 0.0 for state in State}
+
+
+def test_metrics_count_cases_per_state_and_open_overdue_cases(services, config, engine):
+    # Cases opened six weeks ago (the use case with its clock set back) are long past due.
+    uow = WorkflowUnitOfWork(
+        sessionmaker(bind=engine, expire_on_commit=False), source="workflow", config=config
+    )
+    weeks_ago = datetime.now(UTC) - timedelta(weeks=6)
+    late_submitted, late_accepted, waiting, withdrawn = (
+        use_cases.submit_application(
+            uow, ITEM, APPLICANT, FORM, MATERIALS, ONLINE, now=weeks_ago
+        ).application_id
+        for _ in range(4)
+    )
+    with ServiceRpcProxy("workflow", config) as workflow:
+        workflow.submit_application(APPLICANT, ITEM["item_id"], FORM, MATERIALS, ONLINE)
+        workflow.act(CLERK, late_accepted, "accept")
+        workflow.act(CLERK, waiting, "accept")
+        workflow.act(CLERK, waiting, "request_supplement", "请补交营业执照副本")
+        workflow.withdraw(APPLICANT, withdrawn)
+        # Denied rather than completed: application_completed would wait in
+        # ratings' durable queue for the next test that starts ratings.
+        denied = workflow.submit_application(APPLICANT, ITEM["item_id"], FORM, MATERIALS, ONLINE)
+        workflow.act(CLERK, denied["application_id"], "accept")
+        workflow.act(APPROVER, denied["application_id"], "deny", "不符合许可条件")
+
+    assert cases_per_state(config, "workflow") == {
+        **NO_CASES,
+        "submitted": 2.0,
+        "accepted": 1.0,
+        "supplement_requested": 1.0,
+        "withdrawn": 1.0,
+        "denied": 1.0,
+    }
+    # Late and still owed an answer: the submitted and the accepted one; the
+    # case waiting on the applicant has its clock stopped.
+    assert gauges(config, "tongban_workflow_cases_overdue_open") == {
+        (("service", "workflow"),): 2.0
+    }
+
+
+@pytest.fixture
+def department_instance(config, container_factory, amqp_uri, free_port):
+    """js-ga's own workflow instance (with the catalog stand-in), on its own database."""
+    js_ga_config = {
+        **config,
+        "DEPARTMENT_CODE": "js-ga",
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
+    }
+    service_class = WorkflowService.for_config(js_ga_config)
+    container_factory(CatalogStandIn, {"AMQP_URI": amqp_uri}).start()
+    instance = container_factory(service_class, js_ga_config)
+    instance.start()
+    yield js_ga_config
+    instance.stop()
+    with Connection(amqp_uri) as connection:
+        channel = connection.default_channel
+        for entity in topology.service_topology(service_class, []):
+            if isinstance(entity, Queue) and entity.name.startswith("evt-"):
+                channel.queue_delete(entity.name)
+
+
+def test_a_department_instance_labels_its_gauges_with_its_name(department_instance):
+    with ServiceRpcProxy("workflow-js-ga", department_instance) as workflow:
+        submitted = workflow.submit_application(
+            APPLICANT, JS_GA_ITEM["item_id"], FORM, MATERIALS, ONLINE
+        )
+    assert submitted["application_id"].startswith("js-ga.")
+
+    assert cases_per_state(department_instance, "workflow-js-ga") == {
+        **NO_CASES,
+        "submitted": 1.0,
+    }
+    assert cases_per_state(department_instance, "workflow") == {}
+    assert gauges(department_instance, "tongban_workflow_cases_overdue_open") == {
+        (("service", "workflow-js-ga"),): 0.0
+    }

@@ -1,0 +1,46 @@
+"""Workflow figures read from the instance's database when Prometheus scrapes."""
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from services.common.metrics import Reading
+from services.workflow.domain.model import CHINA_TZ
+from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
+
+
+def china_today() -> date:
+    # The overdue check counts Jiangsu calendar days, whatever the server's zone.
+    return datetime.now(CHINA_TZ).date()
+
+
+def gauges(
+    new_uow: Callable[[], WorkflowUnitOfWork],
+    service: str,
+    today: Callable[[], date] = china_today,
+) -> list[Reading]:
+    """The gauges of one instance; ``service`` is its nameko name (``workflow``,
+    ``workflow-js-ga``), since every instance has its own cases."""
+
+    def cases():
+        counted = use_cases.count_cases_by_state(new_uow())
+        return [((service, state), count) for state, count in counted.items()]
+
+    def overdue_open():
+        return [((service,), use_cases.count_overdue_open_cases(new_uow(), today()))]
+
+    return [
+        Reading(
+            "tongban_workflow_cases",
+            "Applications per current state.",
+            ("service", "state"),
+            cases,
+        ),
+        Reading(
+            "tongban_workflow_cases_overdue_open",
+            "Applications still owed an answer (submitted or accepted) and a working day"
+            " or more past their due date.",
+            ("service",),
+            overdue_open,
+        ),
+    ]

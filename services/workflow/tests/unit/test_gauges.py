@@ -1,0 +1,133 @@
+"""Cases per state and open overdue cases, as the scrape-time gauges read them."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.gauges import gauges
+from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
+
+from .catalog_items import (
+    APPLICANT,
+    APPROVER,
+    CLERK,
+    DEPT_ADMIN,
+    EXPRESS,
+    FORM,
+    JOINT_APPROVER,
+    MATERIALS,
+    ONLINE,
+    item,
+)
+
+# 10:00 in Nanjing, Tuesday 29 September 2026: five working days later, with
+# National Day in between, is Monday 12 October.
+NOW = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
+DUE = date(2026, 10, 12)
+LATER = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)
+NO_CASES = {
+    "submitted": 0,
+    "accepted": 0,
+    "supplement_requested": 0,
+    "approved": 0,
+    "denied": 0,
+    "completed": 0,
+    "withdrawn": 0,
+    "rejected": 0,
+}
+
+
+@pytest.fixture
+def uow(uow_factory):
+    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
+    unit.config = {"PII_KEY": bytes(range(32)).hex()}
+    return unit
+
+
+def submit(uow, delivery=ONLINE, now=NOW, **changes):
+    application = use_cases.submit_application(
+        uow, item(**changes), APPLICANT, FORM, MATERIALS, delivery, now=now
+    )
+    return application.application_id
+
+
+def act(uow, actor, application_id, action, comment="材料已核"):
+    return use_cases.act(uow, actor, application_id, action, comment, now=NOW)
+
+
+def test_no_case_yet_counts_zero_in_every_state(uow):
+    assert use_cases.count_cases_by_state(uow) == NO_CASES
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 12, 1)) == 0
+
+
+def test_cases_are_counted_by_their_current_state(uow):
+    submit(uow)
+    act(uow, CLERK, submit(uow), "accept")
+    act(uow, CLERK, submit(uow), "reject", "不属于本部门受理范围")
+    use_cases.withdraw(uow, APPLICANT, submit(uow))
+    approved = submit(uow, joint_departments=[])
+    act(uow, CLERK, approved, "accept")
+    act(uow, APPROVER, approved, "approve")  # online delivery: approved and complete
+    express = submit(uow, delivery=EXPRESS, joint_departments=[])
+    act(uow, CLERK, express, "accept")
+    act(uow, APPROVER, express, "approve")  # the result still has to be delivered
+
+    assert use_cases.count_cases_by_state(uow) == {
+        **NO_CASES,
+        "submitted": 1,
+        "accepted": 1,
+        "rejected": 1,
+        "withdrawn": 1,
+        "completed": 1,
+        "approved": 1,
+    }
+
+
+def test_open_overdue_cases_are_the_ones_the_overdue_check_finds(uow):
+    submit(uow)
+    accepted = submit(uow)
+    act(uow, CLERK, accepted, "accept")
+    waiting = submit(uow)  # on the applicant: the clock is stopped
+    act(uow, CLERK, waiting, "accept")
+    act(uow, CLERK, waiting, "request_supplement", "请补交营业执照副本")
+    use_cases.withdraw(uow, APPLICANT, submit(uow))
+    submit(uow, now=LATER)  # due a week later
+
+    assert use_cases.count_overdue_open_cases(uow, DUE) == 0
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 10, 13)) == 2
+    assert use_cases.mark_overdue_cases(uow, date(2026, 10, 13)) == 2
+    # Reported or not, a late case still open counts.
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 10, 13)) == 2
+
+    act(uow, JOINT_APPROVER, accepted, "approve")
+    act(uow, APPROVER, accepted, "approve")
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 10, 13)) == 1
+
+
+def test_a_case_due_on_friday_is_late_on_the_next_working_day(uow):
+    # Monday 2 November, four working days: due Friday 6 November.
+    submit(uow, now=datetime(2026, 11, 2, 2, 0, tzinfo=UTC), promised_days=4)
+
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 7)) == 0
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 8)) == 0
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 9)) == 1
+
+    # The department's own calendar counts: Monday declared a day off.
+    use_cases.set_calendar_day(uow, DEPT_ADMIN, date(2026, 11, 9), "holiday")
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 9)) == 0
+    assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 10)) == 1
+
+
+def test_the_gauges_carry_the_instance_name(uow):
+    submit(uow)
+    act(uow, CLERK, submit(uow), "accept")
+    cases, overdue = gauges(lambda: uow, "workflow-js-ga", today=lambda: date(2026, 10, 13))
+
+    assert (cases.name, cases.labels) == ("tongban_workflow_cases", ("service", "state"))
+    assert dict(cases.read()) == {
+        ("workflow-js-ga", state): count
+        for state, count in {**NO_CASES, "submitted": 1, "accepted": 1}.items()
+    }
+    assert (overdue.name, overdue.labels) == ("tongban_workflow_cases_overdue_open", ("service",))
+    assert overdue.read() == [(("workflow-js-ga",), 2)]
