@@ -11,14 +11,19 @@ endif
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The deployment check tools live apart: checkov pins libraries of its own.
+K8S_VENV := .venv-k8s
+K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: help install infra migrate run test test-unit lint format bench lock clean
+.PHONY: help install infra migrate run test test-unit lint format bench lock clean \
+	k8s-tools k8s-check k8s-lock
 
 help:
 	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000)"
 	@echo "make test   run every test (unit, integration, end to end)"
 	@echo "make bench  measure the main request paths"
 	@echo "make lint   ruff check and format check"
+	@echo "make k8s-check  render and check the Kubernetes manifests and the Dockerfile"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -31,6 +36,20 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+$(K8S_STAMP): deploy/k8s/requirements.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	@test -x $(K8S_VENV)/bin/python || $(PYTHON) -m venv $(K8S_VENV)
+	$(K8S_VENV)/bin/python -m pip install -q -r deploy/k8s/requirements.lock
+	@touch $(K8S_STAMP)
+
+k8s-tools: $(K8S_STAMP)
+
+# Renders every overlay, validates it against the Kubernetes schemas, runs
+# checkov and hadolint (deploy/k8s/check.py), then the manifests' policy tests.
+k8s-check: install k8s-tools
+	$(K8S_VENV)/bin/python deploy/k8s/check.py
+	$(VENV)/bin/pytest -q tests/deploy
+
 infra:
 	@bash deploy/local/ensure-infra.sh
 
@@ -40,10 +59,11 @@ migrate: install infra
 run: install infra
 	$(PY) -m services.common.cluster run
 
-test: install
+test: install k8s-tools
 	@bash deploy/local/ensure-infra.sh --postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(K8S_VENV)/bin/python deploy/k8s/check.py
 	$(VENV)/bin/pytest -q
 
 test-unit: install
@@ -64,6 +84,11 @@ lock: install
 	( echo "# Full pinned lock of the runtime and test dependencies (pip install -r requirements.lock)."; \
 	  echo "# Regenerate: make lock"; \
 	  $(PY) -m pip freeze --exclude-editable | grep -v -i '^tongban' ) > requirements.lock
+
+k8s-lock: k8s-tools
+	( echo "# Full pinned lock of the deployment check tools (see requirements.txt beside it)."; \
+	  echo "# Regenerate: make k8s-lock"; \
+	  $(K8S_VENV)/bin/python -m pip freeze | sort -f ) > deploy/k8s/requirements.lock
 
 clean:
 	rm -rf var .pytest_cache
