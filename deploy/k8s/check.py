@@ -4,7 +4,8 @@ Renders every overlay with ``kubectl kustomize``, validates every object
 against the Kubernetes OpenAPI schemas (kubernetes-validate, strict: unknown
 fields are errors) for the oldest and newest Kubernetes versions we support,
 runs checkov's Kubernetes checks on every overlay and its Dockerfile checks on
-the Dockerfile, and lints the Dockerfile with hadolint. Any finding fails,
+the Dockerfile, lints the Dockerfile with hadolint, and parses every query of
+the Grafana dashboard with a PromQL parser. Any finding fails,
 except those waived, with a reason, in checkov-waivers.yaml; a waiver that no
 longer matches anything fails too.
 
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 import kubernetes_validate
+import promql_parser
 import yaml
 
 HERE = Path(__file__).resolve().parent
@@ -151,6 +153,21 @@ def hadolint(path: Path) -> list[str]:
     )
 
 
+def dashboard_queries(path: Path) -> tuple[int, list[str]]:
+    """Every panel query of a Grafana dashboard, parsed as PromQL."""
+    dashboard = json.loads(path.read_text())
+    problems = []
+    count = 0
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            count += 1
+            try:
+                promql_parser.parse(target["expr"])
+            except ValueError as exc:
+                problems.append(f"{path.name}: panel {panel['title']!r}: {exc}")
+    return count, problems
+
+
 def main() -> int:
     waivers = load_waivers()
     used: set[int] = set()
@@ -179,6 +196,9 @@ def main() -> int:
     lint = hadolint(dockerfile)
     print(f"hadolint Dockerfile: {len(lint)} findings")
     failures.extend(lint)
+    count, problems = dashboard_queries(HERE / "base" / "monitoring" / "tongban-dashboard.json")
+    print(f"promql-parser: {count} dashboard queries, {len(problems)} errors")
+    failures.extend(problems)
     for index, waiver in enumerate(waivers):
         if index not in used:
             failures.append(f"waiver {waiver['check']} matches nothing any more: remove it")
