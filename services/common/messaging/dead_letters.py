@@ -5,8 +5,9 @@
     python -m services.common.messaging.dead_letters replay QUEUE [--limit N]
 
 QUEUE is the handler queue (``evt-...``); its dead letters are in ``QUEUE.dead``.
-``list`` prints how many messages wait in each service's dead-letter queue (``-``:
-not declared yet); ``show`` prints each message as JSON (its headers say the
+``list`` prints how many messages wait in each service's dead-letter queue
+(departments' workflow instances included, from WORKFLOW_DEPARTMENTS; ``-``: not
+declared yet); ``show`` prints each message as JSON (its headers say the
 attempts, the error, the handler queue and when it was dead-lettered) and leaves
 it there; ``replay`` moves each message back to QUEUE with a fresh attempt count.
 Settings (AMQP_URI, EVENT_QUEUE_TYPE) come from the service config.
@@ -20,18 +21,24 @@ from amqp.exceptions import ChannelError
 from kombu import Connection
 
 from services.common.config import amqp_uri, load_config
+from services.common.instances import parse_departments
 from services.common.messaging import topology
 from services.common.messaging.consumer import ATTEMPT_HEADER
 
 
 def dead_letter_queues(config: dict | None = None) -> list[str]:
-    """The dead-letter queue of every event handler of every service."""
+    """The dead-letter queue of every event handler of every service, and of the
+    departments' own workflow instances named in WORKFLOW_DEPARTMENTS."""
     from services.common.migrate import SERVICES, service_class
 
-    queue_type = topology.configured_queue_type(config or {})
+    config = config or {}
+    queue_type = topology.configured_queue_type(config)
+    classes = [service_class(service) for service in SERVICES]
+    for code in parse_departments(config.get("WORKFLOW_DEPARTMENTS")):
+        classes.append(service_class("workflow", {**config, "DEPARTMENT_CODE": code}))
     names = []
-    for service in SERVICES:
-        for entity in topology.service_topology(service_class(service), [], queue_type):
+    for service_cls in classes:
+        for entity in topology.service_topology(service_cls, [], queue_type):
             name = getattr(entity, "name", "")
             if name.endswith(".dead"):
                 names.append(name)
