@@ -366,3 +366,28 @@ def test_what_comes_before_the_services_is_complete_on_its_own(overlay):
     for workload in of_kind(objects, *WORKLOADS):
         if workload["metadata"]["labels"]["app.kubernetes.io/component"] in early:
             assert workload["kind"] == "StatefulSet"  # broker and database only
+
+
+@pytest.mark.parametrize("overlay_name", ["dev", "prod"])
+def test_pods_meet_the_restricted_pod_security_standard_their_namespace_enforces(
+    overlay_name, dev, prod
+):
+    objects = {"dev": dev, "prod": prod}[overlay_name]
+    (namespace,) = of_kind(objects, "Namespace")
+    labels = namespace["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert {o["metadata"].get("namespace") for o in objects if o is not namespace} == {
+        namespace["metadata"]["name"]
+    }
+    allowed_volumes = {"configMap", "secret", "emptyDir", "persistentVolumeClaim", "projected"}
+    for workload in of_kind(objects, *WORKLOADS, "Job"):
+        pod = workload["spec"]["template"]["spec"]
+        where = workload["metadata"]["name"]
+        assert not any(pod.get(key) for key in ("hostNetwork", "hostPID", "hostIPC")), where
+        for volume in pod.get("volumes", []):
+            assert set(volume) - {"name"} <= allowed_volumes, where
+        assert pod["securityContext"]["runAsUser"] != 0, where
+        for container in containers(workload):
+            capabilities = container["securityContext"]["capabilities"]
+            assert set(capabilities.get("add", [])) <= {"NET_BIND_SERVICE"}, where
+            assert not container["securityContext"].get("privileged"), where
