@@ -113,9 +113,14 @@ def services(config, container_factory, amqp_uri):
     workflow.start()
     yield workflow
     workflow.stop()
+    delete_event_queues(amqp_uri, WorkflowService)
+
+
+def delete_event_queues(amqp_uri, service_class):
+    """Its handler queues go, so later tests' events do not pile up in them."""
     with Connection(amqp_uri) as connection:
         channel = connection.default_channel
-        for entity in topology.service_topology(WorkflowService, []):
+        for entity in topology.service_topology(service_class, []):
             if isinstance(entity, Queue) and entity.name.startswith("evt-"):
                 channel.queue_delete(entity.name)
 
@@ -278,11 +283,7 @@ def department_instance(config, container_factory, amqp_uri, free_port):
     instance.start()
     yield js_ga_config
     instance.stop()
-    with Connection(amqp_uri) as connection:
-        channel = connection.default_channel
-        for entity in topology.service_topology(service_class, []):
-            if isinstance(entity, Queue) and entity.name.startswith("evt-"):
-                channel.queue_delete(entity.name)
+    delete_event_queues(amqp_uri, service_class)
 
 
 def test_a_department_instance_labels_its_gauges_with_its_name(department_instance):
