@@ -60,20 +60,17 @@ def name_of(obj: dict) -> str:
     return f"{obj['kind']}/{obj['metadata']['name']}"
 
 
-def validate(path: Path) -> list[str]:
+def validate(objects: list[dict]) -> list[str]:
     problems = []
-    objects = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
     for version in KUBERNETES_VERSIONS:
         for obj in objects:
             try:
                 kubernetes_validate.validate(obj, version, strict=True)
             except kubernetes_validate.ValidationError as exc:
                 where = "/".join(str(part) for part in exc.path)
-                problems.append(
-                    f"{obj['kind']}/{obj['metadata']['name']} ({version}): {where}: {exc.message}"
-                )
+                problems.append(f"{name_of(obj)} ({version}): {where}: {exc.message}")
             except kubernetes_validate.SchemaNotFoundError:
-                problems.append(f"{obj['kind']}/{obj['metadata']['name']}: no schema in {version}")
+                problems.append(f"{name_of(obj)}: no schema in {version}")
     return problems
 
 
@@ -148,9 +145,10 @@ def hadolint(path: Path) -> list[str]:
         text=True,
         check=False,
     )
-    return (
-        [line for line in result.stdout.splitlines() if line.strip()] if result.returncode else []
-    )
+    if result.returncode == 0:
+        return []
+    # Findings come on stdout; a Dockerfile hadolint cannot parse only on stderr.
+    return [line for line in result.stdout.splitlines() if line.strip()] or [result.stderr]
 
 
 def dashboard_queries(path: Path) -> tuple[int, list[str]]:
@@ -174,10 +172,10 @@ def main() -> int:
     failures: list[str] = []
     targets = [(render(overlay), "kubernetes") for overlay in OVERLAYS]
     for path, _ in targets:
-        objects = sum(1 for doc in yaml.safe_load_all(path.read_text()) if doc)
-        problems = validate(path)
+        objects = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+        problems = validate(objects)
         print(
-            f"kubernetes-validate --strict {path.relative_to(ROOT)}: {objects} objects, "
+            f"kubernetes-validate --strict {path.relative_to(ROOT)}: {len(objects)} objects, "
             f"versions {', '.join(KUBERNETES_VERSIONS)}: {len(problems)} problems"
         )
         failures.extend(f"{path.name}: {p}" for p in problems)
