@@ -20,8 +20,6 @@ numbers it issues with ``<code>.`` (``services.common.instances``), so the
 gateway routes every later command by the id alone.
 """
 
-from datetime import datetime
-
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as rpc_method
@@ -34,7 +32,7 @@ from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
 from services.workflow import schemas
-from services.workflow.domain.model import CHINA_TZ
+from services.workflow.domain.model import china_today
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
@@ -223,4 +221,4 @@ class WorkflowService(OpsEntrypoints):
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
     def mark_overdue_cases(self):
-        use_cases.mark_overdue_cases(self.uow, datetime.now(CHINA_TZ).date())
+        use_cases.mark_overdue_cases(self.uow, china_today())

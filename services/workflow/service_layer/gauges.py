@@ -1,17 +1,12 @@
 """Workflow figures read from the instance's database when Prometheus scrapes."""
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from services.common.metrics import Reading
-from services.workflow.domain.model import CHINA_TZ
+from services.workflow.domain.model import china_today
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
-
-
-def china_today() -> date:
-    # The overdue check counts Jiangsu calendar days, whatever the server's zone.
-    return datetime.now(CHINA_TZ).date()
 
 
 def gauges(
