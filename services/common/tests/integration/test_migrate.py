@@ -10,17 +10,24 @@ from services.common import migrate
 from services.common.messaging import topology
 
 
-def test_migrate_every_service_declare_queues_and_ensure_the_operator(
-    tmp_path, monkeypatch, amqp_uri, capsys
-):
+@pytest.fixture
+def deploy_env(tmp_path, monkeypatch):
+    """An environment naming no database, queue type or department: SQLite files
+    in tmp_path; each test sets what it is about."""
     monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AMQP_URI", amqp_uri)
-    monkeypatch.delenv("EVENT_QUEUE_TYPE", raising=False)
-    monkeypatch.setenv("TONGBAN_OPERATOR_PHONE", "13811112222")
-    monkeypatch.setenv("TONGBAN_OPERATOR_PASSWORD", "Operator2027")
-    for service in migrate.SERVICES:
-        monkeypatch.delenv(f"{service.upper()}_DATABASE_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name in ["DATABASE_URL", "EVENT_QUEUE_TYPE", "DEPARTMENT_CODE"] + [
+        f"{service.upper()}_DATABASE_URL" for service in [*migrate.SERVICES, "workflow_js_ga"]
+    ]:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_migrate_every_service_declare_queues_and_ensure_the_operator(
+    tmp_path, deploy_env, amqp_uri, capsys
+):
+    deploy_env.setenv("AMQP_URI", amqp_uri)
+    deploy_env.setenv("TONGBAN_OPERATOR_PHONE", "13811112222")
+    deploy_env.setenv("TONGBAN_OPERATOR_PASSWORD", "Operator2027")
 
     assert migrate.main([]) == 0
     assert migrate.main([]) == 0
@@ -46,13 +53,9 @@ def test_migrate_every_service_declare_queues_and_ensure_the_operator(
         assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
 
 
-def test_migrate_a_department_workflow_instance(tmp_path, monkeypatch, amqp_uri, capsys):
-    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AMQP_URI", amqp_uri)
-    monkeypatch.setenv("DEPARTMENT_CODE", "js-ga")
-    monkeypatch.delenv("EVENT_QUEUE_TYPE", raising=False)
-    monkeypatch.delenv("WORKFLOW_JS_GA_DATABASE_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+def test_migrate_a_department_workflow_instance(tmp_path, deploy_env, amqp_uri, capsys):
+    deploy_env.setenv("AMQP_URI", amqp_uri)
+    deploy_env.setenv("DEPARTMENT_CODE", "js-ga")
 
     assert migrate.main(["workflow"]) == 0
 
@@ -71,15 +74,9 @@ def test_migrate_a_department_workflow_instance(tmp_path, monkeypatch, amqp_uri,
         assert channel.queue_declare(f"{queue}.dead", durable=True, passive=True)[1] == 0
 
 
-def test_migrate_declares_quorum_queues_when_configured(
-    tmp_path, monkeypatch, quorum_amqp_uri, broker_queues
-):
-    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("AMQP_URI", quorum_amqp_uri)
-    monkeypatch.setenv("EVENT_QUEUE_TYPE", "quorum")
-    monkeypatch.delenv("COURIER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("DEPARTMENT_CODE", raising=False)
+def test_migrate_declares_quorum_queues_when_configured(deploy_env, quorum_amqp_uri, broker_queues):
+    deploy_env.setenv("AMQP_URI", quorum_amqp_uri)
+    deploy_env.setenv("EVENT_QUEUE_TYPE", "quorum")
 
     # The topology of every service is declared, whichever databases are migrated.
     assert migrate.main(["courier"]) == 0
