@@ -1,21 +1,29 @@
-"""Error types shared by every service.
+"""The errors every service may raise, from its domain up to the gateway.
 
-A service raises one of these; nameko carries it to the caller, where
-``deserialize_to_instance`` turns it back into the same type, so the gateway maps
-types to HTTP statuses in one table. The arguments are positional and plain JSON
-so that they survive the trip.
+Plain Python, so a domain model raises them without importing a framework. A
+domain names its own cases as subclasses (``class PhoneTaken(Conflict)``); on the
+way out of an entrypoint the kit (``services.common.entrypoints``) turns each into
+the shared type it derives from, keeping its message, its ``fields`` and its
+``code``. The caller gets the shared type back (nameko deserialises it), and the
+gateway maps each shared type to one HTTP status in one table.
+
+The constructor's arguments are positional and plain JSON, so that they survive
+the trip across RPC.
 """
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class ServiceError(Exception):
-    """Base of every expected error. ``code`` is the machine-readable name."""
+    """Base of every expected error.
+
+    ``message`` is for people; ``fields`` names each bad field and why; ``code`` is
+    the machine-readable name (the class's ``code`` unless given).
+    """
 
     code = "error"
 
-    def __init__(self, message: str = "", fields: dict | None = None):
-        super().__init__(message, fields or {})
+    def __init__(self, message: str = "", fields: dict | None = None, code: str | None = None):
+        super().__init__(message, dict(fields or {}), code or type(self).code)
+        self.code = code or type(self).code
         self.message = message or self.code
         self.fields = dict(fields or {})
 
@@ -26,72 +34,55 @@ class ServiceError(Exception):
         return self.message
 
 
-@deserialize_to_instance
 class Invalid(ServiceError):
-    """The input is well formed JSON but breaks a rule; ``fields`` names each field."""
+    """The input is well-formed JSON but breaks a rule; ``fields`` names each field."""
 
     code = "invalid"
 
+    def __init__(self, message: str = "", fields: dict | None = None, code: str | None = None):
+        super().__init__(message or "invalid input", fields, code)
 
-@deserialize_to_instance
+
 class NotFound(ServiceError):
+    """No such thing, or the caller may not know it exists."""
+
     code = "not_found"
 
 
-@deserialize_to_instance
 class Unauthorized(ServiceError):
+    """The caller is not who it claims to be (bad credentials or token)."""
+
     code = "unauthorized"
 
 
-@deserialize_to_instance
 class Forbidden(ServiceError):
+    """The caller is known but may not do this."""
+
     code = "forbidden"
 
 
-@deserialize_to_instance
 class Conflict(ServiceError):
     """The current state forbids the action (or the thing already exists)."""
 
     code = "conflict"
 
 
-@deserialize_to_instance
 class Unavailable(ServiceError):
     """A dependency (database, broker, EMS) did not answer; try again later."""
 
     code = "unavailable"
 
 
-class translate_errors:
-    """Turn a domain's exceptions into the shared error types, in one place.
+# The types that cross the wire. Every other ServiceError is one of these with a
+# more precise code.
+SHARED = (Invalid, NotFound, Unauthorized, Forbidden, Conflict, Unavailable)
 
-    ``with translate_errors({DomainNotFound: NotFound, ...}): ...`` re-raises a
-    mapped domain exception as the shared type, keeping its message and its
-    ``fields`` (if it has them). Also usable as a decorator.
-    """
 
-    def __init__(self, mapping: dict[type, type]):
-        self.mapping = mapping
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc is None:
-            return False
-        for domain_type, shared_type in self.mapping.items():
-            if isinstance(exc, domain_type):
-                fields = getattr(exc, "fields", None) or {}
-                message = getattr(exc, "message", None) or str(exc) or shared_type.code
-                raise shared_type(str(message), dict(fields)) from exc
-        return False
-
-    def __call__(self, function):
-        import functools
-
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with translate_errors(self.mapping):
-                return function(*args, **kwargs)
-
-        return wrapper
+def shared_form(error: ServiceError) -> ServiceError:
+    """``error`` as the shared type it derives from (itself when it is one)."""
+    if type(error) in SHARED or type(error) is ServiceError:
+        return error
+    for base in type(error).__mro__:
+        if base in SHARED:
+            return base(error.message, error.fields, error.code)
+    return ServiceError(error.message, error.fields, error.code)

@@ -45,9 +45,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class ExpectedErrors(logging.Filter):
+    """Drops nameko's line about a worker that raised an expected error.
+
+    An entrypoint expects the errors of its contract (a 404, a 409, a bad field):
+    they are answers, not failures. nameko logs each with its traceback at warning;
+    the entrypoint's metrics count them instead. Unexpected errors still reach the
+    log, at error, with their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "nameko.containers"
+            and str(record.msg).startswith("(expected) error handling worker")
+        )
+
+
 def setup_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(ExpectedErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -204,7 +204,9 @@ def outcome_of(exc_info) -> str:
 
 
 class Instrumentation(DependencyProvider):
-    """Times every entrypoint and puts the correlation id on its log lines."""
+    """Times and counts every entrypoint by outcome (``ok``, an error's code, or
+    ``error`` for an unexpected exception, which nameko logs with its traceback)
+    and puts the correlation id on the worker's log lines."""
 
     def worker_setup(self, worker_ctx):
         worker_ctx.data.setdefault("correlation_id", worker_ctx.call_id)
@@ -220,12 +222,6 @@ class Instrumentation(DependencyProvider):
             worker_ctx.entrypoint.method_name,
             outcome_of(exc_info),
         ).observe(time.perf_counter() - started)
-        if exc_info is not None and outcome_of(exc_info) == "error":
-            log.error(
-                "entrypoint failed",
-                exc_info=exc_info,
-                extra={"entrypoint": worker_ctx.entrypoint.method_name},
-            )
 
     def worker_teardown(self, worker_ctx):
         token = getattr(worker_ctx, "_tongban_token", None)

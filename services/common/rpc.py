@@ -9,13 +9,17 @@ does not answer in time raises :class:`~services.common.errors.Unavailable`.
 import logging
 
 from eventlet.queue import LightQueue
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.errors import Unavailable
+from services.common.errors import SHARED, Unavailable
 
 log = logging.getLogger(__name__)
+
+# A caller gets the shared error types back as themselves, not as RemoteError.
+for _shared_type in SHARED:
+    deserialize_to_instance(_shared_type)
 
 
 class Timeout(Unavailable):
