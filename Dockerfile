@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every tongban process: the five services, the gateway, the
 # migration step and the EMS simulator. The container's command chooses which:
-#   python -m services.common.runner gateway.service:GatewayService
-#   python -m services.common.runner services.workflow.service:WorkflowService
-#   python -m services.common.migrate identity
+#   python -m operations.runner gateway.service:GatewayService
+#   python -m operations.runner services.workflow.service:WorkflowService
+#   python -m operations.migrate identity
 #   python -m services.courier.ems_simulator --host 0.0.0.0
 # Build: docker build -t tongban:<version> .
 
@@ -26,6 +26,7 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml
 COPY config ./app/config
 COPY services ./app/services
 COPY gateway ./app/gateway
+COPY operations ./app/operations
 RUN find ./app -type d \( -name tests -o -name __pycache__ \) -prune -exec rm -rf {} + \
     && /opt/venv/bin/python -m compileall -q ./app /opt/venv
 
@@ -50,5 +51,5 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-m", "services.common.healthcheck"]
-CMD ["python", "-m", "services.common.runner", "gateway.service:GatewayService"]
+    CMD ["python", "-m", "operations.healthcheck"]
+CMD ["python", "-m", "operations.runner", "gateway.service:GatewayService"]

@@ -54,10 +54,10 @@ infra:
 	@bash deploy/local/ensure-infra.sh
 
 migrate: install infra
-	$(PY) -m services.common.migrate
+	$(PY) -m operations.migrate
 
 run: install infra
-	$(PY) -m services.common.cluster run
+	$(PY) -m operations.local_cluster run
 
 test: install k8s-tools
 	@bash deploy/local/ensure-infra.sh --postgres
@@ -67,7 +67,7 @@ test: install k8s-tools
 	$(VENV)/bin/pytest -q
 
 test-unit: install
-	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit
+	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit operations/tests/unit
 
 lint: install
 	$(VENV)/bin/ruff check .

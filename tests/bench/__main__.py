@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from services.common.cluster import LocalCluster, Process
+from operations.local_cluster import LocalCluster, Process
 from services.common.config import PROJECT_ROOT, amqp_uri
 from tests.bench import load, relay
 
@@ -32,7 +32,7 @@ def start_bare(port: int, data_dir: Path) -> Process:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log_file:
         popen = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "services.common.runner", "tests.bench.bare:BareService"],
+            [sys.executable, "-m", "operations.runner", "tests.bench.bare:BareService"],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -53,7 +53,7 @@ def containers(workload):
 
 def runs_a_tongban_process(container) -> bool:
     """A service or the gateway (not a migration, the simulator or a third-party image)."""
-    return container.get("command", [])[:3] == ["python", "-m", "services.common.runner"]
+    return container.get("command", [])[:3] == ["python", "-m", "operations.runner"]
 
 
 def config_data(objects) -> dict:
@@ -164,7 +164,7 @@ def test_each_service_has_a_migration_job_for_its_own_database(prod):
     assert set(jobs) == {f"{service}-migrate" for service in TONGBAN_SERVICES}
     for service in TONGBAN_SERVICES:
         container = jobs[f"{service}-migrate"]["spec"]["template"]["spec"]["containers"][0]
-        assert container["command"] == ["python", "-m", "services.common.migrate", service]
+        assert container["command"] == ["python", "-m", "operations.migrate", service]
         database = next(e for e in container["env"] if e["name"] == "DATABASE_URL")
         assert database["valueFrom"]["secretKeyRef"]["name"] == f"tongban-{service}-db"
 
@@ -264,9 +264,9 @@ def test_department_overlay_deploys_its_workflow_instance_and_nothing_else(depar
     assert config["data"] == {"DEPARTMENT_CODE": "js-ga"}
     for workload in of_kind(department, "Deployment", "Job"):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
-        assert container["command"][:3] == ["python", "-m", "services.common.runner"] or container[
+        assert container["command"][:3] == ["python", "-m", "operations.runner"] or container[
             "command"
-        ] == ["python", "-m", "services.common.migrate", "workflow"]
+        ] == ["python", "-m", "operations.migrate", "workflow"]
         assert {"configMapRef": {"name": config["metadata"]["name"]}} in container["envFrom"]
         database = next(e for e in container["env"] if e["name"] == "DATABASE_URL")
         assert database["valueFrom"]["secretKeyRef"]["name"] == "tongban-workflow-js-ga-db"
@@ -291,7 +291,7 @@ def test_commands_name_real_modules_and_ports_match(overlay):
         module_path = ROOT / (command[2].replace(".", "/") + ".py")
         package_path = ROOT / command[2].replace(".", "/") / "__main__.py"
         assert module_path.exists() or package_path.exists(), command
-        if command[2] == "services.common.runner":
+        if command[2] == "operations.runner":
             module, _, cls = command[3].partition(":")
             source = (ROOT / (module.replace(".", "/") + ".py")).read_text()
             assert f"class {cls}" in source, command

@@ -2,13 +2,13 @@
 
 An event published before its consumer first starts is kept only if the
 consumer's durable queue already exists and is bound, so every deploy declares
-the whole topology (``python -m services.common.migrate`` does it) before any
+the whole topology (``python -m operations.migrate`` does it) before any
 service runs; each handler declares its own part again at start, idempotently.
 
 Names follow nameko: exchange ``<source>.events`` (topic), handler queue
 ``evt-<source>-<event_type>--<service>.<method>``. Beside each handler queue:
 - ``<queue>.dead``: messages that failed every attempt, for an operator to
-  inspect and replay (``python -m services.common.messaging.dead_letters``);
+  inspect and replay (``python -m operations.dead_letters``);
 - shared retry queues ``tongban.retry.<ms>ms`` whose messages expire after the
   delay and are dead-lettered back, through the default exchange, to the queue
   named by their routing key.

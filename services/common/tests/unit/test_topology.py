@@ -3,9 +3,8 @@
 import pytest
 from kombu import Queue
 
-from services.common import migrate
 from services.common.config import load_config
-from services.common.messaging import dead_letters, topology
+from services.common.messaging import topology
 from services.common.messaging.consumer import event_handler
 
 QUORUM_RETRY_ARGUMENTS = {
@@ -80,40 +79,3 @@ def test_the_config_file_reads_the_setting_from_the_environment(monkeypatch):
     assert topology.configured_queue_type(load_config()) == "classic"
     monkeypatch.setenv("EVENT_QUEUE_TYPE", "quorum")
     assert topology.configured_queue_type(load_config()) == "quorum"
-
-
-def test_migrate_refuses_a_bad_queue_type_before_touching_anything(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("TONGBAN_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("EVENT_QUEUE_TYPE", "qorum")
-
-    with pytest.raises(SystemExit) as stopped:
-        migrate.main(["catalog"])
-
-    assert stopped.value.code == 2
-    assert "EVENT_QUEUE_TYPE must be one of classic, quorum, got 'qorum'" in (
-        capsys.readouterr().err
-    )
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_dead_letters_refuses_a_bad_queue_type(monkeypatch, capsys):
-    monkeypatch.setenv("EVENT_QUEUE_TYPE", "qorum")
-
-    with pytest.raises(SystemExit):
-        dead_letters.main(["list"])
-
-    assert "EVENT_QUEUE_TYPE must be one of classic, quorum" in capsys.readouterr().err
-
-
-def test_dead_letters_lists_the_departments_own_workflow_instances():
-    shared = dead_letters.dead_letter_queues({})
-    with_departments = dead_letters.dead_letter_queues({"WORKFLOW_DEPARTMENTS": "js-ga, ks-xzsp"})
-    added = set(with_departments) - set(shared)
-    assert set(shared) <= set(with_departments)
-    assert added
-    assert {name.split("--")[1].split(".")[0] for name in added} == {
-        "workflow-js-ga",
-        "workflow-ks-xzsp",
-    }
-    assert all(name.endswith(".dead") for name in added)

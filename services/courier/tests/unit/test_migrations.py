@@ -5,7 +5,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from services.common.migrate import alembic_config
+from services.common.migrations import alembic_config
 from services.courier import bootstrap
 from services.courier.adapters.orm import metadata
 

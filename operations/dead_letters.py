@@ -1,8 +1,8 @@
 """Inspect and replay dead-lettered events.
 
-    python -m services.common.messaging.dead_letters list
-    python -m services.common.messaging.dead_letters show QUEUE [--limit N]
-    python -m services.common.messaging.dead_letters replay QUEUE [--limit N]
+    python -m operations.dead_letters list
+    python -m operations.dead_letters show QUEUE [--limit N]
+    python -m operations.dead_letters replay QUEUE [--limit N]
 
 QUEUE is the handler queue (``evt-...``); its dead letters are in ``QUEUE.dead``.
 ``list`` prints how many messages wait in each service's dead-letter queue
@@ -20,6 +20,7 @@ import sys
 from amqp.exceptions import ChannelError
 from kombu import Connection
 
+from operations.roster import SERVICES, service_class
 from services.common.config import amqp_uri, load_config
 from services.common.instances import parse_departments
 from services.common.messaging import topology
@@ -29,8 +30,6 @@ from services.common.messaging.consumer import ATTEMPT_HEADER
 def dead_letter_queues(config: dict | None = None) -> list[str]:
     """The dead-letter queue of every event handler of every service, and of the
     departments' own workflow instances named in WORKFLOW_DEPARTMENTS."""
-    from services.common.migrate import SERVICES, service_class
-
     config = config or {}
     queue_type = topology.configured_queue_type(config)
     classes = [service_class(service) for service in SERVICES]

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from amqp.exceptions import PreconditionFailed
 from kombu import Connection
 
-from services.common import migrate
+from operations import migrate
 from services.common.messaging import topology
 
 

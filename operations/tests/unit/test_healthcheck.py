@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from services.common import healthcheck
+from operations import healthcheck
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The whole cluster on one machine, each service its own process.
 
-    python -m services.common.cluster run        # what `make run` does
+    python -m operations.local_cluster run        # what `make run` does
 
 Migrates every database, declares the broker topology, loads the demo data, then
 starts the five services, one workflow instance per department that runs its own
@@ -30,15 +30,11 @@ from pathlib import Path
 import requests
 from sqlalchemy.engine import make_url
 
+from operations.migrate import declare_topology
+from operations.roster import SERVICES, service_class, unit_of_work_for
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.instances import instance_for, parse_departments
-from services.common.migrate import (
-    SERVICES,
-    declare_topology,
-    service_class,
-    unit_of_work_for,
-    upgrade,
-)
+from services.common.migrations import upgrade
 
 SERVICE_PORTS = {
     "identity": 8101,
@@ -189,7 +185,7 @@ class LocalCluster:
             processes.append(
                 Process(
                     name,
-                    [python, "-m", "services.common.runner", path],
+                    [python, "-m", "operations.runner", path],
                     service_env,
                     f"http://127.0.0.1:{port}/healthz",
                     logs / f"{name}.log",
@@ -201,7 +197,7 @@ class LocalCluster:
         processes.append(
             Process(
                 "gateway",
-                [python, "-m", "services.common.runner", "gateway.service:GatewayService"],
+                [python, "-m", "operations.runner", "gateway.service:GatewayService"],
                 gateway_env,
                 f"{self.gateway_url}/readyz",
                 logs / "gateway.log",

@@ -30,8 +30,8 @@ def start_slow_service(amqp_uri, free_port):
             [
                 sys.executable,
                 "-m",
-                "services.common.runner",
-                "services.common.tests.integration.slow_service:SlowService",
+                "operations.runner",
+                "operations.tests.integration.slow_service:SlowService",
             ],
             env=env,
             cwd=PROJECT_ROOT,

@@ -1,4 +1,4 @@
-from services.common.cluster import LocalCluster, per_service_database
+from operations.local_cluster import LocalCluster, per_service_database
 
 
 def test_a_shared_database_url_is_the_stem_of_one_database_per_service():

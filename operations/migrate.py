@@ -1,10 +1,10 @@
 """Migrate the databases and declare the broker topology, once per deploy.
 
-    python -m services.common.migrate                 # every service
-    python -m services.common.migrate identity courier
-    python -m services.common.migrate --no-broker     # databases only
-    DEPARTMENT_CODE=js-ga python -m services.common.migrate workflow
-                                                      # a department's own instance
+    python -m operations.migrate                 # every service
+    python -m operations.migrate identity courier
+    python -m operations.migrate --no-broker     # databases only
+    DEPARTMENT_CODE=js-ga python -m operations.migrate workflow
+                                                 # a department's own instance
 
 Services never migrate at start: with several replicas that would race. When
 TONGBAN_OPERATOR_PHONE and TONGBAN_OPERATOR_PASSWORD are set, the operator
@@ -17,72 +17,17 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 warnings.filterwarnings("ignore", message=r"pkg_resources is deprecated")
 
 import argparse
-import importlib
 import logging
 import sys
-from contextlib import contextmanager
 
-from alembic import command
-from alembic.config import Config
 from kombu import Connection
 
-from services.common.config import (
-    PROJECT_ROOT,
-    amqp_uri,
-    database_url,
-    load_config,
-    service_for_config,
-)
+from operations.roster import SERVICES, service_class, unit_of_work_for
+from services.common.config import amqp_uri, database_url, load_config
 from services.common.messaging import topology
+from services.common.migrations import upgrade
 
 log = logging.getLogger(__name__)
-
-SERVICES = {
-    "identity": "services.identity.service:IdentityService",
-    "catalog": "services.catalog.service:CatalogService",
-    "workflow": "services.workflow.service:WorkflowService",
-    "courier": "services.courier.service:CourierService",
-    "ratings": "services.ratings.service:RatingsService",
-}
-
-
-def alembic_config(service: str, url: str | None = None) -> Config:
-    config = Config()
-    config.set_main_option(
-        "script_location", str(PROJECT_ROOT / "services" / service / "migrations")
-    )
-    config.set_main_option("sqlalchemy.url", url or database_url(service))
-    return config
-
-
-def upgrade(service: str, url: str | None = None) -> None:
-    command.upgrade(alembic_config(service, url), "head")
-
-
-def service_class(service: str, config: dict | None = None):
-    """The service's class for ``config`` (the class's ``for_config`` hook picks
-    the instance, for example ``workflow-js-ga`` when DEPARTMENT_CODE is set);
-    the base class when no config is given."""
-    module_name, _, class_name = SERVICES[service].partition(":")
-    service_cls = getattr(importlib.import_module(module_name), class_name)
-    return service_for_config(service_cls, config) if config is not None else service_cls
-
-
-@contextmanager
-def unit_of_work_for(service: str, url: str | None = None):
-    """A unit of work of the service on its database, outside any nameko container."""
-    from sqlalchemy.orm import sessionmaker
-
-    from services.common.db import make_engine
-
-    uow_class = service_class(service).uow.uow_class
-    engine = make_engine(url or database_url(service))
-    try:
-        yield uow_class(
-            sessionmaker(bind=engine, expire_on_commit=False), source=service, config=load_config()
-        )
-    finally:
-        engine.dispose()
 
 
 def declare_topology(

@@ -1,4 +1,4 @@
-"""Container health check: ``python -m services.common.healthcheck``.
+"""Container health check: ``python -m operations.healthcheck``.
 
 Asks this container's process for ``/healthz`` on the port of
 ``WEB_SERVER_ADDRESS`` (the gateway's 8000 when unset) and exits 0 when it

@@ -1,6 +1,6 @@
 """Run one nameko service in this process, with JSON logs and a bounded shutdown.
 
-    python -m services.common.runner services.identity.service:IdentityService
+    python -m operations.runner services.identity.service:IdentityService
 
 On SIGTERM (or Ctrl-C) the service stops taking new work and lets in-flight
 workers finish; after SHUTDOWN_GRACE_SECONDS whatever is left is killed, so a
