@@ -1,54 +1,43 @@
 """Domain exceptions of the identity service.
 
-The service layer maps each of these to one of the shared wire errors
-(Invalid, Unauthorized, Forbidden, Conflict); the mapping is noted per class.
+Each is one of the shared error types (``services.common.errors``) with a more
+precise name: the entrypoint sends it to the caller as that type.
 """
 
 from __future__ import annotations
 
-
-class IdentityError(Exception):
-    """Base class of every identity domain error."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from services.common.errors import Conflict, Forbidden, Invalid, Unauthorized
 
 
-class ValidationFailed(IdentityError):
-    """Input broke one or more rules; `fields` names every bad field (-> Invalid)."""
+class ValidationFailed(Invalid):
+    """Input broke one or more rules; ``fields`` names every bad field."""
 
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("validation failed")
-        self.fields = dict(fields)
-
-    def __str__(self) -> str:
-        details = ", ".join(f"{name}: {reason}" for name, reason in self.fields.items())
-        return f"validation failed ({details})"
+        super().__init__("validation failed", fields)
 
 
-class InvalidIdNumber(IdentityError, ValueError):
-    """A resident ID number failed GB 11643-1999; `reason` is a short message."""
+class InvalidIdNumber(Invalid, ValueError):
+    """A resident ID number failed GB 11643-1999; ``reason`` is a short message."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, {"id_number": reason})
         self.reason = reason
 
 
-class InvalidUscc(IdentityError, ValueError):
-    """A Unified Social Credit Code failed GB 32100-2015; `reason` is a short message."""
+class InvalidUscc(Invalid, ValueError):
+    """A Unified Social Credit Code failed GB 32100-2015; ``reason`` is a short message."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, {"uscc": reason})
         self.reason = reason
 
 
-class NotPermitted(IdentityError):
-    """The acting user may not do this (-> Forbidden)."""
+class NotPermitted(Forbidden):
+    """The acting user may not do this."""
 
 
-class AlreadyExists(IdentityError):
-    """Base of uniqueness conflicts (-> Conflict)."""
+class AlreadyExists(Conflict):
+    """Base of uniqueness conflicts."""
 
 
 class PhoneTaken(AlreadyExists):
@@ -67,14 +56,14 @@ class IdNumberAlreadyBound(AlreadyExists):
 
 
 class AlreadyVerified(AlreadyExists):
-    """The user is already verified with a different ID number (-> Conflict)."""
+    """The user is already verified with a different ID number."""
 
     def __init__(self) -> None:
         super().__init__("user already verified with a different ID number")
 
 
-class RefreshRejected(IdentityError):
-    """A refresh token cannot be used (-> Unauthorized, one message for all causes)."""
+class RefreshRejected(Unauthorized):
+    """A refresh token cannot be used (one message for all causes on the wire)."""
 
 
 class UnknownRefreshToken(RefreshRejected):

@@ -1,10 +1,9 @@
 """Identity use cases: one function per command or query.
 
 Each takes the unit of work first and, when it needs secrets, the
-:class:`~services.identity.adapters.crypto_context.CryptoContext`. Domain
-exceptions leave as the shared error types (``services.common.errors``)
-through :data:`DOMAIN_ERRORS`. Slow password hashing happens outside any
-transaction, so a database connection is never held while argon2 runs.
+:class:`~services.identity.adapters.crypto_context.CryptoContext`. Slow
+password hashing happens outside any transaction, so a database connection is
+never held while argon2 runs.
 
 Nothing here logs or returns a password or an ID number.
 """
@@ -19,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common import errors
 from services.common.messaging.envelope import utcnow
-from services.identity.domain import exceptions
 from services.identity.domain.exceptions import (
     AlreadyExists,
     IdNumberAlreadyBound,
@@ -46,17 +44,6 @@ from services.identity.metrics import LOGINS, REAL_NAME_VERIFICATIONS, REFRESHES
 
 log = logging.getLogger(__name__)
 
-DOMAIN_ERRORS = {
-    exceptions.ValidationFailed: errors.Invalid,
-    exceptions.InvalidIdNumber: errors.Invalid,
-    exceptions.InvalidUscc: errors.Invalid,
-    exceptions.NotPermitted: errors.Forbidden,
-    exceptions.AlreadyExists: errors.Conflict,
-    exceptions.RefreshRejected: errors.Unauthorized,
-}
-
-translate = errors.translate_errors(DOMAIN_ERRORS)
-
 # One message for an unknown phone and a wrong password, so a caller cannot
 # tell which phones are registered; likewise one for every refresh rejection.
 BAD_CREDENTIALS = "phone number or password is incorrect"
@@ -80,7 +67,6 @@ class TokenPair:
 # --- accounts ---------------------------------------------------------------
 
 
-@translate
 def register(uow, crypto, phone, password, name, now: datetime | None = None) -> User:
     """A citizen signs up (assurance level 1); emits ``user_registered``.
 
@@ -97,16 +83,15 @@ def register(uow, crypto, phone, password, name, now: datetime | None = None) ->
     return user
 
 
-@translate
 def create_staff(
     uow, crypto, actor: dict, phone, password, name, department_code, roles, now=None
 ) -> User:
     """An operator creates a department staff account; emits ``user_registered``.
 
-    Raises Forbidden unless the actor is an operator (checked before the input,
-    so nobody else learns the rules), Invalid naming each bad field (roles from
-    window_clerk, approver, dept_admin; department_code required), Conflict
-    when the phone is taken.
+    Raises Forbidden unless the actor is an operator (before the domain's rules;
+    the shapes of the fields are public in the contract and checked on entry),
+    Invalid naming each bad field (roles from window_clerk, approver, dept_admin;
+    department_code required), Conflict when the phone is taken.
     """
     if actor.get("kind") != UserKind.OPERATOR:
         raise NotPermitted("only an operator may create staff accounts")
@@ -125,7 +110,6 @@ def create_staff(
     return user
 
 
-@translate
 def ensure_operator(uow, crypto, phone, password, name, now=None) -> User:
     """The operator account with this phone, created if missing (bootstrap).
 
@@ -164,7 +148,6 @@ def _add_user(uow, user: User) -> None:
     REGISTRATIONS.labels(user.kind.value).inc()
 
 
-@translate
 def get_profile(uow, user_id: str) -> User:
     """The user (the schema masks phone and ID number); NotFound."""
     with uow:
@@ -174,7 +157,6 @@ def get_profile(uow, user_id: str) -> User:
     return user
 
 
-@translate
 def verify_real_name(uow, crypto, user_id: str, name, id_number, now=None) -> User:
     """Bind a resident ID number to the user and raise them to level 2.
 
@@ -216,7 +198,6 @@ def verify_real_name(uow, crypto, user_id: str, name, id_number, now=None) -> Us
 # --- sessions ---------------------------------------------------------------
 
 
-@translate
 def login(uow, crypto, phone: str, password: str, now=None) -> TokenPair:
     """Check the password and open a session: an access token and a refresh token.
 
@@ -247,7 +228,6 @@ def login(uow, crypto, phone: str, password: str, now=None) -> TokenPair:
     return _token_pair(uow, crypto, user, session, issued.secret, now)
 
 
-@translate
 def refresh(uow, crypto, refresh_token: str, now=None) -> TokenPair:
     """Spend a refresh token for a new pair (rotation).
 
@@ -314,7 +294,6 @@ def _access_token_ttl(crypto) -> timedelta:
     return timedelta(seconds=crypto.access_token_seconds)
 
 
-@translate
 def logout(uow, crypto, session_id: str, now=None) -> None:
     """Revoke the session and so every refresh token in it; emits ``session_revoked``
     (the gateway then refuses the session's access tokens). Unknown ids and
@@ -337,7 +316,6 @@ def jwks(uow, crypto) -> dict:
 # --- enterprises ------------------------------------------------------------
 
 
-@translate
 def register_enterprise(uow, actor: dict, name, uscc, legal_representative, now=None) -> Enterprise:
     """A real-name verified user registers an enterprise; emits ``enterprise_registered``.
 
@@ -364,7 +342,6 @@ def register_enterprise(uow, actor: dict, name, uscc, legal_representative, now=
     return enterprise
 
 
-@translate
 def get_enterprise(uow, uscc) -> Enterprise:
     """The enterprise with this credit code; Invalid for a malformed code, NotFound."""
     try:

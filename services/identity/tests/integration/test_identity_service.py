@@ -12,10 +12,10 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from services.common.db import make_engine
 from services.common.errors import Conflict, Invalid, Unauthorized
 from services.common.messaging import topology
-from services.common.migrate import upgrade
+from services.common.migrations import upgrade
 from services.common.tokens import TokenVerifier
 from services.identity.adapters.orm import metadata
-from services.identity.schemas import EVENT_PAYLOADS
+from services.identity.contract import EVENTS
 from services.identity.service import IdentityService
 
 PASSWORD = "secret123"
@@ -76,13 +76,15 @@ class _Events:
 
 
 def test_registration_is_published_on_identity_events(identity, events, config):
-    user_id = identity.register("13800138000", PASSWORD, "张三")["user_id"]
+    user_id = identity.register(phone="13800138000", password=PASSWORD, name="张三")["user_id"]
     envelope = events.next()
     assert envelope["type"] == "user_registered" and envelope["source"] == "identity"
-    payload = EVENT_PAYLOADS["user_registered"]().load(envelope["payload"])
+    payload = EVENTS["user_registered"]().load(envelope["payload"])
     assert payload["user_id"] == user_id and payload["kind"] == "citizen"
 
-    assert identity.verify_real_name(user_id, "张三", "11010519491231002X") == {"level": 2}
+    assert identity.verify_real_name(
+        user_id=user_id, name="张三", id_number="11010519491231002X"
+    ) == {"level": 2}
     verified = events.next()
     assert verified["type"] == "user_verified" and verified["payload"]["level"] == 2
     assert "11010519491231002X" not in json.dumps(verified)
@@ -96,8 +98,8 @@ def test_registration_is_published_on_identity_events(identity, events, config):
 
 
 def test_login_token_verifies_against_the_published_jwks(identity):
-    user_id = identity.register("13800138000", PASSWORD, "张三")["user_id"]
-    pair = identity.login("13800138000", PASSWORD)
+    user_id = identity.register(phone="13800138000", password=PASSWORD, name="张三")["user_id"]
+    pair = identity.login(phone="13800138000", password=PASSWORD)
     assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
     claims = TokenVerifier(identity.jwks()).verify(pair["access_token"])
     assert claims["sub"] == user_id and claims["kind"] == "citizen"
@@ -106,25 +108,25 @@ def test_login_token_verifies_against_the_published_jwks(identity):
 
 
 def test_refresh_rotation_and_reuse(identity):
-    identity.register("13800138000", PASSWORD, "张三")
-    first = identity.login("13800138000", PASSWORD)
-    second = identity.refresh(first["refresh_token"])
+    identity.register(phone="13800138000", password=PASSWORD, name="张三")
+    first = identity.login(phone="13800138000", password=PASSWORD)
+    second = identity.refresh(refresh_token=first["refresh_token"])
     assert second["refresh_token"] != first["refresh_token"]
     TokenVerifier(identity.jwks()).verify(second["access_token"])
     with pytest.raises(Unauthorized):
-        identity.refresh(first["refresh_token"])  # reuse: the session is revoked
+        identity.refresh(refresh_token=first["refresh_token"])  # reuse: the session is revoked
     with pytest.raises(Unauthorized):
-        identity.refresh(second["refresh_token"])
+        identity.refresh(refresh_token=second["refresh_token"])
 
 
 def test_two_parallel_refreshes_with_one_token_cannot_both_win(identity, config):
-    identity.register("13800138000", PASSWORD, "张三")
-    token = identity.login("13800138000", PASSWORD)["refresh_token"]
+    identity.register(phone="13800138000", password=PASSWORD, name="张三")
+    token = identity.login(phone="13800138000", password=PASSWORD)["refresh_token"]
 
     def refresh():
         with ServiceRpcProxy("identity", config) as proxy:
             try:
-                return proxy.refresh(token)
+                return proxy.refresh(refresh_token=token)
             except Unauthorized as exc:
                 return exc
 
@@ -136,22 +138,22 @@ def test_two_parallel_refreshes_with_one_token_cannot_both_win(identity, config)
 
 
 def test_logout_ends_the_session(identity):
-    identity.register("13800138000", PASSWORD, "张三")
-    pair = identity.login("13800138000", PASSWORD)
+    identity.register(phone="13800138000", password=PASSWORD, name="张三")
+    pair = identity.login(phone="13800138000", password=PASSWORD)
     sid = TokenVerifier(identity.jwks()).verify(pair["access_token"])["sid"]
-    assert identity.logout(sid) is None
+    assert identity.logout(session_id=sid) is None
     with pytest.raises(Unauthorized):
-        identity.refresh(pair["refresh_token"])
+        identity.refresh(refresh_token=pair["refresh_token"])
 
 
 def test_errors_arrive_as_the_shared_types(identity):
-    identity.register("13800138000", PASSWORD, "张三")
+    identity.register(phone="13800138000", password=PASSWORD, name="张三")
     with pytest.raises(Conflict):
-        identity.register("13800138000", PASSWORD, "张三")
+        identity.register(phone="13800138000", password=PASSWORD, name="张三")
     with pytest.raises(Unauthorized) as unknown:
-        identity.login("13900139000", PASSWORD)
+        identity.login(phone="13900139000", password=PASSWORD)
     with pytest.raises(Unauthorized) as wrong:
-        identity.login("13800138000", "wrong1234")
+        identity.login(phone="13800138000", password="wrong1234")
     assert unknown.value.message == wrong.value.message
     with pytest.raises(Invalid) as excinfo:
         identity.register(phone="12345", password="short", name="张三")

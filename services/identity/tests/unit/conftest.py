@@ -2,6 +2,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.pii import PiiCipher
+from services.common.testing import outbox  # noqa: F401  (the tests import it from here)
 from services.identity.adapters.crypto import PasswordHasher
 from services.identity.adapters.crypto_context import CryptoContext
 from services.identity.domain.id_numbers import id_number_check_char
@@ -63,12 +64,6 @@ def actor_of(user) -> dict:
         "name": user.name,
         "level": user.assurance_level,
     }
-
-
-def outbox(uow) -> list[dict]:
-    table = uow.metadata.tables["outbox"]
-    with uow:
-        return [row.envelope for row in uow.session.execute(sa.select(table).order_by(table.c.seq))]
 
 
 def rows(uow, name: str) -> list[dict]:

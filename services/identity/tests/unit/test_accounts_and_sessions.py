@@ -7,8 +7,8 @@ from prometheus_client import REGISTRY
 
 from services.common.errors import Conflict, Invalid, Unauthorized
 from services.common.tokens import TokenVerifier
+from services.identity.contract import EVENTS
 from services.identity.domain.model import hash_refresh_token
-from services.identity.schemas import EVENT_PAYLOADS
 from services.identity.service_layer import use_cases
 from services.identity.tests.unit.conftest import PASSWORD, outbox, rows
 
@@ -28,7 +28,7 @@ def test_register_stores_an_argon2_hash_and_emits_user_registered(uow, crypto):
     [envelope] = outbox(uow)
     assert envelope["type"] == "user_registered" and envelope["source"] == "identity"
     assert envelope["payload"]["user_id"] == user.user_id
-    assert EVENT_PAYLOADS["user_registered"]().load(envelope["payload"])["kind"] == "citizen"
+    assert EVENTS["user_registered"]().load(envelope["payload"])["kind"] == "citizen"
     assert counter("tongban_identity_registrations", kind="citizen") == before + 1
 
 
@@ -191,7 +191,7 @@ def test_logout_revokes_the_session(uow, crypto, citizen):
 
 def session_revocations(uow) -> list[dict]:
     return [
-        EVENT_PAYLOADS["session_revoked"]().load(envelope["payload"])
+        EVENTS["session_revoked"]().load(envelope["payload"])
         for envelope in outbox(uow)
         if envelope["type"] == "session_revoked"
     ]

@@ -16,27 +16,31 @@ def service(uow, crypto):
 
 @pytest.fixture
 def operator_actor(service):
-    user_id = service.ensure_operator("13800000000", "Operator2026", "平台运营")["user_id"]
+    user_id = service.ensure_operator(
+        phone="13800000000", password="Operator2026", name="平台运营"
+    )["user_id"]
     return {"user_id": user_id, "kind": "operator", "roles": [], "department_code": None}
 
 
 def test_register_login_refresh_logout(service):
-    assert set(service.register("13800138000", PASSWORD, "张三")) == {"user_id"}
+    assert set(service.register(phone="13800138000", password=PASSWORD, name="张三")) == {"user_id"}
     pair = service.login(phone="13800138000", password=PASSWORD)
     assert set(pair) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert pair["token_type"] == "Bearer" and pair["expires_in"] == 900
     claims = TokenVerifier(service.jwks()).verify(pair["access_token"])
-    renewed = service.refresh(pair["refresh_token"])
+    renewed = service.refresh(refresh_token=pair["refresh_token"])
     assert set(renewed) == set(pair) and renewed["refresh_token"] != pair["refresh_token"]
-    assert service.logout(claims["sid"]) is None
+    assert service.logout(session_id=claims["sid"]) is None
     with pytest.raises(Unauthorized):
-        service.refresh(renewed["refresh_token"])
+        service.refresh(refresh_token=renewed["refresh_token"])
 
 
 def test_profile_real_name_and_enterprise(service):
-    user_id = service.register("13800138000", PASSWORD, "张三")["user_id"]
-    assert service.verify_real_name(user_id, "张三", ID_NUMBER) == {"level": 2}
-    profile = service.get_profile(user_id)
+    user_id = service.register(phone="13800138000", password=PASSWORD, name="张三")["user_id"]
+    assert service.verify_real_name(user_id=user_id, name="张三", id_number=ID_NUMBER) == {
+        "level": 2
+    }
+    profile = service.get_profile(user_id=user_id)
     assert profile == {
         "user_id": user_id,
         "phone": "138****8000",
@@ -49,27 +53,34 @@ def test_profile_real_name_and_enterprise(service):
         "created_at": profile["created_at"],
     }
     actor = {"user_id": user_id, "kind": "citizen", "roles": [], "level": 2, "name": "张三"}
-    enterprise = service.register_enterprise(actor, "南京某某科技有限公司", USCC, "张三")
+    enterprise = service.register_enterprise(
+        actor=actor, name="南京某某科技有限公司", uscc=USCC, legal_representative="张三"
+    )
     assert {"enterprise_id", "uscc", "name", "legal_representative"} <= set(enterprise)
-    assert service.get_enterprise(USCC) == enterprise
+    assert service.get_enterprise(uscc=USCC) == enterprise
     with pytest.raises(NotFound):
-        service.get_profile("nobody")
+        service.get_profile(user_id="nobody")
 
 
 def test_create_staff(service, operator_actor):
     result = service.create_staff(
-        operator_actor, "13700000001", "Staff2026", "李审批", "js-amr", ["approver"]
+        actor=operator_actor,
+        phone="13700000001",
+        password="Staff2026",
+        name="李审批",
+        department_code="js-amr",
+        roles=["approver"],
     )
     assert set(result) == {"user_id"}
-    citizen_id = service.register("13800138000", PASSWORD, "张三")["user_id"]
+    citizen_id = service.register(phone="13800138000", password=PASSWORD, name="张三")["user_id"]
     with pytest.raises(Forbidden):
         service.create_staff(
-            {"user_id": citizen_id, "kind": "citizen"},
-            "13700000002",
-            "Staff2026",
-            "王窗口",
-            "js-amr",
-            ["window_clerk"],
+            actor={"user_id": citizen_id, "kind": "citizen"},
+            phone="13700000002",
+            password="Staff2026",
+            name="王窗口",
+            department_code="js-amr",
+            roles=["window_clerk"],
         )
 
 
@@ -95,14 +106,32 @@ def test_bad_registration_input_is_named(service, arguments, field):
 def test_bad_staff_input_is_named(service, operator_actor):
     with pytest.raises(Invalid) as excinfo:
         service.create_staff(
-            operator_actor, "13700000001", "Staff2026", "李审批", "js-amr", ["king"]
+            actor=operator_actor,
+            phone="13700000001",
+            password="Staff2026",
+            name="李审批",
+            department_code="js-amr",
+            roles=["king"],
         )
-    assert set(excinfo.value.fields) == {"roles"}
+    assert set(excinfo.value.fields) == {"roles.0"}
     with pytest.raises(Invalid) as excinfo:
-        service.create_staff(operator_actor, "13700000001", "Staff2026", "李审批", roles="x")
+        service.create_staff(
+            actor=operator_actor,
+            phone="13700000001",
+            password="Staff2026",
+            name="李审批",
+            roles="x",
+        )
     assert set(excinfo.value.fields) == {"department_code", "roles"}
     with pytest.raises(Invalid) as excinfo:
-        service.create_staff({"kind": "pirate"}, "13700000001", "Staff2026", "李", "d", [])
+        service.create_staff(
+            actor={"kind": "pirate"},
+            phone="13700000001",
+            password="Staff2026",
+            name="李",
+            department_code="d",
+            roles=["approver"],
+        )
     assert set(excinfo.value.fields) == {"actor.user_id", "actor.kind"}
 
 
@@ -114,7 +143,7 @@ def test_other_bad_inputs_are_named(service):
         service.refresh()
     assert set(excinfo.value.fields) == {"refresh_token"}
     with pytest.raises(Invalid) as excinfo:
-        service.verify_real_name("u1", "张三", 110105194912310021)
+        service.verify_real_name(user_id="u1", name="张三", id_number=110105194912310021)
     assert set(excinfo.value.fields) == {"id_number"}
     with pytest.raises(Invalid) as excinfo:
         service.get_enterprise(uscc=None)
@@ -122,10 +151,12 @@ def test_other_bad_inputs_are_named(service):
 
 
 def test_errors_are_the_shared_types(service):
-    service.register("13800138000", PASSWORD, "张三")
+    service.register(phone="13800138000", password=PASSWORD, name="张三")
     with pytest.raises(Conflict):
-        service.register("13800138000", PASSWORD, "张三")
+        service.register(phone="13800138000", password=PASSWORD, name="张三")
     with pytest.raises(Unauthorized):
-        service.login("13800138000", "wrong1234")
+        service.login(phone="13800138000", password="wrong1234")
     with pytest.raises(Unauthorized):
-        service.login("12345", "whatever")
+        service.login(phone="13900000009", password="whatever")
+    with pytest.raises(Invalid):
+        service.login(phone="12345", password="whatever")

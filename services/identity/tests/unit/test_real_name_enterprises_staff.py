@@ -7,7 +7,7 @@ from prometheus_client import REGISTRY
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.pii import PiiCipher
-from services.identity.schemas import EVENT_PAYLOADS
+from services.identity.contract import EVENTS
 from services.identity.service_layer import use_cases
 from services.identity.tests.unit.conftest import (
     ID_NUMBER,
@@ -39,7 +39,7 @@ def test_verification_raises_the_level_and_emits_user_verified(uow, crypto, citi
     assert user.assurance_level == 2
     envelope = outbox(uow)[-1]
     assert envelope["type"] == "user_verified"
-    payload = EVENT_PAYLOADS["user_verified"]().load(envelope["payload"])
+    payload = EVENTS["user_verified"]().load(envelope["payload"])
     assert payload["user_id"] == citizen.user_id and payload["level"] == 2
     assert verifications("verified") == before + 1
     profile = use_cases.get_profile(uow, citizen.user_id)
@@ -117,9 +117,9 @@ def test_no_id_number_or_password_reaches_a_log_line(uow, crypto, caplog):
 
 
 def test_profile_masks_the_phone_and_unknown_user_is_not_found(uow, crypto, citizen):
-    from services.identity.schemas import ProfileSchema
+    from services.identity.contract import Profile
 
-    profile = ProfileSchema().dump(use_cases.get_profile(uow, citizen.user_id))
+    profile = Profile().dump(use_cases.get_profile(uow, citizen.user_id))
     assert profile["phone"] == "138****8000"
     assert profile["id_number_masked"] is None and profile["assurance_level"] == 1
     assert profile["created_at"].endswith("Z")
@@ -145,7 +145,7 @@ def test_verified_user_registers_an_enterprise(uow, crypto, verified):
     assert enterprise.uscc == USCC and enterprise.owner_user_id == verified.user_id
     envelope = outbox(uow)[-1]
     assert envelope["type"] == "enterprise_registered"
-    assert EVENT_PAYLOADS["enterprise_registered"]().load(envelope["payload"]) == {
+    assert EVENTS["enterprise_registered"]().load(envelope["payload"]) == {
         "enterprise_id": enterprise.enterprise_id,
         "uscc": USCC,
         "owner_user_id": verified.user_id,

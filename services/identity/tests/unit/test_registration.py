@@ -129,4 +129,4 @@ def test_blank_department_code_is_rejected():
 
 def test_validation_failed_message_lists_fields():
     error = ValidationFailed({"phone": "bad", "name": "worse"})
-    assert str(error) == "validation failed (phone: bad, name: worse)"
+    assert str(error) == "validation failed (name: worse; phone: bad)"

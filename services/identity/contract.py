@@ -1,0 +1,232 @@
+"""The identity service's wire contract: its RPC requests and responses, and the
+payloads of the events it publishes on ``identity.events``.
+
+The gateway's routes take their bodies and answers from here, so the HTTP API
+and the RPC agree by construction (conventions: ``services.common.schemas``).
+The schemas check the shape of each field; the domain checks the rules again
+(password strength, ID number check digit, credit code check character) and
+names the field it refuses. No message here repeats a value it refuses.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from services.common.schemas import ACTOR_KINDS, ActorSchema, FullMatch, Instant
+from services.identity.domain.id_numbers import mask_phone
+from services.identity.domain.model import (
+    DEPARTMENT_CODE_MAX,
+    ENTERPRISE_NAME_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    STAFF_ROLES,
+)
+
+PHONE = FullMatch(r"^1[0-9]{10}$", error="must be 11 digits starting with 1")
+ID_NUMBER = FullMatch(
+    r"^[0-9]{17}[0-9Xx]$", error="must be 18 characters: 17 digits and a digit or X"
+)
+USCC = FullMatch(
+    r"^[0-9A-HJ-NPQRTUWXY]{18}$", error="must be 18 characters of the GB 32100 alphabet"
+)
+
+
+def _phone(**kwargs) -> fields.String:
+    return fields.String(
+        required=True, validate=PHONE, metadata={"example": "13900000001"}, **kwargs
+    )
+
+
+def _name(maximum: int = NAME_MAX, example: str = "张三") -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=maximum),
+        metadata={"example": example},
+    )
+
+
+def _password(minimum: int = PASSWORD_MIN) -> fields.String:
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=minimum, max=PASSWORD_MAX),
+        metadata={"example": "Citizen2026", "format": "password"},
+    )
+
+
+# --- requests ---------------------------------------------------------------
+
+
+class Register(Schema):
+    """A new citizen account (and ``ensure_operator``'s operator account)."""
+
+    phone = _phone()
+    password = _password()
+    name = _name()
+
+
+class Credentials(Schema):
+    phone = _phone()
+    # Any length is worth a try: the rule applies to new passwords only.
+    password = _password(minimum=1)
+
+
+class Refresh(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=512))
+
+
+class SessionId(Schema):
+    session_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class UserIdRequest(Schema):
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RealNameBody(Schema):
+    name = _name()
+    id_number = fields.String(
+        required=True, validate=ID_NUMBER, metadata={"example": "11010519491231002X"}
+    )
+
+
+class VerifyRealName(RealNameBody):
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class EnterpriseBody(Schema):
+    name = _name(ENTERPRISE_NAME_MAX, example="南京某某科技有限公司")
+    uscc = fields.String(required=True, validate=USCC, metadata={"example": "91320102MA1XXXXX0C"})
+    legal_representative = _name()
+
+
+class RegisterEnterprise(EnterpriseBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class UsccRequest(Schema):
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class StaffBody(Register):
+    department_code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=DEPARTMENT_CODE_MAX),
+        metadata={"example": "js-amr"},
+    )
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(sorted(STAFF_ROLES))),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class CreateStaff(StaffBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+# --- responses --------------------------------------------------------------
+
+
+class UserId(Schema):
+    user_id = fields.String(required=True)
+
+
+class TokenPair(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class Jwk(Schema):
+    """A public RSA signing key."""
+
+    kty = fields.String(required=True, metadata={"example": "RSA"})
+    kid = fields.String(required=True)
+    use = fields.String(required=True, metadata={"example": "sig"})
+    alg = fields.String(required=True, metadata={"example": "RS256"})
+    n = fields.String(required=True)
+    e = fields.String(required=True)
+
+
+class Jwks(Schema):
+    keys = fields.List(fields.Nested(Jwk), required=True)
+
+
+class Profile(Schema):
+    """A user as the user sees it: phone and ID number masked."""
+
+    user_id = fields.String(required=True)
+    phone = fields.Function(
+        lambda user: mask_phone(user.phone),
+        required=True,
+        metadata={"type": "string", "description": "masked", "example": "139****0001"},
+    )
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
+    assurance_level = fields.Integer(
+        required=True, metadata={"description": "1 registered, 2 real-name verified"}
+    )
+    id_number_masked = fields.String(
+        required=True, allow_none=True, metadata={"example": "3201**********1234"}
+    )
+    roles = fields.List(fields.String(), required=True)
+    department_code = fields.String(required=True, allow_none=True)
+    created_at = Instant(required=True)
+
+
+class Level(Schema):
+    level = fields.Integer(required=True, attribute="assurance_level")
+
+
+class Enterprise(Schema):
+    enterprise_id = fields.String(required=True)
+    uscc = fields.String(required=True)
+    name = fields.String(required=True)
+    legal_representative = fields.String(required=True)
+    owner_user_id = fields.String(required=True)
+    created_at = Instant(required=True)
+
+
+# --- events -----------------------------------------------------------------
+
+
+class UserRegistered(Schema):
+    """``identity.user_registered``: an account was created."""
+
+    user_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ACTOR_KINDS))
+    registered_at = Instant(required=True)
+
+
+class UserVerified(Schema):
+    """``identity.user_verified``: a user passed real-name verification."""
+
+    user_id = fields.String(required=True)
+    level = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2))
+    verified_at = Instant(required=True)
+
+
+class EnterpriseRegistered(Schema):
+    """``identity.enterprise_registered``: a verified user registered an enterprise."""
+
+    enterprise_id = fields.String(required=True)
+    uscc = fields.String(required=True, validate=validate.Length(equal=18))
+    owner_user_id = fields.String(required=True)
+
+
+class SessionRevoked(Schema):
+    """``identity.session_revoked``: no access token of the session is valid any
+    more, and none after ``expires_at`` (revoked_at + the access token lifetime)."""
+
+    session_id = fields.String(required=True, validate=validate.Length(1, 64))
+    user_id = fields.String(required=True)
+    revoked_at = Instant(required=True)
+    expires_at = Instant(required=True)
+
+
+EVENTS = {
+    "user_registered": UserRegistered,
+    "user_verified": UserVerified,
+    "enterprise_registered": EnterpriseRegistered,
+    "session_revoked": SessionRevoked,
+}
