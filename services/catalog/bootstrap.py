@@ -3,7 +3,7 @@
 from services.catalog.demo import load_departments, load_items, load_regions
 from services.catalog.domain.model import Department, Item, Region
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.catalog.service_layer.use_cases import DOMAIN_ERRORS, item_id_for
+from services.catalog.service_layer.use_cases import item_id_for
 
 
 def load_demo(uow: CatalogUnitOfWork) -> dict:
@@ -31,14 +31,13 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
         new_items = [i for i in load_items() if i["code"] not in known_items]
         for data in new_items:
             department = departments[data["department_code"]]
-            with DOMAIN_ERRORS:
-                item = Item.create(
-                    item_id_for(data["code"]),
-                    **data,
-                    store_id=department.store.store_id,
-                    window=department.window,
-                )
-                item.publish()
+            item = Item.create(
+                item_id_for(data["code"]),
+                **data,
+                store_id=department.store.store_id,
+                window=department.window,
+            )
+            item.publish()
             uow.items.add(item)
             uow.collect(item)
         uow.commit()

@@ -1,26 +1,23 @@
-"""Domain exceptions of the catalog; the service layer maps them to common errors."""
+"""Domain exceptions of the catalog.
+
+Each is one of the shared error types (``services.common.errors``) with a more
+precise name: the entrypoint sends it to the caller as that type.
+"""
+
+from __future__ import annotations
+
+from services.common.errors import Conflict, Invalid
 
 
-class CatalogError(Exception):
-    """Base of every rule the catalog domain refuses."""
-
-
-class ValidationFailed(CatalogError):
+class ValidationFailed(Invalid):
     """Input breaks a rule; ``fields`` names every bad field and why."""
 
     def __init__(self, fields: dict[str, str], message: str = "invalid input"):
-        super().__init__(message)
-        self.message = message
-        self.fields = dict(fields)
-
-    def __str__(self) -> str:
-        details = "; ".join(f"{name}: {reason}" for name, reason in self.fields.items())
-        return f"{self.message} ({details})" if details else self.message
+        super().__init__(message, fields)
 
 
-class InvalidTransition(CatalogError):
+class InvalidTransition(Conflict):
     """The item's current status forbids the requested change."""
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.message = message

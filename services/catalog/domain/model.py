@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from services.common import instances
+
 from .events import Event, ItemPublished, ItemRetired, StoreRatingUpdated
 from .exceptions import InvalidTransition, ValidationFailed
 
@@ -23,9 +25,9 @@ PUBLISHED = "published"
 RETIRED = "retired"
 STATUSES = (DRAFT, PUBLISHED, RETIRED)
 
-SHARED_WORKFLOW = "workflow"
+SHARED_WORKFLOW = instances.SHARED_WORKFLOW
 # a department's own instance is named "workflow-<department code>"
-OWN_WORKFLOW_PREFIX = "workflow-"
+OWN_WORKFLOW_PREFIX = instances.INSTANCE_PREFIX
 
 MIN_GRADE, MAX_GRADE = 1, 5
 PRAISE_GRADES = frozenset({4, 5})
@@ -286,7 +288,7 @@ def _handled_by(name: str, value: Any) -> str:
     if (
         isinstance(value, str)
         and value.startswith(OWN_WORKFLOW_PREFIX)
-        and len(value) > len(OWN_WORKFLOW_PREFIX)
+        and instances.is_department_code(value[len(OWN_WORKFLOW_PREFIX) :])
     ):
         return value
     _fail(name, 'must be "workflow" or "workflow-<department code>"')

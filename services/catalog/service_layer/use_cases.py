@@ -1,10 +1,10 @@
 """Use cases of the catalog: one function per query or command.
 
 Each takes the unit of work first and runs in one transaction; a command's events
-go to the outbox in that same transaction. Inputs arrive already shaped by
-``schemas`` (types, enums, ranges); rules that need the database (does the
+go to the outbox in that same transaction. Inputs arrive already shaped by the
+``contract`` (types, enums, ranges); rules that need the database (does the
 department exist, may this actor act) are checked here, the item's own rules in
-the domain. Results are plain JSON-ready dicts for ``schemas`` to dump.
+the domain. Results are plain JSON-ready dicts, exactly the contract's answers.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.adapters.repository import Listing
-from services.catalog.domain.exceptions import InvalidTransition, ValidationFailed
+from services.catalog.domain.exceptions import ValidationFailed
 from services.catalog.domain.model import Department, Item, Region, Store
 from services.catalog.domain.stats import catalogue_stats
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.common.errors import Conflict, Forbidden, Invalid, NotFound, translate_errors
-
-DOMAIN_ERRORS = translate_errors({ValidationFailed: Invalid, InvalidTransition: Conflict})
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 DEPT_ADMIN = "dept_admin"
 OPERATOR = "operator"
@@ -127,18 +125,19 @@ def store_view(store: Store) -> dict:
 # -------------------------------------------------------------------- queries
 
 
-def list_regions(uow: CatalogUnitOfWork) -> list[dict]:
-    """Every region (province, cities, counties) in code order."""
+def list_regions(uow: CatalogUnitOfWork) -> dict:
+    """``{"items": [...]}``: every region (province, cities, counties) in code order."""
     with uow:
-        return [region_view(region) for region in uow.regions.list()]
+        return {"items": [region_view(region) for region in uow.regions.list()]}
 
 
-def list_departments(uow: CatalogUnitOfWork, region: str | None = None) -> list[dict]:
-    """Departments in code order, only those seated in ``region`` when given."""
+def list_departments(uow: CatalogUnitOfWork, region: str | None = None) -> dict:
+    """``{"items": [...]}``: departments in code order, only those seated in
+    ``region`` when given (an unknown region is Invalid, naming it)."""
     with uow:
         if region is not None:
             _require_known(uow, region=region)
-        return [department_view(d) for d in uow.departments.list(region=region)]
+        return {"items": [department_view(d) for d in uow.departments.list(region=region)]}
 
 
 def search_items(
@@ -153,14 +152,16 @@ def search_items(
 ) -> dict:
     """Published items matching every filter, a page at a time, in code order.
 
-    ``q`` matches the name, English name, code or description, ignoring case;
-    ``region`` is the region the item sits in (a city does not include its
-    counties). An unknown region or department is Invalid, naming the filter.
+    ``q`` matches the name, English name, code or description, ignoring case
+    (empty or blank: no keyword); ``region`` is the region the item sits in (a
+    city does not include its counties). An unknown region or department is
+    Invalid, naming the filter.
     """
+    keyword = (q or "").strip() or None
     with uow:
         _require_known(uow, region=region, department=department)
         listings, total = uow.items.search(
-            q=q,
+            q=keyword,
             region=region,
             department=department,
             level=level,
@@ -182,10 +183,11 @@ def get_item(uow: CatalogUnitOfWork, item_id: str) -> dict:
         return item_guide(_listing(uow, item_id))
 
 
-def list_stores(uow: CatalogUnitOfWork) -> list[dict]:
-    """Every flagship store with its rating summary, in store id order."""
+def list_stores(uow: CatalogUnitOfWork) -> dict:
+    """``{"items": [...]}``: every flagship store with its rating summary, in
+    store id order."""
     with uow:
-        return [store_view(store) for store in uow.stores.list()]
+        return {"items": [store_view(store) for store in uow.stores.list()]}
 
 
 def get_store(uow: CatalogUnitOfWork, store_id: str) -> dict:
@@ -205,14 +207,13 @@ def catalog_stats(uow: CatalogUnitOfWork) -> dict:
 # ------------------------------------------------------------------- commands
 
 
-def create_item(uow: CatalogUnitOfWork, actor: Mapping, data: Mapping[str, Any]) -> dict:
+def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
     """Add a draft item to a department's catalogue.
 
     ``data`` has code, name and department_code, optionally region_code and
     level (default: the department's) and any guide field. The store and window
     are the department's. The item id follows from the code.
     """
-    data = dict(data)
     department_code = data.get("department_code")
     _authorise(actor, department_code)
     with uow:
@@ -245,19 +246,16 @@ def create_item(uow: CatalogUnitOfWork, actor: Mapping, data: Mapping[str, Any])
         return item_guide(Listing(item, department.name))
 
 
-def update_item(
-    uow: CatalogUnitOfWork, actor: Mapping, item_id: str, data: Mapping[str, Any]
-) -> dict:
+def update_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, **changes: Any) -> dict:
     """Change guide fields; a published item's change is announced as item_published."""
     with uow:
         listing = _listing(uow, item_id, lock=True)
         item = listing.item
         _authorise(actor, item.department_code)
-        problems = _unknown_references(uow, joint_departments=data.get("joint_departments"))
+        problems = _unknown_references(uow, joint_departments=changes.get("joint_departments"))
         if problems:
             raise Invalid("invalid input", problems)
-        with DOMAIN_ERRORS:
-            item.update(**data)
+        item.update(**changes)
         uow.items.update(item)
         uow.collect(item)
         uow.commit()
@@ -277,9 +275,11 @@ def retire_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str) -> dict:
 def record_review(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | None:
     """Fold a ``ratings.review_submitted`` grade into its store's rating, once.
 
-    Returns the store's new summary, or None when this event was handled before.
-    An unknown store is NotFound: the event is retried and then dead-lettered for
-    an operator, never silently dropped.
+    ``envelope`` is the event with its payload loaded (``ratings.contract``);
+    only the store and the grade matter here. Returns the store's new summary,
+    or None when this event was handled before. An unknown store is NotFound:
+    the event is retried and then dead-lettered for an operator, never silently
+    dropped.
     """
     review = envelope["payload"]
     with uow:
@@ -288,8 +288,7 @@ def record_review(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | None:
         store = uow.stores.get(review["store_id"], lock=True)
         if store is None:
             raise NotFound(f"no store {review['store_id']}", {"store_id": "unknown store"})
-        with DOMAIN_ERRORS:
-            store.record_review(review["grade"])
+        store.record_review(review["grade"])
         uow.stores.save_rating(store)
         uow.collect(store)
         uow.commit()
@@ -303,8 +302,7 @@ def _transition(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, change) ->
     with uow:
         listing = _listing(uow, item_id, lock=True)
         _authorise(actor, listing.item.department_code)
-        with DOMAIN_ERRORS:
-            change(listing.item)
+        change(listing.item)
         uow.items.update(listing.item)
         uow.collect(listing.item)
         uow.commit()

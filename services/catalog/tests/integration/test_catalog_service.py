@@ -22,12 +22,13 @@ from services.catalog.demo import load_items
 from services.catalog.service import CatalogService
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.db import make_engine
-from services.common.errors import Invalid
+from services.common.errors import Conflict, Invalid
 from services.common.messaging import topology
 from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
-from services.common.migrate import upgrade
+from services.common.migrations import upgrade
+from services.common.testing import operator
 
 # Delays of our own, so the retry queues this test declares (and deletes) are
 # not ones another test or a local cluster relies on.
@@ -126,7 +127,7 @@ def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue)
     with ServiceRpcProxy("catalog", catalog.config) as proxy:
         result = proxy.search_items(q="食品", page=1, page_size=2)
         assert (result["total"], len(result["items"])) == (5, 2)
-        guide = proxy.get_item(result["items"][0]["item_id"])
+        guide = proxy.get_item(item_id=result["items"][0]["item_id"])
         assert guide["window"] and guide["materials"]
         # The filters as the database (PostgreSQL here) evaluates them.
         county_express = [
@@ -140,6 +141,11 @@ def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue)
         with pytest.raises(Invalid) as failure:
             proxy.search_items(level="galaxy")
         assert list(failure.value.fields) == ["level"]
+        # a domain error crosses the wire as its shared type, message and code kept
+        with pytest.raises(Conflict) as failure:
+            proxy.publish_item(actor=operator(), item_id=guide["item_id"])
+        assert "already published" in failure.value.message
+        assert failure.value.code == "conflict"
 
 
 def test_a_review_updates_the_store_once_and_is_announced(catalog, events_queue):
@@ -178,7 +184,7 @@ def test_a_review_updates_the_store_once_and_is_announced(catalog, events_queue)
         "average_grade": 4.0,
     }
     with ServiceRpcProxy("catalog", catalog.config) as proxy:
-        assert proxy.get_store("store-js-amr")["rating"] == {
+        assert proxy.get_store(store_id="store-js-amr")["rating"] == {
             "reviews": 1,
             "praise_rate": 1.0,
             "average_grade": 4.0,

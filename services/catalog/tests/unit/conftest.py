@@ -1,35 +1,22 @@
 """A catalog unit of work on a fresh SQLite file, with the demo catalogue loaded."""
 
 import pytest
-import sqlalchemy as sa
 
-from services.catalog.adapters import orm
 from services.catalog.bootstrap import load_demo
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from services.common.testing import (  # noqa: F401  (the tests import outbox from here)
+    citizen,
+    clear_outbox,
+    operator,
+    outbox,
+    staff,
+)
 
-OPERATOR = {
-    "user_id": "u-operator",
-    "kind": "operator",
-    "roles": [],
-    "department_code": None,
-    "name": "运维",
-}
-AMR_ADMIN = {
-    "user_id": "u-amr-admin",
-    "kind": "staff",
-    "roles": ["dept_admin"],
-    "department_code": "js-amr",
-    "name": "市场监管管理员",
-}
-GA_ADMIN = {**AMR_ADMIN, "user_id": "u-ga-admin", "department_code": "js-ga"}
-AMR_CLERK = {**AMR_ADMIN, "user_id": "u-amr-clerk", "roles": ["window_clerk", "approver"]}
-CITIZEN = {
-    "user_id": "u-citizen",
-    "kind": "citizen",
-    "roles": [],
-    "department_code": None,
-    "name": "张三",
-}
+OPERATOR = operator("u-operator", name="运维")
+AMR_ADMIN = staff("u-amr-admin", "js-amr", "dept_admin", name="市场监管管理员")
+GA_ADMIN = staff("u-ga-admin", "js-ga", "dept_admin", name="公安管理员")
+AMR_CLERK = staff("u-amr-clerk", "js-amr", "window_clerk", "approver", name="市场监管窗口")
+CITIZEN = citizen("u-citizen", name="张三")
 
 
 @pytest.fixture
@@ -44,20 +31,6 @@ def uow(empty_uow):
     return empty_uow
 
 
-def outbox(uow) -> list[dict]:
-    """Envelopes in the outbox, oldest first."""
-    table = orm.metadata.tables["outbox"]
-    with uow:
-        rows = uow.session.execute(sa.select(table.c.envelope).order_by(table.c.seq))
-        return [row.envelope for row in rows]
-
-
-def clear_outbox(uow) -> None:
-    with uow:
-        uow.session.execute(orm.metadata.tables["outbox"].delete())
-        uow.commit()
-
-
 def new_item(**overrides) -> dict:
     data = {
         "code": "320000-JSSCJG-900",
@@ -69,10 +42,26 @@ def new_item(**overrides) -> dict:
         "statutory_days": 20,
         "description": "对从事移动式压力容器充装活动的单位核发充装许可。",
         "conditions": ["设备已经监督检验合格"],
-        "materials": [{"name": "使用登记表", "copies": 2, "original": True, "note": ""}],
+        "materials": [{"name": "使用登记表", "copies": 2, "original": True}],
         "fees": "免费",
         "legal_basis": ["《中华人民共和国特种设备安全法》第三十三条"],
         "joint_departments": [],
     }
     data.update(overrides)
     return data
+
+
+def review_payload(grade, store_id="store-js-amr", **overrides) -> dict:
+    """A ``ratings.review_submitted`` payload as ratings emits it."""
+    payload = {
+        "review_id": "r-1",
+        "application_id": "a-1",
+        "store_id": store_id,
+        "department_code": "js-amr",
+        "region_code": "320000",
+        "item_id": "i-1",
+        "grade": grade,
+        "submitted_at": "2026-11-25T08:00:00Z",
+    }
+    payload.update(overrides)
+    return payload

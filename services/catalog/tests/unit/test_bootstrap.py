@@ -1,6 +1,6 @@
 """The demo loader publishes every item once and is idempotent."""
 
-from services.catalog import schemas
+from services.catalog import contract
 from services.catalog.bootstrap import load_demo
 from services.catalog.demo import load_departments, load_items, load_regions
 from services.catalog.service_layer import use_cases
@@ -22,7 +22,7 @@ def test_load_demo_publishes_every_item_once(empty_uow):
         item_id_for(i["code"]) for i in load_items()
     }
     for envelope in events:
-        payload = schemas.ItemPublishedSchema().load(envelope["payload"])
+        payload = contract.ItemPublished().load(envelope["payload"])
         assert payload["store_id"] and payload["window"]
 
     assert load_demo(empty_uow) == {"regions": 0, "departments": 0, "items": 0}

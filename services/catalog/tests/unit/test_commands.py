@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.catalog import schemas
+from services.catalog import contract
 from services.catalog.service_layer import use_cases
 from services.catalog.service_layer.use_cases import item_id_for
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
@@ -13,7 +13,7 @@ FOOD_LICENCE = item_id_for("320000-JSSCJG-001")
 
 
 def test_department_admin_creates_a_draft_without_events(uow):
-    item = use_cases.create_item(uow, AMR_ADMIN, new_item())
+    item = use_cases.create_item(uow, AMR_ADMIN, **new_item())
     assert item["item_id"] == item_id_for("320000-JSSCJG-900")
     assert item["status"] == "draft"
     # identity, store and window follow the department
@@ -29,19 +29,19 @@ def test_department_admin_creates_a_draft_without_events(uow):
 @pytest.mark.parametrize("actor", [GA_ADMIN, AMR_CLERK, CITIZEN])
 def test_only_the_departments_admin_or_an_operator_may_create(uow, actor):
     with pytest.raises(Forbidden):
-        use_cases.create_item(uow, actor, new_item())
-    assert use_cases.create_item(uow, OPERATOR, new_item())["status"] == "draft"
+        use_cases.create_item(uow, actor, **new_item())
+    assert use_cases.create_item(uow, OPERATOR, **new_item())["status"] == "draft"
 
 
 def test_referenced_department_region_and_joint_departments_must_exist(uow):
     with pytest.raises(Invalid) as failure:
-        use_cases.create_item(uow, OPERATOR, new_item(department_code="js-nowhere"))
+        use_cases.create_item(uow, OPERATOR, **new_item(department_code="js-nowhere"))
     assert failure.value.fields == {"department_code": "unknown department"}
     with pytest.raises(Invalid) as failure:
         use_cases.create_item(
             uow,
             OPERATOR,
-            new_item(region_code="329999", joint_departments=["js-ga", "js-x", "js-y"]),
+            **new_item(region_code="329999", joint_departments=["js-ga", "js-x", "js-y"]),
         )
     assert failure.value.fields == {
         "region_code": "unknown region",
@@ -52,7 +52,7 @@ def test_referenced_department_region_and_joint_departments_must_exist(uow):
 def test_domain_rules_and_references_are_reported_together(uow):
     with pytest.raises(Invalid) as failure:
         use_cases.create_item(
-            uow, AMR_ADMIN, new_item(level="galaxy", joint_departments=["js-amr", "js-x"])
+            uow, AMR_ADMIN, **new_item(level="galaxy", joint_departments=["js-amr", "js-x"])
         )
     assert failure.value.fields == {
         "level": "must be one of province, city, county",
@@ -62,17 +62,17 @@ def test_domain_rules_and_references_are_reported_together(uow):
 
 def test_an_existing_code_is_a_conflict(uow):
     with pytest.raises(Conflict) as failure:
-        use_cases.create_item(uow, AMR_ADMIN, new_item(code="320000-JSSCJG-001"))
+        use_cases.create_item(uow, AMR_ADMIN, **new_item(code="320000-JSSCJG-001"))
     assert failure.value.fields == {"code": "already in use"}
 
 
 def test_publish_puts_item_published_in_the_outbox(uow):
-    created = use_cases.create_item(uow, AMR_ADMIN, new_item(joint_departments=["js-ga"]))
+    created = use_cases.create_item(uow, AMR_ADMIN, **new_item(joint_departments=["js-ga"]))
     published = use_cases.publish_item(uow, AMR_ADMIN, created["item_id"])
     assert published["status"] == "published"
     [envelope] = outbox(uow)
     assert (envelope["type"], envelope["source"]) == ("item_published", "catalog")
-    payload = schemas.ItemPublishedSchema().load(envelope["payload"])
+    payload = contract.ItemPublished().load(envelope["payload"])
     assert payload["item_id"] == created["item_id"]
     assert payload["store_id"] == "store-js-amr"
     assert payload["joint_departments"] == ["js-ga"]
@@ -82,7 +82,7 @@ def test_publish_puts_item_published_in_the_outbox(uow):
 
 
 def test_an_incomplete_guide_cannot_be_published(uow):
-    created = use_cases.create_item(uow, AMR_ADMIN, new_item(materials=[], modes=[]))
+    created = use_cases.create_item(uow, AMR_ADMIN, **new_item(materials=[], modes=[]))
     with pytest.raises(Invalid) as failure:
         use_cases.publish_item(uow, AMR_ADMIN, created["item_id"])
     assert set(failure.value.fields) == {"materials", "modes"}
@@ -100,7 +100,7 @@ def test_retire_and_publish_again(uow):
         use_cases.publish_item(uow, OPERATOR, FOOD_LICENCE)
     events = outbox(uow)
     assert [e["type"] for e in events] == ["item_retired", "item_published"]
-    assert schemas.ItemRetiredSchema().load(events[0]["payload"]) == {"item_id": FOOD_LICENCE}
+    assert contract.ItemRetired().load(events[0]["payload"]) == {"item_id": FOOD_LICENCE}
 
 
 def test_other_departments_may_not_touch_an_item(uow):
@@ -108,7 +108,7 @@ def test_other_departments_may_not_touch_an_item(uow):
         with pytest.raises(Forbidden):
             command(uow, GA_ADMIN, FOOD_LICENCE)
     with pytest.raises(Forbidden):
-        use_cases.update_item(uow, CITIZEN, FOOD_LICENCE, {"fees": "10 元"})
+        use_cases.update_item(uow, CITIZEN, FOOD_LICENCE, fees="10 元")
     assert outbox(uow) == []
 
 
@@ -116,12 +116,12 @@ def test_unknown_item_is_not_found(uow):
     with pytest.raises(NotFound):
         use_cases.publish_item(uow, OPERATOR, "f" * 32)
     with pytest.raises(NotFound):
-        use_cases.update_item(uow, OPERATOR, "f" * 32, {"fees": "免费"})
+        use_cases.update_item(uow, OPERATOR, "f" * 32, fees="免费")
 
 
 def test_updating_a_published_item_announces_the_new_guide(uow):
     updated = use_cases.update_item(
-        uow, AMR_ADMIN, FOOD_LICENCE, {"promised_days": 7, "joint_departments": ["js-ga"]}
+        uow, AMR_ADMIN, FOOD_LICENCE, promised_days=7, joint_departments=["js-ga"]
     )
     assert (updated["promised_days"], updated["joint_departments"]) == (7, ["js-ga"])
     [envelope] = outbox(uow)
@@ -132,16 +132,16 @@ def test_updating_a_published_item_announces_the_new_guide(uow):
 
 def test_update_refuses_identity_fields_unknown_departments_and_gaps(uow):
     with pytest.raises(Invalid) as failure:
-        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, {"code": "X", "level": "city"})
+        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, code="X", level="city")
     assert failure.value.fields == {
         "code": "not an editable field",
         "level": "not an editable field",
     }
     with pytest.raises(Invalid) as failure:
-        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, {"joint_departments": ["js-x"]})
+        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, joint_departments=["js-x"])
     assert failure.value.fields == {"joint_departments": "unknown department(s): js-x"}
     with pytest.raises(Invalid) as failure:
-        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, {"materials": []})
+        use_cases.update_item(uow, AMR_ADMIN, FOOD_LICENCE, materials=[])
     assert failure.value.fields == {"materials": "at least one material is required"}
     assert outbox(uow) == []
     assert use_cases.get_item(uow, FOOD_LICENCE)["materials"]

@@ -188,6 +188,18 @@ def test_update_is_all_or_nothing_and_names_every_bad_field():
     assert item.fees == "免费"
 
 
+@pytest.mark.parametrize(
+    "handled_by", ["workflow-", "workflow-KS", "workflow-ks xzsp", "workflow-" + "k" * 25]
+)
+def test_an_own_workflow_instance_is_named_by_a_department_code(handled_by):
+    item = make_item()
+    with pytest.raises(ValidationFailed) as failure:
+        item.update(handled_by=handled_by)
+    assert list(failure.value.fields) == ["handled_by"]
+    item.update(handled_by="workflow-" + "k" * 24)
+    assert item.handled_by == "workflow-" + "k" * 24
+
+
 def test_update_refuses_the_own_department_as_joint_reviewer():
     item = make_item()
     with pytest.raises(ValidationFailed) as failure:

@@ -142,7 +142,7 @@ def test_get_item_returns_the_full_guide(uow):
 
 def test_own_workflow_instance_is_in_the_guide(uow):
     item_id = item_id_for("320000-JSGAT-001")
-    use_cases.update_item(uow, OPERATOR, item_id, {"handled_by": "workflow-js-ga"})
+    use_cases.update_item(uow, OPERATOR, item_id, handled_by="workflow-js-ga")
     guide = use_cases.get_item(uow, item_id)
     assert guide["handled_by"] == "workflow-js-ga"
 
@@ -153,7 +153,7 @@ def test_unknown_item_is_not_found(uow):
 
 
 def test_regions_and_departments(uow):
-    regions = use_cases.list_regions(uow)
+    regions = use_cases.list_regions(uow)["items"]
     assert len(regions) == len(load_regions())
     assert regions[0] == {
         "code": "320000",
@@ -161,9 +161,9 @@ def test_regions_and_departments(uow):
         "level": "province",
         "parent_code": None,
     }
-    departments = use_cases.list_departments(uow)
+    departments = use_cases.list_departments(uow)["items"]
     assert len(departments) == len(load_departments())
-    province = use_cases.list_departments(uow, region="320000")
+    province = use_cases.list_departments(uow, region="320000")["items"]
     assert province and all(d["region_code"] == "320000" for d in province)
     assert {
         "code": "js-amr",
@@ -178,7 +178,7 @@ def test_regions_and_departments(uow):
 
 
 def test_stores_start_without_a_rating(uow):
-    stores = use_cases.list_stores(uow)
+    stores = use_cases.list_stores(uow)["items"]
     assert len(stores) == len(load_departments())
     store = use_cases.get_store(uow, "store-js-amr")
     assert store == {

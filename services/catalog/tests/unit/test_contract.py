@@ -1,0 +1,257 @@
+"""The catalog contract holds on both sides: every RPC method, driven with the
+arguments the gateway sends, answers exactly what its response schema documents;
+every event the domain records is exactly its documented payload; the review
+ratings emits is handled; and a body the documented schema refuses is refused."""
+
+import datetime as dt
+import inspect
+
+import jsonschema_rs
+import pytest
+from marshmallow import Schema
+from nameko.testing.services import worker_factory
+
+from services.catalog import contract
+from services.catalog.bootstrap import load_demo
+from services.catalog.service import CatalogService
+from services.catalog.service_layer.use_cases import item_id_for
+from services.common.entrypoints import contract_entrypoints
+from services.common.errors import Invalid
+from services.common.messaging.envelope import envelope_for
+from services.common.schemas import load
+from services.common.testing import assert_documented, json_schema_of
+from services.ratings import contract as ratings
+from services.ratings.domain import events as ratings_events
+
+from .conftest import AMR_ADMIN, OPERATOR, new_item, outbox
+
+FOOD_LICENCE = item_id_for("320000-JSSCJG-001")
+NEW_ITEM = item_id_for(new_item()["code"])
+
+
+@pytest.fixture
+def service(uow):
+    return worker_factory(CatalogService, uow=uow)
+
+
+def review_as_ratings_emits_it(store_id: str, grade: int) -> dict:
+    """``ratings.review_submitted`` as ratings puts it in its outbox."""
+    event = ratings_events.ReviewSubmitted(
+        review_id="9f0c4d1e2a3b4c5d6e7f8091a2b3c4d5",
+        application_id="1a2b3c4d5e6f708192a3b4c5d6e7f809",
+        store_id=store_id,
+        department_code="js-amr",
+        region_code="320000",
+        item_id=FOOD_LICENCE,
+        grade=grade,
+        submitted_at=dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC),
+    )
+    return envelope_for("ratings", event)
+
+
+def calls() -> list[tuple[str, dict]]:
+    """Each RPC method with arguments as the gateway sends them (query values as
+    text), in an order in which each succeeds."""
+    return [
+        ("list_regions", {}),
+        ("list_departments", {}),
+        ("list_departments", {"region": "320100"}),
+        ("search_items", {"page": 1, "page_size": 20}),
+        (
+            "search_items",
+            {"q": "食品", "region": "320000", "department": "js-amr", "level": "province"},
+        ),
+        ("search_items", {"q": "", "mode": "express", "page": "2", "page_size": "5"}),
+        ("get_item", {"item_id": FOOD_LICENCE}),
+        ("create_item", {"actor": AMR_ADMIN, **new_item(joint_departments=["js-ga"])}),
+        (
+            "update_item",
+            {
+                "actor": AMR_ADMIN,
+                "item_id": NEW_ITEM,
+                "handled_by": "workflow-js-amr",
+                "materials": [{"name": "使用登记表", "copies": 2, "note": "加盖公章"}],
+            },
+        ),
+        ("publish_item", {"actor": AMR_ADMIN, "item_id": NEW_ITEM}),
+        ("update_item", {"actor": OPERATOR, "item_id": NEW_ITEM, "promised_days": 3}),
+        ("retire_item", {"actor": OPERATOR, "item_id": NEW_ITEM}),
+        ("get_item", {"item_id": NEW_ITEM}),
+        ("list_stores", {}),
+        ("get_store", {"store_id": "store-js-amr"}),
+        ("catalog_stats", {}),
+    ]
+
+
+def test_every_answer_is_exactly_its_documented_schema(service):
+    entrypoints = dict(contract_entrypoints(CatalogService))
+    called = set()
+    for method, arguments in calls():
+        answer = getattr(service, method)(**arguments)
+        assert_documented(entrypoints[method].response, answer)
+        called.add(method)
+    # a store with reviews, as ratings announces them
+    service.on_review_submitted(review_as_ratings_emits_it("store-js-amr", 4))
+    answer = service.get_store(store_id="store-js-amr")
+    assert answer["rating"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 4.0}
+    assert_documented(contract.Store, answer)
+    called.add("on_review_submitted")
+    assert called == set(entrypoints), "every entrypoint is exercised here"
+
+
+def test_the_answers_of_an_empty_catalogue_are_documented_too(empty_uow):
+    service = worker_factory(CatalogService, uow=empty_uow)
+    for method, response in [
+        ("list_regions", contract.RegionList),
+        ("list_departments", contract.DepartmentList),
+        ("list_stores", contract.StoreList),
+        ("search_items", contract.ItemSummaryPage),
+        ("catalog_stats", contract.CatalogStats),
+    ]:
+        assert_documented(response, getattr(service, method)())
+    assert service.catalog_stats()["online_rate"] is None
+
+
+def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
+    for method, arguments in calls():
+        getattr(service, method)(**arguments)
+    service.on_review_submitted(review_as_ratings_emits_it("store-js-amr", 2))
+    seen = set()
+    for envelope in outbox(uow):
+        assert_documented(contract.EVENTS[envelope["type"]], envelope["payload"])
+        seen.add(envelope["type"])
+    assert seen == set(contract.EVENTS)
+
+
+def test_the_demo_catalogue_announces_documented_items(empty_uow):
+    load_demo(empty_uow)
+    envelopes = outbox(empty_uow)
+    assert len(envelopes) == 45
+    for envelope in envelopes:
+        assert_documented(contract.ItemPublished, envelope["payload"])
+
+
+def test_every_demo_guide_is_documented(service):
+    page = service.search_items(page_size=100)
+    assert page["total"] == len(page["items"]) == 45
+    assert_documented(contract.ItemSummaryPage, page)
+    for summary in page["items"]:
+        assert_documented(contract.ItemGuide, service.get_item(item_id=summary["item_id"]))
+
+
+def test_the_consumed_review_is_what_ratings_documents():
+    envelope = review_as_ratings_emits_it("store-js-amr", 5)
+    assert_documented(ratings.ReviewSubmitted, envelope["payload"])
+
+
+# --- the documented schema and the loading schema agree ----------------------
+
+
+def documented(schema) -> jsonschema_rs.Draft7Validator:
+    return jsonschema_rs.Draft7Validator(json_schema_of(schema), validate_formats=True)
+
+
+REFUSED_BODIES = [
+    {"promised_days": True},
+    {"promised_days": "5"},
+    {"promised_days": 366},
+    {"promised_days": -1},
+    {"modes": ["online", "online"]},
+    {"modes": ["fax"]},
+    {"modes": "online"},
+    {"handled_by": "workflow\n"},
+    {"handled_by": "workflow-"},
+    {"handled_by": "workflow-JS"},
+    {"handled_by": "workflows"},
+    {"materials": [{"name": "申请书", "original": 1}]},
+    {"materials": [{"name": "申请书", "original": "yes"}]},
+    {"materials": [{"name": "申请书", "copies": 0}]},
+    {"materials": [{"name": "申请书", "note": ""}]},
+    {"materials": [{"name": "申请书", "size": "A4"}]},
+    {"materials": [{"copies": 1}]},
+    {"conditions": [""]},
+    {"legal_basis": ["x" * 501]},
+    {"joint_departments": ["js-ga", "js-ga"]},
+    {"joint_departments": [""]},
+    {"name": ""},
+    {"name": None},
+    {"name": "x" * 201},
+    {"fees": "x" * 201},
+    {"department_code": "js-ga"},
+    {"window": None},
+    {"store_id": "store-js-ga"},
+]
+ACCEPTED_BODIES = [
+    {},
+    {"name": "新名称", "name_en": "", "description": "", "fees": ""},
+    {"modes": ["window", "online"], "promised_days": 3, "statutory_days": 20},
+    {"handled_by": "workflow"},
+    {"handled_by": "workflow-js-ga"},
+    {"materials": [{"name": "申请书"}, {"name": "复印件", "copies": 2, "original": False}]},
+    {"conditions": ["年满十八周岁"], "legal_basis": [], "joint_departments": ["js-ga"]},
+]
+
+
+@pytest.mark.parametrize("body", REFUSED_BODIES)
+def test_an_update_body_the_document_refuses_is_refused(body, service):
+    assert not documented(contract.UpdateItemBody).is_valid(body)
+    with pytest.raises(Invalid):
+        load(contract.UpdateItemBody, body)
+    with pytest.raises(Invalid):
+        service.update_item(actor=AMR_ADMIN, item_id=FOOD_LICENCE, **body)
+
+
+@pytest.mark.parametrize("body", ACCEPTED_BODIES)
+def test_an_update_body_the_document_accepts_loads(body):
+    assert documented(contract.UpdateItemBody).is_valid(body)
+    loaded = load(contract.UpdateItemBody, body)
+    # what the gateway loaded loads the same again at the service
+    assert load(contract.UpdateItem, {**loaded, "actor": AMR_ADMIN, "item_id": "x"}) == {
+        **loaded,
+        "actor": AMR_ADMIN,
+        "item_id": "x",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "valid"),
+    [
+        ({}, True),
+        ({"q": ""}, True),
+        ({"q": "食品", "region": "320100", "page": "2", "page_size": "100"}, True),
+        ({"region": ""}, False),
+        ({"department": ""}, False),
+        ({"level": "galaxy"}, False),
+        ({"page": "0"}, False),
+        ({"page_size": "101"}, False),
+        ({"colour": "red"}, False),
+    ],
+)
+def test_the_search_query_is_refused_exactly_where_documented(query, valid):
+    typed = {
+        key: int(value) if key in ("page", "page_size") else value for key, value in query.items()
+    }
+    assert documented(contract.ItemSearchQuery).is_valid(typed) is valid
+    if valid:
+        load(contract.ItemSearchQuery, query)
+    else:
+        with pytest.raises(Invalid):
+            load(contract.ItemSearchQuery, query)
+
+
+def contract_schemas() -> list[type[Schema]]:
+    return [
+        member
+        for member in vars(contract).values()
+        if inspect.isclass(member) and issubclass(member, Schema) and member is not Schema
+    ]
+
+
+@pytest.mark.parametrize("schema", contract_schemas(), ids=lambda schema: schema.__name__)
+def test_every_example_is_valid(schema):
+    properties = json_schema_of(schema).get("properties", {})
+    for name, field in schema().fields.items():
+        if "example" in field.metadata:
+            key = field.data_key or name
+            example = field.metadata["example"]
+            assert jsonschema_rs.Draft7Validator(properties[key]).is_valid(example), (name, example)
