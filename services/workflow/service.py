@@ -22,16 +22,16 @@ gateway routes every later command by the id alone.
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc as rpc_method
 from nameko.timer import Timer
 
 from services.common import errors, instances
 from services.common.dependencies import Database
-from services.common.messaging.consumer import event_handler
+from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
-from services.workflow import schemas
+from services.courier import contract as courier
+from services.workflow import contract
 from services.workflow.domain.model import china_today
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.gauges import gauges
@@ -69,7 +69,7 @@ class InstanceCheck(DependencyProvider):
             raise RuntimeError(
                 f"DEPARTMENT_CODE makes this instance {expected}, but the service runs as "
                 f"{self.container.service_name}; start it with WorkflowService.for_config(config)"
-                " (python -m services.common.runner does)"
+                " (python -m operations.runner does)"
             )
 
 
@@ -83,9 +83,8 @@ class WorkflowService(OpsEntrypoints):
     uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
     instrumentation = Instrumentation()
     instance_check = InstanceCheck()
-    # RPC to other services (catalog), with a deadline; the entrypoint decorator
-    # is imported as ``rpc_method`` so this name does not shadow it.
-    rpc = RpcClients()
+    # Calls to other services (catalog), with a deadline.
+    clients = RpcClients()
 
     @classmethod
     def for_config(cls, config: dict) -> type:
@@ -101,123 +100,71 @@ class WorkflowService(OpsEntrypoints):
         """This worker's instance name (the nameko name the class runs under)."""
         return self.name
 
-    @rpc_method
-    def submit_application(self, actor, item_id, form, materials, delivery, on_behalf_of=None):
-        request = schemas.load(
-            schemas.SubmitApplicationRequest,
-            {
-                "actor": actor,
-                "item_id": item_id,
-                "form": form,
-                "materials": materials,
-                "delivery": delivery,
-                "on_behalf_of": on_behalf_of,
-            },
-        )
-        item = self.rpc.call(
-            "catalog",
-            "get_item",
-            correlation_id=self.uow.correlation_id,
-            item_id=request.pop("item_id"),
-        )
-        application = use_cases.submit_application(
-            self.uow, item, **request, instance=self.instance
-        )
-        return schemas.SubmittedSchema().dump(application)
+    @rpc(request=contract.SubmitApplication, response=contract.Submitted)
+    def submit_application(self, request):
+        item = self._catalog_item(request.pop("item_id"))
+        return use_cases.submit_application(self.uow, item, **request, instance=self.instance)
 
-    @rpc_method
-    def get_application(self, actor, application_id):
-        request = schemas.load(
-            schemas.ApplicationRequest, {"actor": actor, "application_id": application_id}
-        )
-        application = use_cases.get_application(self.uow, **request)
-        return schemas.ApplicationSchema().dump(application)
+    @rpc(request=contract.GetApplication, response=contract.Application)
+    def get_application(self, request):
+        return use_cases.get_application(self.uow, **request)
 
-    @rpc_method
-    def list_applications(self, actor, page=1, page_size=20):
-        request = schemas.load(
-            schemas.PageRequest, {"actor": actor, "page": page, "page_size": page_size}
-        )
-        applications, total = use_cases.list_applications(self.uow, **request)
-        return schemas.dump_page(applications, total, request["page"], request["page_size"])
+    @rpc(request=contract.ListApplications, response=contract.ApplicationSummaryPage)
+    def list_applications(self, request):
+        return use_cases.list_applications(self.uow, **request)
 
-    @rpc_method
-    def worklist(self, actor, state=None, page=1, page_size=20):
-        request = schemas.load(
-            schemas.WorklistRequest,
-            {"actor": actor, "state": state, "page": page, "page_size": page_size},
-        )
-        applications, total = use_cases.worklist(self.uow, **request)
-        return schemas.dump_page(applications, total, request["page"], request["page_size"])
+    @rpc(request=contract.Worklist, response=contract.ApplicationSummaryPage)
+    def worklist(self, request):
+        return use_cases.worklist(self.uow, **request)
 
-    @rpc_method
-    def withdraw(self, actor, application_id):
-        request = schemas.load(
-            schemas.ApplicationRequest, {"actor": actor, "application_id": application_id}
-        )
-        return schemas.ApplicationSchema().dump(use_cases.withdraw(self.uow, **request))
+    @rpc(request=contract.Withdraw, response=contract.Application)
+    def withdraw(self, request):
+        return use_cases.withdraw(self.uow, **request)
 
-    @rpc_method
-    def supplement(self, actor, application_id, materials):
-        request = schemas.load(
-            schemas.SupplementRequest,
-            {"actor": actor, "application_id": application_id, "materials": materials},
-        )
-        return schemas.ApplicationSchema().dump(use_cases.supplement(self.uow, **request))
+    @rpc(request=contract.Supplement, response=contract.Application)
+    def supplement(self, request):
+        return use_cases.supplement(self.uow, **request)
 
-    @rpc_method
-    def act(self, actor, application_id, action, comment=None):
-        request = schemas.load(
-            schemas.ActRequest,
-            {
-                "actor": actor,
-                "application_id": application_id,
-                "action": action,
-                "comment": comment,
-            },
-        )
-        return schemas.ApplicationSchema().dump(use_cases.act(self.uow, **request))
+    @rpc(request=contract.Act, response=contract.Application)
+    def act(self, request):
+        return use_cases.act(self.uow, **request)
 
-    @rpc_method
-    def list_licences(self, actor):
-        request = schemas.load(schemas.ActorRequest, {"actor": actor})
-        licences = use_cases.list_licences(self.uow, **request)
-        return schemas.LicenceSchema(many=True).dump(licences)
+    @rpc(request=contract.ListLicences, response=contract.LicenceList)
+    def list_licences(self, request):
+        return use_cases.list_licences(self.uow, **request)
 
-    @rpc_method
-    def verify_licence(self, licence_no):
-        request = schemas.load(schemas.VerifyLicenceRequest, {"licence_no": licence_no})
-        return schemas.LicenceVerificationSchema().dump(
-            use_cases.verify_licence(self.uow, **request)
+    @rpc(request=contract.VerifyLicence, response=contract.LicenceCheck)
+    def verify_licence(self, request):
+        return use_cases.verify_licence(self.uow, **request)
+
+    @rpc(request=contract.SetCalendarDay, response=contract.CalendarDay)
+    def set_calendar_day(self, request):
+        return use_cases.set_calendar_day(self.uow, **request)
+
+    @handles("courier", "materials_received", payload=courier.MaterialsReceived)
+    def on_materials_received(self, event):
+        if self._mine(event):
+            use_cases.on_materials_received(self.uow, event)
+
+    @handles("courier", "result_delivered", payload=courier.ResultDelivered)
+    def on_result_delivered(self, event):
+        if self._mine(event):
+            use_cases.on_result_delivered(self.uow, event)
+
+    def _catalog_item(self, item_id: str) -> dict:
+        """catalog's ``get_item`` answer (NotFound for an unknown item)."""
+        return self.clients.call(
+            "catalog", "get_item", correlation_id=self.uow.correlation_id, item_id=item_id
         )
 
-    @rpc_method
-    def set_calendar_day(self, actor, day, kind):
-        request = schemas.load(
-            schemas.CalendarDayRequest, {"actor": actor, "day": day, "kind": kind}
-        )
-        return schemas.CalendarDaySchema().dump(use_cases.set_calendar_day(self.uow, **request))
-
-    def _mine(self, envelope) -> bool:
+    def _mine(self, event) -> bool:
         """Whether a courier notice is about a case of this instance: every
         instance's queue gets each notice, only the one that issued the id acts."""
         try:
-            owner = instances.workflow_instance_of(envelope["payload"]["application_id"])
+            owner = instances.workflow_instance_of(event["payload"]["application_id"])
         except errors.NotFound:
             return False
         return owner == self.instance
-
-    @event_handler("courier", "materials_received")
-    def on_materials_received(self, envelope):
-        schemas.load_payload(schemas.MaterialsReceivedPayload, envelope)
-        if self._mine(envelope):
-            use_cases.on_materials_received(self.uow, envelope)
-
-    @event_handler("courier", "result_delivered")
-    def on_result_delivered(self, envelope):
-        schemas.load_payload(schemas.ResultDeliveredPayload, envelope)
-        if self._mine(envelope):
-            use_cases.on_result_delivered(self.uow, envelope)
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
     def mark_overdue_cases(self):

@@ -1,9 +1,9 @@
 """Domain events the Application aggregate records.
 
 Each is a frozen dataclass whose class attribute ``type`` is the event name on the
-``workflow.events`` exchange; the fields are the payload listed in
-docs/contracts.md. Dates and instants stay ``date``/``datetime`` here; the
-schemas turn them into ISO 8601 strings.
+``workflow.events`` exchange; the fields are the payload its schema in
+``services.workflow.contract`` (``EVENTS``) documents. Dates and instants stay
+``date``/``datetime`` here; the outbox writes them as ISO 8601 strings.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ApplicationSubmitted(Event):
     region_code: str
     store_id: str
     delivery: dict[str, Any]
-    window: dict[str, Any]
+    window: dict[str, Any] | None
     due_date: date
 
 
@@ -98,7 +98,7 @@ class LicenceIssued(Event):
     item_id: str
     department_code: str
     delivery: dict[str, Any]
-    window: dict[str, Any]
+    window: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

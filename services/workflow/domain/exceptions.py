@@ -1,38 +1,27 @@
 """Errors the workflow domain raises.
 
-They are plain Python so the domain stays free of nameko; the service layer turns
-each into the shared error type of the same meaning (``InvalidTransition`` becomes
-``Conflict``, ``ValidationFailed`` becomes ``Invalid``).
+Each is one of the shared error types (``services.common.errors``, plain Python)
+with a more precise meaning: the entrypoint sends it to the caller as that type
+(``InvalidTransition`` as ``Conflict``, ``ValidationFailed`` as ``Invalid``).
 """
 
-
-class WorkflowError(Exception):
-    """Base of every expected workflow error."""
-
-    def __init__(self, message: str = ""):
-        super().__init__(message)
-        self.message = message
+from services.common import errors
 
 
-class NotFound(WorkflowError):
+class NotFound(errors.NotFound):
     """The application (or licence) does not exist, or the caller may not see it."""
 
 
-class Forbidden(WorkflowError):
+class Forbidden(errors.Forbidden):
     """The actor's kind, role or department does not allow the action."""
 
 
-class InvalidTransition(WorkflowError):
+class InvalidTransition(errors.Conflict):
     """The application's current state does not allow the action."""
 
 
-class ValidationFailed(WorkflowError):
+class ValidationFailed(errors.Invalid):
     """Input breaks a rule; ``fields`` maps each dotted field name to what is wrong."""
 
     def __init__(self, fields: dict[str, str], message: str = "validation failed"):
-        super().__init__(message)
-        self.fields = dict(fields)
-
-    def __str__(self) -> str:
-        detail = "; ".join(f"{name}: {problem}" for name, problem in sorted(self.fields.items()))
-        return f"{self.message} ({detail})"
+        super().__init__(message, fields)

@@ -108,7 +108,8 @@ class ItemSnapshot:
     modes: tuple[str, ...]
     promised_days: int
     joint_departments: tuple[str, ...] = ()
-    window: Mapping[str, Any] = field(default_factory=dict)
+    # The catalogue window (name, address, phone, postcode); None when it has none.
+    window: Mapping[str, Any] | None = None
 
     @classmethod
     def from_catalog(cls, item: Mapping[str, Any]) -> ItemSnapshot:
@@ -122,7 +123,7 @@ class ItemSnapshot:
             modes=tuple(item["modes"]),
             promised_days=int(item["promised_days"]),
             joint_departments=tuple(item.get("joint_departments") or ()),
-            window=dict(item.get("window") or {}),
+            window=dict(item["window"]) if item.get("window") else None,
         )
 
 
@@ -202,7 +203,7 @@ class Application:
     region_code: str
     store_id: str
     joint_departments: list[str]
-    window: dict[str, Any]
+    window: dict[str, Any] | None
     promised_days: int
     # Case.
     applicant_id: str
@@ -262,7 +263,7 @@ class Application:
             region_code=item.region_code,
             store_id=item.store_id,
             joint_departments=list(item.joint_departments),
-            window=dict(item.window),
+            window=_copy_window(item.window),
             promised_days=item.promised_days,
             applicant_id=actor["user_id"],
             on_behalf_of=clean_principal,
@@ -288,7 +289,7 @@ class Application:
                 region_code=application.region_code,
                 store_id=application.store_id,
                 delivery=copy.deepcopy(application.delivery),
-                window=dict(application.window),
+                window=_copy_window(application.window),
                 due_date=application.due_date,
             )
         )
@@ -546,7 +547,7 @@ class Application:
                 item_id=self.item_id,
                 department_code=self.department_code,
                 delivery=copy.deepcopy(self.delivery),
-                window=dict(self.window),
+                window=_copy_window(self.window),
             )
         )
 
@@ -650,6 +651,10 @@ def _reviewing_departments(owner: str, joint: Any) -> list[str]:
         if code not in departments:
             departments.append(code)
     return departments
+
+
+def _copy_window(window: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(window) if window else None
 
 
 def _roles(actor: Mapping[str, Any]) -> set[str]:

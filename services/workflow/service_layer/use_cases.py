@@ -2,7 +2,8 @@
 
 Each command is one transaction: load the Application (locked), call one domain
 method, save it and write the events it recorded to the outbox, commit. Domain
-exceptions leave as the shared error types (``ERRORS``).
+exceptions are the shared error types (``domain.exceptions``). Lists answer
+``{"items": [...]}``, pages with ``page``, ``page_size`` and ``total`` as well.
 """
 
 from __future__ import annotations
@@ -39,15 +40,6 @@ PUBLISHED = "published"
 CALENDAR_EDITOR_ROLE = "dept_admin"
 OVERDUE_BATCH = 200
 
-ERRORS = errors.translate_errors(
-    {
-        domain.ValidationFailed: errors.Invalid,
-        domain.NotFound: errors.NotFound,
-        domain.Forbidden: errors.Forbidden,
-        domain.InvalidTransition: errors.Conflict,
-    }
-)
-
 
 def _commit(uow: WorkflowUnitOfWork) -> list[dict]:
     envelopes = uow.commit()
@@ -79,7 +71,6 @@ def _id_prefix_of(identifier: str) -> str:
 # --------------------------------------------------------------------- commands
 
 
-@ERRORS
 def submit_application(
     uow: WorkflowUnitOfWork,
     item: Mapping[str, Any],
@@ -127,7 +118,6 @@ def submit_application(
     return application
 
 
-@ERRORS
 def withdraw(
     uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, *, now: datetime | None = None
 ) -> Application:
@@ -141,7 +131,6 @@ def withdraw(
     return application
 
 
-@ERRORS
 def supplement(
     uow: WorkflowUnitOfWork,
     actor: Mapping,
@@ -160,7 +149,6 @@ def supplement(
     return application
 
 
-@ERRORS
 def act(
     uow: WorkflowUnitOfWork,
     actor: Mapping,
@@ -194,7 +182,6 @@ def act(
     return application
 
 
-@ERRORS
 def set_calendar_day(
     uow: WorkflowUnitOfWork, actor: Mapping, day: date, kind: str
 ) -> dict[str, Any]:
@@ -241,54 +228,57 @@ def _store_default_calendar(uow: WorkflowUnitOfWork) -> int:
 # ---------------------------------------------------------------------- queries
 
 
-@ERRORS
 def get_application(uow: WorkflowUnitOfWork, actor: Mapping, application_id: str) -> Application:
     """The case with its timeline; NotFound unless the actor may see it."""
     with uow:
         return _visible(uow, actor, application_id)
 
 
-@ERRORS
 def list_applications(
     uow: WorkflowUnitOfWork, actor: Mapping, page: int = 1, page_size: int = 20
-) -> tuple[list[Application], int]:
-    """The actor's own cases, newest first, and how many there are."""
+) -> dict[str, Any]:
+    """A page of the actor's own cases, newest first, and how many there are."""
     user_id = actor.get("user_id")
     if not user_id:
         raise domain.Forbidden("a signed-in user is required")
     with uow:
-        return uow.applications.list_for_applicant(user_id, page=page, page_size=page_size)
+        found = uow.applications.list_for_applicant(user_id, page=page, page_size=page_size)
+    return _page(found, page, page_size)
 
 
-@ERRORS
 def worklist(
     uow: WorkflowUnitOfWork,
     actor: Mapping,
     state: str | None = None,
     page: int = 1,
     page_size: int = 20,
-) -> tuple[list[Application], int]:
-    """Cases of the staff member's department, as owner or joint reviewer."""
+) -> dict[str, Any]:
+    """A page of the cases of the staff member's department, as owner or joint
+    reviewer, newest first."""
     department = actor.get("department_code")
     if actor.get("kind") != "staff" or not department:
         raise domain.Forbidden("the worklist is for department staff")
     with uow:
-        return uow.applications.list_for_department(
+        found = uow.applications.list_for_department(
             department, state=state, page=page, page_size=page_size
         )
+    return _page(found, page, page_size)
 
 
-@ERRORS
-def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> list[Mapping]:
-    """Licences issued on the actor's cases."""
+def _page(found: tuple[list[Application], int], page: int, page_size: int) -> dict[str, Any]:
+    items, total = found
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> dict[str, list[Mapping]]:
+    """Licences issued on the actor's cases, newest first."""
     user_id = actor.get("user_id")
     if not user_id:
         raise domain.Forbidden("a signed-in user is required")
     with uow:
-        return uow.licences.list_for_applicant(user_id)
+        return {"items": uow.licences.list_for_applicant(user_id)}
 
 
-@ERRORS
 def verify_licence(uow: WorkflowUnitOfWork, licence_no: str) -> dict[str, Any]:
     """Public check of a licence number: is it real and valid, and whose is it
     (masked)."""

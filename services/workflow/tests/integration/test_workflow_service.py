@@ -23,16 +23,16 @@ from sqlalchemy.orm import sessionmaker
 from services.common import errors
 from services.common.db import make_engine
 from services.common.messaging import topology
-from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
-from services.common.migrate import alembic_config
+from services.common.migrations import alembic_config
+from services.common.testing import envelope
 from services.workflow.adapters import orm
 from services.workflow.domain.model import State
 from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
-from services.workflow.tests.unit.catalog_items import (
+from services.workflow.tests.unit.conftest import (
     APPLICANT,
     APPROVER,
     CLERK,
@@ -162,7 +162,11 @@ def timeline_actions(engine, application_id):
 def test_express_case_over_the_broker(services, config, engine, workflow_events, amqp_uri):
     with ServiceRpcProxy("workflow", config) as workflow:
         submitted = workflow.submit_application(
-            APPLICANT, ITEM["item_id"], FORM, MATERIALS, EXPRESS
+            actor=APPLICANT,
+            item_id=ITEM["item_id"],
+            form=FORM,
+            materials=MATERIALS,
+            delivery=EXPRESS,
         )
         application_id = submitted["application_id"]
         assert submitted["state"] == "submitted"
@@ -172,12 +176,12 @@ def test_express_case_over_the_broker(services, config, engine, workflow_events,
         assert event["payload"]["delivery"]["address"]["phone"] == "13800138000"
 
         # EMS reports the parcel at the window; courier's event arrives twice.
-        received = make_envelope(
+        received = envelope(
             "courier",
             "materials_received",
             {
                 "application_id": application_id,
-                "tracking_no": "EMS0001",
+                "tracking_no": "EA123456785CN",
                 "received_at": "2026-10-08T02:00:00Z",
             },
         )
@@ -185,27 +189,45 @@ def test_express_case_over_the_broker(services, config, engine, workflow_events,
             with entrypoint_waiter(services, "on_materials_received"):
                 assert publish(amqp_uri, received) == []
         assert timeline_actions(engine, application_id) == ["submit", "materials_received"]
-        assert workflow.get_application(APPLICANT, application_id)["state"] == "accepted"
+        shown = workflow.get_application(actor=APPLICANT, application_id=application_id)
+        assert shown["state"] == "accepted"
         (accepted,) = received_events(amqp_uri, workflow_events, 1)
         assert accepted["type"] == "application_accepted"
 
-        approved = workflow.act(APPROVER, application_id, "approve", "同意")
+        approved = workflow.act(
+            actor=APPROVER, application_id=application_id, action="approve", comment="同意"
+        )
         assert approved["state"] == "approved"
         events = received_events(amqp_uri, workflow_events, 2)
         assert [e["type"] for e in events] == ["application_approved", "licence_issued"]
         assert events[1]["payload"]["licence_no"] == approved["licence_no"]
-        assert workflow.verify_licence(approved["licence_no"])["valid"] is True
+        assert workflow.verify_licence(licence_no=approved["licence_no"])["valid"] is True
 
 
 def test_errors_cross_the_wire_typed(services, config):
     with ServiceRpcProxy("workflow", config) as workflow:
         with pytest.raises(errors.NotFound):
-            workflow.submit_application(APPLICANT, "no-such-item", FORM, MATERIALS, EXPRESS)
+            workflow.submit_application(
+                actor=APPLICANT,
+                item_id="no-such-item",
+                form=FORM,
+                materials=MATERIALS,
+                delivery=EXPRESS,
+            )
         with pytest.raises(errors.Invalid) as raised:
-            workflow.list_applications(APPLICANT, page=0)
+            workflow.list_applications(actor=APPLICANT, page=0)
         assert "page" in raised.value.fields
         with pytest.raises(errors.NotFound):
-            workflow.get_application(APPLICANT, "no-such-case")
+            workflow.get_application(actor=APPLICANT, application_id="no-such-case")
+        # A domain error leaves as its shared type, with its fields.
+        with pytest.raises(errors.Invalid) as raised:
+            workflow.submit_application(
+                actor=APPLICANT,
+                item_id=ITEM["item_id"],
+                materials=[{"name": " "}],
+                delivery=ONLINE,
+            )
+        assert raised.value.fields == {"materials.0.name": "is required"}
 
 
 def gauges(config, name) -> dict:
@@ -243,16 +265,28 @@ def test_metrics_count_cases_per_state_and_open_overdue_cases(services, config, 
         for _ in range(4)
     )
     with ServiceRpcProxy("workflow", config) as workflow:
-        workflow.submit_application(APPLICANT, ITEM["item_id"], FORM, MATERIALS, ONLINE)
-        workflow.act(CLERK, late_accepted, "accept")
-        workflow.act(CLERK, waiting, "accept")
-        workflow.act(CLERK, waiting, "request_supplement", "请补交营业执照副本")
-        workflow.withdraw(APPLICANT, withdrawn)
+        submission = {
+            "actor": APPLICANT,
+            "item_id": ITEM["item_id"],
+            "form": FORM,
+            "materials": MATERIALS,
+            "delivery": ONLINE,
+        }
+        workflow.submit_application(**submission)
+        workflow.act(actor=CLERK, application_id=late_accepted, action="accept")
+        workflow.act(actor=CLERK, application_id=waiting, action="accept")
+        workflow.act(
+            actor=CLERK,
+            application_id=waiting,
+            action="request_supplement",
+            comment="请补交营业执照副本",
+        )
+        workflow.withdraw(actor=APPLICANT, application_id=withdrawn)
         # Denied rather than completed: application_completed would wait in
         # ratings' durable queue for the next test that starts ratings.
-        denied = workflow.submit_application(APPLICANT, ITEM["item_id"], FORM, MATERIALS, ONLINE)
-        workflow.act(CLERK, denied["application_id"], "accept")
-        workflow.act(APPROVER, denied["application_id"], "deny", "不符合许可条件")
+        denied = workflow.submit_application(**submission)["application_id"]
+        workflow.act(actor=CLERK, application_id=denied, action="accept")
+        workflow.act(actor=APPROVER, application_id=denied, action="deny", comment="不符合许可条件")
 
     assert cases_per_state(config, "workflow") == {
         **NO_CASES,
@@ -289,7 +323,11 @@ def department_instance(config, container_factory, amqp_uri, free_port):
 def test_a_department_instance_labels_its_gauges_with_its_name(department_instance):
     with ServiceRpcProxy("workflow-js-ga", department_instance) as workflow:
         submitted = workflow.submit_application(
-            APPLICANT, JS_GA_ITEM["item_id"], FORM, MATERIALS, ONLINE
+            actor=APPLICANT,
+            item_id=JS_GA_ITEM["item_id"],
+            form=FORM,
+            materials=MATERIALS,
+            delivery=ONLINE,
         )
     assert submitted["application_id"].startswith("js-ga.")
 

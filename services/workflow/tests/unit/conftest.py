@@ -1,10 +1,20 @@
+"""What the workflow tests build: actors, the catalog item, a submitted case.
+
+The actors are the shared builders' (``services.common.testing``); the item is
+catalog's ``get_item`` answer, and ``make_item`` the domain's snapshot of one.
+"""
+
+import copy
 from datetime import UTC, datetime
 from itertools import count
 
 import pytest
 
+from services.common import errors
+from services.common.testing import citizen, envelope, operator, staff
 from services.workflow.domain.holidays_2026 import load_calendar_2026
 from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
+from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 OWN = "ks-xzsp"
 JOINT_A = "320102-XF"
@@ -15,20 +25,9 @@ OUTSIDER = "320104-SCJ"
 NOW = datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
 LATER = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
 
-APPLICANT = {"user_id": "u-applicant", "kind": "citizen", "roles": [], "department_code": None}
-OTHER_CITIZEN = {"user_id": "u-other", "kind": "citizen", "roles": [], "department_code": None}
-OPERATOR = {"user_id": "u-op", "kind": "operator", "roles": [], "department_code": None}
-
-
-def staff(user_id, department_code, *roles):
-    return {
-        "user_id": user_id,
-        "kind": "staff",
-        "roles": list(roles),
-        "department_code": department_code,
-    }
-
-
+APPLICANT = citizen("u-applicant", name="张三")
+OTHER_CITIZEN = citizen("u-other", name="李四")
+OPERATOR = operator("u-op")
 CLERK = staff("u-clerk", OWN, "window_clerk")
 APPROVER = staff("u-approver", OWN, "approver")
 APPROVER_A = staff("u-approver-a", JOINT_A, "approver")
@@ -43,10 +42,51 @@ ADDRESS = {
     "phone": "13800138000",
     "province": "江苏省",
     "city": "南京市",
-    "district": "秦淮区",
-    "street": "中山南路1号",
+    "district": "玄武区",
+    "street": "北京东路2号",
     "postcode": "210000",
 }
+EXPRESS = {"mode": "express", "address": ADDRESS}
+ONLINE = {"mode": "online"}
+FORM = {"shop_name": "老王面馆"}
+MATERIALS = [{"name": "营业执照", "file_id": "f1"}]
+PII_KEY = bytes(range(32))
+
+# catalog's get_item answer for an item of OWN, reviewed jointly by JOINT_A.
+ITEM = {
+    "item_id": "item-food-licence",
+    "code": "ks-xzsp-001",
+    "name": "食品经营许可",
+    "department_code": OWN,
+    "department_name": "玄武区市场监督管理局",
+    "region_code": "320102",
+    "level": "county",
+    "modes": ["online", "express", "window"],
+    "promised_days": 5,
+    "status": "published",
+    "description": "从事食品销售和餐饮服务的经营许可",
+    "conditions": ["有与经营的食品品种相适应的经营场所"],
+    "materials": [{"name": "营业执照", "copies": 1, "original": False, "note": ""}],
+    "fees": "不收费",
+    "legal_basis": ["《中华人民共和国食品安全法》"],
+    "statutory_days": 20,
+    "joint_departments": [JOINT_A],
+    "window": {
+        "name": "玄武区政务服务中心",
+        "address": "北京东路1号",
+        "phone": "02583000000",
+        "postcode": "210000",
+    },
+    "handled_by": "workflow",
+    "store_id": "store-xw-scj",
+}
+
+
+def item(**changes) -> dict:
+    """catalog's get_item answer, with ``changes``."""
+    result = copy.deepcopy(ITEM)
+    result.update(changes)
+    return result
 
 
 def make_item(joint=(), modes=("online", "express", "window"), promised_days=5):
@@ -73,13 +113,14 @@ def submit(
     materials=None,
     **overrides,
 ):
+    """A case opened by the domain alone (no unit of work)."""
     delivery = {"mode": mode}
     if mode == "express":
         delivery["address"] = dict(ADDRESS)
     arguments = {
         "item": make_item(joint),
         "actor": actor,
-        "form": {"shop_name": "老王面馆"},
+        "form": dict(FORM),
         "materials": [{"name": "营业执照", "file_id": "f1"}] if materials is None else materials,
         "delivery": delivery,
         "calendar": load_calendar_2026(),
@@ -88,6 +129,31 @@ def submit(
     }
     arguments.update(overrides)
     return Application.submit(**arguments)
+
+
+class FakeCatalog:
+    """Stands in for the ``rpc`` dependency: answers catalog's get_item."""
+
+    def __init__(self, *items):
+        self.items = {entry["item_id"]: entry for entry in items}
+        self.calls = []
+
+    def call(self, service, method, correlation_id=None, **kwargs):
+        self.calls.append((service, method, kwargs))
+        assert (service, method) == ("catalog", "get_item")
+        if kwargs["item_id"] not in self.items:
+            raise errors.NotFound(f"item {kwargs['item_id']} not found")
+        return self.items[kwargs["item_id"]]
+
+
+TRACKING_NO = "EA123456785CN"
+
+
+def courier_event(event_type: str, application_id: str, at: str = "2026-10-08T02:00:00Z"):
+    """courier's materials_received or result_delivered, as courier emits it."""
+    instant = {"materials_received": "received_at", "result_delivered": "delivered_at"}
+    payload = {"application_id": application_id, "tracking_no": TRACKING_NO}
+    return envelope("courier", event_type, {**payload, instant[event_type]: at})
 
 
 def licence_numbers():
@@ -103,3 +169,11 @@ def calendar():
 @pytest.fixture
 def numbers():
     return licence_numbers()
+
+
+@pytest.fixture
+def uow(uow_factory):
+    """A SQLite unit of work that can encrypt a principal's ID number."""
+    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
+    unit.config = {"PII_KEY": PII_KEY.hex()}
+    return unit

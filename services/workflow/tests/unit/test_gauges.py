@@ -2,20 +2,17 @@
 
 from datetime import UTC, date, datetime
 
-import pytest
-
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.gauges import gauges
-from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
-from .catalog_items import (
+from .conftest import (
     APPLICANT,
     APPROVER,
+    APPROVER_A,
     CLERK,
     DEPT_ADMIN,
     EXPRESS,
     FORM,
-    JOINT_APPROVER,
     MATERIALS,
     ONLINE,
     item,
@@ -36,13 +33,6 @@ NO_CASES = {
     "withdrawn": 0,
     "rejected": 0,
 }
-
-
-@pytest.fixture
-def uow(uow_factory):
-    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
-    unit.config = {"PII_KEY": bytes(range(32)).hex()}
-    return unit
 
 
 def submit(uow, delivery=ONLINE, now=NOW, **changes):
@@ -100,7 +90,7 @@ def test_open_overdue_cases_are_the_ones_the_overdue_check_finds(uow):
     # Reported or not, a late case still open counts.
     assert use_cases.count_overdue_open_cases(uow, date(2026, 10, 13)) == 2
 
-    act(uow, JOINT_APPROVER, accepted, "approve")
+    act(uow, APPROVER_A, accepted, "approve")
     act(uow, APPROVER, accepted, "approve")
     assert use_cases.count_overdue_open_cases(uow, date(2026, 10, 13)) == 1
 

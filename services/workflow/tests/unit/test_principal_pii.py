@@ -6,24 +6,17 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.pii import PiiCipher, PiiDecryptionError
-from services.workflow import schemas
+from services.workflow import contract
 from services.workflow.adapters import orm
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
-from .catalog_items import APPLICANT, APPROVER, CLERK, FORM, MATERIALS, ONLINE, item
+from .conftest import APPLICANT, APPROVER, CLERK, FORM, MATERIALS, ONLINE, item
+from .conftest import PII_KEY as KEY
 
-KEY = bytes(range(32))
 ID_NUMBER = "320102199001011234"
 MASKED = "3201**********1234"
 PERSON = {"kind": "person", "name": "王五", "id_number": ID_NUMBER}
-
-
-@pytest.fixture
-def uow(uow_factory):
-    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
-    unit.config = {"PII_KEY": KEY.hex()}
-    return unit
 
 
 def submit_for(uow, principal=PERSON):
@@ -79,10 +72,10 @@ def test_the_application_loads_with_the_number_and_shows_it_masked(uow):
     application_id = submit_for(uow).application_id
     loaded = use_cases.get_application(uow, APPLICANT, application_id)
     assert loaded.on_behalf_of == PERSON
-    shown = schemas.ApplicationSchema().dump(loaded)
+    shown = contract.Application().dump(loaded)
     assert shown["on_behalf_of"] == {"kind": "person", "name": "王五", "id_number": MASKED}
     assert ID_NUMBER not in json.dumps(shown)
-    listed, _total = use_cases.list_applications(uow, APPLICANT)
+    listed = use_cases.list_applications(uow, APPLICANT)["items"]
     assert listed[0].on_behalf_of == PERSON
 
 

@@ -7,65 +7,53 @@ import pytest
 from kombu import Queue
 from nameko.testing.services import worker_factory
 
-from services.common import errors, migrate
+from services.common import errors
 from services.common.config import service_for_config
 from services.common.messaging import topology
-from services.common.messaging.envelope import make_envelope
+from services.common.testing import envelope
 from services.workflow.service import (
     DEFAULT_OVERDUE_CHECK_SECONDS,
     OverdueTimer,
     WorkflowService,
     instance_name,
 )
-from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
-from .catalog_items import (
+from .conftest import (
+    ADDRESS,
     APPLICANT,
     APPROVER,
+    APPROVER_A,
     CLERK,
     DEPT_ADMIN,
     EXPRESS,
     FORM,
-    JOINT_APPROVER,
     MATERIALS,
     ONLINE,
     OTHER_CITIZEN,
+    FakeCatalog,
+    courier_event,
     item,
 )
 
 
-class FakeCatalog:
-    """Stands in for RpcClients: answers catalog.get_item."""
-
-    def __init__(self, *items):
-        self.items = {entry["item_id"]: entry for entry in items}
-        self.calls = []
-
-    def call(self, service, method, correlation_id=None, **kwargs):
-        self.calls.append((service, method, kwargs))
-        assert (service, method) == ("catalog", "get_item")
-        if kwargs["item_id"] not in self.items:
-            raise errors.NotFound(f"item {kwargs['item_id']} not found")
-        return self.items[kwargs["item_id"]]
-
-
 @pytest.fixture
 def catalog():
-    return FakeCatalog(item(), item(item_id="item-elsewhere", handled_by="workflow-ks-xzsp"))
-
-
-@pytest.fixture
-def service(uow_factory, catalog):
-    return worker_factory(
-        WorkflowService,
-        uow=uow_factory(WorkflowUnitOfWork, source="workflow"),
-        rpc=catalog,
-        config={"DEPARTMENT_CODE": ""},
+    return FakeCatalog(
+        item(),
+        item(item_id="item-elsewhere", handled_by="workflow-ks-xzsp"),
+        item(item_id="item-at-the-window", modes=["window"]),
     )
 
 
+@pytest.fixture
+def service(uow, catalog):
+    return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
+
+
 def submit(service, delivery=EXPRESS, item_id="item-food-licence"):
-    return service.submit_application(APPLICANT, item_id, FORM, MATERIALS, delivery)
+    return service.submit_application(
+        actor=APPLICANT, item_id=item_id, form=FORM, materials=MATERIALS, delivery=delivery
+    )
 
 
 def test_submit_returns_the_case_and_its_due_date(service, catalog):
@@ -89,13 +77,10 @@ def test_item_of_another_instance_is_a_conflict_naming_it(service):
 
 
 @pytest.fixture
-def department_service(uow_factory, catalog):
+def department_service(uow, catalog):
     config = {"DEPARTMENT_CODE": "ks-xzsp"}
     return worker_factory(
-        WorkflowService.for_config(config),
-        uow=uow_factory(WorkflowUnitOfWork, source="workflow"),
-        rpc=catalog,
-        config=config,
+        WorkflowService.for_config(config), uow=uow, clients=catalog, config=config
     )
 
 
@@ -113,15 +98,14 @@ def test_department_instance_issues_prefixed_licence_numbers(department_service)
     application_id = submit(department_service, delivery=ONLINE, item_id="item-elsewhere")[
         "application_id"
     ]
-    department_service.act(CLERK, application_id, "accept")
-    department_service.act(JOINT_APPROVER, application_id, "approve")
-    case = department_service.act(APPROVER, application_id, "approve")
+    department_service.act(actor=CLERK, application_id=application_id, action="accept")
+    department_service.act(actor=APPROVER_A, application_id=application_id, action="approve")
+    case = department_service.act(actor=APPROVER, application_id=application_id, action="approve")
     assert case["state"] == "completed"
     assert case["licence_no"].startswith("ks-xzsp.JS")
-    assert [lic["licence_no"] for lic in department_service.list_licences(APPLICANT)] == [
-        case["licence_no"]
-    ]
-    checked = department_service.verify_licence(case["licence_no"])
+    licences = department_service.list_licences(actor=APPLICANT)["items"]
+    assert [lic["licence_no"] for lic in licences] == [case["licence_no"]]
+    checked = department_service.verify_licence(licence_no=case["licence_no"])
     assert checked["valid"] is True and checked["licence_no"] == case["licence_no"]
 
 
@@ -167,10 +151,6 @@ def test_the_runner_and_the_deploy_step_use_the_hook(monkeypatch):
     assert service_for_config(WorkflowService, {"DEPARTMENT_CODE": "js-ga"}).name == (
         "workflow-js-ga"
     )
-    assert migrate.service_class("workflow", {"DEPARTMENT_CODE": "js-ga"}).name == (
-        "workflow-js-ga"
-    )
-    assert migrate.service_class("workflow").name == "workflow"
 
     class Plain:
         name = "plain"
@@ -180,17 +160,21 @@ def test_the_runner_and_the_deploy_step_use_the_hook(monkeypatch):
 
 def test_courier_notices_of_another_instance_are_left_alone(service, department_service):
     own = submit(department_service, item_id="item-elsewhere")["application_id"]
-    notice = make_envelope(
-        "courier", "materials_received", {"application_id": own, "tracking_no": "t-1",
-                                          "received_at": "2026-11-25T08:00:00Z"}
-    )  # fmt: skip
+    notice = courier_event("materials_received", own)
     assert service._mine(notice) is False
     assert department_service._mine(notice) is True
+    # Every instance's queue gets the notice; only the case's own instance acts.
+    service.on_materials_received(notice)
+    shown = department_service.get_application(actor=APPLICANT, application_id=own)
+    assert shown["state"] == "submitted"
+    department_service.on_materials_received(notice)
+    shown = department_service.get_application(actor=APPLICANT, application_id=own)
+    assert shown["state"] == "accepted"
 
 
 def test_application_with_timeline_and_reviews(service):
     application_id = submit(service)["application_id"]
-    shown = service.get_application(APPLICANT, application_id)
+    shown = service.get_application(actor=APPLICANT, application_id=application_id)
     assert shown["state"] == "submitted"
     assert shown["delivery_mode"] == "express"
     assert shown["reviews"] == [
@@ -201,27 +185,27 @@ def test_application_with_timeline_and_reviews(service):
     assert shown["timeline"][0]["at"].endswith("Z")
     assert shown["window"]["name"] == "玄武区政务服务中心"
     with pytest.raises(errors.NotFound):
-        service.get_application(OTHER_CITIZEN, application_id)
+        service.get_application(actor=OTHER_CITIZEN, application_id=application_id)
 
 
 def test_express_journey_through_the_entrypoints(service):
     application_id = submit(service)["application_id"]
-    received = make_envelope("courier", "materials_received", {"application_id": application_id})
+    received = courier_event("materials_received", application_id)
     service.on_materials_received(received)
     service.on_materials_received(received)
-    service.act(JOINT_APPROVER, application_id, "approve", "消防合格")
-    approved = service.act(APPROVER, application_id, "approve")
+    service.act(
+        actor=APPROVER_A, application_id=application_id, action="approve", comment="消防合格"
+    )
+    approved = service.act(actor=APPROVER, application_id=application_id, action="approve")
     assert approved["state"] == "approved"
     licence_no = approved["licence_no"]
-    service.on_result_delivered(
-        make_envelope("courier", "result_delivered", {"application_id": application_id})
-    )
+    service.on_result_delivered(courier_event("result_delivered", application_id))
 
-    shown = service.get_application(APPLICANT, application_id)
+    shown = service.get_application(actor=APPLICANT, application_id=application_id)
     assert shown["state"] == "completed"
     assert [entry["action"] for entry in shown["timeline"]].count("materials_received") == 1
-    assert service.list_licences(APPLICANT)[0]["licence_no"] == licence_no
-    verified = service.verify_licence(licence_no)
+    assert service.list_licences(actor=APPLICANT)["items"][0]["licence_no"] == licence_no
+    verified = service.verify_licence(licence_no=licence_no)
     assert set(verified) == {"licence_no", "valid", "holder_masked", "item_name", "issued_at"}
     assert verified["valid"] is True
 
@@ -229,42 +213,113 @@ def test_express_journey_through_the_entrypoints(service):
 def test_lists_are_paged(service):
     for _ in range(3):
         submit(service, delivery=ONLINE)
-    page = service.list_applications(APPLICANT, page=2, page_size=2)
+    page = service.list_applications(actor=APPLICANT, page=2, page_size=2)
     assert (page["page"], page["page_size"], page["total"], len(page["items"])) == (2, 2, 3, 1)
-    work = service.worklist(CLERK, state="submitted")
+    # Query strings arrive as text.
+    page = service.list_applications(actor=APPLICANT, page="2", page_size="2")
+    assert (page["page"], page["page_size"], page["total"], len(page["items"])) == (2, 2, 3, 1)
+    work = service.worklist(actor=CLERK, state="submitted")
     assert work["total"] == 3
-    assert service.worklist(CLERK, state="accepted")["total"] == 0
+    assert service.worklist(actor=CLERK, state="accepted")["total"] == 0
     # Left out by the client: the defaults.
-    everything = service.worklist(CLERK, state=None, page=None, page_size=None)
+    everything = service.worklist(actor=CLERK)
     assert (everything["page"], everything["page_size"], everything["total"]) == (1, 20, 3)
+    # Given empty or null: refused like any value that is not in the contract.
+    with pytest.raises(errors.Invalid) as refused:
+        service.worklist(actor=CLERK, state="", page="", page_size=None)
+    assert set(refused.value.fields) == {"state", "page", "page_size"}
+
+
+def submitting(**changes):
+    """submit_application with ``changes`` to a good request."""
+    arguments = {
+        "actor": APPLICANT,
+        "item_id": "item-food-licence",
+        "form": FORM,
+        "materials": MATERIALS,
+        "delivery": EXPRESS,
+        **changes,
+    }
+    return lambda s: s.submit_application(**arguments)
 
 
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda s: s.list_applications(APPLICANT, page=0), "page"),
-        (lambda s: s.list_applications(APPLICANT, page="first"), "page"),
-        (lambda s: s.list_applications(APPLICANT, page_size=1000), "page_size"),
-        (lambda s: s.worklist(CLERK, state="lost"), "state"),
-        (lambda s: s.act(CLERK, "some-case", "approve_all"), "action"),
-        (lambda s: s.verify_licence("not-a-licence"), "licence_no"),
-        (lambda s: s.set_calendar_day(DEPT_ADMIN, "2026-13-01", "holiday"), "day"),
-        (lambda s: s.set_calendar_day(DEPT_ADMIN, "2026-12-31", "party"), "kind"),
-        (lambda s: s.get_application({"kind": "citizen"}, "some-case"), "actor.user_id"),
-        (lambda s: s.submit_application(APPLICANT, "item-food-licence", [], [], {}), "form"),
+        (lambda s: s.list_applications(actor=APPLICANT, page=0), "page"),
+        (lambda s: s.list_applications(actor=APPLICANT, page="first"), "page"),
+        (lambda s: s.list_applications(actor=APPLICANT, page=10_001), "page"),
+        (lambda s: s.list_applications(actor=APPLICANT, page_size=1000), "page_size"),
+        (lambda s: s.list_applications(actor=APPLICANT, size=10), "size"),
+        (lambda s: s.worklist(actor=CLERK, state="lost"), "state"),
         (
-            lambda s: s.submit_application(
-                APPLICANT, "item-food-licence", FORM, MATERIALS, {"mode": "express"}
-            ),
-            "delivery.address",
+            lambda s: s.act(actor=CLERK, application_id="some-case", action="approve_all"),
+            "action",
         ),
         (
-            lambda s: s.submit_application(
-                APPLICANT, "item-food-licence", FORM, [{"file_id": "f"}], ONLINE
+            lambda s: s.act(
+                actor=CLERK, application_id="some-case", action="reject", comment="x" * 1001
             ),
-            "materials.0.name",
+            "comment",
         ),
-        (lambda s: s.supplement(APPLICANT, "some-case", "营业执照"), "materials"),
+        (lambda s: s.verify_licence(licence_no="not-a-licence"), "licence_no"),
+        (lambda s: s.set_calendar_day(actor=DEPT_ADMIN, day="2026-13-01", kind="holiday"), "day"),
+        (lambda s: s.set_calendar_day(actor=DEPT_ADMIN, day="2026-12-31", kind="party"), "kind"),
+        (
+            lambda s: s.get_application(actor={"kind": "citizen"}, application_id="some-case"),
+            "actor.user_id",
+        ),
+        (lambda s: s.get_application(actor=APPLICANT), "application_id"),
+        (lambda s: s.withdraw(actor=APPLICANT, application_id=""), "application_id"),
+        (submitting(form=[]), "form"),
+        (submitting(delivery={"mode": "express"}), "delivery.address"),
+        (submitting(delivery={"mode": "drone"}), "delivery.mode"),
+        (
+            submitting(delivery=dict(EXPRESS, address=dict(ADDRESS, phone="123"))),
+            "delivery.address.phone",
+        ),
+        (
+            submitting(delivery=dict(EXPRESS, address={**ADDRESS, "postcode": None})),
+            "delivery.address.postcode",
+        ),
+        (submitting(materials=[{"file_id": "f"}]), "materials.0.name"),
+        (submitting(materials=[{"name": "营业执照", "copies": 0}]), "materials.0.copies"),
+        (submitting(materials=[{"name": "营业执照", "colour": "red"}]), "materials.0.colour"),
+        (submitting(channel="app"), "channel"),
+        # The gateway's old shape: a bare credit code.
+        (submitting(on_behalf_of="91320102MA1XYR1234"), "on_behalf_of"),
+        (submitting(on_behalf_of={"kind": "state"}), "on_behalf_of.kind"),
+        (submitting(on_behalf_of={"kind": "enterprise"}), "on_behalf_of.uscc"),
+        (
+            submitting(on_behalf_of={"kind": "enterprise", "uscc": "91320102MA1XYZ123I"}),
+            "on_behalf_of.uscc",
+        ),
+        (submitting(on_behalf_of={"kind": "person", "name": "王五"}), "on_behalf_of.id_number"),
+        (
+            submitting(on_behalf_of={"kind": "person", "id_number": "320102199001011234"}),
+            "on_behalf_of.name",
+        ),
+        (
+            submitting(
+                on_behalf_of={
+                    "kind": "person",
+                    "name": "王五",
+                    "id_number": "320102199001011234",
+                    "uscc": "91320102MA1XYR1234",
+                }
+            ),
+            "on_behalf_of.uscc",
+        ),
+        (
+            lambda s: s.supplement(
+                actor=APPLICANT, application_id="some-case", materials="营业执照"
+            ),
+            "materials",
+        ),
+        (
+            lambda s: s.supplement(actor=APPLICANT, application_id="some-case", materials=[]),
+            "materials",
+        ),
     ],
 )
 def test_bad_input_is_invalid_naming_the_field(service, call, field):
@@ -273,19 +328,85 @@ def test_bad_input_is_invalid_naming_the_field(service, call, field):
     assert field in raised.value.fields
 
 
+def test_arguments_are_named_never_positional(service):
+    with pytest.raises(TypeError):
+        service.list_applications(APPLICANT)
+    with pytest.raises(errors.Invalid) as raised:
+        service.list_licences(actor=APPLICANT, page=1)
+    assert raised.value.fields == {"page": "Unknown field."}
+
+
+def test_the_domain_still_names_what_the_contract_lets_through(service):
+    with pytest.raises(errors.Invalid) as raised:
+        submitting(materials=[{"name": "  "}])(service)
+    assert raised.value.fields == {"materials.0.name": "is required"}
+    with pytest.raises(errors.Invalid) as raised:
+        submitting(item_id="item-at-the-window", delivery=ONLINE)(service)
+    assert raised.value.fields == {"delivery.mode": "this item offers window"}
+
+
+def test_domain_errors_leave_as_exactly_the_shared_types(service):
+    application_id = submit(service, delivery=ONLINE)["application_id"]
+    calls = [
+        (lambda: service.act(actor=APPROVER, application_id=application_id, action="approve"),
+         errors.Conflict),
+        (lambda: service.act(actor=APPLICANT, application_id=application_id, action="accept"),
+         errors.Forbidden),
+        (lambda: service.act(actor=CLERK, application_id=application_id, action="reject"),
+         errors.Invalid),
+        (lambda: service.get_application(actor=OTHER_CITIZEN, application_id=application_id),
+         errors.NotFound),
+    ]  # fmt: skip
+    for call, shared in calls:
+        with pytest.raises(shared) as raised:
+            call()
+        assert type(raised.value) is shared
+        assert raised.value.code == shared.code
+    with pytest.raises(errors.Invalid) as raised:
+        service.act(actor=CLERK, application_id=application_id, action="reject", comment=" ")
+    assert raised.value.fields == {"comment": "a rejection must give the reason"}
+
+
+def test_an_agent_applies_for_an_enterprise_or_a_person(service):
+    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
+    application_id = submitting(on_behalf_of=enterprise)(service)["application_id"]
+    shown = service.get_application(actor=APPLICANT, application_id=application_id)
+    assert shown["on_behalf_of"] == enterprise
+    assert shown["applicant_id"] == APPLICANT["user_id"]
+
+    person = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+    application_id = submitting(on_behalf_of=person)(service)["application_id"]
+    shown = service.get_application(actor=APPLICANT, application_id=application_id)
+    assert shown["on_behalf_of"] == {**person, "id_number": "3201**********1234"}
+
+    own = submitting(on_behalf_of=None)(service)["application_id"]
+    assert service.get_application(actor=APPLICANT, application_id=own)["on_behalf_of"] is None
+
+
 def test_bad_courier_payload_is_invalid_so_it_is_dead_lettered(service):
     with pytest.raises(errors.Invalid) as raised:
-        service.on_materials_received(make_envelope("courier", "materials_received", {}))
-    assert "payload.application_id" in raised.value.fields
+        service.on_materials_received(envelope("courier", "materials_received", {}))
+    assert {"payload.application_id", "payload.tracking_no", "payload.received_at"} <= set(
+        raised.value.fields
+    )
+
+
+def test_a_courier_notice_may_carry_fields_workflow_does_not_know(service):
+    application_id = submit(service)["application_id"]
+    notice = courier_event("materials_received", application_id)
+    notice["payload"]["weight_grams"] = 420
+    service.on_materials_received(notice)
+    shown = service.get_application(actor=APPLICANT, application_id=application_id)
+    assert shown["state"] == "accepted"
 
 
 def test_calendar_day(service):
-    assert service.set_calendar_day(DEPT_ADMIN, "2026-12-31", "holiday") == {
+    assert service.set_calendar_day(actor=DEPT_ADMIN, day="2026-12-31", kind="holiday") == {
         "day": "2026-12-31",
         "kind": "holiday",
     }
     with pytest.raises(errors.Forbidden):
-        service.set_calendar_day(APPLICANT, "2026-12-31", "holiday")
+        service.set_calendar_day(actor=APPLICANT, day="2026-12-31", kind="holiday")
 
 
 def test_timer_marks_overdue_cases(service):

@@ -7,30 +7,31 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from services.common import errors
-from services.common.messaging.envelope import make_envelope
-from services.workflow import schemas
+from services.common.testing import assert_documented, outbox
+from services.workflow import contract
 from services.workflow.adapters import orm
 from services.workflow.bootstrap import load_demo
 from services.workflow.domain.model import CHINA_TZ
 from services.workflow.service_layer import use_cases
-from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
-from .catalog_items import (
+from .conftest import (
     APPLICANT,
     APPROVER,
+    APPROVER_A,
     CLERK,
+    CLERK_A,
     DEPT_ADMIN,
     EXPRESS,
     FORM,
-    JOINT,
-    JOINT_APPROVER,
-    JOINT_CLERK,
+    JOINT_A,
     MATERIALS,
     ONLINE,
     OPERATOR,
     OTHER_CITIZEN,
-    OUTSIDER,
+    OUTSIDE_APPROVER,
+    OUTSIDE_CLERK,
     OWN,
+    courier_event,
     item,
 )
 
@@ -43,35 +44,13 @@ APPLICATIONS_TOTAL = "tongban_workflow_applications_total"
 OVERDUE_TOTAL = "tongban_workflow_cases_overdue_total"
 
 
-@pytest.fixture
-def uow(uow_factory):
-    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
-    unit.config = {"PII_KEY": bytes(range(32)).hex()}
-    return unit
-
-
-def outbox(uow):
-    table = orm.metadata.tables["outbox"]
-    with uow:
-        rows = uow.session.execute(sa.select(table.c.envelope).order_by(table.c.seq)).scalars()
-        return list(rows)
-
-
 def outbox_types(uow):
-    return [envelope["type"] for envelope in outbox(uow)]
+    return [sent["type"] for sent in outbox(uow)]
 
 
 def submit(uow, delivery=EXPRESS, **changes):
     return use_cases.submit_application(
         uow, item(**changes), APPLICANT, FORM, MATERIALS, delivery, now=NOW
-    )
-
-
-def courier_event(event_type, application_id, **payload):
-    return make_envelope(
-        "courier",
-        event_type,
-        {"application_id": application_id, "tracking_no": "EMS0001", **payload},
     )
 
 
@@ -92,7 +71,7 @@ def test_express_journey_from_submission_to_completion(uow):
     assert use_cases.on_materials_received(uow, received, now=NOW)
     assert use_cases.get_application(uow, CLERK, application.application_id).state == "accepted"
 
-    use_cases.act(uow, JOINT_APPROVER, application.application_id, "approve", "消防合格", now=LATER)
+    use_cases.act(uow, APPROVER_A, application.application_id, "approve", "消防合格", now=LATER)
     assert "licence_issued" not in outbox_types(uow)
     approved = use_cases.act(uow, APPROVER, application.application_id, "approve", now=LATER)
     assert approved.state == "approved"
@@ -124,7 +103,7 @@ def test_express_journey_from_submission_to_completion(uow):
         "issue_licence",
         "complete",
     ]
-    assert case.reviews == {OWN: "approved", JOINT: "approved"}
+    assert case.reviews == {OWN: "approved", JOINT_A: "approved"}
     assert counter(APPLICATIONS_TOTAL, outcome="submitted") == submitted_before + 1
     assert counter(APPLICATIONS_TOTAL, outcome="completed") == completed_before + 1
 
@@ -134,15 +113,15 @@ def test_every_emitted_payload_matches_its_schema(uow):
     use_cases.on_materials_received(
         uow, courier_event("materials_received", application.application_id)
     )
-    use_cases.act(uow, JOINT_APPROVER, application.application_id, "approve")
+    use_cases.act(uow, APPROVER_A, application.application_id, "approve")
     use_cases.act(uow, APPROVER, application.application_id, "approve")
     use_cases.on_result_delivered(
         uow, courier_event("result_delivered", application.application_id)
     )
     other = submit(uow, delivery=ONLINE)
     use_cases.withdraw(uow, APPLICANT, other.application_id)
-    for envelope in outbox(uow):
-        schemas.EMITTED[envelope["type"]]().load(envelope["payload"])
+    for emitted in outbox(uow):
+        assert_documented(contract.EVENTS[emitted["type"]], emitted["payload"])
 
 
 def test_online_case_completes_on_the_last_approval(uow):
@@ -160,12 +139,12 @@ def test_online_case_completes_on_the_last_approval(uow):
         "application_completed",
     ]
     licences = use_cases.list_licences(uow, APPLICANT)
-    assert [licence["licence_no"] for licence in licences] == [case.licence_no]
+    assert [licence["licence_no"] for licence in licences["items"]] == [case.licence_no]
     verified = use_cases.verify_licence(uow, case.licence_no)
     assert verified["valid"] is True
     assert verified["item_name"] == "食品经营许可"
     assert verified["holder_masked"] == "u-ap***cant"
-    assert use_cases.list_licences(uow, OTHER_CITIZEN) == []
+    assert use_cases.list_licences(uow, OTHER_CITIZEN) == {"items": []}
 
 
 def test_licence_serials_count_per_region_and_day(uow):
@@ -196,7 +175,7 @@ def test_enterprise_licence_holder_is_masked(uow):
     approved = use_cases.act(uow, APPROVER, application.application_id, "approve")
     verified = use_cases.verify_licence(uow, approved.licence_no)
     assert verified["holder_masked"] == "3201**********1234"
-    shown = schemas.ApplicationSchema().dump(
+    shown = contract.Application().dump(
         use_cases.get_application(uow, APPLICANT, application.application_id)
     )
     assert shown["on_behalf_of"]["id_number"] == "3201**********1234"
@@ -210,11 +189,11 @@ def test_unknown_licence_is_not_found(uow):
 def test_cases_are_visible_only_to_their_applicant_and_departments(uow):
     application = submit(uow)
     application_id = application.application_id
-    for actor in (APPLICANT, CLERK, JOINT_CLERK, OPERATOR):
+    for actor in (APPLICANT, CLERK, CLERK_A, OPERATOR):
         assert (
             use_cases.get_application(uow, actor, application_id).application_id == application_id
         )
-    for actor in (OTHER_CITIZEN, OUTSIDER):
+    for actor in (OTHER_CITIZEN, OUTSIDE_CLERK, OUTSIDE_APPROVER):
         with pytest.raises(errors.NotFound):
             use_cases.get_application(uow, actor, application_id)
     with pytest.raises(errors.NotFound):
@@ -222,9 +201,15 @@ def test_cases_are_visible_only_to_their_applicant_and_departments(uow):
     with pytest.raises(errors.NotFound):
         use_cases.get_application(uow, APPLICANT, "no-such-case")
 
-    mine, total = use_cases.list_applications(uow, APPLICANT)
-    assert total == 1 and [a.application_id for a in mine] == [application_id]
-    assert use_cases.list_applications(uow, OTHER_CITIZEN) == ([], 0)
+    mine = use_cases.list_applications(uow, APPLICANT)
+    assert mine["total"] == 1
+    assert [a.application_id for a in mine["items"]] == [application_id]
+    assert use_cases.list_applications(uow, OTHER_CITIZEN) == {
+        "items": [],
+        "page": 1,
+        "page_size": 20,
+        "total": 0,
+    }
 
 
 def test_worklist_holds_own_and_joint_cases_filtered_by_state(uow):
@@ -232,15 +217,20 @@ def test_worklist_holds_own_and_joint_cases_filtered_by_state(uow):
     own_case = submit(uow, joint_departments=[])
     use_cases.act(uow, CLERK, own_case.application_id, "accept")
 
-    cases, total = use_cases.worklist(uow, CLERK)
-    assert total == 2
-    cases, total = use_cases.worklist(uow, JOINT_CLERK)
+    assert use_cases.worklist(uow, CLERK)["total"] == 2
+    cases = use_cases.worklist(uow, CLERK_A)["items"]
     assert [c.application_id for c in cases] == [joint_case.application_id]
-    cases, total = use_cases.worklist(uow, CLERK, state="accepted")
+    cases = use_cases.worklist(uow, CLERK, state="accepted")["items"]
     assert [c.application_id for c in cases] == [own_case.application_id]
-    cases, total = use_cases.worklist(uow, CLERK, page=2, page_size=1)
-    assert total == 2 and len(cases) == 1
-    assert use_cases.worklist(uow, OUTSIDER) == ([], 0)
+    second = use_cases.worklist(uow, CLERK, page=2, page_size=1)
+    assert (second["page"], second["page_size"], second["total"]) == (2, 1, 2)
+    assert len(second["items"]) == 1
+    assert use_cases.worklist(uow, OUTSIDE_CLERK) == {
+        "items": [],
+        "page": 1,
+        "page_size": 20,
+        "total": 0,
+    }
     with pytest.raises(errors.Forbidden):
         use_cases.worklist(uow, APPLICANT)
 
@@ -248,7 +238,7 @@ def test_worklist_holds_own_and_joint_cases_filtered_by_state(uow):
 def test_domain_errors_become_shared_errors(uow):
     application = submit(uow)
     with pytest.raises(errors.Forbidden):
-        use_cases.act(uow, JOINT_CLERK, application.application_id, "accept")
+        use_cases.act(uow, CLERK_A, application.application_id, "accept")
     with pytest.raises(errors.Conflict):
         use_cases.act(uow, APPROVER, application.application_id, "approve")
     with pytest.raises(errors.Invalid) as raised:

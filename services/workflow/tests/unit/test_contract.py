@@ -1,0 +1,292 @@
+"""The workflow contract holds on both sides: every RPC method, driven with the
+arguments the gateway sends and the real use cases on SQLite, answers exactly
+what its response schema documents; every event the domain records is exactly
+its documented payload; the courier events it consumes load as courier emits
+them."""
+
+from datetime import date, timedelta
+
+import jsonschema_rs
+import pytest
+from marshmallow import Schema, fields
+from nameko.testing.services import worker_factory
+
+from services.common.entrypoints import ContractEventHandler, ContractRpc, contract_entrypoints
+from services.common.errors import Invalid
+from services.common.schemas import load
+from services.common.testing import assert_documented, json_schema_of, outbox
+from services.courier import contract as courier
+from services.workflow import contract
+from services.workflow.service import WorkflowService
+from services.workflow.service_layer import use_cases
+
+from .conftest import (
+    APPLICANT,
+    APPROVER,
+    APPROVER_A,
+    CLERK,
+    DEPT_ADMIN,
+    EXPRESS,
+    FORM,
+    MATERIALS,
+    ONLINE,
+    OPERATOR,
+    FakeCatalog,
+    courier_event,
+    item,
+)
+
+ENTERPRISE = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
+PERSON = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+
+
+@pytest.fixture
+def service(uow):
+    catalog = FakeCatalog(
+        item(),
+        item(item_id="item-no-window", window=None, joint_departments=[]),
+    )
+    return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
+
+
+def rpc_methods() -> dict:
+    return {
+        name: entrypoint
+        for name, entrypoint in contract_entrypoints(WorkflowService)
+        if isinstance(entrypoint, ContractRpc)
+    }
+
+
+def event_handlers() -> dict:
+    return {
+        name: entrypoint
+        for name, entrypoint in contract_entrypoints(WorkflowService)
+        if isinstance(entrypoint, ContractEventHandler)
+    }
+
+
+def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
+    """Every RPC method with arguments as the gateway sends them, in an order in
+    which each succeeds, and every courier notice as courier emits it; answers
+    ``(method, answer)`` of each call and ``(handler, envelope)`` of each notice."""
+    answers, notices = [], []
+
+    def call(method, **arguments):
+        answer = getattr(service, method)(**arguments)
+        answers.append((method, answer))
+        return answer
+
+    def notify(handler, event_type, application_id):
+        notice = courier_event(event_type, application_id)
+        getattr(service, handler)(notice)
+        notices.append((handler, notice))
+
+    def submit(delivery=ONLINE, item_id="item-food-licence", **more):
+        return call(
+            "submit_application",
+            actor=APPLICANT,
+            item_id=item_id,
+            form=FORM,
+            materials=MATERIALS,
+            delivery=delivery,
+            **more,
+        )["application_id"]
+
+    # An express case through EMS: the address and the window in every answer.
+    express = submit(EXPRESS)
+    call("get_application", actor=APPLICANT, application_id=express)
+    notify("on_materials_received", "materials_received", express)
+    call("act", actor=APPROVER_A, application_id=express, action="approve", comment="消防合格")
+    call("act", actor=APPROVER, application_id=express, action="approve")
+    notify("on_result_delivered", "result_delivered", express)
+    call("get_application", actor=OPERATOR, application_id=express)
+
+    # An agent's case for an enterprise, with a supplement, approved online.
+    for_enterprise = submit(on_behalf_of=ENTERPRISE)
+    call("act", actor=CLERK, application_id=for_enterprise, action="accept")
+    call(
+        "act",
+        actor=CLERK,
+        application_id=for_enterprise,
+        action="request_supplement",
+        comment="请补交卫生许可证",
+    )
+    call(
+        "supplement",
+        actor=APPLICANT,
+        application_id=for_enterprise,
+        materials=[{"name": "卫生许可证", "copies": 1, "original": True, "note": "复印件"}],
+    )
+    call("act", actor=APPROVER_A, application_id=for_enterprise, action="approve")
+    approved = call("act", actor=APPROVER, application_id=for_enterprise, action="approve")
+
+    # An agent's case for a person (the ID number masked), rejected.
+    for_person = submit(on_behalf_of=PERSON)
+    call("get_application", actor=APPLICANT, application_id=for_person)
+    call("act", actor=CLERK, application_id=for_person, action="reject", comment="不属于本部门")
+
+    # An item without a window, at the window; denied.
+    no_window = submit({"mode": "window"}, item_id="item-no-window")
+    call("act", actor=CLERK, application_id=no_window, action="accept")
+    call("act", actor=APPROVER, application_id=no_window, action="deny", comment="不符合条件")
+    call("get_application", actor=APPLICANT, application_id=no_window)
+
+    # Withdrawn, and one left open (late, later).
+    call("withdraw", actor=APPLICANT, application_id=submit())
+    submit(EXPRESS)
+
+    call("list_applications", actor=APPLICANT)
+    call("list_applications", actor=APPLICANT, page="2", page_size="2")
+    call("worklist", actor=CLERK)
+    call("worklist", actor=CLERK, state="completed", page=1, page_size=100)
+    call("list_licences", actor=APPLICANT)
+    call("verify_licence", licence_no=approved["licence_no"])
+    call("set_calendar_day", actor=DEPT_ADMIN, day="2026-12-31", kind="holiday")
+    return answers, notices
+
+
+def assert_exactly(schema, answer) -> None:
+    """``assert_documented``, and every non-null nested object against its own
+    schema as well (OpenAPI 3.0 states a nullable nested object as "any object or
+    null", so the document alone does not check its shape)."""
+    assert_documented(schema, answer)
+    schema = schema() if isinstance(schema, type) else schema
+    for field in schema.fields.values():
+        value = answer.get(field.data_key or field.name)
+        inner = field.inner if isinstance(field, fields.List) else field
+        if value is None or not isinstance(inner, fields.Nested):
+            continue
+        for entry in value if isinstance(field, fields.List) else [value]:
+            assert_exactly(inner.schema, entry)
+
+
+def test_every_answer_is_exactly_its_documented_schema(service):
+    methods = rpc_methods()
+    answers, _ = drive(service)
+    for method, answer in answers:
+        assert_exactly(methods[method].response, answer)
+    assert {method for method, _ in answers} == set(methods), "every RPC method is exercised"
+
+
+def test_the_answers_show_what_the_cases_hold(service):
+    answers, _ = drive(service)
+    cases = [answer for method, answer in answers if method == "get_application"]
+    _, express, for_person, no_window = cases
+    assert express["state"] == "completed" and express["delivery"] == EXPRESS
+    assert express["window"]["postcode"] == "210000"
+    assert express["reviews"] == [
+        {"department_code": "ks-xzsp", "decision": "approved"},
+        {"department_code": "320102-XF", "decision": "approved"},
+    ]
+    assert for_person["on_behalf_of"] == {**PERSON, "id_number": "3201**********1234"}
+    assert no_window["window"] is None
+    assert no_window["delivery"] == {"mode": "window", "address": None}
+    pages = [answer for method, answer in answers if method == "list_applications"]
+    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 6)
+    (licences,) = [answer for method, answer in answers if method == "list_licences"]
+    assert len(licences["items"]) == 2
+
+
+def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
+    drive(service)
+    # The case left open is late two months on.
+    assert use_cases.mark_overdue_cases(uow, date.today() + timedelta(days=60)) == 1
+    seen = set()
+    for envelope in outbox(uow):
+        assert_exactly(contract.EVENTS[envelope["type"]], envelope["payload"])
+        seen.add(envelope["type"])
+    assert seen == set(contract.EVENTS)
+
+
+def test_courier_notices_are_consumed_as_courier_emits_them(service):
+    handlers = event_handlers()
+    assert {name: (h.source_service, h.event_type) for name, h in handlers.items()} == {
+        "on_materials_received": ("courier", "materials_received"),
+        "on_result_delivered": ("courier", "result_delivered"),
+    }
+    assert type(handlers["on_materials_received"].payload) is courier.MaterialsReceived
+    assert type(handlers["on_result_delivered"].payload) is courier.ResultDelivered
+    _, notices = drive(service)
+    for _, notice in notices:
+        assert_documented(courier.EVENTS[notice["type"]], notice["payload"])
+    assert {handler for handler, _ in notices} == set(handlers)
+
+
+def test_an_agents_application_reaches_the_domain(service):
+    for principal in (ENTERPRISE, PERSON, {"kind": "enterprise", "uscc": ENTERPRISE["uscc"]}):
+        request = load(
+            contract.SubmitApplication,
+            {
+                "actor": APPLICANT,
+                "item_id": "item-food-licence",
+                "delivery": ONLINE,
+                "on_behalf_of": principal,
+            },
+        )
+        assert request["on_behalf_of"] == principal
+        submitted = service.submit_application(
+            actor=APPLICANT, item_id="item-food-licence", delivery=ONLINE, on_behalf_of=principal
+        )
+        shown = service.get_application(actor=APPLICANT, application_id=submitted["application_id"])
+        assert shown["on_behalf_of"]["kind"] == principal["kind"]
+        assert shown["form"] == {} and shown["materials"] == []
+
+
+def test_the_bodies_are_the_requests_without_actor_and_path():
+    pairs = [
+        (contract.SubmitApplicationBody, contract.SubmitApplication, set()),
+        (contract.SupplementBody, contract.Supplement, {"application_id"}),
+        (contract.ActBody, contract.Act, {"application_id"}),
+        (contract.WithdrawBody, contract.Withdraw, {"application_id"}),
+        (contract.ListApplicationsQuery, contract.ListApplications, set()),
+        (contract.WorklistQuery, contract.Worklist, set()),
+    ]
+    for body, request, path in pairs:
+        assert issubclass(request, body)
+        assert set(request().fields) - set(body().fields) == {"actor", *path}
+
+
+def examples() -> list[tuple[type[Schema], str, object]]:
+    found = []
+    for schema in vars(contract).values():
+        if isinstance(schema, type) and issubclass(schema, Schema) and schema is not Schema:
+            for name, field in schema().fields.items():
+                if "example" in field.metadata:
+                    found.append((schema, name, field.metadata["example"]))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("schema", "name", "example"), examples(), ids=lambda v: getattr(v, "__name__", str(v))
+)
+def test_examples_are_valid(schema, name, example):
+    documented = json_schema_of(schema)["properties"][name]
+    assert jsonschema_rs.Draft7Validator(documented, validate_formats=True).is_valid(example)
+    # It also passes the validators OpenAPI cannot state (a licence number's date).
+    schema().fields[name].deserialize(example)
+
+
+def test_a_contract_error_names_the_field():
+    with pytest.raises(Invalid) as refused:
+        load(
+            contract.SubmitApplicationBody,
+            {
+                "item_id": "",
+                "delivery": {"mode": "express", "address": {"phone": "12"}},
+                "materials": [{"name": "营业执照", "copies": "2"}],
+                "on_behalf_of": {"kind": "person"},
+            },
+        )
+    assert set(refused.value.fields) == {
+        "item_id",
+        "delivery.address.name",
+        "delivery.address.phone",
+        "delivery.address.province",
+        "delivery.address.city",
+        "delivery.address.district",
+        "delivery.address.street",
+        "delivery.address.postcode",
+        "materials.0.copies",
+        "on_behalf_of.name",
+        "on_behalf_of.id_number",
+    }
