@@ -1,19 +1,18 @@
 """The courier service: EMS shipments of express applications.
 
-python -m services.common.runner services.courier.service:CourierService
+python -m operations.runner services.courier.service:CourierService
 """
 
-from nameko.rpc import rpc
-
 from services.common.dependencies import Database
-from services.common.messaging.consumer import event_handler
+from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
-from services.courier import schemas
+from services.courier import contract
 from services.courier.adapters.ems_dependency import Ems
 from services.courier.service_layer import use_cases
 from services.courier.service_layer.gauges import gauges
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
+from services.workflow import contract as workflow
 
 
 class CourierService(OpsEntrypoints):
@@ -23,43 +22,22 @@ class CourierService(OpsEntrypoints):
     instrumentation = Instrumentation()
     ems = Ems()
 
-    @rpc
-    def list_shipments(self, actor, application_id):
-        query = schemas.load(
-            schemas.ListShipmentsSchema(), {"actor": actor, "application_id": application_id}
-        )
-        found = use_cases.list_shipments(self.uow, query["actor"], query["application_id"])
-        return schemas.ShipmentSchema(many=True, exclude=("tracking",)).dump(found)
+    @rpc(request=contract.ListShipments, response=contract.ShipmentList)
+    def list_shipments(self, request):
+        return use_cases.list_shipments(self.uow, **request)
 
-    @rpc
-    def get_shipment(self, actor, tracking_no):
-        query = schemas.load(
-            schemas.GetShipmentSchema(), {"actor": actor, "tracking_no": tracking_no}
-        )
-        found = use_cases.get_shipment(self.uow, query["actor"], query["tracking_no"])
-        return schemas.ShipmentSchema().dump(found)
+    @rpc(request=contract.GetShipment, response=contract.Shipment)
+    def get_shipment(self, request):
+        return use_cases.get_shipment(self.uow, **request)
 
-    @rpc
-    def record_ems_event(self, tracking_no, status, occurred_at, location=None, description=None):
-        scan = schemas.load(
-            schemas.EmsScanSchema(),
-            {
-                "tracking_no": tracking_no,
-                "status": status,
-                "occurred_at": occurred_at,
-                "location": location,
-                "description": description,
-            },
-        )
-        recorded = use_cases.record_ems_event(self.uow, **scan)
-        return schemas.RecordedScanSchema().dump(recorded)
+    @rpc(request=contract.EmsScan, response=contract.RecordedScan)
+    def record_ems_event(self, request):
+        return use_cases.record_ems_event(self.uow, **request)
 
-    @event_handler("workflow", "application_submitted")
-    def on_application_submitted(self, envelope):
-        submitted = schemas.load(schemas.ApplicationSubmittedSchema(), envelope["payload"])
-        use_cases.ship_materials(self.uow, self.ems, envelope, submitted)
+    @handles("workflow", "application_submitted", payload=workflow.ApplicationSubmitted)
+    def on_application_submitted(self, event):
+        use_cases.ship_materials(self.uow, self.ems, event)
 
-    @event_handler("workflow", "licence_issued")
-    def on_licence_issued(self, envelope):
-        issued = schemas.load(schemas.LicenceIssuedSchema(), envelope["payload"])
-        use_cases.ship_result(self.uow, self.ems, envelope, issued)
+    @handles("workflow", "licence_issued", payload=workflow.LicenceIssued)
+    def on_licence_issued(self, event):
+        use_cases.ship_result(self.uow, self.ems, event)

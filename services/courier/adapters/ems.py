@@ -14,25 +14,34 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from services.common.errors import Invalid, Unavailable
+
 RETRY_STATUSES = (502, 503, 504)
 
 
 class EmsError(Exception):
-    """Base of the errors EmsClient raises."""
+    """Base of the errors EmsClient raises; each is also a shared error type."""
 
 
-class EmsUnavailable(EmsError):
-    """EMS did not answer usefully: timeout, connection error or 5xx after retries."""
+class EmsUnavailable(EmsError, Unavailable):
+    """EMS did not answer usefully: timeout, connection error or 5xx after retries.
+    Worth retrying later (with the same idempotency key)."""
+
+    code = "ems_unavailable"
 
 
-class EmsRejected(EmsError):
-    """EMS refused the request (4xx); ``message`` is EMS's own error text."""
+class EmsRejected(EmsError, Invalid):
+    """EMS refused the request (4xx); ``message`` is EMS's own error text. Retrying
+    the same order cannot help, so it is Invalid."""
+
+    code = "ems_rejected"
 
     def __init__(self, status_code: int, message: str, fields: dict | None = None):
-        super().__init__(f"EMS rejected the request ({status_code}): {message}")
+        super().__init__(message, fields)
         self.status_code = status_code
-        self.message = message
-        self.fields = fields or {}
+
+    def __str__(self) -> str:
+        return f"EMS rejected the request ({self.status_code}): {super().__str__()}"
 
 
 class EmsClient:

@@ -70,17 +70,6 @@ class ShipmentRepository:
             )
         )
 
-    def department_of(self, application_id: str) -> str | None:
-        """The handling department recorded with any shipment of the application."""
-        return self.session.execute(
-            sa.select(shipments.c.department_code)
-            .where(
-                shipments.c.application_id == application_id,
-                shipments.c.department_code.is_not(None),
-            )
-            .limit(1)
-        ).scalar_one_or_none()
-
     def save(self, shipment: Shipment) -> None:
         """Store the shipment's status and the scans recorded since it was loaded."""
         self.session.execute(
@@ -105,7 +94,7 @@ class ShipmentRepository:
         tracking_no: str | None = None,
         with_tracking: bool = False,
     ) -> list[dict]:
-        """Shipments the audience may see, oldest first, as dicts for the schemas."""
+        """Shipments the audience may see, oldest first, as dicts for the contract."""
         if audience.sees_nothing:
             return []
         query = sa.select(shipments).order_by(shipments.c.created_at, shipments.c.shipment_id)

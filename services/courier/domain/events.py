@@ -1,6 +1,6 @@
 """Domain events a shipment records; published on the ``courier.events`` exchange
-under each class's ``type``. Instants are timezone-aware UTC datetimes; the
-schemas turn them into ISO 8601 strings on the wire."""
+under each class's ``type``. Instants are timezone-aware UTC datetimes; on the
+wire they are ISO 8601 strings, as ``services.courier.contract.EVENTS`` documents."""
 
 from dataclasses import dataclass
 from datetime import datetime

@@ -1,28 +1,27 @@
-"""Errors the courier domain raises; the service layer maps them to the shared
-error types (ValidationFailed -> Invalid, NotFound -> NotFound,
-InvalidTransition -> Conflict)."""
+"""Errors the courier domain raises.
+
+Each is one of the shared error types (``services.common.errors``) with a more
+precise name: the entrypoint sends it to the caller as that type.
+"""
+
+from __future__ import annotations
+
+from services.common.errors import Conflict, Invalid, NotFound
 
 
-class CourierError(Exception):
-    """Base of every courier domain error."""
-
-
-class ValidationFailed(CourierError):
+class ValidationFailed(Invalid):
     """Input breaks a domain rule; ``fields`` maps a field path to what is wrong."""
 
     def __init__(self, fields: dict[str, str], message: str = "validation failed"):
-        super().__init__(message)
-        self.message = message
-        self.fields = dict(fields)
-
-    def __str__(self) -> str:
-        details = ", ".join(f"{name}: {problem}" for name, problem in self.fields.items())
-        return f"{self.message} ({details})" if details else self.message
+        super().__init__(message, fields)
 
 
-class NotFound(CourierError):
-    """No shipment with the given identifier."""
+class ShipmentNotFound(NotFound):
+    """No shipment with the given tracking number (or none the caller may see)."""
+
+    def __init__(self, tracking_no: str):
+        super().__init__(f"no shipment {tracking_no}")
 
 
-class InvalidTransition(CourierError):
+class InvalidTransition(Conflict):
     """A status update contradicts the shipment's final state."""

@@ -37,10 +37,12 @@ EMS_STATUSES = (*PROGRESSION[1:], FAILED)
 FINAL_STATUSES = frozenset({DELIVERED, FAILED})
 _RANK = {status: rank for rank, status in enumerate(PROGRESSION)}
 
-_MOBILE = re.compile(r"1\d{10}")
-_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
-_POSTCODE = re.compile(r"\d{6}")
-_ADDRESS_LIMITS = {
+# ASCII digits only ([0-9], not \d, which takes any Unicode digit): EMS prints
+# them on the waybill, and the contract documents the same patterns.
+MOBILE = re.compile(r"1[0-9]{10}")
+LANDLINE = re.compile(r"0[0-9]{2,3}-?[0-9]{7,8}")
+POSTCODE = re.compile(r"[0-9]{6}")
+ADDRESS_LIMITS = {
     "name": 50,
     "province": 50,
     "city": 50,
@@ -85,15 +87,15 @@ class Address:
                 problems[f"{path}.{name}"] = "required"
                 continue
             value = value.strip()
-            limit = _ADDRESS_LIMITS.get(name)
+            limit = ADDRESS_LIMITS.get(name)
             if limit is not None and len(value) > limit:
                 problems[f"{path}.{name}"] = f"at most {limit} characters"
             values[name] = value
         phone = values.get("phone")
-        if phone is not None and not (_MOBILE.fullmatch(phone) or _LANDLINE.fullmatch(phone)):
+        if phone is not None and not (MOBILE.fullmatch(phone) or LANDLINE.fullmatch(phone)):
             problems[f"{path}.phone"] = "not a mobile or landline number"
         postcode = values.get("postcode")
-        if postcode is not None and not _POSTCODE.fullmatch(postcode):
+        if postcode is not None and not POSTCODE.fullmatch(postcode):
             problems[f"{path}.postcode"] = "must be 6 digits"
         if problems:
             raise ValidationFailed(problems)

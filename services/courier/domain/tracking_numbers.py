@@ -11,7 +11,10 @@ COUNTRY = "CN"
 _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 _SERIAL_LIMIT = 10**8
 _PREFIX = re.compile(r"[A-Z]{2}")
-_TRACKING_NUMBER = re.compile(r"([A-Z]{2})(\d{8})(\d)" + COUNTRY)
+# The shape of every number this module accepts (the check digit aside).
+SHAPE = r"[A-Z]{2}[0-9]{9}" + COUNTRY
+# ASCII digits only: int() would take any Unicode digit.
+_TRACKING_NUMBER = re.compile(r"([A-Z]{2})([0-9]{8})([0-9])" + COUNTRY)
 
 
 def check_digit(serial: str) -> int:

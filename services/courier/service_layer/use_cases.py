@@ -7,12 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.common.errors import Conflict, Invalid, NotFound, Unavailable, translate_errors
 from services.common.messaging.envelope import utcnow
 from services.courier import metrics
-from services.courier.adapters.ems import EmsRejected, EmsUnavailable
-from services.courier.domain import exceptions
 from services.courier.domain.audience import Audience
+from services.courier.domain.exceptions import ShipmentNotFound
+from services.courier.domain.express import express_parties
 from services.courier.domain.model import (
     DELIVERED,
     DIRECTIONS,
@@ -23,20 +22,10 @@ from services.courier.domain.model import (
     Address,
     Shipment,
 )
-from services.courier.domain.windows import window_address
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
 
-EXPRESS = "express"
 ON_APPLICATION_SUBMITTED = "courier.on_application_submitted"
 ON_LICENCE_ISSUED = "courier.on_licence_issued"
-
-ERRORS = {
-    exceptions.ValidationFailed: Invalid,
-    exceptions.NotFound: NotFound,
-    exceptions.InvalidTransition: Conflict,
-    EmsUnavailable: Unavailable,
-    EmsRejected: Invalid,
-}
 
 
 @dataclass(frozen=True)
@@ -45,7 +34,7 @@ class ShipmentOrder:
 
     application_id: str
     applicant_id: str
-    department_code: str | None
+    department_code: str
     direction: str
     sender: Address
     recipient: Address
@@ -56,42 +45,47 @@ class ShipmentOrder:
         return f"{self.application_id}:{self.direction}"
 
 
-def ship_materials(uow: CourierUnitOfWork, ems, envelope: dict, submitted: dict) -> str | None:
-    """workflow.application_submitted: for express delivery, book the EMS pickup
-    of the applicant's paper materials to the handling window and emit
-    shipment_created. Returns the tracking number, or None when nothing is
-    shipped (another mode, or this event was handled before)."""
-    if submitted["delivery"]["mode"] != EXPRESS:
-        _record_handled(uow, envelope, ON_APPLICATION_SUBMITTED)
+def ship_materials(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
+    """workflow.application_submitted (``event``: its envelope, payload loaded):
+    for express delivery, book the EMS pickup of the applicant's paper materials
+    to the handling window and emit shipment_created. Returns the tracking
+    number, or None when nothing is shipped (another mode, or this event was
+    handled before). An express application without a usable address or window
+    is Invalid (ValidationFailed), before EMS is called."""
+    submitted = event["payload"]
+    parties = express_parties(submitted["delivery"], submitted["window"])
+    if parties is None:
+        _record_handled(uow, event, ON_APPLICATION_SUBMITTED)
         return None
-    with translate_errors(ERRORS):
-        order = ShipmentOrder(
-            application_id=submitted["application_id"],
-            applicant_id=submitted["applicant_id"],
-            department_code=submitted["department_code"],
-            direction=MATERIALS,
-            sender=Address.from_dict(submitted["delivery"]["address"], "delivery.address"),
-            recipient=window_address(submitted["window"]),
-        )
-    return _ship(uow, ems, envelope, ON_APPLICATION_SUBMITTED, order)
+    order = ShipmentOrder(
+        application_id=submitted["application_id"],
+        applicant_id=submitted["applicant_id"],
+        department_code=submitted["department_code"],
+        direction=MATERIALS,
+        sender=parties.applicant,
+        recipient=parties.window,
+    )
+    return _ship(uow, ems, event, ON_APPLICATION_SUBMITTED, order)
 
 
-def ship_result(uow: CourierUnitOfWork, ems, envelope: dict, issued: dict) -> str | None:
-    """workflow.licence_issued: for express delivery, book the EMS delivery of the
-    result from the handling window to the applicant and emit shipment_created."""
-    if issued["delivery"]["mode"] != EXPRESS:
-        _record_handled(uow, envelope, ON_LICENCE_ISSUED)
+def ship_result(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
+    """workflow.licence_issued (``event``: its envelope, payload loaded): for
+    express delivery, book the EMS delivery of the result from the handling
+    window to the applicant and emit shipment_created."""
+    issued = event["payload"]
+    parties = express_parties(issued["delivery"], issued["window"])
+    if parties is None:
+        _record_handled(uow, event, ON_LICENCE_ISSUED)
         return None
-    with translate_errors(ERRORS):
-        order = ShipmentOrder(
-            application_id=issued["application_id"],
-            applicant_id=issued["applicant_id"],
-            department_code=issued.get("department_code"),
-            direction=RESULT,
-            sender=window_address(issued["window"]),
-            recipient=Address.from_dict(issued["delivery"]["address"], "delivery.address"),
-        )
-    return _ship(uow, ems, envelope, ON_LICENCE_ISSUED, order)
+    order = ShipmentOrder(
+        application_id=issued["application_id"],
+        applicant_id=issued["applicant_id"],
+        department_code=issued["department_code"],
+        direction=RESULT,
+        sender=parties.window,
+        recipient=parties.applicant,
+    )
+    return _ship(uow, ems, event, ON_LICENCE_ISSUED, order)
 
 
 def _record_handled(uow: CourierUnitOfWork, envelope: dict, consumer: str) -> None:
@@ -103,53 +97,49 @@ def _record_handled(uow: CourierUnitOfWork, envelope: dict, consumer: str) -> No
 def _ship(
     uow: CourierUnitOfWork, ems, envelope: dict, consumer: str, order: ShipmentOrder
 ) -> str | None:
-    with translate_errors(ERRORS):
-        # Look first, so a repeat does not even reach EMS. Leaving the block
-        # without commit rolls back the record first_delivery made.
-        with uow:
-            if not uow.first_delivery(envelope, consumer):
-                return None
-            existing = uow.shipments.find(order.application_id, order.direction)
-            if existing is not None:
-                uow.commit()
-                return existing.tracking_no
-            department_code = order.department_code or uow.shipments.department_of(
-                order.application_id
-            )
-        # Outside any transaction: EMS may take seconds, and a retry of this
-        # event calls again with the same key and gets the same waybill.
-        booked = ems.create_order(
-            idempotency_key=order.idempotency_key,
-            sender=order.sender.as_dict(),
-            recipient=order.recipient.as_dict(),
-            reference=order.application_id,
-            kind=order.direction,
-        )
-        with uow:
-            # A concurrent delivery of the same event may have won meanwhile;
-            # if both get here, the loser fails at commit and, retried, skips.
-            if not uow.first_delivery(envelope, consumer):
-                return None
-            existing = uow.shipments.find(order.application_id, order.direction)
-            if existing is not None:
-                uow.commit()
-                return existing.tracking_no
-            shipment = Shipment.create(
-                shipment_id=uuid.uuid4().hex,
-                application_id=order.application_id,
-                direction=order.direction,
-                sender=order.sender,
-                recipient=order.recipient,
-                tracking_no=booked["tracking_no"],
-            )
-            uow.shipments.add(
-                shipment,
-                applicant_id=order.applicant_id,
-                department_code=department_code,
-                created_at=utcnow(),
-            )
-            uow.collect(shipment)
+    # Look first, so a repeat does not even reach EMS. Leaving the block
+    # without commit rolls back the record first_delivery made.
+    with uow:
+        if not uow.first_delivery(envelope, consumer):
+            return None
+        existing = uow.shipments.find(order.application_id, order.direction)
+        if existing is not None:
             uow.commit()
+            return existing.tracking_no
+    # Outside any transaction: EMS may take seconds, and a retry of this
+    # event calls again with the same key and gets the same waybill.
+    booked = ems.create_order(
+        idempotency_key=order.idempotency_key,
+        sender=order.sender.as_dict(),
+        recipient=order.recipient.as_dict(),
+        reference=order.application_id,
+        kind=order.direction,
+    )
+    with uow:
+        # A concurrent delivery of the same event may have won meanwhile;
+        # if both get here, the loser fails at commit and, retried, skips.
+        if not uow.first_delivery(envelope, consumer):
+            return None
+        existing = uow.shipments.find(order.application_id, order.direction)
+        if existing is not None:
+            uow.commit()
+            return existing.tracking_no
+        shipment = Shipment.create(
+            shipment_id=uuid.uuid4().hex,
+            application_id=order.application_id,
+            direction=order.direction,
+            sender=order.sender,
+            recipient=order.recipient,
+            tracking_no=booked["tracking_no"],
+        )
+        uow.shipments.add(
+            shipment,
+            applicant_id=order.applicant_id,
+            department_code=order.department_code,
+            created_at=utcnow(),
+        )
+        uow.collect(shipment)
+        uow.commit()
     metrics.SHIPMENTS_CREATED.labels(order.direction).inc()
     return shipment.tracking_no
 
@@ -161,18 +151,21 @@ def record_ems_event(
     occurred_at: datetime,
     location: str = "",
     description: str = "",
+    reference: str | None = None,
 ) -> dict:
     """Apply one EMS tracking scan (from the verified webhook) to its shipment.
 
     A repeated or stale scan is accepted and changes nothing; delivery emits
     materials_received or result_delivered, failure shipment_failed, in the
     same transaction. NotFound for an unknown tracking number, Conflict when
-    the scan contradicts the shipment's final state.
+    the scan contradicts the shipment's final state. ``reference`` (EMS's
+    reference of the order, the application it was booked for) is taken and
+    not recorded: the tracking number already names the shipment.
     """
-    with translate_errors(ERRORS), uow:
+    with uow:
         shipment = uow.shipments.get(tracking_no, for_update=True)
         if shipment is None:
-            raise exceptions.NotFound(f"no shipment {tracking_no}")
+            raise ShipmentNotFound(tracking_no)
         changed = shipment.record(status, occurred_at, location, description)
         if changed:
             uow.shipments.save(shipment)
@@ -186,11 +179,12 @@ def record_ems_event(
     return {"tracking_no": shipment.tracking_no, "status": shipment.status, "changed": changed}
 
 
-def list_shipments(uow: CourierUnitOfWork, actor: dict, application_id: str) -> list[dict]:
-    """The shipments of an application the actor may see (none for anyone else)."""
+def list_shipments(uow: CourierUnitOfWork, actor: dict, application_id: str) -> dict:
+    """``{"items": [...]}``: the shipments of an application the actor may see,
+    oldest first, without tracking (none for anyone else)."""
     audience = Audience.of(actor["kind"], actor["user_id"], actor.get("department_code"))
     with uow:
-        return uow.shipments.visible(audience, application_id=application_id)
+        return {"items": uow.shipments.visible(audience, application_id=application_id)}
 
 
 def get_shipment(uow: CourierUnitOfWork, actor: dict, tracking_no: str) -> dict:
@@ -199,7 +193,7 @@ def get_shipment(uow: CourierUnitOfWork, actor: dict, tracking_no: str) -> dict:
     with uow:
         found = uow.shipments.visible(audience, tracking_no=tracking_no, with_tracking=True)
     if not found:
-        raise NotFound(f"no shipment {tracking_no}")
+        raise ShipmentNotFound(tracking_no)
     return found[0]
 
 

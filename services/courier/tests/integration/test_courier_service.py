@@ -17,54 +17,18 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.db import make_engine
 from services.common.messaging import topology
-from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
-from services.common.migrate import upgrade
+from services.common.migrations import upgrade
 from services.courier.adapters.orm import metadata
 from services.courier.domain.model import STATUSES
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.courier.ems_simulator.app import SimulatorServer
 from services.courier.service import CourierService
-from services.courier.tests.unit.builders import licence_issued
+from services.courier.tests.unit.builders import OPERATOR, application_submitted, licence_issued
 
 API_KEY = "test-ems-api-key"
 RETRY_DELAYS_MS = [50]
-APPLICANT_ADDRESS = {
-    "name": "张三",
-    "phone": "13800138000",
-    "province": "江苏省",
-    "city": "苏州市",
-    "district": "姑苏区",
-    "street": "人民路100号",
-    "postcode": "215000",
-}
-WINDOW = {
-    "name": "南京市民中心综合窗口",
-    "address": "南京市建邺区江东中路265号南京市民中心一楼",
-    "phone": "025-83456789",
-    "postcode": "210019",
-}
-OPERATOR = {"user_id": "u-op", "kind": "operator", "roles": [], "department_code": None}
-
-
-def application_submitted(application_id):
-    return make_envelope(
-        "workflow",
-        "application_submitted",
-        {
-            "application_id": application_id,
-            "item_id": "item-1",
-            "item_name": "食品经营许可",
-            "applicant_id": "u-applicant",
-            "department_code": "nj-zwb",
-            "region_code": "320100",
-            "store_id": "store-nj",
-            "delivery": {"mode": "express", "address": APPLICANT_ADDRESS},
-            "window": WINDOW,
-            "due_date": "2026-12-09",
-        },
-    )
 
 
 def publish(amqp_uri, envelope):
@@ -236,9 +200,14 @@ def test_delivery_reported_over_rpc_announces_materials_received(courier, contai
 
     with ServiceRpcProxy("courier", courier.config) as proxy:
         recorded = proxy.record_ems_event(
-            tracking_no, "delivered", "2026-11-26T09:30:00Z", "南京市建邺区", "已签收"
+            tracking_no=tracking_no,
+            status="delivered",
+            occurred_at="2026-11-26T09:30:00Z",
+            location="南京市建邺区",
+            description="已签收",
+            reference="app-int-3",
         )
-        detail = proxy.get_shipment(OPERATOR, tracking_no)
+        detail = proxy.get_shipment(actor=OPERATOR, tracking_no=tracking_no)
 
     assert recorded == {"tracking_no": tracking_no, "status": "delivered", "changed": True}
     assert detail["status"] == "delivered"
@@ -277,6 +246,34 @@ def test_ems_down_dead_letters_the_event_and_stores_nothing(courier, container_f
     assert count(courier.engine, "outbox") == 0
 
 
+def test_an_express_event_without_a_window_is_dead_lettered_at_once(
+    courier, container_factory, ems
+):
+    container = container_factory(CourierService, courier.config)
+    container.start()
+    envelope = application_submitted("app-int-5", window=None)
+
+    publish(courier.amqp_uri, envelope)
+
+    queue = topology.handler_queue_name(
+        "workflow", "application_submitted", "courier", "on_application_submitted"
+    )
+    dead = topology.dead_letter_queue_name(queue)
+
+    def dead_letter():
+        with Connection(courier.amqp_uri) as connection:
+            return connection.default_channel.basic_get(dead, no_ack=True)
+
+    message = wait_for(dead_letter)
+    assert json.loads(message.body)["id"] == envelope["id"]
+    assert message.headers["x-tongban-attempt"] == 1
+    assert "Invalid" in message.headers["x-tongban-error"]
+    assert "window" in message.headers["x-tongban-error"]
+    assert ems.orders == []
+    assert shipments(courier.engine) == []
+    assert count(courier.engine, "handled_events") == 0
+
+
 def shipment_gauge(address) -> dict:
     """tongban_courier_shipments scraped from the process's /metrics, as
     {(direction, state): value}."""
@@ -313,15 +310,18 @@ def test_metrics_count_shipments_per_direction_and_state(courier, container_fact
         (s["application_id"], s["direction"]): s["tracking_no"] for s in shipments(courier.engine)
     }
     with ServiceRpcProxy("courier", config) as proxy:
-        proxy.record_ems_event(
-            tracking["app-m-1", "materials"], "delivered", "2026-11-26T09:30:00Z", "南京", "已签收"
-        )
-        proxy.record_ems_event(
-            tracking["app-m-2", "materials"], "in_transit", "2026-11-26T09:30:00Z", "苏州", "运输中"
-        )
-        proxy.record_ems_event(
-            tracking["app-m-1", "result"], "failed", "2026-11-27T09:30:00Z", "苏州", "地址不详"
-        )
+        for key, status, occurred_at, location, description in [
+            (("app-m-1", "materials"), "delivered", "2026-11-26T09:30:00Z", "南京", "已签收"),
+            (("app-m-2", "materials"), "in_transit", "2026-11-26T09:30:00Z", "苏州", "运输中"),
+            (("app-m-1", "result"), "failed", "2026-11-27T09:30:00Z", "苏州", "地址不详"),
+        ]:
+            proxy.record_ems_event(
+                tracking_no=tracking[key],
+                status=status,
+                occurred_at=occurred_at,
+                location=location,
+                description=description,
+            )
 
     assert shipment_gauge(config["WEB_SERVER_ADDRESS"]) == {
         **no_shipments,

@@ -1,6 +1,15 @@
-"""Events and actors as the other services send them."""
+"""The courier's cast and the workflow events that reach it.
 
-from services.common.messaging.envelope import make_envelope
+Actors, envelopes and the outbox come from ``services.common.testing``; here are
+only who relates to which application, and the events as workflow emits them
+(``services.workflow.contract``) and as a handler receives them (``delivered``).
+"""
+
+from marshmallow import EXCLUDE
+
+from services.common.schemas import load_payload
+from services.common.testing import citizen, envelope, operator, staff
+from services.workflow import contract as workflow
 
 APPLICANT_ADDRESS = {
     "name": "张三",
@@ -17,65 +26,54 @@ WINDOW = {
     "phone": "025-83456789",
     "postcode": "210019",
 }
-CITIZEN = {
-    "user_id": "u-applicant",
-    "kind": "citizen",
-    "roles": [],
-    "department_code": None,
-    "name": "张三",
-    "level": 2,
-}
-OTHER_CITIZEN = {**CITIZEN, "user_id": "u-other", "name": "李四"}
-CLERK = {
-    "user_id": "u-clerk",
-    "kind": "staff",
-    "roles": ["window_clerk"],
-    "department_code": "nj-zwb",
-    "name": "王五",
-    "level": 2,
-}
-OTHER_CLERK = {**CLERK, "user_id": "u-clerk-2", "department_code": "js-amr"}
-OPERATOR = {
-    "user_id": "u-op",
-    "kind": "operator",
-    "roles": [],
-    "department_code": None,
-    "name": "运维",
-    "level": 2,
-}
+DEPARTMENT = "nj-zwb"
+
+CITIZEN = citizen("u-applicant", name="张三")
+OTHER_CITIZEN = citizen("u-other", name="李四")
+CLERK = staff("u-clerk", DEPARTMENT, "window_clerk", name="王五")
+OTHER_CLERK = staff("u-clerk-2", "js-amr", "window_clerk", name="王五")
+OPERATOR = operator("u-op", name="运维")
 
 
-def application_submitted(application_id="app-1", mode="express", **changes):
+def _delivery(mode: str) -> dict:
+    return {"mode": mode, "address": APPLICANT_ADDRESS if mode == "express" else None}
+
+
+def application_submitted(application_id="app-1", mode="express", **changes) -> dict:
+    """workflow.application_submitted as workflow publishes it."""
     payload = {
         "application_id": application_id,
         "item_id": "item-1",
         "item_name": "食品经营许可",
         "applicant_id": CITIZEN["user_id"],
-        "department_code": CLERK["department_code"],
+        "department_code": DEPARTMENT,
         "region_code": "320100",
         "store_id": "store-nj",
-        "delivery": {
-            "mode": mode,
-            "address": APPLICANT_ADDRESS if mode == "express" else None,
-        },
+        "delivery": _delivery(mode),
         "window": WINDOW,
         "due_date": "2026-12-09",
         **changes,
     }
-    return make_envelope("workflow", "application_submitted", payload)
+    return envelope("workflow", "application_submitted", payload)
 
 
-def licence_issued(application_id="app-1", mode="express", **changes):
+def licence_issued(application_id="app-1", mode="express", **changes) -> dict:
+    """workflow.licence_issued as workflow publishes it."""
     payload = {
         "licence_no": f"JS-{application_id}",
         "application_id": application_id,
         "applicant_id": CITIZEN["user_id"],
         "item_id": "item-1",
-        "delivery": {
-            "mode": mode,
-            "address": APPLICANT_ADDRESS if mode == "express" else None,
-        },
+        "department_code": DEPARTMENT,
+        "delivery": _delivery(mode),
         "window": WINDOW,
         **changes,
     }
-    return make_envelope("workflow", "licence_issued", payload)
+    return envelope("workflow", "licence_issued", payload)
+
+
+def delivered(event: dict) -> dict:
+    """The envelope as a handler receives it: the payload loaded with workflow's
+    schema, ignoring fields the courier does not know (as the kit does)."""
+    schema = workflow.EVENTS[event["type"]](unknown=EXCLUDE)
+    return {**event, "payload": load_payload(schema, event)}

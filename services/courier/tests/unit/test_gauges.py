@@ -2,11 +2,10 @@
 
 from datetime import UTC, datetime
 
-from services.courier import schemas
 from services.courier.service_layer import use_cases
 from services.courier.service_layer.gauges import gauges
 
-from .builders import application_submitted, licence_issued
+from .builders import application_submitted, delivered, licence_issued
 
 SCANNED_AT = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 STATES = (
@@ -22,15 +21,11 @@ NO_SHIPMENTS = {(direction, state): 0 for direction in ("materials", "result") f
 
 
 def ship_materials(uow, ems, application_id):
-    envelope = application_submitted(application_id)
-    submitted = schemas.load(schemas.ApplicationSubmittedSchema(), envelope["payload"])
-    return use_cases.ship_materials(uow, ems, envelope, submitted)
+    return use_cases.ship_materials(uow, ems, delivered(application_submitted(application_id)))
 
 
 def ship_result(uow, ems, application_id):
-    envelope = licence_issued(application_id)
-    issued = schemas.load(schemas.LicenceIssuedSchema(), envelope["payload"])
-    return use_cases.ship_result(uow, ems, envelope, issued)
+    return use_cases.ship_result(uow, ems, delivered(licence_issued(application_id)))
 
 
 def scan(uow, tracking_no, status):

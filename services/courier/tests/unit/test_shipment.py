@@ -206,3 +206,16 @@ def test_events_are_frozen():
     event = new_shipment().events[0]
     with pytest.raises(AttributeError):
         event.tracking_no = "EA000000005CN"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"phone": "１３８００１３８０００"}, "sender.phone"),
+        ({"postcode": "２１５０００"}, "sender.postcode"),
+    ],
+)
+def test_an_address_takes_ascii_digits_only(changes, field):
+    with pytest.raises(ValidationFailed) as raised:
+        Address.from_dict({**APPLICANT, **changes}, "sender")
+    assert set(raised.value.fields) == {field}

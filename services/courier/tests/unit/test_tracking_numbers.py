@@ -33,6 +33,7 @@ def test_check_digit(serial, expected):
         "ea123456785cn",
         "E1123456785CN",
         "EA12345678CN",
+        "EA１２３４５６７８５CN",  # full-width digits: int() takes them, EMS does not
         " EA123456785CN",
         "",
         None,

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.errors import Conflict, Invalid, NotFound, Unavailable
-from services.courier import metrics, schemas
+from services.common.testing import assert_documented, outbox
+from services.courier import contract, metrics
 from services.courier.adapters.orm import metadata
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.courier.service_layer import use_cases
@@ -18,7 +19,9 @@ from .builders import (
     OPERATOR,
     OTHER_CITIZEN,
     OTHER_CLERK,
+    WINDOW,
     application_submitted,
+    delivered,
     licence_issued,
 )
 
@@ -35,22 +38,16 @@ WINDOW_ADDRESS = {
 
 
 def submit(uow, ems, envelope):
-    submitted = schemas.load(schemas.ApplicationSubmittedSchema(), envelope["payload"])
-    return use_cases.ship_materials(uow, ems, envelope, submitted)
+    return use_cases.ship_materials(uow, ems, delivered(envelope))
 
 
 def issue(uow, ems, envelope):
-    issued = schemas.load(schemas.LicenceIssuedSchema(), envelope["payload"])
-    return use_cases.ship_result(uow, ems, envelope, issued)
+    return use_cases.ship_result(uow, ems, delivered(envelope))
 
 
 def rows(uow, table):
     with uow:
         return [dict(r) for r in uow.session.execute(sa.select(metadata.tables[table])).mappings()]
-
-
-def outbox(uow):
-    return [row["envelope"] for row in rows(uow, "outbox")]
 
 
 def counter(metric, direction):
@@ -86,7 +83,7 @@ def test_express_submission_books_a_pickup_from_the_applicant_to_the_window(uow,
         "application_id": "app-1",
         "direction": "materials",
     }
-    assert schemas.ShipmentCreatedSchema().validate(event["payload"]) == {}
+    assert_documented(contract.ShipmentCreated, event["payload"])
     assert counter(metrics.SHIPMENTS_CREATED, "materials") == created_before + 1
 
 
@@ -183,10 +180,71 @@ def test_licence_issued_ships_the_result_from_the_window_to_the_applicant(uow, e
     assert call["kind"] == "result"
     result = next(s for s in rows(uow, "shipments") if s["direction"] == "result")
     assert result["tracking_no"] == tracking_no
-    # licence_issued has no department; the materials shipment's is kept.
     assert result["department_code"] == CLERK["department_code"]
     assert [e["type"] for e in outbox(uow)] == ["shipment_created", "shipment_created"]
     assert outbox(uow)[-1]["payload"]["direction"] == "result"
+
+
+def test_the_result_shipment_is_seen_by_the_licence_department(uow, ems):
+    issue(uow, ems, licence_issued("app-9", department_code=OTHER_CLERK["department_code"]))
+
+    [result] = rows(uow, "shipments")
+    assert result["department_code"] == OTHER_CLERK["department_code"]
+    assert [
+        s["direction"] for s in use_cases.list_shipments(uow, OTHER_CLERK, "app-9")["items"]
+    ] == ["result"]
+    assert use_cases.list_shipments(uow, CLERK, "app-9") == {"items": []}
+
+
+@pytest.mark.parametrize("handle", [submit, issue])
+@pytest.mark.parametrize(
+    ("changes", "problems"),
+    [
+        (
+            {"delivery": {"mode": "express", "address": None}},
+            {"delivery.address": "required for express delivery"},
+        ),
+        ({"window": None}, {"window": "required for express delivery"}),
+        (
+            {"delivery": {"mode": "express", "address": None}, "window": None},
+            {
+                "delivery.address": "required for express delivery",
+                "window": "required for express delivery",
+            },
+        ),
+        (
+            {
+                "delivery": {"mode": "express", "address": {**APPLICANT_ADDRESS, "phone": "12"}},
+                "window": {**WINDOW, "address": "某处"},
+            },
+            {
+                "delivery.address.phone": "not a mobile or landline number",
+                "window.address": "must start with the city, such as 南京市",
+            },
+        ),
+    ],
+    ids=["no-address", "no-window", "neither", "both-bad"],
+)
+def test_express_needs_an_address_and_a_window_before_ems(uow, ems, handle, changes, problems):
+    builder = application_submitted if handle is submit else licence_issued
+
+    with pytest.raises(Invalid) as raised:
+        handle(uow, ems, builder("app-1", **changes))
+
+    assert raised.value.fields == problems
+    assert ems.calls == []
+    assert rows(uow, "handled_events") == []
+    assert rows(uow, "shipments") == []
+
+
+@pytest.mark.parametrize("mode", ["online", "window"])
+def test_other_modes_need_no_address_nor_window(uow, ems, mode):
+    envelope = application_submitted("app-1", mode=mode, window=None)
+
+    assert submit(uow, ems, envelope) is None
+
+    assert ems.calls == []
+    assert len(rows(uow, "handled_events")) == 1
 
 
 def test_licence_issued_without_express_ships_nothing(uow, ems):
@@ -215,7 +273,7 @@ def test_delivery_of_the_materials_emits_materials_received(uow, ems):
         "tracking_no": tracking_no,
         "received_at": "2026-11-26T08:00:00Z",
     }
-    assert schemas.MaterialsReceivedSchema().validate(events[-1]["payload"]) == {}
+    assert_documented(contract.MaterialsReceived, events[-1]["payload"])
     assert [r["status"] for r in rows(uow, "tracking_events")] == [
         "accepted",
         "picked_up",
@@ -289,6 +347,19 @@ def test_a_scan_for_an_unknown_tracking_number_is_not_found(uow):
         scan(uow, "EA123456785CN", "delivered", T0)
 
 
+def test_the_reference_ems_echoes_is_not_recorded(uow, ems):
+    tracking_no = submit(uow, ems, application_submitted("app-1"))
+
+    recorded = use_cases.record_ems_event(
+        uow, tracking_no, "accepted", T0, "苏州市", "已受理", reference="app-1"
+    )
+
+    assert recorded == {"tracking_no": tracking_no, "status": "accepted", "changed": True}
+    [entry] = rows(uow, "tracking_events")
+    assert "app-1" not in entry.values()
+    assert "reference" not in entry
+
+
 def test_a_naive_time_is_invalid(uow, ems):
     tracking_no = submit(uow, ems, application_submitted("app-1"))
     with pytest.raises(Invalid) as raised:
@@ -324,7 +395,7 @@ def two_applications(uow, ems):
     ],
 )
 def test_who_sees_which_shipments(uow, two_applications, actor, application_id, visible):
-    listed = use_cases.list_shipments(uow, actor, application_id)
+    listed = use_cases.list_shipments(uow, actor, application_id)["items"]
 
     assert [s["application_id"] for s in listed] == ([application_id] if visible else [])
     tracking_no = two_applications[0] if application_id == "app-1" else two_applications[1]
