@@ -1,21 +1,17 @@
 """The ratings service: reviews of completed cases, praise rates, rectifications.
 
-python -m services.common.runner services.ratings.service:RatingsService
-
-Entrypoints only load with a schema, call a use case and dump with a schema.
+python -m operations.runner services.ratings.service:RatingsService
 """
 
-from nameko.rpc import rpc
-
 from services.common.dependencies import Database
-from services.common.messaging.consumer import event_handler
+from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
-from services.ratings import schemas
-from services.ratings.schemas import load
+from services.ratings import contract
 from services.ratings.service_layer import use_cases
 from services.ratings.service_layer.gauges import gauges
 from services.ratings.service_layer.unit_of_work import RatingsUnitOfWork
+from services.workflow import contract as workflow
 
 
 class RatingsService(OpsEntrypoints):
@@ -24,48 +20,27 @@ class RatingsService(OpsEntrypoints):
     uow = Database(RatingsUnitOfWork, gauges=gauges)
     instrumentation = Instrumentation()
 
-    @rpc
-    def submit_review(self, actor, application_id, grade, comment=None):
-        args = load(
-            schemas.SubmitReviewSchema(),
-            {"actor": actor, "application_id": application_id, "grade": grade, "comment": comment},
-        )
-        review = use_cases.submit_review(self.uow, **args)
-        return schemas.ReviewIdSchema().dump(review)
+    @rpc(request=contract.SubmitReview, response=contract.ReviewId)
+    def submit_review(self, request):
+        return use_cases.submit_review(self.uow, **request)
 
-    @rpc
-    def list_store_reviews(self, store_id, page=1, page_size=20):
-        args = load(
-            schemas.StoreReviewsQuerySchema(),
-            {"store_id": store_id, "page": page, "page_size": page_size},
-        )
-        return schemas.StoreReviewsSchema().dump(use_cases.list_store_reviews(self.uow, **args))
+    @rpc(request=contract.ListStoreReviews, response=contract.StoreReviews)
+    def list_store_reviews(self, request):
+        return use_cases.list_store_reviews(self.uow, **request)
 
-    @rpc
-    def stats(self, department=None, region=None):
-        args = load(schemas.StatsQuerySchema(), {"department": department, "region": region})
-        return schemas.StatsSchema().dump(use_cases.stats(self.uow, **args))
+    @rpc(request=contract.StatsQuery, response=contract.RatingStats)
+    def stats(self, request):
+        return use_cases.stats(self.uow, **request)
 
-    @rpc
-    def list_rectifications(self, actor, page=1, page_size=20):
-        args = load(
-            schemas.ListRectificationsSchema(),
-            {"actor": actor, "page": page, "page_size": page_size},
-        )
-        page_of = use_cases.list_rectifications(self.uow, **args)
-        return schemas.RectificationPageSchema().dump(page_of)
+    @rpc(request=contract.ListRectifications, response=contract.RectificationPage)
+    def list_rectifications(self, request):
+        return use_cases.list_rectifications(self.uow, **request)
 
-    @rpc
-    def resolve_rectification(self, actor, rectification_id, comment):
-        args = load(
-            schemas.ResolveRectificationSchema(),
-            {"actor": actor, "rectification_id": rectification_id, "comment": comment},
-        )
-        rectification = use_cases.resolve_rectification(self.uow, **args)
-        return schemas.RectificationSchema().dump(rectification)
+    @rpc(request=contract.ResolveRectification, response=contract.Rectification)
+    def resolve_rectification(self, request):
+        return use_cases.resolve_rectification(self.uow, **request)
 
-    @event_handler("workflow", "application_completed")
-    def on_application_completed(self, envelope):
+    @handles("workflow", "application_completed", payload=workflow.ApplicationCompleted)
+    def on_application_completed(self, event):
         """The completed case becomes reviewable by its applicant."""
-        envelope = load(schemas.ApplicationCompletedEnvelopeSchema(), envelope)
-        use_cases.record_completed_case(self.uow, envelope)
+        use_cases.record_completed_case(self.uow, event)

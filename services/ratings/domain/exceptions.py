@@ -1,53 +1,29 @@
 """Errors the ratings domain raises.
 
-Plain Python on purpose: the domain may not import nameko, so it cannot raise
-``services.common.errors`` directly. The service layer translates each of these to
-the shared type of the same meaning (``ValidationFailed`` -> ``Invalid``,
-``InvalidTransition`` -> ``Conflict``, the rest by name). The constructor mirrors the
-shared errors (``message``, ``fields``) so the translation is one line.
+Each is one of the shared error types (``services.common.errors``, plain Python)
+with a more precise name: the entrypoint sends it to the caller as that type,
+keeping its message, its ``fields`` and its ``code``.
 """
 
-
-class RatingsError(Exception):
-    """Base of every expected ratings error. ``code`` is the machine-readable name."""
-
-    code = "error"
-
-    def __init__(self, message: str = "", fields: dict[str, str] | None = None):
-        super().__init__(message, dict(fields or {}))
-        self.message = message or self.code
-        self.fields = dict(fields or {})
-
-    def __str__(self) -> str:
-        if self.fields:
-            detail = "; ".join(f"{k}: {v}" for k, v in sorted(self.fields.items()))
-            return f"{self.message} ({detail})"
-        return self.message
+from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 
-class ValidationFailed(RatingsError):
+class ValidationFailed(Invalid):
     """Input breaks a rule; ``fields`` maps every bad field to what is wrong with it."""
-
-    code = "invalid"
 
     def __init__(self, fields: dict[str, str], message: str = "validation failed"):
         super().__init__(message, fields)
 
 
-class Forbidden(RatingsError):
+class NotPermitted(Forbidden):
     """The actor may not do this (not the applicant, not staff of the department)."""
 
-    code = "forbidden"
 
+class CaseNotCompleted(Conflict):
+    """Ratings has not heard that the case was completed, so it cannot be reviewed."""
 
-class NotFound(RatingsError):
-    code = "not_found"
-
-
-class Conflict(RatingsError):
-    """The current state forbids the action."""
-
-    code = "conflict"
+    def __init__(self) -> None:
+        super().__init__("the case is not completed yet")
 
 
 class AlreadyReviewed(Conflict):
@@ -55,9 +31,17 @@ class AlreadyReviewed(Conflict):
 
     code = "already_reviewed"
 
+    def __init__(self, message: str = "the case has already been reviewed") -> None:
+        super().__init__(message)
+
 
 class InvalidTransition(Conflict):
     """The entity's status does not allow the step (e.g. resolving a resolved
-    rectification). A kind of Conflict, so it maps to 409 without a table entry."""
+    rectification)."""
 
     code = "invalid_transition"
+
+
+class UnknownRectification(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such rectification", {"rectification_id": "not found"})

@@ -25,13 +25,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from .events import BadReviewFlagged, Event, RectificationResolved, ReviewSubmitted
-from .exceptions import AlreadyReviewed, Forbidden, InvalidTransition, ValidationFailed
+from .exceptions import AlreadyReviewed, InvalidTransition, NotPermitted, ValidationFailed
 
 MIN_GRADE = 1
 MAX_GRADE = 5
 PRAISE_GRADES = frozenset({4, 5})
 BAD_GRADES = frozenset({1, 2})
 MAX_COMMENT_LENGTH = 500
+# What ratings stores of a case: ids, department and region codes, item names.
+ID_MAX_LENGTH = 64
+CODE_MAX_LENGTH = 32
+# Region codes are administrative division codes: 6 digits for a county, up to
+# 12 below it (as the catalogue keeps them).
+REGION_CODE_MAX_LENGTH = 12
+ITEM_NAME_MAX_LENGTH = 200
 
 # Calendar days, not working days: a rectification is a complaint to answer, not a
 # case with a promised time limit, so the holiday calendar does not apply.
@@ -120,15 +127,16 @@ def _round_half_up(numerator: int, denominator: int, places: int) -> float:
 # Reviewable case
 
 
-_CASE_TEXT_FIELDS = (
-    "application_id",
-    "applicant_id",
-    "item_id",
-    "item_name",
-    "department_code",
-    "region_code",
-    "store_id",
-)
+# Each text field of a case and its longest value.
+_CASE_TEXT_FIELDS = {
+    "application_id": ID_MAX_LENGTH,
+    "applicant_id": ID_MAX_LENGTH,
+    "item_id": ID_MAX_LENGTH,
+    "item_name": ITEM_NAME_MAX_LENGTH,
+    "department_code": CODE_MAX_LENGTH,
+    "region_code": REGION_CODE_MAX_LENGTH,
+    "store_id": ID_MAX_LENGTH,
+}
 
 
 @dataclass(eq=False)
@@ -165,16 +173,20 @@ class ReviewableCase:
     def from_application_completed(cls, payload: Mapping[str, Any]) -> ReviewableCase:
         """Build the case from workflow's ``application_completed`` payload.
 
-        Takes the event as it arrives (``completed_at`` an ISO 8601 string with an
-        offset, or an aware datetime); unknown keys are ignored so workflow can add
-        fields. Raises ValidationFailed naming every missing or bad field.
+        Takes the payload loaded (``completed_at`` an aware datetime) or as it
+        arrives (an ISO 8601 string with an offset); unknown keys are ignored so
+        workflow can add fields. Raises ValidationFailed naming every missing,
+        empty or too long field, so such an event is dead-lettered at once
+        rather than failing at the database on every retry.
         """
         errors: dict[str, str] = {}
         values: dict[str, Any] = {}
-        for name in _CASE_TEXT_FIELDS:
+        for name, longest in _CASE_TEXT_FIELDS.items():
             value = payload.get(name)
             if not isinstance(value, str) or not value.strip():
                 errors[name] = "must be a non-empty string"
+            elif len(value) > longest:
+                errors[name] = f"must be at most {longest} characters"
             else:
                 values[name] = value
         completed_at = _parse_instant(payload.get("completed_at"))
@@ -187,7 +199,7 @@ class ReviewableCase:
     def review(self, actor: Mapping[str, Any], grade: Any, comment: Any, now: datetime) -> Review:
         """The applicant's review of this case.
 
-        Raises Forbidden unless ``actor["user_id"]`` is the applicant,
+        Raises NotPermitted unless ``actor["user_id"]`` is the applicant,
         AlreadyReviewed (a Conflict) when the case has been reviewed, and
         ValidationFailed naming every bad field (grade, comment) at once.
 
@@ -196,7 +208,7 @@ class ReviewableCase:
         """
         user_id = _actor_value(actor, "user_id")
         if not user_id or user_id != self.applicant_id:
-            raise Forbidden("only the applicant may review the case")
+            raise NotPermitted("only the applicant may review the case")
         if self.reviewed:
             raise AlreadyReviewed("the case has already been reviewed")
 
@@ -406,13 +418,13 @@ class Rectification:
     def resolve(self, actor: Mapping[str, Any], comment: Any, now: datetime) -> None:
         """Close the rectification with the department's answer.
 
-        Raises Forbidden unless the actor is an operator or staff of this
+        Raises NotPermitted unless the actor is an operator or staff of this
         department with role dept_admin or window_clerk; InvalidTransition (a
         Conflict) unless it is open; ValidationFailed unless the stripped comment
         is 1..500 characters. Records RectificationResolved.
         """
         if not may_resolve(actor, self.department_code):
-            raise Forbidden("only the department's staff or an operator may resolve it")
+            raise NotPermitted("only the department's staff or an operator may resolve it")
         if not self.is_open:
             raise InvalidTransition(f"the rectification is {self.status}, not open")
         cleaned_comment, message = _clean_comment(comment, required=True)

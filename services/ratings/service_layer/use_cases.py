@@ -1,16 +1,22 @@
 """Ratings use cases: one function per command or query, each one transaction.
 
-Each takes the unit of work first. Domain exceptions leave as the shared error
-types (``services.common.errors``) through :data:`DOMAIN_ERRORS`.
+Each takes the unit of work first, then keyword arguments as the contract loads
+them. Errors are the domain's (``services.ratings.domain.exceptions``), each one
+of the shared error types.
 """
 
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from services.common import errors
+from services.common.errors import Invalid
 from services.common.messaging.envelope import utcnow
-from services.ratings.domain import exceptions
+from services.ratings.domain.exceptions import (
+    AlreadyReviewed,
+    CaseNotCompleted,
+    NotPermitted,
+    UnknownRectification,
+)
 from services.ratings.domain.model import (
     MAX_GRADE,
     MIN_GRADE,
@@ -21,30 +27,22 @@ from services.ratings.domain.model import (
 
 CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
 
-# Subclasses first is not needed: AlreadyReviewed and InvalidTransition are
-# Conflicts, and the table maps by isinstance.
-DOMAIN_ERRORS = {
-    exceptions.ValidationFailed: errors.Invalid,
-    exceptions.Forbidden: errors.Forbidden,
-    exceptions.NotFound: errors.NotFound,
-    exceptions.Conflict: errors.Conflict,
-}
-
-translate = errors.translate_errors(DOMAIN_ERRORS)
-
 
 def _offset(page: int, page_size: int) -> int:
     return (page - 1) * page_size
 
 
-@translate
 def record_completed_case(uow, envelope: dict) -> bool:
-    """Make a completed application reviewable (workflow's ``application_completed``).
+    """Make a completed application reviewable (workflow's ``application_completed``,
+    its envelope with the payload loaded).
 
     Once per event: a repeated delivery changes nothing, and so does a second
     event for a case already recorded. Returns True when the case was recorded.
-    Raises Invalid when the payload lacks what a review needs.
+    Raises Invalid when the envelope has no id (it could not be handled once)
+    or the payload lacks what a review needs.
     """
+    if not isinstance(envelope.get("id"), str) or not envelope["id"]:
+        raise Invalid("not an event envelope", {"id": "is required"})
     with uow:
         if not uow.first_delivery(envelope, CONSUMER_APPLICATION_COMPLETED):
             return False
@@ -56,7 +54,6 @@ def record_completed_case(uow, envelope: dict) -> bool:
     return recorded
 
 
-@translate
 def submit_review(
     uow,
     actor: dict,
@@ -69,14 +66,14 @@ def submit_review(
 
     Emits ``review_submitted`` and, for grade 1 or 2, opens a rectification and
     emits ``bad_review_flagged``; counts the grade in the rating totals. Raises
-    Conflict when the case is not completed (ratings has not heard of it) or is
-    reviewed already, Forbidden unless the actor is the applicant, Invalid for a
-    bad grade or comment.
+    CaseNotCompleted when ratings has not heard that the case was completed,
+    AlreadyReviewed (both Conflicts), NotPermitted unless the actor is the
+    applicant, ValidationFailed for a bad grade or comment.
     """
     with uow:
         case = uow.cases.get(application_id, for_update=True)
         if case is None:
-            raise errors.Conflict("the case is not completed yet")
+            raise CaseNotCompleted()
         review = case.review(actor, grade, comment, now or utcnow())
         uow.reviews.add(review)
         if review.rectification is not None:
@@ -89,11 +86,10 @@ def submit_review(
         except sa.exc.IntegrityError as exc:
             # Two reviews of one case raced past the check (SQLite takes no row
             # lock); the unique review per application stopped the second.
-            raise errors.Conflict("the case has already been reviewed") from exc
+            raise AlreadyReviewed() from exc
     return review
 
 
-@translate
 def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
     """One page of a flagship store's reviews, newest first, with its summary.
 
@@ -104,7 +100,7 @@ def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
         reviews, total = uow.reviews.list_for_store(store_id, _offset(page, page_size), page_size)
         summary = uow.totals.summary(store_id=store_id)
     return {
-        "reviews": reviews,
+        "items": reviews,
         "page": page,
         "page_size": page_size,
         "total": total,
@@ -112,7 +108,6 @@ def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
     }
 
 
-@translate
 def stats(uow, department: str | None = None, region: str | None = None) -> dict:
     """Praise rates overall and per store, department, item and region.
 
@@ -141,19 +136,18 @@ def stats(uow, department: str | None = None, region: str | None = None) -> dict
 
 def rectification_scope(actor: dict) -> str | None:
     """The department whose rectifications the actor sees; None for all of them
-    (an operator). Raises Forbidden for anyone else: citizens, staff without a
-    department."""
+    (an operator). Raises NotPermitted for anyone else: citizens, staff without
+    a department."""
     actor = actor if isinstance(actor, dict) else {}
     if not actor.get("user_id"):
-        raise errors.Forbidden("only department staff or an operator may see rectifications")
+        raise NotPermitted("only department staff or an operator may see rectifications")
     if actor.get("kind") == "operator":
         return None
     if actor.get("kind") == "staff" and actor.get("department_code"):
         return actor["department_code"]
-    raise errors.Forbidden("only department staff or an operator may see rectifications")
+    raise NotPermitted("only department staff or an operator may see rectifications")
 
 
-@translate
 def list_rectifications(
     uow, actor: dict, page: int, page_size: int, now: datetime | None = None
 ) -> dict:
@@ -167,7 +161,7 @@ def list_rectifications(
     with uow:
         views, total = uow.rectifications.list(department, _offset(page, page_size), page_size)
     return {
-        "rectifications": [
+        "items": [
             {
                 "rectification": view.rectification,
                 "review": view.review,
@@ -181,22 +175,22 @@ def list_rectifications(
     }
 
 
-@translate
 def resolve_rectification(
     uow, actor: dict, rectification_id: str, comment: str, now: datetime | None = None
 ) -> Rectification:
     """Close a rectification with the department's answer.
 
-    Emits ``rectification_resolved``. Raises NotFound for an unknown id,
-    Forbidden unless the actor is an operator or staff of the department with
-    role dept_admin or window_clerk, Conflict when it is already resolved,
-    Invalid for an empty or too long comment.
+    Emits ``rectification_resolved``. Raises UnknownRectification (a NotFound)
+    for an unknown id, NotPermitted unless the actor is an operator or staff of
+    the department with role dept_admin or window_clerk, InvalidTransition (a
+    Conflict) when it is already resolved, ValidationFailed for an empty or too
+    long comment.
     """
     rectification_scope(actor)
     with uow:
         rectification = uow.rectifications.get(rectification_id, for_update=True)
         if rectification is None:
-            raise errors.NotFound("no such rectification", {"rectification_id": "not found"})
+            raise UnknownRectification()
         rectification.resolve(actor, comment, now or utcnow())
         uow.rectifications.save(rectification)
         uow.collect(rectification)

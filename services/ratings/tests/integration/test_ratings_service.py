@@ -23,23 +23,15 @@ from services.common.messaging import topology
 from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
-from services.common.migrate import upgrade
+from services.common.migrations import upgrade
+from services.common.testing import citizen, staff
 from services.ratings.adapters import orm
 from services.ratings.service import RatingsService
 
 DEPARTMENT = "320100-MSA"
 
 
-def citizen(user_id):
-    return {"user_id": user_id, "kind": "citizen", "roles": [], "department_code": None}
-
-
-CLERK = {
-    "user_id": "u-clerk",
-    "kind": "staff",
-    "roles": ["window_clerk"],
-    "department_code": DEPARTMENT,
-}
+CLERK = staff("u-clerk", DEPARTMENT, "window_clerk")
 
 
 @pytest.fixture
@@ -203,8 +195,13 @@ def test_a_review_over_rpc_emits_review_submitted(ratings, config, amqp_uri, rat
     application_id = completed_case(ratings, amqp_uri)
 
     with ServiceRpcProxy("ratings", config) as proxy:
-        result = proxy.submit_review(citizen("u-applicant-0042"), application_id, 5, "办事很快")
-        reviews = proxy.list_store_reviews("store-nj-msa", page=1, page_size=20)
+        result = proxy.submit_review(
+            actor=citizen("u-applicant-0042"),
+            application_id=application_id,
+            grade=5,
+            comment="办事很快",
+        )
+        reviews = proxy.list_store_reviews(store_id="store-nj-msa", page=1, page_size=20)
 
     [envelope] = ratings_events.take(1)
     assert envelope["type"] == "review_submitted"
@@ -222,7 +219,7 @@ def test_a_review_over_rpc_emits_review_submitted(ratings, config, amqp_uri, rat
         "grade": 5,
     }
     assert reviews["total"] == 1
-    assert reviews["reviews"][0]["reviewer"] == "用户0042"
+    assert reviews["items"][0]["reviewer"] == "用户0042"
     assert reviews["summary"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 5.0}
 
 
@@ -232,13 +229,18 @@ def test_a_grade_1_review_is_flagged_and_opens_a_rectification(
     application_id = completed_case(ratings, amqp_uri)
 
     with ServiceRpcProxy("ratings", config) as proxy:
-        result = proxy.submit_review(citizen("u-applicant-0042"), application_id, 1, "态度差")
-        listed = proxy.list_rectifications(CLERK)
+        result = proxy.submit_review(
+            actor=citizen("u-applicant-0042"),
+            application_id=application_id,
+            grade=1,
+            comment="态度差",
+        )
+        listed = proxy.list_rectifications(actor=CLERK)
 
     submitted, flagged = ratings_events.take(2)
     assert submitted["type"] == "review_submitted"
     assert flagged["type"] == "bad_review_flagged"
-    [rectification] = listed["rectifications"]
+    [rectification] = listed["items"]
     assert flagged["payload"] == {
         "review_id": result["review_id"],
         "rectification_id": rectification["rectification_id"],
@@ -251,7 +253,7 @@ def test_a_grade_1_review_is_flagged_and_opens_a_rectification(
 
     with ServiceRpcProxy("ratings", config) as proxy:
         resolved = proxy.resolve_rectification(
-            CLERK, rectification["rectification_id"], "已电话回访"
+            actor=CLERK, rectification_id=rectification["rectification_id"], comment="已电话回访"
         )
     assert resolved["status"] == "resolved"
     [closed] = ratings_events.take(1)
@@ -264,7 +266,7 @@ def test_another_users_review_is_forbidden(ratings, config, amqp_uri, engine):
 
     with ServiceRpcProxy("ratings", config) as proxy:
         with pytest.raises(Forbidden):
-            proxy.submit_review(citizen("u-intruder"), application_id, 5)
+            proxy.submit_review(actor=citizen("u-intruder"), application_id=application_id, grade=5)
 
     assert count(engine, orm.reviews) == 0
 
@@ -274,17 +276,32 @@ def test_errors_cross_rpc_as_their_types_with_their_fields(ratings, config, amqp
 
     with ServiceRpcProxy("ratings", config) as proxy:
         with pytest.raises(Invalid) as invalid:
-            proxy.submit_review(citizen("u-applicant-0042"), application_id, "5")
+            proxy.submit_review(
+                actor=citizen("u-applicant-0042"), application_id=application_id, grade="5"
+            )
         with pytest.raises(Invalid) as bad_page:
-            proxy.list_store_reviews("store-nj-msa", page="first")
+            proxy.list_store_reviews(store_id="store-nj-msa", page="first")
+        with pytest.raises(Invalid) as empty_filter:
+            proxy.stats(region="")
         with pytest.raises(Conflict) as not_completed:
-            proxy.submit_review(citizen("u-applicant-0042"), "app-not-completed", 5)
+            proxy.submit_review(
+                actor=citizen("u-applicant-0042"), application_id="app-not-completed", grade=5
+            )
+        proxy.submit_review(
+            actor=citizen("u-applicant-0042"), application_id=application_id, grade=5
+        )
+        with pytest.raises(Conflict) as reviewed:
+            proxy.submit_review(
+                actor=citizen("u-applicant-0042"), application_id=application_id, grade=4
+            )
         with pytest.raises(Forbidden):
-            proxy.list_rectifications(citizen("u-applicant-0042"))
+            proxy.list_rectifications(actor=citizen("u-applicant-0042"))
 
     assert invalid.value.fields == {"grade": "must be an integer from 1 to 5"}
     assert set(bad_page.value.fields) == {"page"}
+    assert set(empty_filter.value.fields) == {"region"}
     assert not_completed.value.message == "the case is not completed yet"
+    assert reviewed.value.code == "already_reviewed"
 
 
 def test_stats_over_rpc(ratings, config, amqp_uri):
@@ -292,8 +309,8 @@ def test_stats_over_rpc(ratings, config, amqp_uri):
     second = completed_case(ratings, amqp_uri, applicant_id="u-b", region_code="320106")
 
     with ServiceRpcProxy("ratings", config) as proxy:
-        proxy.submit_review(citizen("u-a"), first, 5)
-        proxy.submit_review(citizen("u-b"), second, 2)
+        proxy.submit_review(actor=citizen("u-a"), application_id=first, grade=5)
+        proxy.submit_review(actor=citizen("u-b"), application_id=second, grade=2)
         everything = proxy.stats()
         nanjing_gulou = proxy.stats(region="320106")
 
@@ -346,7 +363,7 @@ def test_metrics_count_reviews_per_grade_and_the_praise_rate(container_factory, 
     ]
     with ServiceRpcProxy("ratings", config) as proxy:
         for user, grade, application_id in cases:
-            proxy.submit_review(citizen(user), application_id, grade)
+            proxy.submit_review(actor=citizen(user), application_id=application_id, grade=grade)
 
     assert scrape(config) == {
         "tongban_ratings_reviews": {
@@ -367,7 +384,9 @@ def test_metrics_are_read_at_most_once_per_metrics_read_seconds(
     assert scrape(config)["tongban_ratings_reviews"] == NO_REVIEWS
     application_id = completed_case(ratings, amqp_uri)
     with ServiceRpcProxy("ratings", config) as proxy:
-        proxy.submit_review(citizen("u-applicant-0042"), application_id, 5)
+        proxy.submit_review(
+            actor=citizen("u-applicant-0042"), application_id=application_id, grade=5
+        )
 
     # Still the first reading: the database is not asked again within the minute.
     assert scrape(config) == {

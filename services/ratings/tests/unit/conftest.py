@@ -2,18 +2,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.common.testing import citizen, envelope, operator, staff
 from services.ratings.domain.model import ReviewableCase
 
-APPLICANT = {
-    "user_id": "u-applicant",
-    "kind": "citizen",
-    "roles": [],
-    "department_code": None,
-}
+APPLICANT = citizen("u-applicant")
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 def completed_payload(**overrides):
+    """workflow's ``application_completed`` payload, as workflow sends it."""
     payload = {
         "application_id": "app-1",
         "applicant_id": "u-applicant",
@@ -36,26 +33,12 @@ def case():
 # --- service layer ----------------------------------------------------------
 
 DEPARTMENT = "320100-MSA"
-CLERK = {
-    "user_id": "u-clerk",
-    "kind": "staff",
-    "roles": ["window_clerk"],
-    "department_code": DEPARTMENT,
-    "name": "王窗口",
-}
-OPERATOR = {
-    "user_id": "u-operator",
-    "kind": "operator",
-    "roles": [],
-    "department_code": None,
-    "name": "运维",
-}
+CLERK = staff("u-clerk", DEPARTMENT, "window_clerk", name="王窗口")
+OPERATOR = operator("u-operator", name="运维")
 
 
 def completed_envelope(**overrides):
-    from services.common.messaging.envelope import make_envelope
-
-    return make_envelope("workflow", "application_completed", completed_payload(**overrides))
+    return envelope("workflow", "application_completed", completed_payload(**overrides))
 
 
 @pytest.fixture
@@ -63,13 +46,3 @@ def uow(uow_factory):
     from services.ratings.service_layer.unit_of_work import RatingsUnitOfWork
 
     return uow_factory(RatingsUnitOfWork, source="ratings")
-
-
-def outbox_envelopes(uow):
-    """Every envelope the unit of work wrote to the outbox, oldest first."""
-    import sqlalchemy as sa
-
-    outbox = uow.metadata.tables["outbox"]
-    with uow:
-        rows = uow.session.execute(sa.select(outbox.c.envelope).order_by(outbox.c.seq))
-        return [row.envelope for row in rows]

@@ -3,14 +3,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.common import errors
+from services.common.errors import shared_form
 from services.ratings.domain import events
 from services.ratings.domain.exceptions import (
     AlreadyReviewed,
-    Conflict,
-    Forbidden,
+    CaseNotCompleted,
     InvalidTransition,
-    NotFound,
-    RatingsError,
+    NotPermitted,
+    UnknownRectification,
     ValidationFailed,
 )
 
@@ -92,18 +93,48 @@ def test_validation_failed_carries_every_field():
 
 
 @pytest.mark.parametrize(
-    "error_class", [Forbidden, NotFound, Conflict, InvalidTransition, AlreadyReviewed]
+    ("error_class", "shared", "code"),
+    [
+        (NotPermitted, errors.Forbidden, "forbidden"),
+        (InvalidTransition, errors.Conflict, "invalid_transition"),
+        (AlreadyReviewed, errors.Conflict, "already_reviewed"),
+    ],
 )
-def test_errors_carry_a_message(error_class):
+def test_errors_carry_a_message_and_leave_as_the_shared_type(error_class, shared, code):
     error = error_class("because")
 
-    assert isinstance(error, RatingsError)
+    assert isinstance(error, shared)
     assert error.message == "because"
     assert error.fields == {}
+    assert error.code == code
     assert str(error) == "because"
+    sent = shared_form(error)
+    assert type(sent) is shared
+    assert (sent.message, sent.fields, sent.code) == ("because", {}, code)
+
+
+def test_validation_failed_leaves_as_invalid_with_its_fields():
+    sent = shared_form(ValidationFailed({"grade": "bad"}))
+
+    assert type(sent) is errors.Invalid
+    assert (sent.fields, sent.code) == ({"grade": "bad"}, "invalid")
+
+
+def test_errors_of_the_service_layer_say_what_happened():
+    not_completed = CaseNotCompleted()
+    unknown = UnknownRectification()
+
+    assert isinstance(not_completed, errors.Conflict)
+    assert (not_completed.message, not_completed.code) == (
+        "the case is not completed yet",
+        "conflict",
+    )
+    assert isinstance(unknown, errors.NotFound)
+    assert unknown.fields == {"rectification_id": "not found"}
+    assert AlreadyReviewed().message == "the case has already been reviewed"
 
 
 def test_state_errors_are_conflicts():
-    assert issubclass(AlreadyReviewed, Conflict)
-    assert issubclass(InvalidTransition, Conflict)
-    assert not issubclass(Forbidden, Conflict)
+    assert issubclass(AlreadyReviewed, errors.Conflict)
+    assert issubclass(InvalidTransition, errors.Conflict)
+    assert not issubclass(NotPermitted, errors.Conflict)

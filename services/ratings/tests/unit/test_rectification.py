@@ -5,13 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.common.errors import Conflict, Forbidden
 from services.ratings.domain.events import RectificationResolved
-from services.ratings.domain.exceptions import (
-    Conflict,
-    Forbidden,
-    InvalidTransition,
-    ValidationFailed,
-)
+from services.ratings.domain.exceptions import InvalidTransition, ValidationFailed
 from services.ratings.domain.model import (
     Rectification,
     may_resolve,

@@ -4,13 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from services.common.errors import Conflict, Forbidden
 from services.ratings.domain.events import BadReviewFlagged, ReviewSubmitted
-from services.ratings.domain.exceptions import (
-    AlreadyReviewed,
-    Conflict,
-    Forbidden,
-    ValidationFailed,
-)
+from services.ratings.domain.exceptions import AlreadyReviewed, ValidationFailed
 from services.ratings.domain.model import Rectification, Review, ReviewableCase
 
 from .conftest import APPLICANT, NOW, completed_payload
@@ -72,6 +68,27 @@ def test_every_missing_or_bad_event_field_is_named_at_once():
         "item_name",
         "completed_at",
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "longest"),
+    [
+        ("application_id", 64),
+        ("applicant_id", 64),
+        ("item_id", 64),
+        ("store_id", 64),
+        ("item_name", 200),
+        ("department_code", 32),
+        ("region_code", 12),
+    ],
+)
+def test_event_fields_longer_than_ratings_keeps_are_refused(field, longest):
+    assert ReviewableCase.from_application_completed(completed_payload(**{field: "x" * longest}))
+
+    with pytest.raises(ValidationFailed) as caught:
+        ReviewableCase.from_application_completed(completed_payload(**{field: "x" * (longest + 1)}))
+
+    assert caught.value.fields == {field: f"must be at most {longest} characters"}
 
 
 @pytest.mark.parametrize("completed_at", ["2026-11-24T09:30:00", datetime(2026, 11, 24), 17])

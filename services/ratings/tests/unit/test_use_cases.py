@@ -6,8 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
-from services.ratings import schemas
+from services.common.schemas import load
+from services.common.testing import outbox
+from services.ratings import contract
 from services.ratings.service_layer import use_cases
+from services.workflow import contract as workflow
 
 from .conftest import (
     APPLICANT,
@@ -16,12 +19,16 @@ from .conftest import (
     NOW,
     OPERATOR,
     completed_envelope,
-    outbox_envelopes,
 )
 
 
+def as_delivered(envelope):
+    """The envelope as the handler gets it: its payload loaded with workflow's schema."""
+    return {**envelope, "payload": load(workflow.ApplicationCompleted, envelope["payload"])}
+
+
 def record(uow, **payload):
-    assert use_cases.record_completed_case(uow, completed_envelope(**payload))
+    assert use_cases.record_completed_case(uow, as_delivered(completed_envelope(**payload)))
 
 
 def review(uow, application_id="app-1", grade=5, comment="快", applicant="u-applicant", now=NOW):
@@ -39,7 +46,9 @@ def count(uow, table_name):
 
 
 def test_a_completed_application_becomes_a_reviewable_case(uow):
-    assert use_cases.record_completed_case(uow, completed_envelope())
+    delivered = as_delivered(completed_envelope(completed_at="2026-11-24T17:30:00+08:00"))
+
+    assert use_cases.record_completed_case(uow, delivered)
 
     with uow:
         case = uow.cases.get("app-1")
@@ -71,12 +80,33 @@ def test_a_second_event_for_a_recorded_case_changes_nothing(uow):
 
 
 def test_an_event_missing_what_a_review_needs_is_invalid_and_not_marked_handled(uow):
-    with pytest.raises(Invalid) as caught:
-        use_cases.record_completed_case(uow, completed_envelope(store_id="", completed_at="x"))
+    # Both load with workflow's schema; the domain refuses them.
+    delivered = as_delivered(completed_envelope(store_id="", department_code="D" * 33))
 
-    assert set(caught.value.fields) == {"store_id", "completed_at"}
+    with pytest.raises(Invalid) as caught:
+        use_cases.record_completed_case(uow, delivered)
+
+    assert set(caught.value.fields) == {"store_id", "department_code"}
     assert count(uow, "reviewable_cases") == 0
     assert count(uow, "handled_events") == 0
+
+
+def test_an_event_as_it_arrives_is_taken_too(uow):
+    assert use_cases.record_completed_case(uow, completed_envelope())
+
+    with uow:
+        assert uow.cases.get("app-1").completed_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+
+def test_an_envelope_without_an_id_is_invalid_as_it_cannot_be_handled_once(uow):
+    delivered = as_delivered(completed_envelope())
+    del delivered["id"]
+
+    with pytest.raises(Invalid) as caught:
+        use_cases.record_completed_case(uow, delivered)
+
+    assert set(caught.value.fields) == {"id"}
+    assert count(uow, "reviewable_cases") == 0
 
 
 # --- submit_review ----------------------------------------------------------
@@ -102,7 +132,7 @@ def test_a_review_emits_review_submitted_with_the_contract_payload(uow):
 
     submitted = review(uow, grade=4)
 
-    [envelope] = outbox_envelopes(uow)
+    [envelope] = outbox(uow)
     assert envelope["type"] == "review_submitted"
     assert envelope["source"] == "ratings"
     assert envelope["payload"] == {
@@ -128,11 +158,11 @@ def test_a_bad_review_opens_a_rectification_and_flags_it(uow, grade):
     assert rectification.status == "open"
     assert rectification.department_code == DEPARTMENT
     assert rectification.due_date == date(2026, 11, 30)
-    assert [e["type"] for e in outbox_envelopes(uow)] == [
+    assert [e["type"] for e in outbox(uow)] == [
         "review_submitted",
         "bad_review_flagged",
     ]
-    assert outbox_envelopes(uow)[1]["payload"] == {
+    assert outbox(uow)[1]["payload"] == {
         "review_id": submitted.review_id,
         "rectification_id": rectification.rectification_id,
         "application_id": "app-1",
@@ -155,19 +185,20 @@ def test_only_the_applicant_may_review(uow):
         review(uow, applicant="u-someone-else")
 
     assert count(uow, "reviews") == 0
-    assert outbox_envelopes(uow) == []
+    assert outbox(uow) == []
 
 
 def test_a_case_is_reviewed_once(uow):
     record(uow)
     review(uow, grade=5)
 
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         review(uow, grade=1)
 
+    assert caught.value.code == "already_reviewed"
     assert count(uow, "reviews") == 1
     assert count(uow, "rectifications") == 0
-    assert len(outbox_envelopes(uow)) == 1
+    assert len(outbox(uow)) == 1
 
 
 @pytest.mark.parametrize("grade", [0, 6, True, 4.5, "5", None])
@@ -180,7 +211,7 @@ def test_a_bad_grade_is_invalid_and_changes_nothing(uow, grade):
     assert caught.value.fields == {"grade": "must be an integer from 1 to 5"}
     with uow:
         assert uow.cases.get("app-1").reviewed is False
-    assert outbox_envelopes(uow) == []
+    assert outbox(uow) == []
 
 
 def test_emitted_payloads_load_with_the_published_schemas(uow):
@@ -190,14 +221,14 @@ def test_emitted_payloads_load_with_the_published_schemas(uow):
         uow, CLERK, submitted.rectification.rectification_id, "已回访", now=NOW
     )
 
-    envelopes = outbox_envelopes(uow)
+    envelopes = outbox(uow)
     assert [e["type"] for e in envelopes] == [
         "review_submitted",
         "bad_review_flagged",
         "rectification_resolved",
     ]
     for envelope in envelopes:
-        schema = schemas.EVENT_PAYLOADS[envelope["type"]]()
+        schema = contract.EVENTS[envelope["type"]]()
         assert schema.dump(schema.load(envelope["payload"])) == envelope["payload"]
 
 
@@ -229,8 +260,8 @@ def test_store_reviews_are_paged_newest_first_with_the_summary(uow):
     first = use_cases.list_store_reviews(uow, "store-1", page=1, page_size=2)
     last = use_cases.list_store_reviews(uow, "store-1", page=3, page_size=2)
 
-    assert [r.grade for r in first["reviews"]] == [5, 3]
-    assert [r.grade for r in last["reviews"]] == [5]
+    assert [r.grade for r in first["items"]] == [5, 3]
+    assert [r.grade for r in last["items"]] == [5]
     assert (first["page"], first["page_size"], first["total"]) == (1, 2, 5)
     summary = first["summary"]
     assert (summary.reviews, summary.praise_rate, summary.average_grade) == (5, 0.6, 3.6)
@@ -240,9 +271,9 @@ def test_reviewers_are_shown_masked(uow):
     seed_store(uow, [5])
 
     page = use_cases.list_store_reviews(uow, "store-1", page=1, page_size=20)
-    dumped = schemas.StoreReviewsSchema().dump(page)
+    dumped = contract.StoreReviews().dump(page)
 
-    [shown] = dumped["reviews"]
+    [shown] = dumped["items"]
     assert shown["reviewer"] == "用户0000"
     assert "reviewer_id" not in shown
     assert "application_id" not in shown
@@ -252,7 +283,7 @@ def test_reviewers_are_shown_masked(uow):
 def test_a_store_without_reviews_has_no_rates(uow):
     page = use_cases.list_store_reviews(uow, "store-none", page=1, page_size=20)
 
-    assert page["reviews"] == []
+    assert page["items"] == []
     assert page["total"] == 0
     assert page["summary"].praise_rate is None
     assert page["summary"].average_grade is None
@@ -263,7 +294,7 @@ def test_a_page_past_the_end_is_empty(uow):
 
     page = use_cases.list_store_reviews(uow, "store-1", page=5, page_size=20)
 
-    assert page["reviews"] == []
+    assert page["items"] == []
     assert page["total"] == 2
 
 
@@ -337,7 +368,7 @@ def test_stats_narrow_to_a_department_and_a_region(rated):
 
 
 def test_stats_of_nothing_are_empty_with_no_rates(uow):
-    result = schemas.StatsSchema().dump(use_cases.stats(uow, region="999999"))
+    result = contract.RatingStats().dump(use_cases.stats(uow, region="999999"))
 
     assert result["overall"] == {"reviews": 0, "praise_rate": None, "average_grade": None}
     assert result["stores"] == result["departments"] == result["items"] == []
@@ -372,7 +403,7 @@ def flagged(uow):
 
 
 def ids(page):
-    return [entry["rectification"].application_id for entry in page["rectifications"]]
+    return [entry["rectification"].application_id for entry in page["items"]]
 
 
 def test_staff_see_their_departments_rectifications(flagged):
@@ -380,14 +411,14 @@ def test_staff_see_their_departments_rectifications(flagged):
 
     assert ids(page) == ["app-old", "app-new"]
     assert page["total"] == 2
-    assert page["rectifications"][0]["review"].grade == 1
+    assert page["items"][0]["review"].grade == 1
 
 
 def test_an_operator_sees_every_rectification(flagged):
     page = use_cases.list_rectifications(flagged, OPERATOR, page=1, page_size=2, now=NOW)
 
     assert page["total"] == 3
-    assert len(page["rectifications"]) == 2
+    assert len(page["items"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -401,7 +432,7 @@ def test_no_one_else_sees_rectifications(flagged, actor):
 
 
 def test_overdue_rectifications_are_marked_and_resolved_ones_come_last(flagged):
-    [old, new] = use_cases.list_rectifications(flagged, CLERK, 1, 20, now=NOW)["rectifications"]
+    [old, new] = use_cases.list_rectifications(flagged, CLERK, 1, 20, now=NOW)["items"]
     use_cases.resolve_rectification(
         flagged, CLERK, old["rectification"].rectification_id, "已回访", now=NOW
     )
@@ -410,18 +441,18 @@ def test_overdue_rectifications_are_marked_and_resolved_ones_come_last(flagged):
     page = use_cases.list_rectifications(flagged, CLERK, 1, 20, now=later)
 
     assert ids(page) == ["app-new", "app-old"]
-    assert [entry["overdue"] for entry in page["rectifications"]] == [True, False]
-    dumped = schemas.RectificationPageSchema().dump(page)
-    assert dumped["rectifications"][1]["status"] == "resolved"
-    assert dumped["rectifications"][0]["overdue"] is True
-    assert dumped["rectifications"][0]["review"]["grade"] == 1
+    assert [entry["overdue"] for entry in page["items"]] == [True, False]
+    dumped = contract.RectificationPage().dump(page)
+    assert dumped["items"][1]["status"] == "resolved"
+    assert dumped["items"][0]["overdue"] is True
+    assert dumped["items"][0]["review"]["grade"] == 1
 
 
 def rectification_id_of(uow, application_id):
     page = use_cases.list_rectifications(uow, OPERATOR, 1, 100)
     [match] = [
         e["rectification"].rectification_id
-        for e in page["rectifications"]
+        for e in page["items"]
         if e["rectification"].application_id == application_id
     ]
     return match
@@ -441,7 +472,7 @@ def test_staff_resolve_a_rectification(flagged):
     assert stored.status == "resolved"
     assert stored.resolved_by == "u-clerk"
     assert stored.resolved_at == NOW + timedelta(days=1)
-    last = outbox_envelopes(flagged)[-1]
+    last = outbox(flagged)[-1]
     assert last["type"] == "rectification_resolved"
     assert last["payload"]["resolved_at"] == "2026-11-26T08:00:00Z"
 
@@ -450,8 +481,10 @@ def test_a_resolved_rectification_cannot_be_resolved_again(flagged):
     rectification_id = rectification_id_of(flagged, "app-old")
     use_cases.resolve_rectification(flagged, CLERK, rectification_id, "已回访")
 
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         use_cases.resolve_rectification(flagged, OPERATOR, rectification_id, "再次")
+
+    assert caught.value.code == "invalid_transition"
 
 
 def test_staff_of_another_department_may_not_resolve(flagged):
@@ -474,8 +507,10 @@ def test_a_citizen_may_not_resolve(flagged):
 
 
 def test_an_unknown_rectification_is_not_found(uow):
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as caught:
         use_cases.resolve_rectification(uow, CLERK, "nope", "已回访")
+
+    assert caught.value.fields == {"rectification_id": "not found"}
 
 
 def test_a_resolution_needs_a_comment(flagged):

@@ -1,0 +1,389 @@
+"""The ratings contract holds on both sides: every RPC method, driven with the
+arguments the gateway sends, answers exactly what its response schema documents;
+every event the domain records is exactly its documented payload; and every bad
+input is Invalid naming the field, never a crash."""
+
+from datetime import UTC, datetime
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.common.entrypoints import ContractRpc, contract_entrypoints
+from services.common.errors import Invalid
+from services.common.schemas import field_errors, load
+from services.common.testing import assert_documented, citizen, envelope, outbox, staff
+from services.ratings import contract
+from services.ratings.service import RatingsService
+from services.workflow import contract as workflow
+
+from .conftest import APPLICANT, CLERK, DEPARTMENT, OPERATOR, completed_payload
+
+GRADE_MESSAGE = "must be an integer from 1 to 5"
+
+
+# --- answers and events -----------------------------------------------------
+
+
+@pytest.fixture
+def service(uow):
+    return worker_factory(RatingsService, uow=uow)
+
+
+def completed(service, number: int, **overrides) -> tuple[str, dict]:
+    """A case completed as workflow emits it: its payload dumped with workflow's
+    schema, in workflow's envelope; returns the case and its applicant."""
+    application_id = f"app-{number}"
+    applicant = citizen(f"u-applicant-{number:04d}")
+    payload = workflow.ApplicationCompleted().dump(
+        {
+            **completed_payload(
+                application_id=application_id, applicant_id=applicant["user_id"], **overrides
+            ),
+            "completed_at": datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+        }
+    )
+    assert_documented(workflow.ApplicationCompleted, payload)
+    service.on_application_completed(envelope("workflow", "application_completed", payload))
+    return application_id, applicant
+
+
+def calls(service) -> list[tuple[str, dict]]:
+    """Each RPC method with arguments as the gateway sends them, in an order in
+    which each succeeds: on nothing first, then on reviews good and bad."""
+    empty = [
+        ("list_store_reviews", {"store_id": "store-1"}),
+        ("stats", {}),
+        ("stats", {"department": DEPARTMENT, "region": "320102"}),
+        ("list_rectifications", {"actor": OPERATOR}),
+    ]
+    praised, praiser = completed(service, 1)
+    flagged, flagger = completed(service, 2, region_code="320106")
+    reviews = [
+        ("submit_review", {"actor": praiser, "application_id": praised, "grade": 5}),
+        (
+            "submit_review",
+            {"actor": flagger, "application_id": flagged, "grade": 1, "comment": "态度差"},
+        ),
+    ]
+    return empty + reviews
+
+
+def rectification_of(service) -> str:
+    [entry] = service.list_rectifications(actor=CLERK)["items"]
+    return entry["rectification_id"]
+
+
+def test_every_answer_is_exactly_its_documented_schema(service):
+    entrypoints = dict(contract_entrypoints(RatingsService))
+    rpc_methods = {name for name, entry in entrypoints.items() if isinstance(entry, ContractRpc)}
+    called = set()
+
+    def check(method, arguments):
+        answer = getattr(service, method)(**arguments)
+        assert_documented(entrypoints[method].response, answer)
+        called.add(method)
+        return answer
+
+    for method, arguments in calls(service):
+        check(method, arguments)
+    # Non-empty now: a store with reviews, stats with every grouping, an open
+    # rectification, then a resolved one (its nullable fields set).
+    assert check("list_store_reviews", {"store_id": "store-1", "page": 1, "page_size": 1})["items"]
+    assert check("stats", {})["stores"]
+    assert check("stats", {"region": "320106"})["overall"]["reviews"] == 1
+    listed = check("list_rectifications", {"actor": CLERK, "page": "1", "page_size": "20"})
+    assert listed["items"][0]["resolved_at"] is None
+    resolved = check(
+        "resolve_rectification",
+        {"actor": CLERK, "rectification_id": rectification_of(service), "comment": "已回访"},
+    )
+    assert resolved["resolved_at"] is not None
+    assert check("list_rectifications", {"actor": OPERATOR})["items"][0]["status"] == "resolved"
+
+    assert called == rpc_methods, "every RPC method is exercised here"
+    assert set(entrypoints) - rpc_methods == {"on_application_completed"}
+
+
+def test_empty_answers_are_documented_with_null_rates(service):
+    reviews = service.list_store_reviews(store_id="store-none")
+    stats = service.stats(region="999999")
+
+    assert reviews == {
+        "items": [],
+        "page": 1,
+        "page_size": 20,
+        "total": 0,
+        "summary": {"reviews": 0, "praise_rate": None, "average_grade": None},
+    }
+    assert stats["overall"] == {"reviews": 0, "praise_rate": None, "average_grade": None}
+    assert_documented(contract.StoreReviews, reviews)
+    assert_documented(contract.RatingStats, stats)
+
+
+def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
+    for method, arguments in calls(service):
+        getattr(service, method)(**arguments)
+    service.resolve_rectification(
+        actor=CLERK, rectification_id=rectification_of(service), comment="已回访"
+    )
+
+    seen = set()
+    for recorded in outbox(uow):
+        assert recorded["source"] == "ratings"
+        assert_documented(contract.EVENTS[recorded["type"]], recorded["payload"])
+        seen.add(recorded["type"])
+    assert seen == set(contract.EVENTS)
+
+
+def test_the_fields_catalog_and_the_gateway_read_are_kept():
+    assert {"store_id", "grade", "review_id", "department_code", "region_code"} <= set(
+        contract.ReviewSubmitted._declared_fields
+    )
+
+
+def test_the_consumed_event_is_workflows():
+    [(_, handler)] = [
+        (name, entrypoint)
+        for name, entrypoint in contract_entrypoints(RatingsService)
+        if name == "on_application_completed"
+    ]
+    assert (handler.source_service, handler.event_type) == ("workflow", "application_completed")
+    assert type(handler.payload) is workflow.ApplicationCompleted
+
+
+# --- requests ---------------------------------------------------------------
+
+
+def review_args(**overrides):
+    args = {"actor": APPLICANT, "application_id": "app-1", "grade": 5}
+    args.update(overrides)
+    return args
+
+
+def invalid_fields(schema, data):
+    with pytest.raises(Invalid) as caught:
+        load(schema, data)
+    return caught.value.fields
+
+
+def test_a_good_review_loads():
+    args = load(contract.SubmitReview, review_args(comment="  很好  "))
+
+    assert args["grade"] == 5
+    assert args["comment"] == "  很好  "  # the domain strips it
+    assert args["actor"]["user_id"] == "u-applicant"
+
+
+def test_the_comment_defaults_to_empty():
+    assert load(contract.SubmitReviewBody, {"grade": 4}) == {"grade": 4, "comment": ""}
+
+
+@pytest.mark.parametrize("grade", ["5", 0, 6, True, False, 4.5, 4.0, None, [], {}])
+def test_a_bad_grade_is_named(grade):
+    assert set(invalid_fields(contract.SubmitReview, review_args(grade=grade))) == {"grade"}
+
+
+@pytest.mark.parametrize("grade", ["5", 0, 6, True, 4.5])
+def test_the_grade_message_is_the_domains(grade):
+    assert invalid_fields(contract.SubmitReview, review_args(grade=grade)) == {
+        "grade": GRADE_MESSAGE
+    }
+
+
+def test_a_comment_over_500_characters_is_refused():
+    fields = invalid_fields(contract.SubmitReview, review_args(comment="好" * 501))
+
+    assert set(fields) == {"comment"}
+
+
+def test_the_comment_limit_counts_what_is_sent():
+    # As documented (maxLength 500): white space around it counts.
+    assert load(contract.SubmitReviewBody, {"grade": 5, "comment": "好" * 500})
+    fields = invalid_fields(contract.SubmitReviewBody, {"grade": 5, "comment": " " + "好" * 500})
+
+    assert set(fields) == {"comment"}
+
+
+@pytest.mark.parametrize("comment", [5, ["x"], {"text": "x"}, None])
+def test_a_comment_must_be_text(comment):
+    assert set(invalid_fields(contract.SubmitReview, review_args(comment=comment))) == {"comment"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"application_id": None}, "application_id"),
+        ({"application_id": ""}, "application_id"),
+        ({"application_id": 42}, "application_id"),
+        ({"application_id": "a" * 65}, "application_id"),
+        ({"actor": None}, "actor"),
+        ({"actor": "u-applicant"}, "actor"),
+        ({"actor": {"kind": "citizen"}}, "actor.user_id"),
+        ({"actor": {"user_id": "u-1"}}, "actor.kind"),
+        ({"actor": {"user_id": "u-1", "kind": "emperor"}}, "actor.kind"),
+        ({"stars": 5}, "stars"),
+    ],
+)
+def test_missing_bad_or_unknown_fields_are_named(overrides, field):
+    assert field in invalid_fields(contract.SubmitReview, review_args(**overrides))
+
+
+def test_every_missing_field_is_named_at_once():
+    fields = invalid_fields(contract.SubmitReview, {})
+
+    assert set(fields) == {"actor", "application_id", "grade"}
+
+
+def test_the_body_refuses_what_the_path_and_the_token_give():
+    fields = invalid_fields(
+        contract.SubmitReviewBody, {"grade": 5, "application_id": "app-1", "actor": APPLICANT}
+    )
+
+    assert set(fields) == {"application_id", "actor"}
+
+
+def test_input_that_is_not_an_object_is_invalid():
+    assert invalid_fields(contract.SubmitReview, "grade=5") == {"_schema": "Invalid input type."}
+
+
+@pytest.mark.parametrize(
+    ("page", "page_size"),
+    [(0, 20), (-1, 20), ("abc", 20), (True, 20), (1.5, 20), ("1.5", 20), ([1], 20)]
+    + [({}, 20), (10_001, 20), (1, 0), (1, 101), (1, "many"), (1, False), (1, 2.0)]
+    + [("", 20), (" ", 20), (" 2", 20), ("-1", 20), ("1e3", 20), ("١", 20), (None, 20), (1, None)],
+)
+def test_a_bad_page_is_invalid_naming_the_field(page, page_size):
+    fields = invalid_fields(
+        contract.ListStoreReviews, {"store_id": "store-1", "page": page, "page_size": page_size}
+    )
+
+    expected = {"page"} if page_size == 20 else {"page_size"}
+    assert set(fields) == expected
+
+
+@pytest.mark.parametrize(
+    ("page", "page_size", "expected"),
+    [(1, 20, (1, 20)), ("2", "50", (2, 50)), (10_000, 100, (10_000, 100))],
+)
+def test_good_pages_load(page, page_size, expected):
+    args = load(contract.ListStoreReviews, {"store_id": "s", "page": page, "page_size": page_size})
+
+    assert (args["page"], args["page_size"]) == expected
+
+
+@pytest.mark.parametrize("schema", [contract.ListRectifications, contract.ListStoreReviews])
+def test_pages_default_when_left_out(schema):
+    args = load(
+        schema, {"actor": CLERK} if schema is contract.ListRectifications else {"store_id": "s"}
+    )
+
+    assert (args["page"], args["page_size"]) == (1, 20)
+
+
+@pytest.mark.parametrize("store_id", [None, "", 7, "x" * 65])
+def test_a_bad_store_id_is_named(store_id):
+    fields = invalid_fields(
+        contract.ListStoreReviews, {"store_id": store_id, "page": 1, "page_size": 20}
+    )
+
+    assert set(fields) == {"store_id"}
+
+
+def test_the_queries_take_only_the_query():
+    assert set(invalid_fields(contract.ListStoreReviewsQuery, {"store_id": "s"})) == {"store_id"}
+    assert set(invalid_fields(contract.ListRectificationsQuery, {"actor": CLERK})) == {"actor"}
+
+
+def test_stats_filters_are_optional_but_never_empty():
+    assert load(contract.StatsQuery, {}) == {}
+    assert load(contract.StatsQuery, {"department": DEPARTMENT, "region": "320102"}) == {
+        "department": DEPARTMENT,
+        "region": "320102",
+    }
+    assert set(invalid_fields(contract.StatsQuery, {"department": "", "region": ""})) == {
+        "department",
+        "region",
+    }
+    assert set(invalid_fields(contract.StatsQuery, {"department": 3, "region": []})) == {
+        "department",
+        "region",
+    }
+
+
+@pytest.mark.parametrize("comment", [None, "", "   ", "\n\t", "好" * 501, 3])
+def test_a_resolution_needs_a_comment_of_1_to_500_characters(comment):
+    fields = invalid_fields(
+        contract.ResolveRectification,
+        {"actor": CLERK, "rectification_id": "r-1", "comment": comment},
+    )
+
+    assert set(fields) == {"comment"}
+
+
+def test_a_resolution_loads():
+    clerk = staff("u-clerk", DEPARTMENT, "dept_admin")
+    args = load(
+        contract.ResolveRectification,
+        {"actor": clerk, "rectification_id": "r-1", "comment": " 已回访 "},
+    )
+
+    assert args["comment"] == " 已回访 "
+    assert args["actor"]["roles"] == ["dept_admin"]
+
+
+# --- events -----------------------------------------------------------------
+
+
+def test_instants_are_dumped_in_utc_with_z():
+    schema = contract.RectificationResolved()
+    payload = {
+        "rectification_id": "x",
+        "review_id": "r",
+        "application_id": "a",
+        "department_code": "d",
+        "resolved_by": "u",
+        "resolved_at": "2026-11-27T10:00:00+08:00",
+    }
+
+    assert schema.dump(schema.load(payload))["resolved_at"] == "2026-11-27T02:00:00Z"
+
+
+def test_flatten_messages_names_nested_and_listed_fields():
+    messages = {"actor": {"roles": {0: ["Not a valid string."]}}, "_schema": ["bad"]}
+
+    assert field_errors(messages) == {"actor.roles.0": "Not a valid string.", "_schema": "bad"}
+
+
+# --- the documentation itself -------------------------------------------------
+
+
+def _examples(node, path=""):
+    """(path, example, the schema it illustrates) for every example under ``node``."""
+    if isinstance(node, dict):
+        if "example" in node:
+            yield path, node["example"], {k: v for k, v in node.items() if k != "example"}
+        for key, value in node.items():
+            yield from _examples(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _examples(value, f"{path}/{index}")
+
+
+def test_every_example_is_valid_for_its_field():
+    import jsonschema_rs
+    from marshmallow import Schema
+
+    from services.common.testing import json_schema_of
+
+    schemas = [
+        value
+        for value in vars(contract).values()
+        if isinstance(value, type) and issubclass(value, Schema) and value is not Schema
+    ]
+    checked = 0
+    for schema in schemas:
+        for path, example, documented in _examples(json_schema_of(schema)):
+            validator = jsonschema_rs.Draft7Validator(documented, validate_formats=True)
+            assert validator.is_valid(example), f"{schema.__name__}{path}: {example!r}"
+            checked += 1
+    assert checked
