@@ -73,8 +73,9 @@ STATUS_BY_TYPE: dict[type, int] = {
     Timeout: 504,
 }
 
-# A service error that crossed RPC without being turned back into its type
-# (an older client, another module path) still arrives with its class name.
+# A shared error that crossed RPC without being turned back into its type (a
+# service of another version, with the type at another module path) still
+# arrives with its class name.
 _TYPE_BY_NAME = {error_type.__name__: error_type for error_type in STATUS_BY_TYPE}
 
 INTERNAL_MESSAGE = "internal error; the request id identifies it in the logs"
@@ -86,17 +87,7 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
 
 def _from_remote_error(exc: RemoteError) -> ServiceError | None:
     error_type = _TYPE_BY_NAME.get(exc.exc_type or "")
-    if error_type is None:
-        return None
-    message, fields = exc.value or "", {}
-    try:
-        decoded = json.loads(exc.value)
-        if isinstance(decoded, dict):
-            message = str(decoded.get("message") or "")
-            fields = decoded.get("fields") or {}
-    except (TypeError, ValueError):
-        pass
-    return error_type(message, fields)
+    return None if error_type is None else error_type(str(exc.value or ""))
 
 
 def status_for(exc: BaseException) -> int | None:

@@ -10,12 +10,21 @@ worker runs:
 4. parses the JSON body and loads it (and the query string) with the route's
    schemas, unknown fields rejected;
 
-then calls the method with a :class:`Call` and the path values, dumps what it
-returns with the response schema, and turns any exception into the JSON error of
-``gateway.errors``. Every response is counted and timed per route template.
+then calls the method with a :class:`Call` and the path values, answers what it
+returns (the owning service's answer, already in the response schema's shape:
+the schema documents it), and turns any exception into the JSON error of
+``gateway.errors``. Every response is counted and timed per route template and
+written as one access line at info: a 4xx is an answer, not an error; only an
+exception the error table does not know is logged as an error.
+
+The request and query schemas are the owning service's contract schemas. The
+body is forwarded as the client sent it once it loads (the service loads it
+again with the same schema, defaults and trimming included); the query is
+forwarded loaded (plain text, numbers and flags).
 """
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -43,6 +52,11 @@ from gateway.errors import (
 )
 from gateway.ratelimit import AuthRateLimiter
 from services.common.errors import Invalid
+from services.common.schemas import PATH_ID_MAX, field_errors
+
+log = logging.getLogger(__name__)
+
+_PATH_VALUE = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 MAX_BODY_BYTES = 1024 * 1024
@@ -66,9 +80,28 @@ def correlation_id_of(request) -> str:
     return incoming if _GOOD_REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def observe(method: str, route: str, response: Response, started: float) -> None:
-    REQUESTS.labels(method, route, str(response.status_code)).inc()
-    REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - started)
+def observe(
+    method: str, route: str, response: Response, started: float, correlation_id: str
+) -> None:
+    """Count and time the answer, and write its access line."""
+    seconds = time.perf_counter() - started
+    status = response.status_code
+    REQUESTS.labels(method, route, str(status)).inc()
+    REQUEST_SECONDS.labels(method, route).observe(seconds)
+    log.log(
+        logging.WARNING if status >= 500 else logging.INFO,
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={
+            "method": method,
+            "route": route,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 2),
+            "correlation_id": correlation_id,
+        },
+    )
 
 
 @dataclass
@@ -109,7 +142,7 @@ class GatewayWsgiApp(WsgiApp):
         correlation_id = correlation_id_of(request)
         response = error_response(error, correlation_id)
         response.headers[REQUEST_ID_HEADER] = correlation_id
-        observe(request.method, "unmatched", response, started)
+        observe(request.method, "unmatched", response, started, correlation_id)
         return response
 
 
@@ -128,6 +161,7 @@ class Route(HttpRequestHandler):
         url: str,
         request: Schema | type[Schema] | None = None,
         query: Schema | type[Schema] | None = None,
+        path: type[Schema] | None = None,
         response: Schema | type[Schema] | None = None,
         status: int = 200,
         auth: Access | None = None,
@@ -138,12 +172,20 @@ class Route(HttpRequestHandler):
         description: str = "",
         tags: tuple[str, ...] = (),
         errors: tuple[int, ...] = (),
+        answers: dict | None = None,
         content_type: str = "application/json",
         **kwargs,
     ):
+        # Every exception of a route becomes its JSON answer here, so none is a
+        # worker failure to nameko; the error table logs the ones it does not know.
+        kwargs.setdefault("expected_exceptions", Exception)
         super().__init__(method, url, **kwargs)
         self.request_schema = _instance(request)
         self.query_schema = _instance(query)
+        # The path values, checked with the fields of the same name of the RPC
+        # request they end up in (``path``: that request's schema).
+        names = tuple(_PATH_VALUE.findall(url))
+        self.path_schema = path(only=names) if path is not None and names else None
         self.response_schema = _instance(response)
         self.status = status
         self.auth = auth
@@ -154,6 +196,8 @@ class Route(HttpRequestHandler):
         self.description = description
         self.tags = tags
         self.errors = errors
+        # Statuses other than the success one whose body is not the Error schema.
+        self.answers = {status: _instance(schema) for status, schema in (answers or {}).items()}
         self.content_type = content_type
 
     def setup(self):
@@ -182,7 +226,7 @@ class Route(HttpRequestHandler):
         except Exception as exc:  # noqa: BLE001  (every error becomes a JSON body)
             response = error_response(exc, correlation_id)
         response.headers[REQUEST_ID_HEADER] = correlation_id
-        observe(request.method, self.url, response, started)
+        observe(request.method, self.url, response, started, correlation_id)
         return response
 
     def prepare(self, request, correlation_id: str) -> Call:
@@ -191,7 +235,9 @@ class Route(HttpRequestHandler):
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
         call = Call(request=request, correlation_id=correlation_id)
-        refuse_nul_characters(request.path_values)
+        check_path_values(request.path_values)
+        if self.path_schema is not None:
+            load(self.path_schema, request.path_values)
         if self.verify_body is not None:
             self.verify_body(request, self.container.config)
         if self.auth is not None:
@@ -202,7 +248,8 @@ class Route(HttpRequestHandler):
         if self.request_schema is not None:
             body = parse_json_object(request)
             refuse_nul_characters(body)
-            call.body = load(self.request_schema, body)
+            load(self.request_schema, body)
+            call.body = body
         if self.query_schema is not None:
             query = query_args(request)
             refuse_nul_characters(query)
@@ -214,8 +261,7 @@ class Route(HttpRequestHandler):
             return result
         if self.status == 204:
             return Response(status=204)
-        body = result if self.response_schema is None else self.response_schema.dump(result)
-        return json_response(self.status, body)
+        return json_response(self.status, result)
 
 
 route = Route.decorator
@@ -260,6 +306,21 @@ def refuse_nul_characters(values) -> None:
         raise Invalid("invalid input", found)
 
 
+MAX_PATH_VALUE = PATH_ID_MAX
+
+
+def check_path_values(values: dict) -> None:
+    """Ids in the path are 1..128 characters without NUL (the OpenAPI says so)."""
+    refuse_nul_characters(values)
+    too_long = {
+        name: f"must be at most {MAX_PATH_VALUE} characters"
+        for name, value in values.items()
+        if len(value) > MAX_PATH_VALUE
+    }
+    if too_long:
+        raise Invalid("invalid path", too_long)
+
+
 def query_args(request) -> dict:
     """Query parameters; a parameter given twice is refused rather than guessed."""
     values = {}
@@ -275,4 +336,4 @@ def load(schema: Schema, data: dict) -> dict:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise Invalid("invalid input", exc.messages) from None
+        raise Invalid("invalid input", field_errors(exc.messages)) from None

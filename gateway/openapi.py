@@ -1,8 +1,10 @@
 """The OpenAPI 3 document, generated from the routes and schemas the gateway runs.
 
 Nothing is written by hand: walking the service class finds every ``@route``,
-and each route's request, query and response schemas are the ones that validate
-and dump its traffic, so the document cannot drift from the code.
+and each route's request, query and response schemas are the owning service's
+contract schemas, the ones that load its input and dump its answer, so the
+document cannot drift from the code. A schema is named after its class; when two
+services' contracts use one name, the later one is prefixed with its service.
 """
 
 import html
@@ -13,11 +15,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from gateway import schemas
-from gateway.http import REQUEST_ID_HEADER, Route
+from gateway.http import MAX_PATH_VALUE, REQUEST_ID_HEADER, Route
 
 TITLE = "tongban gateway"
 VERSION = "1"
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
+_ANY_ID = {"type": "string", "minLength": 1, "maxLength": MAX_PATH_VALUE}
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed JSON (code bad_json)",
@@ -33,6 +36,41 @@ ERROR_DESCRIPTIONS = {
     503: "A service is unavailable",
     504: "A service did not answer in time",
 }
+
+
+def schema_name(schema) -> str | None:
+    """A schema's component name: its class name (without a ``Schema`` suffix);
+    None, so that it is written inline, for an instance narrowed by
+    ``only``/``exclude``."""
+    if not isinstance(schema, type) and (schema.only or schema.exclude):
+        return None
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__
+    if name.endswith("Schema") and name != "Schema":
+        name = name[: -len("Schema")]
+    return name
+
+
+class _Names:
+    """Component names, unique per class: a second class of one name (another
+    service's ``Window``, say) is prefixed with its service, ``CourierWindow``."""
+
+    def __init__(self):
+        self.owners: dict[str, type] = {}
+
+    def __call__(self, schema) -> str | None:
+        name = schema_name(schema)
+        if name is None:
+            return None
+        cls = schema if isinstance(schema, type) else type(schema)
+        owner = self.owners.setdefault(name, cls)
+        if owner is cls:
+            return name
+        parts = cls.__module__.split(".")
+        service = parts[1] if parts[0] == "services" and len(parts) > 1 else parts[0]
+        qualified = service.title() + name
+        self.owners.setdefault(qualified, cls)
+        return qualified
 
 
 def routes_of(service_cls) -> list[tuple[str, Route]]:
@@ -62,6 +100,10 @@ def cache_note(ttl: float) -> str:
 
 def _error_statuses(route: Route) -> list[int]:
     statuses = set(route.errors) | {500}
+    if path_parameters(route.url):
+        statuses.add(404)
+    if route.path_schema is not None:
+        statuses.add(422)
     if route.request_schema is not None:
         statuses |= {400, 413, 422}
     if route.query_schema is not None:
@@ -77,14 +119,27 @@ def _error_statuses(route: Route) -> list[int]:
     return sorted(statuses)
 
 
-def _operation(name: str, route: Route, ttl: float) -> dict:
+def _path_value_schema(route: Route, param: str, converter) -> dict:
+    """The JSON schema of a path value: its field in the RPC request (route's
+    ``path``), or any id of 1..128 characters."""
+    if route.path_schema is None or param not in route.path_schema.fields:
+        return dict(_ANY_ID)
+    return converter.field2property(route.path_schema.fields[param])
+
+
+def _operation(name: str, route: Route, ttl: float, converter) -> dict:
     description = route.description
     if route.cached:
         description = f"{description}\n\n{cache_note(ttl)}".strip()
     if route.auth is not None:
         description = f"{description}\n\nWho may call: {route.auth.describe()}.".strip()
     parameters = [
-        {"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
+        {
+            "in": "path",
+            "name": param,
+            "required": True,
+            "schema": _path_value_schema(route, param, converter),
+        }
         for param in path_parameters(route.url)
     ]
     if route.query_schema is not None:
@@ -114,6 +169,11 @@ def _operation(name: str, route: Route, ttl: float) -> dict:
             "description": ERROR_DESCRIPTIONS.get(status, "Error"),
             "content": {"application/json": {"schema": "Error"}},
         }
+    for status, schema in route.answers.items():
+        responses[str(status)] = {
+            "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+            "content": {"application/json": {"schema": schema}},
+        }
     operation = {
         "operationId": name,
         "summary": route.summary or name.replace("_", " "),
@@ -125,7 +185,8 @@ def _operation(name: str, route: Route, ttl: float) -> dict:
         operation["description"] = description
     if route.request_schema is not None:
         operation["requestBody"] = {
-            "required": route.request_schema.__class__ is not schemas.Empty,
+            # No body counts as {}: required only when a field of it is.
+            "required": any(field.required for field in route.request_schema.fields.values()),
             "content": {"application/json": {"schema": type(route.request_schema)}},
         }
     if route.auth is not None:
@@ -134,11 +195,12 @@ def _operation(name: str, route: Route, ttl: float) -> dict:
 
 
 def build_document(service_cls, ttl: float = 30.0) -> dict:
+    plugin = MarshmallowPlugin(schema_name_resolver=_Names())
     spec = APISpec(
         title=TITLE,
         version=VERSION,
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        openapi_version="3.1.0",
+        plugins=[plugin],
         info={
             "description": (
                 "HTTP API of the tongban government service network. Errors have the body "
@@ -155,7 +217,7 @@ def build_document(service_cls, ttl: float = 30.0) -> dict:
     for name, route in routes_of(service_cls):
         operations = by_path.setdefault(openapi_path(route.url), {})
         for method in route.method.split(","):
-            operations[method.strip().lower()] = _operation(name, route, ttl)
+            operations[method.strip().lower()] = _operation(name, route, ttl, plugin.converter)
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -23,11 +23,3 @@ def verify_ems_request(request, config: dict) -> None:
     )
     if not valid:
         raise Unauthorized("missing, wrong or stale EMS signature")
-
-
-def record_arguments(event: dict) -> dict:
-    """The arguments of ``courier.record_ems_event`` (``reference`` stays here)."""
-    return {
-        key: event[key]
-        for key in ("tracking_no", "status", "occurred_at", "location", "description")
-    }

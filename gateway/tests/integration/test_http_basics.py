@@ -35,7 +35,7 @@ def error_of(response) -> dict:
 )
 def test_service_errors_map_to_statuses(gateway, exc, status, code):
     gateway.rpc.answers[("workflow", "verify_licence")] = exc
-    response = gateway.request("GET", "/api/v1/licences/L-1/verify")
+    response = gateway.request("GET", "/api/v1/licences/JS32000020261125000001/verify")
     assert response.status_code == status
     error = error_of(response)
     assert error["code"] == code
@@ -52,9 +52,11 @@ def test_request_id_is_echoed_or_made(gateway):
 
 
 def test_request_id_reaches_the_rpc_call(gateway):
-    gateway.request("GET", "/api/v1/licences/L-9/verify", headers={"X-Request-Id": "cid-42"})
+    gateway.request(
+        "GET", "/api/v1/licences/JS32000020261125000009/verify", headers={"X-Request-Id": "cid-42"}
+    )
     assert gateway.rpc.calls_to("workflow", "verify_licence")[-1] == {
-        "licence_no": "L-9",
+        "licence_no": "JS32000020261125000009",
         "correlation_id": "cid-42",
     }
 

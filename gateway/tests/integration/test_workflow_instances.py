@@ -146,13 +146,13 @@ def test_a_later_page_of_the_merged_list(gateway):
 
 
 def test_my_licences_merge_every_instance(gateway):
-    gateway.rpc.answers[("workflow", "list_licences")] = [
-        {"licence_no": "JS32000020261120000001", "issued_at": "2026-11-20T09:00:00Z"}
-    ]
-    gateway.rpc.answers[(GA, "list_licences")] = [
-        {"licence_no": GA_LICENCE, "issued_at": "2026-11-25T09:00:00Z"}
-    ]
-    gateway.rpc.answers[("workflow-ks-xzsp", "list_licences")] = []
+    gateway.rpc.answers[("workflow", "list_licences")] = {
+        "items": [{"licence_no": "JS32000020261120000001", "issued_at": "2026-11-20T09:00:00Z"}]
+    }
+    gateway.rpc.answers[(GA, "list_licences")] = {
+        "items": [{"licence_no": GA_LICENCE, "issued_at": "2026-11-25T09:00:00Z"}]
+    }
+    gateway.rpc.answers[("workflow-ks-xzsp", "list_licences")] = {"items": []}
     response = gateway.request("GET", "/api/v1/licences", token=gateway.token())
     assert response.status_code == 200, response.text
     assert [lic["licence_no"] for lic in response.json()["items"]] == [
@@ -162,6 +162,9 @@ def test_my_licences_merge_every_instance(gateway):
 
 
 def test_an_instance_that_does_not_answer_fails_the_list(gateway):
+    empty = {"items": [], "page": 1, "page_size": 20, "total": 0}
+    gateway.rpc.answers[("workflow", "list_applications")] = empty
+    gateway.rpc.answers[("workflow-ks-xzsp", "list_applications")] = empty
     gateway.rpc.answers[(GA, "list_applications")] = Timeout("workflow-js-ga did not answer")
     response = gateway.request("GET", "/api/v1/applications", token=gateway.token())
     assert response.status_code == 504, response.text
@@ -198,10 +201,11 @@ def test_an_instance_the_gateway_does_not_know_is_503(gateway):
     assert response.status_code == 503, response.text
     assert "workflow-nj-rs" in response.json()["error"]["message"]
     assert "WORKFLOW_DEPARTMENTS" in response.json()["error"]["message"]
+    # An id of an instance the gateway does not route to: no such case here.
     response = gateway.request(
         "GET", "/api/v1/applications/nj-rs.0123456789abcdef", token=gateway.token()
     )
-    assert response.status_code == 503, response.text
+    assert response.status_code == 404, response.text
     assert [c for c in gateway.rpc.calls if c[0].startswith("workflow")] == []
 
 

@@ -1,0 +1,147 @@
+"""Which workflow instance answers, and lists merged across instances, without
+nameko: ``call`` is a fake that answers from per-instance lists."""
+
+import pytest
+
+from gateway.workflow_instances import WorkflowInstances, newest_first
+from services.common.errors import NotFound, Unavailable
+from services.common.rpc import Timeout
+
+GA = "workflow-js-ga"
+
+
+@pytest.fixture
+def workflows():
+    return WorkflowInstances.from_config({"WORKFLOW_DEPARTMENTS": "js-ga, ks-xzsp"})
+
+
+def case(application_id, submitted_at):
+    return {"application_id": application_id, "submitted_at": submitted_at}
+
+
+class Instances:
+    """A fake ``call``: each instance pages its own cases newest first, and
+    remembers the arguments of every call."""
+
+    def __init__(self, **cases):
+        self.cases = cases
+        self.calls = []
+
+    def __call__(self, instance, method, page=1, page_size=20, **arguments):
+        self.calls.append((instance, method, {"page": page, "page_size": page_size, **arguments}))
+        answer = self.cases[instance]
+        if isinstance(answer, Exception):
+            raise answer
+        newest = newest_first(answer, "submitted_at", "application_id")
+        start = (page - 1) * page_size
+        return {
+            "items": newest[start : start + page_size],
+            "page": page,
+            "page_size": page_size,
+            "total": len(answer),
+        }
+
+
+def test_the_names_and_the_instance_an_id_names(workflows):
+    assert workflows.names == ["workflow", GA, "workflow-ks-xzsp"]
+    assert workflows.of("js-ga.0123456789abcdef") == GA
+    assert workflows.of("0123456789abcdef") == "workflow"
+    assert workflows.of("js-ga.JS32000020261125000001") == GA
+    with pytest.raises(NotFound):
+        workflows.of("JS-GA.abc")
+    with pytest.raises(NotFound, match="workflow-nj-rs"):
+        workflows.of("nj-rs.0123456789abcdef")
+
+
+def test_new_applications_go_where_the_guide_says(workflows):
+    assert workflows.for_item({"handled_by": GA}) == GA
+    assert workflows.for_item({"handled_by": "workflow"}) == "workflow"
+    assert workflows.for_item({}) == "workflow"
+    with pytest.raises(Unavailable, match="workflow-nj-rs"):
+        workflows.for_item({"handled_by": "workflow-nj-rs"})
+
+
+def test_a_worklist_spans_the_own_instance_and_the_shared_one(workflows):
+    assert workflows.for_worklist("js-ga") == [GA, "workflow"]
+    assert workflows.for_worklist("js-amr") == ["workflow"]
+    assert workflows.for_worklist(None) == ["workflow"]
+
+
+def test_one_instance_answers_as_it_is():
+    workflows = WorkflowInstances([])
+    call = Instances(workflow=[case("s-1", "2026-11-20T09:00:00Z")])
+    page = workflows.merged_page(
+        call, workflows.names, "list_applications", {"page": 3, "page_size": 5}, actor="me"
+    )
+    assert page == {"items": [], "page": 3, "page_size": 5, "total": 1}
+    assert call.calls == [
+        ("workflow", "list_applications", {"page": 3, "page_size": 5, "actor": "me"})
+    ]
+
+
+def test_a_merged_first_page_is_newest_first_and_counts_everything(workflows):
+    call = Instances(
+        workflow=[case(f"s-{n}", f"2026-11-{10 + n:02d}T09:00:00Z") for n in range(5)],
+        **{
+            GA: [case("js-ga.g-2", "2026-11-24T09:00:00Z")],
+            "workflow-ks-xzsp": [],
+        },
+    )
+    page = workflows.merged_page(
+        call, workflows.names, "list_applications", {"page": 1, "page_size": 2}, actor="me"
+    )
+    assert [entry["application_id"] for entry in page["items"]] == ["js-ga.g-2", "s-4"]
+    assert (page["page"], page["page_size"], page["total"]) == (1, 2, 6)
+    assert sorted(instance for instance, _, _ in call.calls) == sorted(workflows.names)
+
+
+def test_a_later_page_takes_enough_of_every_instance(workflows):
+    shared = [case(f"s-{n}", f"2026-11-{10 + 2 * n:02d}T09:00:00Z") for n in range(5)]
+    ga = [case(f"js-ga.g-{n}", f"2026-11-{11 + 2 * n:02d}T09:00:00Z") for n in range(3)]
+    call = Instances(workflow=shared, **{GA: ga, "workflow-ks-xzsp": []})
+    page = workflows.merged_page(
+        call, workflows.names, "list_applications", {"page": 2, "page_size": 3}, actor="me"
+    )
+    everything = newest_first(shared + ga, "submitted_at", "application_id")
+    assert page["items"] == everything[3:6]
+    assert page["total"] == 8
+
+
+def test_deep_pages_are_fetched_in_pages_the_instances_accept(workflows):
+    shared = [case(f"s-{n:03d}", f"2026-10-01T{n // 60:02d}:{n % 60:02d}:00Z") for n in range(250)]
+    call = Instances(workflow=shared, **{GA: [], "workflow-ks-xzsp": []})
+    page = workflows.merged_page(
+        call, workflows.names, "worklist", {"page": 3, "page_size": 100, "state": None}
+    )
+    assert [entry["application_id"] for entry in page["items"]] == [
+        f"s-{n:03d}" for n in range(49, -1, -1)
+    ]
+    shared_calls = [arguments for instance, _, arguments in call.calls if instance == "workflow"]
+    assert [arguments["page"] for arguments in shared_calls] == [1, 2, 3]
+    assert {arguments["page_size"] for arguments in shared_calls} == {100}
+    assert all(arguments["state"] is None for arguments in shared_calls)
+
+
+def test_an_instance_that_fails_fails_the_whole_list(workflows):
+    call = Instances(workflow=[], **{GA: Timeout("no answer"), "workflow-ks-xzsp": []})
+    with pytest.raises(Timeout):
+        workflows.merged_page(
+            call, workflows.names, "list_applications", {"page": 1, "page_size": 20}
+        )
+
+
+def test_licences_of_every_instance_newest_first(workflows):
+    answers = {
+        "workflow": {"items": [{"licence_no": "JS1", "issued_at": "2026-11-20T09:00:00Z"}]},
+        GA: {"items": [{"licence_no": "js-ga.JS2", "issued_at": "2026-11-25T09:00:00Z"}]},
+        "workflow-ks-xzsp": {"items": []},
+    }
+
+    def call(instance, method, **arguments):
+        assert method == "list_licences" and arguments == {"actor": "me"}
+        return answers[instance]
+
+    merged = workflows.merged_collection(
+        call, "list_licences", "issued_at", "licence_no", actor="me"
+    )
+    assert [licence["licence_no"] for licence in merged["items"]] == ["js-ga.JS2", "JS1"]

@@ -1,0 +1,146 @@
+"""Which workflow instance answers for what, and lists that span instances.
+
+The shared provincial instance (``workflow``) runs every item unless a
+department runs its own instance (``workflow-<code>``, named in
+``WORKFLOW_DEPARTMENTS``). A command about a case goes to the instance its id
+names (``services.common.instances``); a new application goes to the instance the
+item's guide names (``handled_by``); a citizen's lists span every instance and are
+merged here, newest first.
+
+Plain Python: the gateway hands in ``call(instance, method, **arguments)``, the
+RPC with the request's correlation id, so the rules are tested without nameko.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+import eventlet
+
+from services.common import instances
+from services.common.errors import NotFound, Unavailable
+from services.common.schemas import MAX_PAGE_SIZE
+
+Call = Callable[..., object]
+
+
+def _instant(value) -> float:
+    """An ISO 8601 instant as a number to sort by (missing or odd: oldest)."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("-inf")
+
+
+def newest_first(entries: list, at: str, key: str) -> list:
+    """Entries from several instances in one order: ``at`` descending, then
+    ``key`` ascending (the order each instance lists in)."""
+    return sorted(entries, key=lambda entry: (-_instant(entry.get(at)), str(entry.get(key))))
+
+
+class WorkflowInstances:
+    """The workflow instances this gateway knows, from ``WORKFLOW_DEPARTMENTS``."""
+
+    def __init__(self, departments: list[str]):
+        self.departments = list(departments)
+        self.names = [instances.SHARED_WORKFLOW] + [
+            instances.instance_for(code) for code in self.departments
+        ]
+
+    @classmethod
+    def from_config(cls, config: dict) -> "WorkflowInstances":
+        return cls(instances.parse_departments(config.get("WORKFLOW_DEPARTMENTS")))
+
+    # ------------------------------------------------------------- routing
+
+    def configured(self, instance: str) -> str:
+        """``instance`` when this gateway knows it; Unavailable (503) otherwise."""
+        if instance not in self.names:
+            raise Unavailable(
+                f"workflow instance {instance} is not configured at this gateway"
+                " (WORKFLOW_DEPARTMENTS)"
+            )
+        return instance
+
+    def of(self, identifier: str) -> str:
+        """The instance an application id or licence number names (its prefix).
+
+        NotFound for an id that no instance this gateway knows could have
+        issued: a malformed prefix, or a department instance it does not route
+        to (which may not exist at all; an item handled there is a 503 instead,
+        see :meth:`for_item`)."""
+        instance = instances.workflow_instance_of(identifier)
+        if instance not in self.names:
+            raise NotFound(f"no workflow instance {instance} answers at this gateway")
+        return instance
+
+    def for_item(self, guide: dict) -> str:
+        """The instance that handles new applications for the item of ``guide``."""
+        return self.configured(guide.get("handled_by") or instances.SHARED_WORKFLOW)
+
+    def for_worklist(self, department_code: str | None) -> list[str]:
+        """A department's own instance first (when it runs one), then the shared
+        one, where it reviews cases jointly."""
+        if department_code in self.departments:
+            return [instances.instance_for(department_code), instances.SHARED_WORKFLOW]
+        return [instances.SHARED_WORKFLOW]
+
+    # ------------------------------------------------------------- fan-out
+
+    @staticmethod
+    def each(targets: list[str], fetch: Callable[[str], object]) -> list:
+        """``fetch(instance)`` for every target at once; any failure fails the
+        whole answer (503/504), never a silently shorter list."""
+        if len(targets) == 1:
+            return [fetch(targets[0])]
+        pile = eventlet.GreenPile(len(targets))
+        for instance in targets:
+            pile.spawn(fetch, instance)
+        return list(pile)
+
+    def merged_page(self, call: Call, targets: list[str], method: str, query: dict, **arguments):
+        """One page of a list of cases that spans ``targets``, newest first.
+
+        Each instance is asked for its first ``page * page_size`` cases (in pages
+        it accepts); the merged list is paged here and ``total`` is the sum of
+        the instances' totals. One instance: its answer as it is.
+        """
+        page, page_size = query["page"], query["page_size"]
+        if len(targets) == 1:
+            return call(targets[0], method, **arguments, **query)
+        wanted = page * page_size
+        fetch_size = min(MAX_PAGE_SIZE, wanted)
+        rest = {key: value for key, value in query.items() if key not in ("page", "page_size")}
+
+        def top(instance):
+            entries, total, number = [], 0, 1
+            while len(entries) < wanted:
+                answer = call(
+                    instance, method, **arguments, **rest, page=number, page_size=fetch_size
+                )
+                got = list(answer["items"])
+                entries.extend(got)
+                total = int(answer["total"])
+                if len(got) < fetch_size or len(entries) >= total:
+                    break
+                number += 1
+            return entries, total
+
+        answers = self.each(targets, top)
+        merged = newest_first(
+            [entry for entries, _ in answers for entry in entries], "submitted_at", "application_id"
+        )
+        start = (page - 1) * page_size
+        return {
+            "items": merged[start : start + page_size],
+            "page": page,
+            "page_size": page_size,
+            "total": sum(total for _, total in answers),
+        }
+
+    def merged_collection(self, call: Call, method: str, at: str, key: str, **arguments):
+        """``{"items": [...]}`` of every instance, newest ``at`` first."""
+        answers = self.each(self.names, lambda instance: call(instance, method, **arguments))
+        if len(answers) == 1:
+            return answers[0]
+        merged = [entry for answer in answers for entry in answer["items"]]
+        return {"items": newest_first(merged, at, key)}
