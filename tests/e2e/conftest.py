@@ -8,8 +8,8 @@ as in the local cluster.
 
 import pytest
 
-from services.common.cluster import LocalCluster
-from services.common.migrate import SERVICES
+from operations.local_cluster import LocalCluster
+from operations.roster import SERVICES
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +41,50 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
     cluster.start(timeout=120)
     yield cluster
     cluster.stop()
+
+
+class LogWatch:
+    """The lines the cluster's processes log from now on.
+
+    ``problems()`` are the lines an operator's alert would fire on: a record at
+    error or above, or one carrying a traceback. Answering bad input is never one.
+    """
+
+    def __init__(self, cluster):
+        self.marks = {
+            process.name: process.log_path.stat().st_size if process.log_path.exists() else 0
+            for process in cluster.processes
+        }
+        self.paths = {process.name: process.log_path for process in cluster.processes}
+
+    def lines(self) -> dict[str, list[str]]:
+        found = {}
+        for name, path in self.paths.items():
+            with open(path, "rb") as handle:
+                handle.seek(self.marks[name])
+                found[name] = handle.read().decode("utf-8", "replace").splitlines()
+        return found
+
+    def problems(self) -> list[str]:
+        import json
+
+        bad = []
+        for name, lines in self.lines().items():
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    if "Traceback" in line:
+                        bad.append(f"{name}: {line}")
+                    continue
+                if not isinstance(record, dict):
+                    continue
+                if record.get("level") in ("error", "critical") or "exc" in record:
+                    bad.append(f"{name}: {line[:500]}")
+        return bad
+
+
+@pytest.fixture(scope="session")
+def log_watch(cluster):
+    """Call it to start watching the cluster's logs."""
+    return lambda: LogWatch(cluster)

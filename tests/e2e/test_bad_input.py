@@ -100,7 +100,8 @@ def check(response: requests.Response, method: str, url: str) -> None:
         assert set(body["error"]) >= {"code", "message"}, (method, url, body)
 
 
-def test_no_route_answers_bad_input_with_a_server_error(cluster, operations, tokens):
+def test_no_route_answers_bad_input_with_a_server_error(cluster, operations, tokens, log_watch):
+    watch = log_watch()
     base = cluster.gateway_url
     rng = random.Random(2026)
     session = requests.Session()
@@ -131,6 +132,10 @@ def test_no_route_answers_bad_input_with_a_server_error(cluster, operations, tok
                         check(response, method, url)
                         sent += 1
     assert sent > 1000
+    # Bad input is answered, not failed on: nothing in any log to alert on.
+    assert watch.problems() == []
+    gateway_lines = watch.lines()["gateway"]
+    assert sum('"status": 4' in line for line in gateway_lines) >= sent // 2
 
 
 def test_garbage_tokens_are_401_not_500(cluster):

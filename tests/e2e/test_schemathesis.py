@@ -1,0 +1,124 @@
+"""schemathesis against the whole cluster: every operation of /openapi.json, as
+anonymous, as a citizen, as a department's staff member and as the operator.
+
+Four checks: no 5xx (not_a_server_error), every answer exactly as documented
+(response_schema_conformance), every request the document forbids refused
+(negative_data_rejection), and no secured route answering without a token
+(ignored_auth). The seed and the number of examples are fixed, so a run is
+repeatable and bounded. The counts are printed (``pytest -s``).
+
+This module runs after the other end-to-end tests (it edits and retires demo
+items as the operator may), and afterwards no process has logged an error or a
+traceback: every refusal was an answer.
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.test_journey import OPERATOR, Client, new_phone
+
+pytestmark = pytest.mark.e2e
+
+CHECKS = "not_a_server_error,response_schema_conformance,negative_data_rejection,ignored_auth"
+SEED = 2026
+MAX_EXAMPLES = 10
+PHASES = "examples,coverage,fuzzing"
+SCHEMATHESIS = Path(sys.executable).with_name("st")
+
+
+def sign_in(base: str, phone: str, password: str) -> str:
+    """An access token; waits out the rate limit the fuzzing may have left."""
+    for _ in range(20):
+        response = requests.post(
+            f"{base}/api/v1/auth/login", json={"phone": phone, "password": password}, timeout=10
+        )
+        if response.status_code != 429:
+            assert response.status_code == 200, response.text
+            return response.json()["access_token"]
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+    raise AssertionError("still rate limited after 20 tries")
+
+
+@pytest.fixture(scope="module")
+def watch(log_watch):
+    return log_watch()
+
+
+@pytest.fixture(scope="module")
+def credentials(cluster):
+    """phone and password of each actor; the staff member works every role of
+    js-amr (江苏省市场监督管理局)."""
+    operator = Client(cluster.gateway_url)
+    operator.login(**OPERATOR)
+    phone = new_phone()
+    response = operator.post(
+        "/api/v1/admin/staff",
+        json={
+            "phone": phone,
+            "password": "Fuzz2026staff",
+            "name": "模糊测试",
+            "department_code": "js-amr",
+            "roles": ["window_clerk", "approver", "dept_admin"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    return {
+        "anonymous": None,
+        "citizen": ("13900000001", "Citizen2026"),
+        "staff": (phone, "Fuzz2026staff"),
+        "operator": (OPERATOR["phone"], OPERATOR["password"]),
+    }
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "citizen", "staff", "operator"])
+def test_schemathesis_finds_no_failure(cluster, credentials, watch, actor, tmp_path):
+    base = cluster.gateway_url
+    command = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{base}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--phases",
+        PHASES,
+        "--request-timeout",
+        "20",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(tmp_path / "report.json"),
+    ]
+    if credentials[actor] is not None:
+        token = sign_in(base, *credentials[actor])
+        # Logging out would end the session the rest of the run signs with.
+        command += ["-H", f"Authorization: Bearer {token}"]
+        command += ["--exclude-path", "/api/v1/auth/logout"]
+    # In its own directory: schemathesis keeps a cache in the working directory.
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path
+    )
+    report = json.loads((tmp_path / "report.json").read_text())
+    cases, operations = report["test_cases"], report["operations"]
+    print(
+        f"\nschemathesis as {actor}: {operations['tested']} operations, "
+        f"{cases['generated']} test cases, {cases['with_failures']} with failures "
+        f"(seed {SEED}, {MAX_EXAMPLES} examples per operation; command: st run ... {CHECKS})"
+    )
+    assert run.returncode == 0 and cases["with_failures"] == 0, run.stdout[-6000:]
+    assert operations["tested"] >= 40 and operations["errored"] == 0
+    assert cases["generated"] > 1000
+
+
+def test_nothing_was_logged_as_an_error(watch):
+    """After thousands of bad and odd requests: no error line, no traceback."""
+    assert watch.problems() == []
