@@ -7,8 +7,10 @@ import time
 import pytest
 import requests
 
+from services.common.masking import mask_id_number
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.identity.domain.id_numbers import id_number_check_char
+from services.identity.domain.uscc import uscc_check_char
 
 pytestmark = pytest.mark.e2e
 
@@ -232,6 +234,47 @@ def test_citizen_errand_from_registration_to_a_rated_completed_case(cluster):
     expected = round((praise_before + 1) / (reviews_before + 1), 4)
     assert store["rating"]["praise_rate"] == pytest.approx(expected, abs=1e-4)
     print(f"\njourney wall time: {time.monotonic() - started:.1f} s")
+
+
+def test_an_agent_applies_for_an_enterprise_and_for_a_person(cluster):
+    """The party an application is for passes the gateway and reaches workflow,
+    which keeps it with the case (the person's ID number shown masked)."""
+    agent, _ = register_citizen(cluster.gateway_url, "代办员")
+    item = find_express_item(agent)
+    first17 = "91320102MA1XY20K5"
+    principals = [
+        {"kind": "enterprise", "uscc": first17 + uscc_check_char(first17), "name": "南京某某公司"},
+        {"kind": "person", "name": "王老人", "id_number": new_id_number()},
+    ]
+    for principal in principals:
+        response = agent.post(
+            "/api/v1/applications",
+            json={
+                "item_id": item["item_id"],
+                "on_behalf_of": principal,
+                "materials": [{"name": material["name"]} for material in item["materials"]],
+                "delivery": {"mode": "express", "address": ADDRESS},
+            },
+        )
+        assert response.status_code == 201, response.text
+        case = agent.get(f"/api/v1/applications/{response.json()['application_id']}").json()
+        shown = case["on_behalf_of"]
+        assert (shown["kind"], shown["name"]) == (principal["kind"], principal["name"])
+        if principal["kind"] == "enterprise":
+            assert shown["uscc"] == principal["uscc"]
+        else:
+            assert shown["id_number"] == mask_id_number(principal["id_number"])
+    # A bare credit code is not a principal: refused at the gateway, naming it.
+    response = agent.post(
+        "/api/v1/applications",
+        json={
+            "item_id": item["item_id"],
+            "on_behalf_of": principals[0]["uscc"],
+            "delivery": {"mode": "express", "address": ADDRESS},
+        },
+    )
+    assert response.status_code == 422
+    assert "on_behalf_of" in response.json()["error"]["fields"]
 
 
 def test_bad_input_through_the_gateway_is_a_named_4xx(cluster):
