@@ -101,3 +101,33 @@ def test_routes_document_their_bodies_security_and_cache():
     assert "429" in paths["/api/v1/auth/login"]["post"]["responses"]
     error = build_document(GatewayService)["components"]["schemas"]["Error"]
     assert "error" in error["properties"]
+
+
+def _examples(node, components, path="#"):
+    """(where, schema without its example, example) of every example in ``node``."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _examples(item, components, f"{path}/{index}")
+        return
+    if not isinstance(node, dict):
+        return
+    if "example" in node and ("type" in node or "$ref" in node or "anyOf" in node):
+        schema = {key: value for key, value in node.items() if key != "example"}
+        yield path, {**schema, "components": components}, node["example"]
+    for key, value in node.items():
+        if key != "example":
+            yield from _examples(value, components, f"{path}/{key}")
+
+
+def test_every_example_in_the_document_is_valid_for_its_schema():
+    import jsonschema_rs
+
+    document = build_document(GatewayService, ttl=30)
+    components = document["components"]
+    checked = 0
+    for where, schema, example in _examples(document, components):
+        validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+        errors = [error.message for error in validator.iter_errors(example)]
+        assert not errors, f"{where}: example {example!r}: {errors}"
+        checked += 1
+    assert checked > 50
