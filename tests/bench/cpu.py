@@ -1,0 +1,125 @@
+"""Where the machine's CPU went during a measured window (Linux /proc; elsewhere
+nothing is reported).
+
+On a shared, small machine the figures mean little without it: the line says
+how many cores were busy in all, how many the cluster's own processes, the load
+generator, RabbitMQ and PostgreSQL used (the last two serve anybody on the
+machine, not only the bench), and what went to everything else.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+
+def _machine() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of all cores since boot."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is counted in user already
+    return total - idle, total
+
+
+def _process(pid: int) -> int:
+    """User plus system clock ticks of one process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def shared_services() -> dict[str, list[int]]:
+    """The pids of the local RabbitMQ (beam.smp) and PostgreSQL processes."""
+    found: dict[str, list[int]] = {"RabbitMQ": [], "PostgreSQL": []}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                name = comm.read().strip()
+        except OSError:
+            continue
+        if name.startswith("beam"):
+            found["RabbitMQ"].append(int(entry))
+        elif name.startswith("postgres"):
+            found["PostgreSQL"].append(int(entry))
+    return {group: pids for group, pids in found.items() if pids}
+
+
+@dataclass
+class Reading:
+    at: float
+    machine: tuple[int, int] | None
+    groups: dict[str, int]
+
+
+def read(groups: dict[str, list[int]]) -> Reading:
+    return Reading(
+        time.monotonic(),
+        _machine(),
+        {name: sum(_process(pid) for pid in pids) for name, pids in groups.items()},
+    )
+
+
+def cores_used(first: Reading, second: Reading) -> dict[str, float] | None:
+    """Cores busy between two readings: ``machine`` and one entry per group."""
+    if first.machine is None or second.machine is None:
+        return None
+    busy = second.machine[0] - first.machine[0]
+    total = second.machine[1] - first.machine[1]
+    if total <= 0:
+        return None
+    cores = os.cpu_count() or 1
+    hertz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    seconds = second.at - first.at
+    used = {"machine": busy / total * cores}
+    for name, ticks in second.groups.items():
+        used[name] = (ticks - first.groups.get(name, ticks)) / hertz / seconds
+    return used
+
+
+class WindowMeter:
+    """Reads the CPU counters at two instants (time.monotonic()) in a thread."""
+
+    def __init__(self, groups: dict[str, list[int]], start: float, end: float):
+        self.groups, self.start, self.end = groups, start, end
+        self.readings: list[Reading] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        time.sleep(max(0.0, self.start - 1.0 - time.monotonic()))
+        self.groups = {**self.groups, **shared_services()}  # the connections are open by now
+        for instant in (self.start, self.end):
+            time.sleep(max(0.0, instant - time.monotonic()))
+            self.readings.append(read(self.groups))
+
+    def result(self) -> dict[str, float] | None:
+        self.thread.join(timeout=5)
+        if len(self.readings) != 2:
+            return None
+        return cores_used(*self.readings)
+
+
+def describe(used: dict[str, float] | None) -> str:
+    if not used:
+        return "CPU use not measured (no /proc)"
+    parts = [f"{name} {value:.2f}" for name, value in used.items() if name != "machine"]
+    rest = used["machine"] - sum(value for name, value in used.items() if name != "machine")
+    return (
+        f"cores busy {used['machine']:.2f} of {os.cpu_count()}: {', '.join(parts)},"
+        f" everything else {max(0.0, rest):.2f}"
+    )
