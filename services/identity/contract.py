@@ -174,6 +174,36 @@ class Profile(Schema):
     created_at = Instant(required=True)
 
 
+class PersonFacts(Schema):
+    """A person's facts for another service's automatic decision (internal: the
+    gateway does not expose them). ``id_number``, ``birth_date`` and
+    ``household_region`` are null below level 2."""
+
+    user_id = fields.String(required=True)
+    level = fields.Integer(
+        required=True,
+        validate=validate.OneOf([1, 2]),
+        metadata={"description": "1 registered, 2 real-name verified"},
+    )
+    name = fields.String(required=True)
+    id_number = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the verified ID number, in full; null below level 2"},
+    )
+    birth_date = fields.Date(
+        required=True, allow_none=True, metadata={"description": "from the ID number"}
+    )
+    household_region = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "first six digits of the ID number (division code)",
+            "example": "320102",
+        },
+    )
+
+
 class Level(Schema):
     level = fields.Integer(required=True, attribute="assurance_level")
 

@@ -41,6 +41,12 @@ class IdentityService(OpsEntrypoints):
     def get_profile(self, request):
         return use_cases.get_profile(self.uow, **request)
 
+    @rpc(request=contract.UserIdRequest, response=contract.PersonFacts)
+    def person_facts(self, request):
+        """Internal use only: a person's facts (ID number in full at level 2) for
+        other services' automatic decisions; the gateway must not expose it."""
+        return use_cases.person_facts(self.uow, self.crypto, **request)
+
     @rpc(request=contract.VerifyRealName, response=contract.Level)
     def verify_real_name(self, request):
         return use_cases.verify_real_name(self.uow, self.crypto, **request)

@@ -53,6 +53,12 @@ def birth_date_of(id_number: str) -> date:
     return birth
 
 
+def household_region_of(id_number: str) -> str:
+    """The administrative division code (six digits) of the household
+    registration where the number was issued: its first six digits."""
+    return validate_id_number(id_number)[:6]
+
+
 def _birth_date(number: str) -> date | None:
     try:
         return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

@@ -38,7 +38,12 @@ from services.identity.domain.exceptions import (
     SessionRevoked,
     ValidationFailed,
 )
-from services.identity.domain.id_numbers import mask_id_number, validate_id_number
+from services.identity.domain.id_numbers import (
+    birth_date_of,
+    household_region_of,
+    mask_id_number,
+    validate_id_number,
+)
 from services.identity.domain.uscc import validate_uscc
 
 REFRESH_TOKEN_TTL = timedelta(days=30)
@@ -356,6 +361,44 @@ class User(_RecordsEvents):
         self.assurance_level = 2
         self._record(UserVerified(self.user_id, 2, verified_at))
         return True
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What another service's automatic decision may know of a person: the
+    assurance level and name, and, at level 2 only, the verified ID number with
+    what it encodes (birth date, the household registration's region code).
+
+    Internal: built to answer ``person_facts`` for other services, never for
+    display. ``repr`` masks the ID number so a stray log line cannot carry it.
+    """
+
+    user_id: str
+    level: int
+    name: str
+    id_number: str | None = None
+    birth_date: date | None = None
+    household_region: str | None = None
+
+    @classmethod
+    def of(cls, user: User, id_number: str | None) -> PersonFacts:
+        """The facts of ``user``; ``id_number`` is the decrypted number, given
+        only for a verified user (ignored below level 2)."""
+        if not user.is_verified or id_number is None:
+            return cls(user.user_id, user.assurance_level, user.name)
+        number = validate_id_number(id_number)
+        return cls(
+            user_id=user.user_id,
+            level=user.assurance_level,
+            name=user.name,
+            id_number=number,
+            birth_date=birth_date_of(number),
+            household_region=household_region_of(number),
+        )
+
+    def __repr__(self) -> str:
+        masked = mask_id_number(self.id_number) if self.id_number else None
+        return f"PersonFacts(user_id={self.user_id!r}, level={self.level!r}, id_number={masked!r})"
 
 
 @dataclass(eq=False)

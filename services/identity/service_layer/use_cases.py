@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common import errors
 from services.common.messaging.envelope import utcnow
+from services.common.pii import PiiDecryptionError
 from services.identity.domain.exceptions import (
     AlreadyExists,
     IdNumberAlreadyBound,
@@ -32,6 +33,7 @@ from services.identity.domain.exceptions import (
 )
 from services.identity.domain.model import (
     Enterprise,
+    PersonFacts,
     Session,
     User,
     UserKind,
@@ -155,6 +157,31 @@ def get_profile(uow, user_id: str) -> User:
     if user is None:
         raise errors.NotFound("user not found")
     return user
+
+
+def person_facts(uow, crypto, user_id: str) -> PersonFacts:
+    """What another service's automatic decision may know of the user: level,
+    name and, at level 2, the ID number, birth date and household region.
+
+    Internal use only: for other services' decisions (workflow's rules), never
+    for the gateway. The ID number is decrypted only to answer and is neither
+    logged nor kept. Raises NotFound, and Unavailable (code ``pii_unreadable``)
+    when the stored number cannot be decrypted (a wrong or rotated PII key).
+    """
+    with uow:
+        user = uow.users.get(user_id)
+    if user is None:
+        raise errors.NotFound("user not found")
+    id_number = None
+    if user.is_verified and user.id_number_cipher:
+        try:
+            id_number = crypto.pii_for(user.user_id).decrypt(user.id_number_cipher)
+        except PiiDecryptionError:
+            log.error("a stored ID number cannot be decrypted", extra={"user_id": user.user_id})
+            raise errors.Unavailable(
+                "the ID number on record cannot be read", code="pii_unreadable"
+            ) from None
+    return PersonFacts.of(user, id_number)
 
 
 def verify_real_name(uow, crypto, user_id: str, name, id_number, now=None) -> User:

@@ -33,8 +33,10 @@ def calls(service) -> list[tuple[str, dict]]:
         ("login", {"phone": phone, "password": PASSWORD}),
         ("jwks", {}),
         ("get_profile", {"user_id": user_id}),
+        ("person_facts", {"user_id": user_id}),
         ("verify_real_name", {"user_id": user_id, "name": "张三", "id_number": ID_NUMBER}),
         ("get_profile", {"user_id": user_id}),
+        ("person_facts", {"user_id": user_id}),
         (
             "register_enterprise",
             {
