@@ -1,10 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for every tongban process: the five services, the gateway, the
-# migration step and the EMS simulator. The container's command chooses which:
+# migration step and the simulators (EMS, data exchange). The container's command
+# chooses which:
 #   python -m operations.runner gateway.service:GatewayService
 #   python -m operations.runner services.workflow.service:WorkflowService
 #   python -m operations.migrate identity
 #   python -m services.courier.ems_simulator --host 0.0.0.0
+#   python -m simulators.data_exchange --host 0.0.0.0
 # Build: docker build -t tongban:<version> .
 
 # Both stages use the same base; for a reproducible build, pin its digest in
@@ -27,6 +29,7 @@ COPY config ./app/config
 COPY services ./app/services
 COPY gateway ./app/gateway
 COPY operations ./app/operations
+COPY simulators ./app/simulators
 RUN find ./app -type d \( -name tests -o -name __pycache__ \) -prune -exec rm -rf {} + \
     && /opt/venv/bin/python -m compileall -q ./app /opt/venv
 

@@ -5,7 +5,9 @@
 Migrates every database, declares the broker topology, loads the demo data, then
 starts the five services, one workflow instance per department that runs its own
 (``workflow_departments``, by default js-ga; env WORKFLOW_DEPARTMENTS overrides,
-empty for none), the gateway and the EMS simulator, waits until each is healthy
+empty for none), the gateway, the EMS simulator and the data exchange simulator
+(other departments' records for workflow's automatic decisions; every workflow
+instance gets its URL and key), waits until each is healthy
 and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
 process. The end-to-end tests drive the same class.
 """
@@ -35,6 +37,7 @@ from operations.roster import SERVICES, service_class, unit_of_work_for
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.instances import instance_for, parse_departments
 from services.common.migrations import upgrade
+from simulators.data_exchange.app import DEFAULT_API_KEY as DEV_DATA_EXCHANGE_API_KEY
 
 SERVICE_PORTS = {
     "identity": 8101,
@@ -70,6 +73,7 @@ class LocalCluster:
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     ems_port: int = 8200
+    data_exchange_port: int = 8300
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     # Departments running their own workflow instance (workflow-<code>); a port per
     # instance name in service_ports wins over the default after the services'.
@@ -86,6 +90,10 @@ class LocalCluster:
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def data_exchange_url(self) -> str:
+        return f"http://127.0.0.1:{self.data_exchange_port}"
 
     @property
     def workflow_instances(self) -> list[str]:
@@ -128,6 +136,9 @@ class LocalCluster:
         env["PYTHONUNBUFFERED"] = "1"
         env.setdefault("EMS_BASE_URL", f"http://127.0.0.1:{self.ems_port}")
         env["EMS_BASE_URL"] = f"http://127.0.0.1:{self.ems_port}"
+        # Workflow asks the data exchange simulator; both read this key.
+        env["DATA_EXCHANGE_URL"] = self.data_exchange_url
+        env.setdefault("DATA_EXCHANGE_API_KEY", DEV_DATA_EXCHANGE_API_KEY)
         env.pop("DATABASE_URL", None)  # each process gets its own below
         return env
 
@@ -222,6 +233,23 @@ class LocalCluster:
                 env,
                 f"http://127.0.0.1:{self.ems_port}/healthz",
                 logs / "ems-simulator.log",
+            )
+        )
+        processes.append(
+            Process(
+                "data-exchange-simulator",
+                [
+                    python,
+                    "-m",
+                    "simulators.data_exchange",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.data_exchange_port),
+                ],
+                env,
+                f"{self.data_exchange_url}/healthz",
+                logs / "data-exchange-simulator.log",
             )
         )
         return processes
@@ -329,6 +357,7 @@ def print_banner(cluster: LocalCluster, loaded: dict) -> None:
     print(f"  gateway      {cluster.gateway_url}")
     print(f"  API docs     {cluster.gateway_url}/docs")
     print(f"  EMS (sim.)   http://127.0.0.1:{cluster.ems_port}")
+    print(f"  data exchange (sim.) {cluster.data_exchange_url}  (demo records: README)")
     if catalog:
         print(
             f"  catalogue    {catalog.get('regions', '?')} regions, "

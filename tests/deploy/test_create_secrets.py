@@ -104,6 +104,9 @@ def test_creates_every_secret_the_manifests_read(kubectl):
     department = render(K8S / "overlays" / "department-workflow")
     for name, key in referenced_secret_keys(prod + department):
         assert key in created.get(name, {}), f"{name} has no {key}"
+    # Read as optional (a Secret made before it existed still starts the pods),
+    # but a new Secret has it.
+    assert created["tongban-secrets"]["data-exchange-api-key"]
 
 
 def test_uris_carry_the_passwords_of_the_broker_and_each_role(kubectl):

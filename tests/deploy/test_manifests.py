@@ -236,11 +236,41 @@ def test_services_reach_only_the_broker_and_the_database(prod):
         expected = {(("rabbitmq",), frozenset({5672}))}
         if name != "gateway":
             expected.add((("postgres",), frozenset({5432})))
-        if name == "courier":  # the EMS open platform, over HTTPS
+        # courier: the EMS open platform; workflow: the data exchange platform.
+        if name in ("courier", "workflow"):
             expected.add(("outside", frozenset({443})))
         # DNS is allowed to every pod by allow-dns.
         targets.discard((("kube-dns",), frozenset({53})))
         assert targets == expected, name
+
+
+def test_dev_runs_the_simulators_and_points_their_callers_at_them(dev):
+    """courier books with the EMS simulator, workflow asks the data exchange
+    simulator: the settings name them and the policies let the calls through."""
+    config = config_data(dev)
+    assert config["EMS_BASE_URL"] == "http://ems-simulator:8200"
+    assert config["DATA_EXCHANGE_URL"] == "http://data-exchange-simulator:8300"
+    services = {o["metadata"]["name"]: o for o in of_kind(dev, "Service")}
+    assert services["data-exchange-simulator"]["spec"]["ports"][0]["port"] == 8300
+    workloads = {w["metadata"]["name"]: w for w in of_kind(dev, "Deployment")}
+    for caller, simulator, port in [
+        ("courier", "ems-simulator", 8200),
+        ("workflow", "data-exchange-simulator", 8300),
+    ]:
+        assert simulator in workloads
+        targets = {
+            (target, frozenset(ports))
+            for policy in network_policies_selecting(dev, pod_labels(workloads[caller]))
+            for target, ports in egress_targets(policy)
+        }
+        assert ((simulator,), frozenset({port})) in targets, caller
+        admitted = [
+            peer["podSelector"]
+            for policy in network_policies_selecting(dev, pod_labels(workloads[simulator]))
+            for rule in policy["spec"].get("ingress", [])
+            for peer in rule["from"]
+        ]
+        assert any(selects(peer, pod_labels(workloads[caller])) for peer in admitted), simulator
 
 
 def test_department_overlay_deploys_its_workflow_instance_and_nothing_else(department):

@@ -7,6 +7,7 @@ as in the local cluster.
 """
 
 import pytest
+import requests
 
 from operations.local_cluster import LocalCluster
 from operations.roster import SERVICES
@@ -21,6 +22,7 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
         data_dir=data_dir,
         gateway_port=free_port(),
         ems_port=free_port(),
+        data_exchange_port=free_port(),
         service_ports={name: free_port() for name in [*SERVICES, *instances]},
         workflow_departments=departments,
         amqp_uri=amqp_uri,
@@ -88,3 +90,39 @@ class LogWatch:
 def log_watch(cluster):
     """Call it to start watching the cluster's logs."""
     return lambda: LogWatch(cluster)
+
+
+class DataExchange:
+    """The cluster's data exchange simulator, as workflow is configured to ask it,
+    and its admin side: ``put`` gives a person (a fresh ID number) a situation,
+    ``set_down`` takes a register down (see simulators/data_exchange/app.py)."""
+
+    def __init__(self, cluster):
+        workflow = next(p for p in cluster.processes if p.name == "workflow")
+        self.url = workflow.env["DATA_EXCHANGE_URL"]
+        self.api_key = workflow.env["DATA_EXCHANGE_API_KEY"]
+
+    def _post(self, path: str, body: dict) -> dict:
+        response = requests.post(
+            self.url + path, json=body, headers={"X-Api-Key": self.api_key}, timeout=5
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def put(self, id_number: str, civil_affairs=..., housing=...) -> dict:
+        """``civil_affairs={"marital_status": "married", "spouse_id_number": ...}``,
+        ``housing={"homes_owned": {"320100": 1}}``; None removes the record."""
+        body = {"id_number": id_number}
+        if civil_affairs is not ...:
+            body["civil_affairs"] = civil_affairs
+        if housing is not ...:
+            body["housing"] = housing
+        return self._post("/admin/records", body)
+
+    def set_down(self, register: str, down: bool = True) -> dict:
+        return self._post("/admin/outages", {"register": register, "down": down})
+
+
+@pytest.fixture(scope="session")
+def data_exchange(cluster):
+    return DataExchange(cluster)

@@ -2,7 +2,8 @@
 
 ``services/common`` is the library every service imports: it imports no service
 (nor the gateway) and none of the tools. The services and the gateway never import
-the tools in ``operations``; the tools may import everything.
+the tools in ``operations``; the tools may import everything. The simulators of
+outside parties (``simulators``) import none of them.
 """
 
 import ast
@@ -101,6 +102,23 @@ def test_services_and_the_gateway_do_not_import_the_tools(folder):
     assert modules
     wrong = {
         module: sorted(name for name in imported if is_within(name, "operations"))
+        for module, imported in modules.items()
+    }
+    assert {module: names for module, names in wrong.items() if names} == {}
+
+
+def test_the_simulators_import_no_service_gateway_or_tool():
+    """An outside party's simulator knows tongban only by its HTTP API."""
+    modules = imports_of(ROOT / "simulators")
+    assert modules
+    wrong = {
+        module: sorted(
+            name
+            for name in imported
+            if is_within(name, "operations")
+            or is_within(name, "services")
+            or is_within(name, "gateway")
+        )
         for module, imported in modules.items()
     }
     assert {module: names for module, names in wrong.items() if names} == {}

@@ -1,0 +1,73 @@
+"""``python -m simulators.data_exchange --host 127.0.0.1 --port 8300``.
+
+Environment: DATA_EXCHANGE_HOST and DATA_EXCHANGE_PORT (flags win over them),
+DATA_EXCHANGE_API_KEY (the key callers send as ``X-Api-Key``; environment only,
+never a flag). Starts with the demo records (``demo.py``) unless ``--no-demo``.
+Stops cleanly on SIGTERM and SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+
+from .app import DEFAULT_API_KEY, DEFAULT_PORT, SimulatorServer
+from .demo import demo_people
+from .records import Registers
+
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_PORT", "main", "parse_args"]
+
+
+def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulators.data_exchange",
+        description="Government data exchange simulator (civil affairs, housing)",
+    )
+    parser.add_argument(
+        "--host",
+        default=environ.get("DATA_EXCHANGE_HOST") or "127.0.0.1",
+        help="address to listen on (default: $DATA_EXCHANGE_HOST or 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(environ.get("DATA_EXCHANGE_PORT") or DEFAULT_PORT),
+        help=f"port (default: $DATA_EXCHANGE_PORT or {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--no-demo", action="store_true", help="start with empty registers, not the demo records"
+    )
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv, os.environ)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    registers = Registers([] if args.no_demo else demo_people())
+    server = SimulatorServer(
+        args.host,
+        args.port,
+        api_key=os.environ.get("DATA_EXCHANGE_API_KEY") or DEFAULT_API_KEY,
+        registers=registers,
+    )
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda number, frame: stopping.set())
+    server.start()
+    logging.getLogger(__name__).info("demo records %s", "off" if args.no_demo else "loaded")
+    stopping.wait()
+    logging.getLogger(__name__).info("stopping")
+    server.stop()
+    logging.getLogger(__name__).info("stopped")
+
+
+if __name__ == "__main__":
+    main()

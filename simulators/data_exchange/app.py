@@ -1,0 +1,200 @@
+"""The simulator's HTTP side: a werkzeug WSGI app over the registers, and a
+server that runs it in a background thread.
+
+API (JSON bodies; ID numbers travel in bodies only, never in URLs). Every path
+but ``/healthz`` needs the header ``X-Api-Key``.
+
+- ``GET /healthz`` -> 200 ``{"status": "ok"}``
+- ``POST /api/civil-affairs/marital-status`` ``{id_number}`` -> 200
+  ``{"result": "found", "record": {marital_status, spouse_id_number|null}}``
+  (single, married, divorced or widowed; the spouse's number when married) or
+  200 ``{"result": "no_record"}``
+- ``POST /api/housing/homes-owned`` ``{id_number, city_code}`` (a city's
+  division code, ``320100``) -> 200 ``{"result": "found", "record": {city_code,
+  homes_owned}}`` (0 when the person owns none in that city) or 200
+  ``{"result": "no_record"}`` (the register knows nothing of the person)
+- ``POST /admin/records`` ``{id_number, civil_affairs?: {marital_status,
+  spouse_id_number?}|null, housing?: {homes_owned: {city code: count}}|null}``
+  -> 200 ``{"changed": [register, ...]}``: replaces the person's entry in each
+  register given; null removes it (that register then answers no record)
+- ``POST /admin/outages`` ``{register: civil_affairs|housing, down: bool}`` ->
+  200 ``{"down": [register, ...]}``: a register that is down answers 503
+
+Errors are ``{"error": {"code", "message", "fields"}}``: 400 ``invalid`` (fields
+name each problem), 401 ``unauthorized``, 404 ``not_found`` (no such path, never
+a person), 405 ``method_not_allowed``, 503 ``unavailable``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from typing import Any, Self
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from .records import REGISTERS, RegisterDown, Registers, check_person, check_query
+
+log = logging.getLogger(__name__)
+
+# Development defaults only; deployments set DATA_EXCHANGE_API_KEY.
+DEFAULT_API_KEY = "dev-data-exchange-api-key"
+DEFAULT_PORT = 8300
+FOUND = "found"
+NO_RECORD = "no_record"
+MAX_BODY_BYTES = 64 * 1024
+_ERROR_CODES = {400: "invalid", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
+    code = _ERROR_CODES.get(status, "unavailable" if status == 503 else "error")
+    return json_response(
+        {"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status
+    )
+
+
+def answer(record: dict[str, Any] | None) -> Response:
+    if record is None:
+        return json_response({"result": NO_RECORD})
+    return json_response({"result": FOUND, "record": record})
+
+
+class DataExchangeApi:
+    """The WSGI app; see the module's docstring for the API."""
+
+    url_map = Map(
+        [
+            Rule("/healthz", endpoint="health", methods=["GET"]),
+            Rule("/api/civil-affairs/marital-status", endpoint="marital_status", methods=["POST"]),
+            Rule("/api/housing/homes-owned", endpoint="homes_owned", methods=["POST"]),
+            Rule("/admin/records", endpoint="put_records", methods=["POST"]),
+            Rule("/admin/outages", endpoint="set_outage", methods=["POST"]),
+        ]
+    )
+
+    def __init__(self, registers: Registers, api_key: str):
+        self.registers = registers
+        self._api_key = api_key.encode("utf-8")
+
+    def __call__(self, environ, start_response):
+        return self.dispatch(Request(environ))(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            endpoint, arguments = adapter.match()
+        except HTTPException as error:
+            return error_response(error.code or 500, error.description or error.name)
+        if endpoint != "health" and not self._authorised(request):
+            return error_response(401, "missing or invalid X-Api-Key")
+        try:
+            return getattr(self, endpoint)(request, **arguments)
+        except RegisterDown as down:
+            return error_response(503, str(down))
+
+    def health(self, request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    def marital_status(self, request: Request) -> Response:
+        query, problems = check_query(_body(request), with_city=False)
+        if problems:
+            return error_response(400, "invalid query", problems)
+        return answer(self.registers.marriage(query["id_number"]))
+
+    def homes_owned(self, request: Request) -> Response:
+        query, problems = check_query(_body(request), with_city=True)
+        if problems:
+            return error_response(400, "invalid query", problems)
+        return answer(self.registers.homes_owned(query["id_number"], query["city_code"]))
+
+    def put_records(self, request: Request) -> Response:
+        person, problems = check_person(_body(request))
+        if person is None:
+            return error_response(400, "invalid record", problems)
+        changed = self.registers.put(person)
+        log.info("records replaced in %s", ", ".join(changed))
+        return json_response({"changed": changed})
+
+    def set_outage(self, request: Request) -> Response:
+        body = _body(request)
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"register", "down"}
+            or body["register"] not in REGISTERS
+            or not isinstance(body["down"], bool)
+        ):
+            return error_response(
+                400,
+                "invalid outage",
+                {"body": f"must be {{register: {' or '.join(REGISTERS)}, down: true or false}}"},
+            )
+        down = self.registers.set_down(body["register"], body["down"])
+        log.info("registers down: %s", ", ".join(down) or "none")
+        return json_response({"down": down})
+
+    def _authorised(self, request: Request) -> bool:
+        given = request.headers.get("X-Api-Key", "").encode("utf-8")
+        return hmac.compare_digest(given, self._api_key)
+
+
+def _body(request: Request) -> Any:
+    """The JSON body, or None when there is none, it is too long or unreadable."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return None
+    return request.get_json(silent=True, force=True)
+
+
+class SimulatorServer:
+    """The simulator on ``host:port`` (0 picks a free port); ``start()`` serves
+    in a background thread, ``stop()`` ends it."""
+
+    def __init__(self, host: str, port: int, *, api_key: str, registers: Registers):
+        self.registers = registers
+        self.app = DataExchangeApi(registers, api_key)
+        self._server = make_server(host, port, self.app, threaded=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return self._server.server_address[0]
+
+    @property
+    def port(self) -> int:
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="data-exchange-simulator", daemon=True
+        )
+        self._thread.start()
+        log.info("data exchange simulator listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
