@@ -126,14 +126,14 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
 def test_the_demo_catalogue_announces_documented_items(empty_uow):
     load_demo(empty_uow)
     envelopes = outbox(empty_uow)
-    assert len(envelopes) == 45
+    assert len(envelopes) == 47
     for envelope in envelopes:
         assert_documented(contract.ItemPublished, envelope["payload"])
 
 
 def test_every_demo_guide_is_documented(service):
     page = service.search_items(page_size=100)
-    assert page["total"] == len(page["items"]) == 45
+    assert page["total"] == len(page["items"]) == 47
     assert_documented(contract.ItemSummaryPage, page)
     for summary in page["items"]:
         assert_documented(contract.ItemGuide, service.get_item(item_id=summary["item_id"]))
