@@ -47,10 +47,15 @@ class OpsEntrypoints:
         except Exception as exc:  # noqa: BLE001  (a probe reports, never crashes)
             checks["broker"] = f"failed: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        return json_response(
-            200 if ready else 503,
-            {"status": "ready" if ready else "not ready", "checks": checks},
-        )
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        # A service may add warnings an operator should see (never "not ready").
+        warn = getattr(self, "warnings", None)
+        if ready and callable(warn):
+            try:
+                body["warnings"] = warn()
+            except Exception as exc:  # noqa: BLE001  (a probe reports, never crashes)
+                body["warnings"] = {"warnings": f"failed: {type(exc).__name__}"}
+        return json_response(200 if ready else 503, body)
 
     @http("GET", "/metrics")
     def metrics(self, request):

@@ -25,27 +25,38 @@ from marshmallow import (
 from services.common.masking import mask_id_number
 from services.common.schemas import (
     ActorSchema,
+    Boolean,
     FullMatch,
     Instant,
     PageQuery,
     collection_of,
     page_of,
 )
-from services.workflow.adapters.repository import CALENDAR_KINDS
+from services.workflow.domain import process as processes
+from services.workflow.domain import rules
 from services.workflow.domain.model import (
-    ACTIONS,
     Decision,
     DeliveryMode,
     LicenceNumbers,
     Role,
     State,
 )
+from services.workflow.domain.progress import SUSPENSION_KINDS, ExtensionState, StepState
 
 STATES = tuple(str(state) for state in State)
 MODES = tuple(str(mode) for mode in DeliveryMode)
 DECISIONS = tuple(str(decision) for decision in Decision)
-ACTOR_ROLES = tuple(str(role) for role in Role)
+ACTOR_ROLES = tuple(str(role) for role in Role) + ("dept_admin",)
 PRINCIPAL_KINDS = ("enterprise", "person")
+STEP_STATES = tuple(str(state) for state in StepState)
+SIGNALS = ("green", "yellow", "red")
+SIGNAL = {
+    "description": "green; yellow within 2 working days of the due date; red past it"
+    " (measured as if a stopped clock restarted today); null once closed",
+    "example": "green",
+}
+STEP_ID = FullMatch(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="must be a step id of the process")
+DEPARTMENT_CODE = {"validate": validate.Length(min=1, max=64), "metadata": {"example": "js-amr"}}
 
 PHONE = FullMatch(r"^1[0-9]{10}$", error="must be 11 digits starting with 1")
 POSTCODE = FullMatch(r"^[0-9]{6}$", error="must be 6 digits")
@@ -232,9 +243,13 @@ class ListApplications(ListApplicationsQuery):
 
 
 class WorklistQuery(PageQuery):
-    """A page of my department's cases, newest first, in one state if given."""
+    """A page of my department's cases, in one state if given, with the
+    department's open task green, yellow or red if given; newest first, or by
+    the open task's due date, soonest first (``sort=due``)."""
 
     state = fields.String(validate=validate.OneOf(STATES))
+    signal = fields.String(validate=validate.OneOf(SIGNALS))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(("newest", "due")))
 
 
 class Worklist(WorklistQuery):
@@ -262,11 +277,19 @@ class Supplement(SupplementBody):
 
 
 class ActBody(Schema):
-    """A staff action; ``comment`` is required (non-blank) to reject, request a
-    supplement or deny (the domain checks)."""
+    """A staff action at an open step of the case's process; ``step`` names the
+    step when the caller has work in several. ``comment`` is required
+    (non-blank) to reject, request a supplement or deny (the domain checks);
+    a supplement request names every missing material at once (一次性告知)."""
 
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    action = fields.String(required=True, validate=validate.OneOf(sorted(processes.STEP_ACTIONS)))
     comment = fields.String(load_default="", validate=validate.Length(max=COMMENT_MAX))
+    step = fields.String(validate=STEP_ID, metadata={"example": "accept"})
+    missing_materials = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)),
+        validate=validate.Length(max=50),
+        metadata={"example": ["营业执照副本"]},
+    )
 
 
 class Act(ActBody):
@@ -286,10 +309,213 @@ class VerifyLicence(Schema):
     )
 
 
-class SetCalendarDay(Schema):
+class ExtensionBody(Schema):
+    """An approver asks for more working days (延期)."""
+
+    working_days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=processes.MAX_DAYS)
+    )
+    reason = _text(COMMENT_MAX, metadata={"example": "需组织专家论证"})
+
+
+class RequestExtension(ExtensionBody):
     actor = fields.Nested(ActorSchema, required=True)
-    day = fields.Date(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(CALENDAR_KINDS))
+    application_id = _application_id()
+
+
+class ExtensionDecisionBody(Schema):
+    """The department admin decides the waiting extension request."""
+
+    approve = Boolean(required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=COMMENT_MAX))
+
+
+class DecideExtension(ExtensionDecisionBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    application_id = _application_id()
+
+
+class SuspensionBody(Schema):
+    """A special procedure begins (特别程序); the clock stops."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(SUSPENSION_KINDS))
+    reason = _text(COMMENT_MAX, metadata={"example": "申请人申请听证"})
+
+
+class Suspend(SuspensionBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    application_id = _application_id()
+
+
+class EndSuspensionBody(Schema):
+    result = _text(COMMENT_MAX, metadata={"example": "听证已举行，意见已记录"})
+
+
+class EndSuspension(EndSuspensionBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    application_id = _application_id()
+    suspension_id = _text(64)
+
+
+# --- process definitions ----------------------------------------------------
+
+
+class _Join(fields.Raw):
+    """ "all", "any" or {"at_least": n}."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("all", "any"):
+            return value
+        if (
+            isinstance(value, dict)
+            and set(value) == {"at_least"}
+            and isinstance(value["at_least"], int)
+            and not isinstance(value["at_least"], bool)
+            and value["at_least"] >= 1
+        ):
+            return value
+        raise ValidationError('must be "all", "any" or {"at_least": n} with n >= 1')
+
+
+JOIN_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "enum": ["all", "any"]},
+        {
+            "type": "object",
+            "properties": {"at_least": {"type": "integer", "minimum": 1}},
+            "required": ["at_least"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+
+class _Rule(fields.Dict):
+    """A rule (``domain.rules``): {"fact", "op", "value"} or a group."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        problems = rules.check(loaded, "rules")
+        if problems:
+            raise ValidationError(next(iter(problems.values())))
+        return loaded
+
+
+RULE_DESCRIPTION = (
+    'a condition {"fact", "op", "value"} or a group {"all": [...]} / {"any": [...]};'
+    f" facts: {', '.join(sorted(rules.FACTS))}; ops: {', '.join(rules.OPERATORS)}"
+)
+
+
+class Branch(Schema):
+    """Work for one department (the item's when no department_code is given)."""
+
+    department_code = fields.String(**DEPARTMENT_CODE)
+    role = fields.String(required=True, validate=validate.OneOf(processes.ROLES))
+    days = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=processes.MAX_DAYS)
+    )
+
+
+class StepDefinition(Schema):
+    """A step of a process: accept, review, approve, parallel (with branches
+    and a join) or auto (with rules, and who decides when facts are missing)."""
+
+    id = fields.String(required=True, validate=STEP_ID, metadata={"example": "accept"})
+    kind = fields.String(required=True, validate=validate.OneOf(processes.KINDS))
+    role = fields.String(validate=validate.OneOf(processes.ROLES))
+    department_code = fields.String(**DEPARTMENT_CODE)
+    days = fields.Integer(strict=True, validate=validate.Range(min=0, max=processes.MAX_DAYS))
+    join = _Join(metadata=JOIN_SCHEMA)
+    branches = fields.List(
+        fields.Nested(Branch), validate=validate.Length(min=1, max=processes.MAX_BRANCHES)
+    )
+    rules = _Rule(metadata={"description": RULE_DESCRIPTION})
+    fallback = fields.Nested(Branch)
+
+
+class Definition(Schema):
+    """A process: steps run in order; when the last approves, the case is approved."""
+
+    steps = fields.List(
+        fields.Nested(StepDefinition),
+        required=True,
+        validate=validate.Length(min=1, max=processes.MAX_STEPS),
+    )
+    supplement_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=processes.MAX_DAYS),
+        metadata={"description": "calendar days the applicant has to supply (default 30)"},
+    )
+    extension_days = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=processes.MAX_DAYS),
+        metadata={"description": "working days an extension may add in all (default statutory)"},
+    )
+
+
+class ProcessBody(Schema):
+    definition = fields.Nested(Definition, required=True)
+
+
+class PublishProcess(ProcessBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    item_id = _text(128)
+
+
+class GetProcess(Schema):
+    item_id = _text(128)
+    version = fields.Integer(
+        strict=False,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"description": "absent: the current version"},
+    )
+
+
+class ProcessVersion(Schema):
+    """A version of an item's process (0: the default the item has until one
+    is published)."""
+
+    item_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    definition = fields.Nested(Definition, required=True)
+
+
+# --- the working calendar ------------------------------------------------------
+
+
+class CalendarYearBody(Schema):
+    """A year's public holidays and make-up working days (weekend days worked)."""
+
+    holidays = fields.List(
+        fields.Date(), required=True, validate=validate.Length(max=366),
+        metadata={"example": ["2027-01-01"]},
+    )  # fmt: skip
+    workdays = fields.List(fields.Date(), required=True, validate=validate.Length(max=366))
+    source = fields.String(
+        load_default="",
+        validate=validate.Length(max=300),
+        metadata={"example": "国务院办公厅关于2027年部分节假日安排的通知"},
+    )
+
+
+class YearRequest(Schema):
+    year = fields.Integer(strict=False, required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class PutCalendarYear(CalendarYearBody, YearRequest):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class CalendarYear(Schema):
+    year = fields.Integer(required=True)
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), required=True)
+    source = fields.String(required=True)
+    updated_by = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: shipped with the code"}
+    )
+    updated_at = Instant(required=True, allow_none=True)
 
 
 # --- responses ----------------------------------------------------------------
@@ -337,7 +563,9 @@ class TimelineEntry(Schema):
         required=True,
         metadata={
             "description": "submit, accept, reject, request_supplement, supplement, approve,"
-            " deny, withdraw, materials_received, issue_licence, complete or overdue"
+            " deny, withdraw, materials_received, auto_approve, auto_deny, auto_unavailable,"
+            " request_extension, extend, refuse_extension, suspend, resume, not_supplemented,"
+            " issue_licence, complete or overdue"
         },
     )
     actor_id = fields.String(
@@ -345,6 +573,9 @@ class TimelineEntry(Schema):
     )
     actor_role = fields.String(required=True, validate=validate.OneOf(ACTOR_ROLES))
     comment = fields.String(required=True, metadata={"description": "empty when none"})
+    step = fields.String(
+        required=True, allow_none=True, metadata={"description": "the step acted at, if one"}
+    )
 
 
 class Material(Schema):
@@ -401,11 +632,156 @@ class ApplicationSummary(Schema):
         metadata={"description": "reported late (once a working day past the due date)"},
     )
     reviews = _ReviewsByDepartment(fields.Nested(DepartmentReview), required=True)
+    legal_due_date = fields.Date(
+        required=True,
+        metadata={"description": "the legal limit (法定时限); due_date is the promised one"},
+    )
+    process_version = fields.Integer(
+        required=True, metadata={"description": "the process version the case runs (0: default)"}
+    )
+    signal = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(SIGNALS), metadata=SIGNAL
+    )
+    calendar_provisional = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "a due date counted on weekdays only: its year's calendar is not loaded"
+        },
+    )
+
+
+class DepartmentTask(Schema):
+    """On a worklist: the department's open work on the case."""
+
+    step = fields.String(required=True)
+    role = fields.String(required=True)
+    due_date = fields.Date(required=True)
+    signal = fields.String(required=True, validate=validate.OneOf(SIGNALS), metadata=SIGNAL)
+
+
+class WorkItem(ApplicationSummary):
+    """A case in a list; on a department's worklist with the department's open task."""
+
+    task = fields.Nested(
+        DepartmentTask,
+        required=True,
+        allow_none=True,
+        metadata={"description": "null: no open work of the department (or a citizen's list)"},
+    )
+
+
+class StepBranch(Schema):
+    department_code = fields.String(required=True)
+    role = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(STEP_STATES))
+    due_date = fields.Date(required=True, allow_none=True)
+    signal = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(SIGNALS), metadata=SIGNAL
+    )
+    decided_by = fields.String(required=True, allow_none=True)
+    comment = fields.String(required=True, allow_none=True)
+
+
+class AutoOutcome(Schema):
+    outcome = fields.String(
+        required=True, validate=validate.OneOf(("approved", "denied", "unavailable"))
+    )
+    failures = fields.List(
+        fields.String(), required=True, metadata={"description": "each rule that did not hold"}
+    )
+    source = fields.String(metadata={"description": "the source that could not answer"})
+
+
+class Step(Schema):
+    """A step of the case's process as it runs: its state, department, due
+    date and signal; a parallel step's branches; an auto step's outcome."""
+
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(processes.KINDS))
+    state = fields.String(required=True, validate=validate.OneOf(STEP_STATES))
+    department_code = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+    days = fields.Integer(required=True)
+    started_on = fields.Date(required=True, allow_none=True)
+    due_date = fields.Date(required=True, allow_none=True)
+    finished_at = Instant(required=True, allow_none=True)
+    signal = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(SIGNALS), metadata=SIGNAL
+    )
+    join = fields.Raw(
+        required=True,
+        allow_none=True,
+        # Null for a step that is not parallel; a Raw field's oneOf must say so.
+        metadata={
+            "oneOf": [*JOIN_SCHEMA["oneOf"], {"type": "null"}],
+            "description": "a parallel step's join; null for any other step",
+        },
+    )
+    branches = fields.List(fields.Nested(StepBranch), required=True)
+    decided_by = fields.String(required=True, allow_none=True)
+    comment = fields.String(required=True, allow_none=True)
+    auto = fields.Nested(AutoOutcome, required=True, allow_none=True)
+
+
+class AvailableAction(Schema):
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            sorted(processes.STEP_ACTIONS)
+            + [
+                "withdraw",
+                "supplement",
+                "request_extension",
+                "decide_extension",
+                "suspend",
+                "end_suspension",
+            ]
+        ),
+    )
+    step = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: the whole case"}
+    )
+
+
+class ClockState(Schema):
+    running = fields.Boolean(required=True)
+    stopped_on = fields.Date(required=True, allow_none=True)
+    stopped_for = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(("supplement", "suspension"))
+    )
+
+
+class ExtensionView(Schema):
+    extension_id = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    state = fields.String(
+        required=True, validate=validate.OneOf([str(state) for state in ExtensionState])
+    )
+    requested_by = fields.String(required=True)
+    requested_at = Instant(required=True)
+    decided_by = fields.String(required=True, allow_none=True)
+    decided_at = Instant(required=True, allow_none=True)
+    comment = fields.String(required=True)
+
+
+class SuspensionView(Schema):
+    suspension_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SUSPENSION_KINDS))
+    reason = fields.String(required=True)
+    started_by = fields.String(required=True)
+    started_at = Instant(required=True)
+    ended_by = fields.String(required=True, allow_none=True)
+    ended_at = Instant(required=True, allow_none=True)
+    result = fields.String(required=True)
+    working_days = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "the clock stood still so long"}
+    )
 
 
 class Application(ApplicationSummary):
-    """A case with everything the applicant sent, its reviews by department and
-    its timeline."""
+    """A case with everything the applicant sent, its process as it runs, what
+    the caller may do now, and its timeline."""
 
     joint_departments = fields.List(fields.String(), required=True)
     on_behalf_of = fields.Nested(MaskedPrincipal, required=True, allow_none=True)
@@ -415,11 +791,29 @@ class Application(ApplicationSummary):
     window = fields.Nested(
         Window, required=True, allow_none=True, metadata={"description": "null: the item has none"}
     )
+    steps = fields.List(fields.Nested(Step), required=True)
+    available_actions = fields.List(fields.Nested(AvailableAction), required=True)
+    clock = fields.Nested(ClockState, required=True)
+    missing_materials = fields.List(
+        fields.String(), required=True, metadata={"description": "while a supplement is due"}
+    )
+    supplement_due = fields.Date(
+        required=True, allow_none=True, metadata={"description": "the last day to supply"}
+    )
+    extensions = fields.List(fields.Nested(ExtensionView), required=True)
+    suspensions = fields.List(fields.Nested(SuspensionView), required=True)
     timeline = fields.List(fields.Nested(TimelineEntry), required=True)
 
 
+class SuspensionStarted(Schema):
+    """The suspension's id, and the case with its clock stopped."""
+
+    suspension_id = fields.String(required=True)
+    application = fields.Nested(Application, required=True)
+
+
 # One page of cases (list_applications, worklist).
-ApplicationSummaryPage = page_of(ApplicationSummary)
+WorkItemPage = page_of(WorkItem)
 
 
 class Licence(Schema):
@@ -448,11 +842,6 @@ class LicenceCheck(Schema):
     issued_at = Instant(required=True)
 
 
-class CalendarDay(Schema):
-    day = fields.Date(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(CALENDAR_KINDS))
-
-
 # --- events -------------------------------------------------------------------
 
 
@@ -473,8 +862,9 @@ class ApplicationSubmitted(Schema):
 
 
 class ApplicationAccepted(Schema):
-    """``workflow.application_accepted``: the window took the case on (a clerk, EMS
-    delivering the materials, or a supplement answering a request)."""
+    """``workflow.application_accepted``: the window took the case on (a clerk, or
+    EMS delivering the materials); a supplement returns the case to the window,
+    it does not accept it (``application_supplemented``)."""
 
     application_id = fields.String(required=True)
     accepted_at = Instant(required=True)
@@ -490,14 +880,93 @@ class ApplicationRejected(Schema):
 
 class SupplementRequested(Schema):
     """``workflow.supplement_requested``: the applicant must add the materials
-    ``comment`` names."""
+    named (``missing_materials`` and the ``comment``) by ``supplement_due``; the
+    clock stands still meanwhile."""
 
     application_id = fields.String(required=True)
     comment = fields.String(required=True, validate=validate.Length(min=1))
+    missing_materials = fields.List(fields.String(), required=True)
+    supplement_due = fields.Date(required=True)
+
+
+class ProcessPublished(Schema):
+    """``workflow.process_published``: a new version of an item's process;
+    applications from now on run it (open cases keep theirs)."""
+
+    item_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    department_code = fields.String(required=True)
+
+
+class ApplicationSupplemented(Schema):
+    """``workflow.application_supplemented``: the applicant supplied the missing
+    materials; the clock runs again, the promised due date now ``due_date``."""
+
+    application_id = fields.String(required=True)
+    supplied_at = Instant(required=True)
+    due_date = fields.Date(required=True)
+
+
+class ApplicationNotSupplemented(Schema):
+    """``workflow.application_not_supplemented``: the applicant did not supply
+    the missing materials by ``supplement_due``; the case ended."""
+
+    application_id = fields.String(required=True)
+    applicant_id = fields.String(required=True)
+    supplement_due = fields.Date(required=True)
+
+
+class AutoStepStarted(Schema):
+    """``workflow.auto_step_started``: an auto step (即办) opened; the instance
+    that owns the case decides it by its rules (workflow consumes this itself)."""
+
+    application_id = fields.String(required=True)
+    step_id = fields.String(required=True)
+
+
+class ExtensionRequested(Schema):
+    """``workflow.extension_requested``: an approver asked for more working days;
+    the department admin of ``department_code`` decides."""
+
+    application_id = fields.String(required=True)
+    extension_id = fields.String(required=True)
+    department_code = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
+class ExtensionDecided(Schema):
+    """``workflow.extension_decided``: approved, the due dates moved to
+    ``due_date`` and ``legal_due_date``; refused, they stay."""
+
+    application_id = fields.String(required=True)
+    extension_id = fields.String(required=True)
+    approved = fields.Boolean(required=True)
+    working_days = fields.Integer(required=True)
+    due_date = fields.Date(required=True)
+    legal_due_date = fields.Date(required=True)
+
+
+class ApplicationSuspended(Schema):
+    """``workflow.application_suspended``: a special procedure began; the clock stopped."""
+
+    application_id = fields.String(required=True)
+    suspension_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(SUSPENSION_KINDS))
+
+
+class ApplicationResumed(Schema):
+    """``workflow.application_resumed``: the special procedure ended; the due
+    dates moved by the ``working_days`` it took."""
+
+    application_id = fields.String(required=True)
+    suspension_id = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    due_date = fields.Date(required=True)
 
 
 class ApplicationApproved(Schema):
-    """``workflow.application_approved``: every reviewing department approved."""
+    """``workflow.application_approved``: the last step of the case's process approved."""
 
     application_id = fields.String(required=True)
     applicant_id = fields.String(required=True)
@@ -507,8 +976,9 @@ class ApplicationApproved(Schema):
 
 
 class ApplicationDenied(Schema):
-    """``workflow.application_denied``: a reviewing department denied; the case is
-    closed."""
+    """``workflow.application_denied``: a step denied the case (a department, a
+    join that can no longer be met, an instant decision's rules, each named in
+    ``comment``); the case is closed."""
 
     application_id = fields.String(required=True)
     applicant_id = fields.String(required=True)
@@ -561,6 +1031,14 @@ EVENTS = {
     "application_accepted": ApplicationAccepted,
     "application_rejected": ApplicationRejected,
     "supplement_requested": SupplementRequested,
+    "process_published": ProcessPublished,
+    "application_supplemented": ApplicationSupplemented,
+    "application_not_supplemented": ApplicationNotSupplemented,
+    "auto_step_started": AutoStepStarted,
+    "extension_requested": ExtensionRequested,
+    "extension_decided": ExtensionDecided,
+    "application_suspended": ApplicationSuspended,
+    "application_resumed": ApplicationResumed,
     "application_approved": ApplicationApproved,
     "application_denied": ApplicationDenied,
     "licence_issued": LicenceIssued,

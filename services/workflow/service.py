@@ -20,6 +20,8 @@ numbers it issues with ``<code>.`` (``services.common.instances``), so the
 gateway routes every later command by the id alone.
 """
 
+import functools
+
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
@@ -32,8 +34,10 @@ from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
 from services.courier import contract as courier
 from services.workflow import contract
+from services.workflow.adapters.data_exchange_dependency import DataExchange
 from services.workflow.domain.model import china_today
 from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.facts import CaseContext, FactGatherer
 from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
@@ -83,8 +87,10 @@ class WorkflowService(OpsEntrypoints):
     uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
     instrumentation = Instrumentation()
     instance_check = InstanceCheck()
-    # Calls to other services (catalog), with a deadline.
+    # Calls to other services (catalog, identity), with a deadline.
     clients = RpcClients()
+    # Other departments' records (civil affairs, housing) for instant decisions.
+    data_exchange = DataExchange()
 
     @classmethod
     def for_config(cls, config: dict) -> type:
@@ -109,11 +115,11 @@ class WorkflowService(OpsEntrypoints):
     def get_application(self, request):
         return use_cases.get_application(self.uow, **request)
 
-    @rpc(request=contract.ListApplications, response=contract.ApplicationSummaryPage)
+    @rpc(request=contract.ListApplications, response=contract.WorkItemPage)
     def list_applications(self, request):
         return use_cases.list_applications(self.uow, **request)
 
-    @rpc(request=contract.Worklist, response=contract.ApplicationSummaryPage)
+    @rpc(request=contract.Worklist, response=contract.WorkItemPage)
     def worklist(self, request):
         return use_cases.worklist(self.uow, **request)
 
@@ -137,9 +143,48 @@ class WorkflowService(OpsEntrypoints):
     def verify_licence(self, request):
         return use_cases.verify_licence(self.uow, **request)
 
-    @rpc(request=contract.SetCalendarDay, response=contract.CalendarDay)
-    def set_calendar_day(self, request):
-        return use_cases.set_calendar_day(self.uow, **request)
+    @rpc(request=contract.RequestExtension, response=contract.Application)
+    def request_extension(self, request):
+        return use_cases.request_extension(self.uow, **request)
+
+    @rpc(request=contract.DecideExtension, response=contract.Application)
+    def decide_extension(self, request):
+        return use_cases.decide_extension(self.uow, **request)
+
+    @rpc(request=contract.Suspend, response=contract.SuspensionStarted)
+    def suspend(self, request):
+        return use_cases.suspend(self.uow, **request)
+
+    @rpc(request=contract.EndSuspension, response=contract.Application)
+    def end_suspension(self, request):
+        return use_cases.end_suspension(self.uow, **request)
+
+    @rpc(request=contract.PublishProcess, response=contract.ProcessVersion)
+    def publish_process(self, request):
+        item, departments = self._catalog_item(request.pop("item_id")), self._departments()
+        return use_cases.publish_process(
+            self.uow, item, **request, departments=departments, instance=self.instance
+        )
+
+    @rpc(request=contract.GetProcess, response=contract.ProcessVersion)
+    def get_process(self, request):
+        return use_cases.get_process(
+            self.uow, self._catalog_item(request.pop("item_id")), **request
+        )
+
+    @rpc(request=contract.PutCalendarYear, response=contract.CalendarYear)
+    def put_calendar_year(self, request):
+        return use_cases.put_calendar_year(self.uow, **request)
+
+    @rpc(request=contract.YearRequest, response=contract.CalendarYear)
+    def get_calendar_year(self, request):
+        return use_cases.get_calendar_year(self.uow, **request)
+
+    @handles("workflow", "auto_step_started", payload=contract.AutoStepStarted)
+    def on_auto_step_started(self, event):
+        """Decide an instant (即办) step by its rules, as soon as it opens."""
+        if self._mine(event):
+            use_cases.decide_auto_step(self.uow, event, self._gather)
 
     @handles("courier", "materials_received", payload=courier.MaterialsReceived)
     def on_materials_received(self, event):
@@ -157,6 +202,27 @@ class WorkflowService(OpsEntrypoints):
             "catalog", "get_item", correlation_id=self.uow.correlation_id, item_id=item_id
         )
 
+    def _gather(self, facts, application, today):
+        """The facts an auto step's rules name, about this case (FactsUnavailable
+        when a source cannot answer)."""
+        gatherer = FactGatherer(
+            rpc=functools.partial(self.clients.call, correlation_id=self.uow.correlation_id),
+            data_exchange=self.data_exchange,
+            licences=functools.partial(use_cases.licences_held, self.uow),
+        )
+        return gatherer.gather(facts, CaseContext.of(application, today))
+
+    def _departments(self) -> set[str]:
+        """The catalogue's department codes."""
+        answer = self.clients.call(
+            "catalog", "list_departments", correlation_id=self.uow.correlation_id
+        )
+        return {department["code"] for department in answer["items"]}
+
+    def warnings(self) -> dict[str, str]:
+        """What /readyz reports beside its checks: calendars not loaded."""
+        return use_cases.calendar_warnings(self.uow, china_today())
+
     def _mine(self, event) -> bool:
         """Whether a courier notice is about a case of this instance: every
         instance's queue gets each notice, only the one that issued the id acts."""
@@ -167,5 +233,8 @@ class WorkflowService(OpsEntrypoints):
         return owner == self.instance
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
-    def mark_overdue_cases(self):
-        use_cases.mark_overdue_cases(self.uow, china_today())
+    def sweep(self):
+        """Mark late cases and end those whose supplement never came."""
+        today = china_today()
+        use_cases.mark_overdue_cases(self.uow, today)
+        use_cases.close_unsupplemented_cases(self.uow, today)

@@ -1,9 +1,13 @@
 """Workflow tables.
 
 An application keeps its item snapshot, form, materials, delivery and window as
-JSON; the columns the service queries by (applicant, department, state, due date)
-are plain columns. Department reviews are rows so that a joint department's
-worklist is a plain join. Timeline entries are append-only.
+JSON, and so its process definition (pinned when it was submitted) and where it
+stands in it (``progress``: steps, tasks, clock, extensions, suspensions); the
+columns the service queries by (applicant, department, state, due date) are plain
+columns. Every task of a case is also a row of ``tasks``, so that a department's
+worklist (with its own due dates) is a plain query. Timeline entries are
+append-only. Process definitions are versioned per item; the working calendar is
+stored per year.
 """
 
 import sqlalchemy as sa
@@ -42,7 +46,14 @@ applications = sa.Table(
     sa.Column("delivery", sa.JSON, nullable=False),
     sa.Column("window", sa.JSON, nullable=False),
     sa.Column("state", sa.String(32), nullable=False),
+    # Promised (承诺时限) and legal (法定时限) due dates.
     sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("legal_due_date", sa.Date, nullable=True),
+    # The process definition the case runs (version 0: the item's default).
+    sa.Column("process_version", sa.Integer, nullable=False, default=0),
+    sa.Column("process", sa.JSON, nullable=True),
+    sa.Column("progress", sa.JSON, nullable=True),
+    sa.Column("calendar_provisional", sa.Boolean, nullable=False, default=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("licence_no", sa.String(64), nullable=True),
@@ -62,17 +73,31 @@ timeline_entries = sa.Table(
     sa.Column("actor_id", sa.String(64), nullable=True),
     sa.Column("actor_role", sa.String(32), nullable=False),
     sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("step", sa.String(32), nullable=True),
 )
 
-department_reviews = sa.Table(
-    "department_reviews",
+tasks = sa.Table(
+    "tasks",
     metadata,
     sa.Column("application_id", sa.ForeignKey("applications.application_id"), primary_key=True),
-    sa.Column("department_code", sa.String(64), primary_key=True),
-    # The owning department first, then the joint departments in catalog order.
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("decision", sa.String(16), nullable=False),
-    sa.Index("ix_department_reviews_department", "department_code"),
+    sa.Column("step_id", sa.String(32), primary_key=True),
+    # The branch of a parallel step; 0 for any other step.
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("department_code", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("due_date", sa.Date, nullable=True),
+    sa.Index("ix_tasks_department", "department_code", "state", "due_date"),
+)
+
+process_definitions = sa.Table(
+    "process_definitions",
+    metadata,
+    sa.Column("item_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 licences = sa.Table(
@@ -102,14 +127,16 @@ licence_serials = sa.Table(
     sa.Column("last_serial", sa.Integer, nullable=False),
 )
 
-calendar_days = sa.Table(
-    "calendar_days",
+calendar_years = sa.Table(
+    "calendar_years",
     metadata,
-    sa.Column("day", sa.Date, primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("year", sa.Integer, primary_key=True),
+    # ISO dates: the year's public holidays and its make-up working days.
+    sa.Column("holidays", sa.JSON, nullable=False),
+    sa.Column("workdays", sa.JSON, nullable=False),
+    sa.Column("source", sa.String(300), nullable=False, default=""),
     sa.Column("updated_by", sa.String(64), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("kind IN ('holiday', 'workday')", name="kind"),
 )
 
 add_messaging_tables(metadata)

@@ -1,9 +1,15 @@
-"""Repositories: Application aggregates, licences and the working calendar.
+"""Repositories: Application aggregates, process definitions, licences and the
+working calendar.
 
 An Application loads with ``events`` empty; the service layer collects what the
-aggregate records after a command. Saving writes only what changed: the row, the
-review decisions, the timeline entries added since loading and a newly issued
+aggregate records after a command. Saving writes the row (with the case's
+pinned process and its progress as JSON), its tasks as rows of ``tasks`` (what
+worklists query), the timeline entries added since loading and a newly issued
 licence.
+
+Cases opened before processes were data have no stored process or progress:
+they load as the item's default process, their progress rebuilt from their state
+and their tasks (see :func:`_legacy_progress`).
 
 A person an agent applies for is stored without the plain ID number: the
 ``on_behalf_of`` JSON keeps ``id_number_cipher`` (AES-256-GCM, bound to the
@@ -13,8 +19,10 @@ holds the number in memory only (it names the licence holder).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,7 +31,7 @@ from sqlalchemy.orm import Session
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.workflow.adapters import orm
-from services.workflow.domain.calendar import WorkingCalendar
+from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 from services.workflow.domain.model import (
     RUNNING_CLOCK_STATES,
     Application,
@@ -32,10 +40,19 @@ from services.workflow.domain.model import (
     State,
     TimelineEntry,
 )
+from services.workflow.domain.process import ProcessDefinition, default_definition
+from services.workflow.domain.progress import (
+    OPEN_STATES,
+    Clock,
+    Extension,
+    StepRun,
+    StepState,
+    Suspension,
+    Task,
+)
 
-HOLIDAY = "holiday"
-WORKDAY = "workday"
-CALENDAR_KINDS = (HOLIDAY, WORKDAY)
+# The official schedules shipped with the code: calendars/<year>.json.
+SHIPPED_CALENDARS = Path(__file__).resolve().parents[1] / "calendars"
 
 # on_behalf_of keys: the domain's plain number, and what is stored instead of it.
 ID_NUMBER = "id_number"
@@ -83,17 +100,50 @@ class ApplicationRepository:
         return self._page(condition, page=page, page_size=page_size)
 
     def list_for_department(
-        self, department_code: str, *, state: str | None, page: int, page_size: int
+        self,
+        department_code: str,
+        *,
+        state: str | None,
+        page: int,
+        page_size: int,
+        due_between: tuple[date | None, date | None] | None = None,
+        by_due: bool = False,
     ) -> tuple[list[Application], int]:
-        """Cases the department owns or reviews jointly (every reviewing
-        department, the owner included, has a review row)."""
-        reviewed = sa.select(orm.department_reviews.c.application_id).where(
-            orm.department_reviews.c.department_code == department_code
+        """Cases of the department: those it owns and those in which it has a
+        task (a joint review's branch, a step of its own).
+
+        ``due_between`` keeps the cases whose department task is open and due
+        in that span (either end open); ``by_due`` orders by that due date,
+        soonest first, cases without an open task last.
+        """
+        tasks = orm.tasks
+        with_task = sa.select(tasks.c.application_id).where(
+            tasks.c.department_code == department_code
         )
-        condition = orm.applications.c.application_id.in_(reviewed)
+        condition = sa.or_(
+            orm.applications.c.department_code == department_code,
+            orm.applications.c.application_id.in_(with_task),
+        )
         if state is not None:
             condition = sa.and_(condition, orm.applications.c.state == state)
-        return self._page(condition, page=page, page_size=page_size)
+        open_due = (
+            sa.select(sa.func.min(tasks.c.due_date))
+            .where(
+                tasks.c.application_id == orm.applications.c.application_id,
+                tasks.c.department_code == department_code,
+                tasks.c.state == str(StepState.ACTIVE),
+            )
+            .scalar_subquery()
+        )
+        if due_between is not None:
+            first, last = due_between
+            condition = sa.and_(condition, open_due.is_not(None))
+            if first is not None:
+                condition = sa.and_(condition, open_due >= first)
+            if last is not None:
+                condition = sa.and_(condition, open_due <= last)
+        order = (open_due.asc().nulls_last(),) if by_due else ()
+        return self._page(condition, page=page, page_size=page_size, order=order)
 
     def overdue_candidates(self, before: date) -> list[str]:
         """Ids of unreported cases whose clock runs and whose due date is past."""
@@ -103,8 +153,18 @@ class ApplicationRepository:
                 orm.applications.c.state.in_([State.SUBMITTED, State.ACCEPTED]),
                 orm.applications.c.overdue_reported.is_(False),
                 orm.applications.c.due_date < before,
+                _clock_runs(),
             )
             .order_by(orm.applications.c.due_date, orm.applications.c.application_id)
+        )
+        return list(self.session.execute(query).scalars())
+
+    def waiting_for_supplement(self) -> list[str]:
+        """Ids of the cases waiting for the applicant's materials."""
+        query = (
+            sa.select(orm.applications.c.application_id)
+            .where(orm.applications.c.state == State.SUPPLEMENT_REQUESTED)
+            .order_by(orm.applications.c.application_id)
         )
         return list(self.session.execute(query).scalars())
 
@@ -113,6 +173,20 @@ class ApplicationRepository:
         state = orm.applications.c.state
         rows = self.session.execute(sa.select(state, sa.func.count()).group_by(state))
         return {row[0]: int(row[1]) for row in rows}
+
+    def count_provisional(self) -> int:
+        """Open cases with a due date counted on a calendar not loaded yet."""
+        table = orm.applications
+        return int(
+            self.session.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(
+                    table.c.calendar_provisional.is_(True),
+                    table.c.state.in_(sorted(RUNNING_CLOCK_STATES | {State.SUPPLEMENT_REQUESTED})),
+                )
+            ).scalar_one()
+        )
 
     def running_due_dates(self, before: date) -> dict[date, int]:
         """Cases whose clock runs and whose due date is before ``before``,
@@ -123,12 +197,15 @@ class ApplicationRepository:
             .where(
                 table.c.state.in_(sorted(RUNNING_CLOCK_STATES)),
                 table.c.due_date < before,
+                _clock_runs(),
             )
             .group_by(table.c.due_date)
         )
         return {row[0]: int(row[1]) for row in rows}
 
-    def _page(self, condition, *, page: int, page_size: int) -> tuple[list[Application], int]:
+    def _page(
+        self, condition, *, page: int, page_size: int, order=()
+    ) -> tuple[list[Application], int]:
         total = self.session.execute(
             sa.select(sa.func.count()).select_from(orm.applications).where(condition)
         ).scalar_one()
@@ -137,6 +214,7 @@ class ApplicationRepository:
                 sa.select(orm.applications)
                 .where(condition)
                 .order_by(
+                    *order,
                     orm.applications.c.submitted_at.desc(),
                     orm.applications.c.application_id,
                 )
@@ -152,13 +230,6 @@ class ApplicationRepository:
         ids = [row["application_id"] for row in rows]
         if not ids:
             return []
-        reviews: dict[str, dict[str, str]] = {application_id: {} for application_id in ids}
-        for review in self.session.execute(
-            sa.select(orm.department_reviews)
-            .where(orm.department_reviews.c.application_id.in_(ids))
-            .order_by(orm.department_reviews.c.application_id, orm.department_reviews.c.position)
-        ).mappings():
-            reviews[review["application_id"]][review["department_code"]] = review["decision"]
         timelines: dict[str, list[TimelineEntry]] = {application_id: [] for application_id in ids}
         if with_timeline:
             for entry in self.session.execute(
@@ -174,8 +245,18 @@ class ApplicationRepository:
                         actor_id=entry["actor_id"],
                         actor_role=entry["actor_role"],
                         comment=entry["comment"] or "",
+                        step=entry["step"],
                     )
                 )
+        legacy = [row["application_id"] for row in rows if row["progress"] is None]
+        legacy_tasks: dict[str, list] = {application_id: [] for application_id in legacy}
+        if legacy:
+            for task in self.session.execute(
+                sa.select(orm.tasks)
+                .where(orm.tasks.c.application_id.in_(legacy))
+                .order_by(orm.tasks.c.application_id, orm.tasks.c.position)
+            ).mappings():
+                legacy_tasks[task["application_id"]].append(task)
         licences = {
             row["application_id"]: row
             for row in self.session.execute(
@@ -185,14 +266,14 @@ class ApplicationRepository:
         return [
             self._to_domain(
                 row,
-                reviews[row["application_id"]],
                 timelines[row["application_id"]],
                 licences.get(row["application_id"]),
+                legacy_tasks.get(row["application_id"]),
             )
             for row in rows
         ]
 
-    def _to_domain(self, row, reviews, timeline, licence_row) -> Application:
+    def _to_domain(self, row, timeline, licence_row, legacy_tasks) -> Application:
         item = row["item"]
         licence = None
         if licence_row is not None:
@@ -205,6 +286,11 @@ class ApplicationRepository:
                 issued_at=_utc(licence_row["issued_at"]),
                 valid=licence_row["valid"],
             )
+        process = _pinned_process(row, item)
+        progress = row["progress"] or _legacy_progress(process, row, legacy_tasks or [])
+        promised_days = int(item["promised_days"])
+        statutory_days = max(int(item.get("statutory_days") or 0), promised_days)
+        supplement_due = progress.get("supplement_due")
         return Application(
             application_id=row["application_id"],
             item_id=row["item_id"],
@@ -215,7 +301,10 @@ class ApplicationRepository:
             joint_departments=list(item.get("joint_departments") or ()),
             # Stored as {} when the item has no window.
             window=dict(row["window"]) if row["window"] else None,
-            promised_days=int(item["promised_days"]),
+            promised_days=promised_days,
+            statutory_days=statutory_days,
+            process=process,
+            process_version=int(row["process_version"] or 0),
             applicant_id=row["applicant_id"],
             on_behalf_of=self._open_principal(row["application_id"], row["on_behalf_of"]),
             form=dict(row["form"] or {}),
@@ -223,9 +312,16 @@ class ApplicationRepository:
             delivery=dict(row["delivery"]),
             state=row["state"],
             due_date=row["due_date"],
+            legal_due_date=row["legal_due_date"] or row["due_date"],
             submitted_at=_utc(row["submitted_at"]),
+            steps=[StepRun.from_dict(step) for step in progress["steps"]],
+            clock=Clock.from_dict(progress.get("clock")),
+            missing_materials=list(progress.get("missing_materials") or ()),
+            supplement_due=date.fromisoformat(supplement_due) if supplement_due else None,
+            extensions=[Extension.from_dict(e) for e in progress.get("extensions") or ()],
+            suspensions=[Suspension.from_dict(s) for s in progress.get("suspensions") or ()],
+            calendar_provisional=bool(row["calendar_provisional"]),
             timeline=timeline,
-            reviews=dict(reviews),
             licence_no=row["licence_no"],
             licence=licence,
             overdue_reported=bool(row["overdue_reported"]),
@@ -246,26 +342,18 @@ class ApplicationRepository:
                     "store_id": item.store_id,
                     "modes": list(item.modes),
                     "promised_days": item.promised_days,
+                    "statutory_days": item.statutory_days,
                     "joint_departments": list(item.joint_departments),
                     "window": dict(item.window) if item.window else None,
                 },
+                process=application.process.to_dict(),
+                process_version=application.process_version,
                 updated_at=now,
                 **self._columns(application),
             )
         )
-        self.session.execute(
-            orm.department_reviews.insert(),
-            [
-                {
-                    "application_id": application.application_id,
-                    "department_code": code,
-                    "position": position,
-                    "decision": str(decision),
-                }
-                for position, (code, decision) in enumerate(application.reviews.items())
-            ],
-        )
         self._stored[application.application_id] = (0, False)
+        self._write_tasks(application, replace=False)
         self._write_changes(application)
 
     def save(self, application: Application) -> None:
@@ -277,16 +365,29 @@ class ApplicationRepository:
             .where(orm.applications.c.application_id == application.application_id)
             .values(updated_at=datetime.now(UTC), **self._columns(application))
         )
-        for code, decision in application.reviews.items():
-            self.session.execute(
-                orm.department_reviews.update()
-                .where(
-                    orm.department_reviews.c.application_id == application.application_id,
-                    orm.department_reviews.c.department_code == code,
-                )
-                .values(decision=str(decision))
-            )
+        self._write_tasks(application, replace=True)
         self._write_changes(application)
+
+    def _write_tasks(self, application: Application, *, replace: bool) -> None:
+        if replace:
+            self.session.execute(
+                orm.tasks.delete().where(orm.tasks.c.application_id == application.application_id)
+            )
+        rows = [
+            {
+                "application_id": application.application_id,
+                "step_id": run.id,
+                "position": position,
+                "department_code": task.department_code,
+                "role": task.role,
+                "state": str(task.state),
+                "due_date": task.due_date,
+            }
+            for run in application.steps
+            for position, task in enumerate(run.tasks)
+        ]
+        if rows:
+            self.session.execute(orm.tasks.insert(), rows)
 
     def _write_changes(self, application: Application) -> None:
         entries_stored, licence_stored = self._stored[application.application_id]
@@ -304,6 +405,7 @@ class ApplicationRepository:
                         "actor_id": entry.actor_id,
                         "actor_role": entry.actor_role,
                         "comment": entry.comment or "",
+                        "step": entry.step,
                     }
                     for offset, entry in enumerate(new_entries)
                 ],
@@ -370,9 +472,21 @@ class ApplicationRepository:
             "window": application.window or {},
             "state": str(application.state),
             "due_date": application.due_date,
+            "legal_due_date": application.legal_due_date,
             "submitted_at": application.submitted_at,
             "licence_no": application.licence_no,
             "overdue_reported": application.overdue_reported,
+            "calendar_provisional": application.calendar_provisional,
+            "progress": {
+                "steps": [run.to_dict() for run in application.steps],
+                "clock": application.clock.to_dict(),
+                "missing_materials": list(application.missing_materials),
+                "supplement_due": (
+                    application.supplement_due.isoformat() if application.supplement_due else None
+                ),
+                "extensions": [extension.to_dict() for extension in application.extensions],
+                "suspensions": [suspension.to_dict() for suspension in application.suspensions],
+            },
         }
 
 
@@ -417,42 +531,267 @@ class LicenceRepository:
         return int(self.session.execute(statement).scalar_one())
 
 
-class CalendarRepository:
+class ProcessRepository:
+    """Process definitions, versioned per item: a version is never changed, a
+    new one is added."""
+
     def __init__(self, session: Session):
         self.session = session
 
-    def days(self) -> dict[date, str]:
-        return {
-            row.day: row.kind
-            for row in self.session.execute(
-                sa.select(orm.calendar_days.c.day, orm.calendar_days.c.kind)
+    def current(self, item_id: str) -> tuple[int, ProcessDefinition] | None:
+        """The item's newest version and its definition; None when it has none."""
+        table = orm.process_definitions
+        row = self.session.execute(
+            sa.select(table.c.version, table.c.definition)
+            .where(table.c.item_id == item_id)
+            .order_by(table.c.version.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return row.version, _parsed(row.definition)
+
+    def get(self, item_id: str, version: int) -> ProcessDefinition | None:
+        table = orm.process_definitions
+        definition = self.session.execute(
+            sa.select(table.c.definition).where(
+                table.c.item_id == item_id, table.c.version == version
             )
+        ).scalar_one_or_none()
+        return None if definition is None else _parsed(definition)
+
+    def add(self, item_id: str, definition: ProcessDefinition, created_by: str | None) -> int:
+        """Store ``definition`` as the item's next version; return the version.
+        Two publishers racing for one number: the second fails at commit on
+        the primary key."""
+        table = orm.process_definitions
+        latest = self.session.execute(
+            sa.select(sa.func.max(table.c.version)).where(table.c.item_id == item_id)
+        ).scalar_one_or_none()
+        version = int(latest or 0) + 1
+        self.session.execute(
+            table.insert().values(
+                item_id=item_id,
+                version=version,
+                definition=definition.to_dict(),
+                created_by=created_by,
+                created_at=datetime.now(UTC),
+            )
+        )
+        return version
+
+
+class CalendarRepository:
+    """The working calendar, one row per year. A year not stored here is taken
+    from the schedules shipped with the code (``calendars/<year>.json``); a year
+    in neither is counted on weekdays and marked provisional."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def stored(self) -> dict[int, dict]:
+        table = orm.calendar_years
+        return {row["year"]: dict(row) for row in self.session.execute(sa.select(table)).mappings()}
+
+    def year(self, year: int) -> dict | None:
+        """``{year, holidays, workdays, source, updated_by, updated_at}`` with
+        dates as ``date``; the stored year, else the shipped one, else None."""
+        table = orm.calendar_years
+        row = self.session.execute(sa.select(table).where(table.c.year == year)).mappings().first()
+        found = dict(row) if row is not None else shipped_calendar(year)
+        if found is None:
+            return None
+        return {
+            **found,
+            "holidays": sorted(_dates(found["holidays"])),
+            "workdays": sorted(_dates(found["workdays"])),
+            "updated_at": _utc(found["updated_at"]) if found.get("updated_at") else None,
         }
 
-    def load(self) -> WorkingCalendar | None:
-        """The stored calendar, or None when nothing is stored yet."""
-        days = self.days()
-        if not days:
-            return None
-        return WorkingCalendar(
-            holidays={day for day, kind in days.items() if kind == HOLIDAY},
-            extra_workdays={day for day, kind in days.items() if kind == WORKDAY},
+    def load(self) -> WorkingCalendar:
+        """Every year stored or shipped, as one calendar."""
+        years = {year: shipped_calendar(year) for year in shipped_years()}
+        years.update(self.stored())
+        return WorkingCalendar.combine(
+            year_calendar(year, _dates(data["holidays"]), _dates(data["workdays"]))
+            for year, data in years.items()
         )
 
-    def set(self, day: date, kind: str, updated_by: str | None) -> bool:
-        """Store one day; False when it was already stored as ``kind``."""
-        if kind not in CALENDAR_KINDS:
-            raise ValueError(f"kind must be one of {CALENDAR_KINDS}")
-        current = self.session.execute(
-            sa.select(orm.calendar_days.c.kind).where(orm.calendar_days.c.day == day)
+    def put(
+        self,
+        year: int,
+        holidays: list[date],
+        workdays: list[date],
+        source: str,
+        updated_by: str | None,
+    ) -> None:
+        """Store (or replace) one year."""
+        table = orm.calendar_years
+        values = {
+            "holidays": sorted(day.isoformat() for day in holidays),
+            "workdays": sorted(day.isoformat() for day in workdays),
+            "source": source,
+            "updated_by": updated_by,
+            "updated_at": datetime.now(UTC),
+        }
+        exists = self.session.execute(
+            sa.select(table.c.year).where(table.c.year == year)
         ).scalar_one_or_none()
-        if current == kind:
-            return False
-        values = {"kind": kind, "updated_by": updated_by, "updated_at": datetime.now(UTC)}
-        if current is None:
-            self.session.execute(orm.calendar_days.insert().values(day=day, **values))
+        if exists is None:
+            self.session.execute(table.insert().values(year=year, **values))
         else:
-            self.session.execute(
-                orm.calendar_days.update().where(orm.calendar_days.c.day == day).values(**values)
+            self.session.execute(table.update().where(table.c.year == year).values(**values))
+
+    def store_shipped(self) -> list[int]:
+        """Store each year shipped with the code that is not stored yet; the
+        years stored."""
+        present = self.stored()
+        stored = []
+        for year in shipped_years():
+            if year in present:
+                continue
+            shipped = shipped_calendar(year)
+            self.put(
+                year,
+                sorted(_dates(shipped["holidays"])),
+                sorted(_dates(shipped["workdays"])),
+                shipped["source"],
+                None,
             )
-        return True
+            stored.append(year)
+        return stored
+
+
+def _clock_runs():
+    """The case's clock runs: its progress records no stop (a suspension stops
+    it in an accepted case; a case opened before processes were data has no
+    progress, and its clock runs while it is submitted or accepted)."""
+    return orm.applications.c.progress[("clock", "stopped_on")].as_string().is_(None)
+
+
+def _dates(values) -> set[date]:
+    return {value if isinstance(value, date) else date.fromisoformat(value) for value in values}
+
+
+def shipped_years() -> list[int]:
+    return sorted(int(path.stem) for path in SHIPPED_CALENDARS.glob("[0-9][0-9][0-9][0-9].json"))
+
+
+def shipped_calendar(year: int) -> dict | None:
+    """A shipped schedule as ``{year, holidays, workdays, source}`` (ISO dates):
+    each holiday range opened up, make-up workdays listed."""
+    path = SHIPPED_CALENDARS / f"{year}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    holidays: set[str] = set()
+    for closure in data["holidays"]:
+        first, last = date.fromisoformat(closure["from"]), date.fromisoformat(closure["to"])
+        holidays |= {
+            date.fromordinal(day).isoformat()
+            for day in range(first.toordinal(), last.toordinal() + 1)
+        }
+    return {
+        "year": year,
+        "holidays": sorted(holidays),
+        "workdays": sorted(day["day"] for day in data["workdays"]),
+        "source": data.get("source", ""),
+        "updated_by": None,
+        "updated_at": None,
+    }
+
+
+# ------------------------------------------------------------ process helpers
+
+# A definition is the same whatever case or version holds it: parsed once per
+# process, by its JSON.
+_PARSED: dict[tuple, ProcessDefinition] = {}
+
+
+def _parsed(data: dict) -> ProcessDefinition:
+    key = json.dumps(data, sort_keys=True)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) > 10_000:
+            _PARSED.clear()
+        found = _PARSED[key] = ProcessDefinition.parse(data)
+    return found
+
+
+def _pinned_process(row, item: dict) -> ProcessDefinition:
+    """The definition a case runs: stored with it, or (a case opened before
+    definitions were data) its item's default."""
+    if row["process"] is not None:
+        return _parsed(row["process"])
+    return default_definition(
+        row["department_code"], item.get("joint_departments") or (), int(item["promised_days"])
+    )
+
+
+def _legacy_progress(process: ProcessDefinition, row, tasks: list) -> dict:
+    """The progress of a case opened before processes were data, from its state
+    and the tasks its department reviews became: the accept step is done unless
+    it is still submitted, the decision step open while it is accepted (its
+    tasks pending before, closed once the case ended undecided)."""
+    state = row["state"]
+    accept, decide = process.steps[0], process.steps[-1]
+    ended = state not in (State.SUBMITTED, State.ACCEPTED, State.SUPPLEMENT_REQUESTED)
+    if state in (State.SUBMITTED, State.SUPPLEMENT_REQUESTED):
+        accept_state, decide_state = StepState.ACTIVE, StepState.PENDING
+    elif state == State.ACCEPTED:
+        accept_state, decide_state = StepState.DONE, StepState.ACTIVE
+    elif state in (State.APPROVED, State.COMPLETED):
+        accept_state, decide_state = StepState.DONE, StepState.DONE
+    elif state == State.DENIED:
+        accept_state, decide_state = StepState.DONE, StepState.DENIED
+    else:
+        accept_state = StepState.CLOSED if state != State.REJECTED else StepState.DENIED
+        decide_state = StepState.CLOSED
+    accept_tasks = []
+    if accept_state == StepState.ACTIVE:
+        accept_tasks = [
+            Task(
+                department_code=row["department_code"],
+                role=accept.role,
+                days=accept.days,
+                state=StepState.ACTIVE,
+                due_date=row["due_date"],
+            ).to_dict()
+        ]
+
+    def task_state(stored: str) -> str:
+        if decide_state == StepState.PENDING:  # not reached: the window has not accepted
+            return StepState.PENDING
+        if ended and stored in OPEN_STATES:
+            return StepState.CLOSED
+        return stored
+
+    # A review decided before the migration counts as the task's decision (the
+    # join counts approvals by it, ``Application.reviews`` shows it).
+    decisions = {StepState.DONE: "approve", StepState.DENIED: "deny"}
+    decide_tasks = [
+        Task(
+            department_code=task["department_code"],
+            role=task["role"],
+            days=0,
+            state=task_state(task["state"]),
+            due_date=task["due_date"],
+            decision=decisions.get(task["state"]),
+        ).to_dict()
+        for task in tasks
+        if task["step_id"] == decide.id
+    ]
+    return {
+        "steps": [
+            StepRun(id=accept.id, kind=accept.kind, state=accept_state).to_dict()
+            | {"tasks": accept_tasks},
+            StepRun(
+                id=decide.id, kind=decide.kind, state=decide_state, due_date=row["due_date"]
+            ).to_dict()
+            | {"tasks": decide_tasks},
+        ],
+        "clock": Clock(
+            stopped_on=(row["updated_at"].date() if state == State.SUPPLEMENT_REQUESTED else None),
+            stopped_for="supplement" if state == State.SUPPLEMENT_REQUESTED else None,
+        ).to_dict(),
+    }

@@ -19,21 +19,32 @@ class WorkingCalendar:
     """Weekdays are working days, except ``holidays``; ``extra_workdays`` are
     weekend days that are worked (make-up days).
 
-    A department admin may edit the calendar (declare an extra closure or a make-up
-    day); ``declare_holiday`` and ``declare_workday`` return the edited copy and
-    storing it is the adapters' job.
+    ``years`` are the years whose official schedule is loaded. A date in another
+    year is counted on weekdays only, which the State Council's notice for that
+    year may change: :meth:`covers` says whether a span is sure. None: every
+    year counts as loaded (a calendar built by hand, in tests).
     """
 
     holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    years: frozenset[int] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "extra_workdays", frozenset(self.extra_workdays))
+        if self.years is not None:
+            object.__setattr__(self, "years", frozenset(self.years))
         both = self.holidays & self.extra_workdays
         if both:
             listed = ", ".join(d.isoformat() for d in sorted(both))
             raise ValueError(f"dates cannot be both a holiday and a workday: {listed}")
+
+    def covers(self, start: date, end: date) -> bool:
+        """Whether every year from ``start``'s to ``end``'s is loaded."""
+        if self.years is None:
+            return True
+        first, last = sorted((start.year, end.year))
+        return all(year in self.years for year in range(first, last + 1))
 
     def is_working_day(self, d: date) -> bool:
         if d in self.extra_workdays:
@@ -75,18 +86,34 @@ class WorkingCalendar:
 
     def declare_holiday(self, *days: date) -> WorkingCalendar:
         """A copy in which ``days`` are off (and no longer make-up workdays)."""
-        return WorkingCalendar(self.holidays | set(days), self.extra_workdays - set(days))
+        return WorkingCalendar(
+            self.holidays | set(days), self.extra_workdays - set(days), self.years
+        )
 
     def declare_workday(self, *days: date) -> WorkingCalendar:
         """A copy in which ``days`` are worked (and no longer holidays)."""
-        return WorkingCalendar(self.holidays - set(days), self.extra_workdays | set(days))
+        return WorkingCalendar(
+            self.holidays - set(days), self.extra_workdays | set(days), self.years
+        )
 
     @classmethod
     def combine(cls, calendars: Iterable[WorkingCalendar]) -> WorkingCalendar:
         """One calendar from several (for example one per year)."""
         holidays: set[date] = set()
         workdays: set[date] = set()
+        years: set[int] | None = set()
         for calendar in calendars:
             holidays |= calendar.holidays
             workdays |= calendar.extra_workdays
-        return cls(holidays, workdays)
+            years = None if years is None or calendar.years is None else years | calendar.years
+        return cls(holidays, workdays, years)
+
+
+def year_calendar(year: int, holidays: Iterable[date], workdays: Iterable[date]) -> WorkingCalendar:
+    """One year's official schedule: its holidays and make-up workdays, each in
+    ``year``; ValueError naming a day of another year or one in both lists."""
+    holidays, workdays = set(holidays), set(workdays)
+    stray = sorted(day for day in holidays | workdays if day.year != year)
+    if stray:
+        raise ValueError(f"{stray[0].isoformat()} is not in {year}")
+    return WorkingCalendar(holidays, workdays, frozenset({year}))

@@ -37,8 +37,8 @@ class ApplicationSubmitted(Event):
 
 @dataclass(frozen=True)
 class ApplicationAccepted(Event):
-    """The window took the case on (clerk, EMS delivery of the materials, or a
-    supplement answering a request)."""
+    """The window took the case on (clerk, or EMS delivery of the materials); a
+    supplement only returns the case to the window."""
 
     type: ClassVar[str] = "application_accepted"
     application_id: str
@@ -57,16 +57,107 @@ class ApplicationRejected(Event):
 
 @dataclass(frozen=True)
 class SupplementRequested(Event):
-    """The applicant must add materials; ``comment`` says which."""
+    """The applicant must add materials, all named at once (一次性告知):
+    ``missing_materials`` and the ``comment``; the clock stops until they are
+    supplied, at the latest by ``supplement_due``."""
 
     type: ClassVar[str] = "supplement_requested"
     application_id: str
     comment: str
+    missing_materials: list[str]
+    supplement_due: date
+
+
+@dataclass(frozen=True)
+class ProcessPublished(Event):
+    """A new version of an item's process; applications from now on run it."""
+
+    type: ClassVar[str] = "process_published"
+    item_id: str
+    version: int
+    department_code: str
+
+
+@dataclass(frozen=True)
+class ApplicationSupplemented(Event):
+    """The applicant supplied the missing materials; the clock runs again."""
+
+    type: ClassVar[str] = "application_supplemented"
+    application_id: str
+    supplied_at: datetime
+    due_date: date
+
+
+@dataclass(frozen=True)
+class ApplicationNotSupplemented(Event):
+    """The applicant did not supply the missing materials in time; the case ended."""
+
+    type: ClassVar[str] = "application_not_supplemented"
+    application_id: str
+    applicant_id: str
+    supplement_due: date
+
+
+@dataclass(frozen=True)
+class AutoStepStarted(Event):
+    """An auto step (即办) is open: the instance that owns the case decides it by
+    its rules as soon as it has the facts."""
+
+    type: ClassVar[str] = "auto_step_started"
+    application_id: str
+    step_id: str
+
+
+@dataclass(frozen=True)
+class ExtensionRequested(Event):
+    """An approver asked for more working days; the department admin decides."""
+
+    type: ClassVar[str] = "extension_requested"
+    application_id: str
+    extension_id: str
+    department_code: str
+    working_days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExtensionDecided(Event):
+    """The department admin decided an extension; when approved the due dates
+    moved to ``due_date`` and ``legal_due_date``."""
+
+    type: ClassVar[str] = "extension_decided"
+    application_id: str
+    extension_id: str
+    approved: bool
+    working_days: int
+    due_date: date
+    legal_due_date: date
+
+
+@dataclass(frozen=True)
+class ApplicationSuspended(Event):
+    """A special procedure began; the clock stops until it ends."""
+
+    type: ClassVar[str] = "application_suspended"
+    application_id: str
+    suspension_id: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ApplicationResumed(Event):
+    """A special procedure ended; the due dates moved by the working days it took."""
+
+    type: ClassVar[str] = "application_resumed"
+    application_id: str
+    suspension_id: str
+    working_days: int
+    due_date: date
 
 
 @dataclass(frozen=True)
 class ApplicationApproved(Event):
-    """Every reviewing department approved."""
+    """The case's last step approved it."""
 
     type: ClassVar[str] = "application_approved"
     application_id: str
@@ -78,7 +169,8 @@ class ApplicationApproved(Event):
 
 @dataclass(frozen=True)
 class ApplicationDenied(Event):
-    """A reviewing department denied; the case is closed."""
+    """A step denied the case (a department, a join that can no longer be met,
+    or an instant decision's rules); ``comment`` says why. The case is closed."""
 
     type: ClassVar[str] = "application_denied"
     application_id: str

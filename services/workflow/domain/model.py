@@ -25,15 +25,41 @@ from .events import (
     ApplicationApproved,
     ApplicationCompleted,
     ApplicationDenied,
+    ApplicationNotSupplemented,
     ApplicationRejected,
+    ApplicationResumed,
     ApplicationSubmitted,
+    ApplicationSupplemented,
+    ApplicationSuspended,
     ApplicationWithdrawn,
+    AutoStepStarted,
     CaseOverdue,
     Event,
+    ExtensionDecided,
+    ExtensionRequested,
     LicenceIssued,
     SupplementRequested,
 )
-from .exceptions import Forbidden, InvalidTransition, ValidationFailed
+from .exceptions import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from .process import (
+    ACTIONS,
+    STEP_ACTIONS,
+    Assignment,
+    ProcessDefinition,
+    StepDefinition,
+    default_definition,
+)
+from .progress import (
+    SUSPENSION_KINDS,
+    Clock,
+    Extension,
+    ExtensionState,
+    StepRun,
+    StepState,
+    Suspension,
+    Task,
+    warning_of,
+)
 
 # Due dates and licence dates are Jiangsu calendar days, whatever the server's zone.
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -48,6 +74,8 @@ class State(StrEnum):
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
     REJECTED = "rejected"
+    # The applicant did not supply the missing materials in time.
+    NOT_SUPPLEMENTED = "not_supplemented"
 
 
 class DeliveryMode(StrEnum):
@@ -70,8 +98,10 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
-ACTIONS = ("accept", "reject", "request_supplement", "approve", "deny")
-WITHDRAWABLE_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.SUPPLEMENT_REQUESTED})
+DEPT_ADMIN = "dept_admin"
+# Cases not decided or ended yet.
+OPEN_CASE_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.SUPPLEMENT_REQUESTED})
+WITHDRAWABLE_STATES = OPEN_CASE_STATES
 # States in which the department owes the applicant an answer; while a supplement
 # is requested the clock is stopped, since the case waits on the applicant.
 RUNNING_CLOCK_STATES = frozenset({State.SUBMITTED, State.ACCEPTED})
@@ -110,6 +140,13 @@ class ItemSnapshot:
     joint_departments: tuple[str, ...] = ()
     # The catalogue window (name, address, phone, postcode); None when it has none.
     window: Mapping[str, Any] | None = None
+    # The legal limit (法定时限); 0 when the catalogue gives none.
+    statutory_days: int = 0
+
+    @property
+    def legal_days(self) -> int:
+        """Working days of the legal limit: never shorter than the promise."""
+        return max(self.statutory_days, self.promised_days)
 
     @classmethod
     def from_catalog(cls, item: Mapping[str, Any]) -> ItemSnapshot:
@@ -124,6 +161,7 @@ class ItemSnapshot:
             promised_days=int(item["promised_days"]),
             joint_departments=tuple(item.get("joint_departments") or ()),
             window=dict(item["window"]) if item.get("window") else None,
+            statutory_days=int(item.get("statutory_days") or 0),
         )
 
 
@@ -135,6 +173,8 @@ class TimelineEntry:
     actor_id: str | None
     actor_role: str
     comment: str = ""
+    # The process step the entry is about, when it is about one.
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +245,11 @@ class Application:
     joint_departments: list[str]
     window: dict[str, Any] | None
     promised_days: int
+    statutory_days: int
+    # The process the case runs, pinned when it was submitted (version 0: the
+    # item had no definition of its own, see process.default_definition).
+    process: ProcessDefinition
+    process_version: int = 0
     # Case.
     applicant_id: str
     on_behalf_of: dict[str, Any] | None = None
@@ -212,10 +257,21 @@ class Application:
     materials: list[dict[str, Any]]
     delivery: dict[str, Any]
     state: str
+    # Promised (承诺时限) and legal (法定时限) due dates, in working days.
     due_date: date
+    legal_due_date: date
     submitted_at: datetime
+    steps: list[StepRun] = field(default_factory=list)
+    clock: Clock = field(default_factory=Clock)
+    # While the applicant owes materials: which, and by when.
+    missing_materials: list[str] = field(default_factory=list)
+    supplement_due: date | None = None
+    extensions: list[Extension] = field(default_factory=list)
+    suspensions: list[Suspension] = field(default_factory=list)
+    # A due date fell in a year whose working calendar is not loaded: it was
+    # counted on weekdays only and may move once the year is loaded.
+    calendar_provisional: bool = False
     timeline: list[TimelineEntry] = field(default_factory=list)
-    reviews: dict[str, str] = field(default_factory=dict)
     licence_no: str | None = None
     # The licence issued by this case, when loaded or just issued.
     licence: Licence | None = None
@@ -234,12 +290,16 @@ class Application:
         materials: Any,
         delivery: Any,
         calendar: WorkingCalendar,
+        process: ProcessDefinition | None = None,
+        process_version: int = 0,
         on_behalf_of: Any = None,
         now: datetime | None = None,
         application_id: str | None = None,
     ) -> Application:
-        """Open a case. Raises Forbidden unless the actor is a citizen, and
-        ValidationFailed naming every bad field ("delivery.address.phone")."""
+        """Open a case and start the first step of ``process`` (the item's
+        default process when None). Raises Forbidden unless the actor is a
+        citizen, and ValidationFailed naming every bad field
+        ("delivery.address.phone")."""
         if actor.get("kind") != "citizen" or not actor.get("user_id"):
             raise Forbidden("only citizens (or their agents) submit applications")
         errors: dict[str, str] = {}
@@ -255,6 +315,14 @@ class Application:
             raise ValidationFailed(errors)
 
         now = _aware(now)
+        today = local_date(now)
+        if process is None:
+            process = default_definition(
+                item.department_code, item.joint_departments, item.promised_days
+            )
+            process_version = 0
+        due_date = calendar.add_working_days(today, item.promised_days)
+        legal_due_date = calendar.add_working_days(today, item.legal_days)
         application = cls(
             application_id=application_id or uuid.uuid4().hex,
             item_id=item.item_id,
@@ -265,19 +333,21 @@ class Application:
             joint_departments=list(item.joint_departments),
             window=_copy_window(item.window),
             promised_days=item.promised_days,
+            statutory_days=item.legal_days,
+            process=process,
+            process_version=process_version,
             applicant_id=actor["user_id"],
             on_behalf_of=clean_principal,
             form=copy.deepcopy(dict(form)),
             materials=clean_materials,
             delivery=clean_delivery,
             state=State.SUBMITTED,
-            due_date=calendar.add_working_days(_local_date(now), item.promised_days),
+            due_date=due_date,
+            legal_due_date=legal_due_date,
             submitted_at=now,
-            reviews={
-                code: Decision.PENDING
-                for code in _reviewing_departments(item.department_code, item.joint_departments)
-            },
+            steps=[StepRun(id=step.id, kind=step.kind) for step in process.steps],
         )
+        application._note_calendar(calendar, today, legal_due_date)
         application._log(now, "submit", actor["user_id"], Role.APPLICANT)
         application.events.append(
             ApplicationSubmitted(
@@ -293,6 +363,7 @@ class Application:
                 due_date=application.due_date,
             )
         )
+        application._start(0, today, calendar, now)
         return application
 
     # ------------------------------------------------------------ staff actions
@@ -303,118 +374,77 @@ class Application:
         action: str,
         comment: str = "",
         *,
+        step: str | None = None,
+        missing_materials: Any = None,
+        calendar: WorkingCalendar,
         licence_numbers: LicenceNumbers | None = None,
         now: datetime | None = None,
     ) -> None:
-        """One of ``ACTIONS`` by name, as the ``act`` RPC receives it.
-        ``licence_numbers`` is needed for "approve" (the last approval issues the
-        licence)."""
+        """A staff action at an open step of the process: ``step`` names it when
+        the actor has work in several. InvalidTransition (409) when no open step
+        allows the action now; Forbidden (403) when one does but the actor's
+        role or department may not take it there. ``licence_numbers`` is needed
+        when the action may approve the case (it issues the licence)."""
+        if action not in STEP_ACTIONS:
+            raise ValidationFailed({"action": f"must be one of {', '.join(sorted(STEP_ACTIONS))}"})
+        now = _aware(now)
+        run, task = self._task_for(actor, action, step)
         if action == "accept":
-            self.accept(actor, comment, now=now)
+            self._accept(run, task, now, actor["user_id"], _role_of(actor, task), comment, calendar)
         elif action == "reject":
-            self.reject(actor, comment, now=now)
+            comment = _require_comment(comment, "a rejection must give the reason")
+            task.decide(StepState.DENIED, action, actor["user_id"], comment, now)
+            run.finish(StepState.DENIED, now)
+            self._end(
+                State.REJECTED, now, "reject", actor["user_id"], _role_of(actor, task), comment
+            )
+            self.events.append(
+                ApplicationRejected(
+                    application_id=self.application_id,
+                    applicant_id=self.applicant_id,
+                    comment=comment,
+                )
+            )
         elif action == "request_supplement":
-            self.request_supplement(actor, comment, now=now)
+            self._request_supplement(actor, task, comment, missing_materials, now)
         elif action == "approve":
             if licence_numbers is None:
                 raise TypeError("approve needs licence_numbers")
-            self.approve(actor, comment, licence_numbers=licence_numbers, now=now)
-        elif action == "deny":
-            self.deny(actor, comment, now=now)
+            self._approve(run, task, actor, comment, calendar, licence_numbers, now)
         else:
-            raise ValidationFailed({"action": f"must be one of {', '.join(ACTIONS)}"})
+            self._deny(run, task, actor, comment, now)
 
-    def accept(
-        self,
-        actor: Mapping[str, Any],
-        comment: str = "",
-        *,
-        now: datetime | None = None,
-    ) -> None:
-        """The window takes the case on (受理)."""
-        role = self._require_window_staff(actor, "accept")
-        self._require_state("accept", State.SUBMITTED)
-        self._accept(_aware(now), "accept", actor["user_id"], role, comment)
-
-    def reject(
-        self, actor: Mapping[str, Any], comment: str, *, now: datetime | None = None
-    ) -> None:
-        """The window refuses to take the case on (不予受理); the reason is required."""
-        role = self._require_window_staff(actor, "reject")
-        self._require_state("reject", State.SUBMITTED)
-        comment = _require_comment(comment, "a rejection must give the reason")
-        now = _aware(now)
-        self.state = State.REJECTED
-        self._log(now, "reject", actor["user_id"], role, comment)
-        self.events.append(
-            ApplicationRejected(
-                application_id=self.application_id,
-                applicant_id=self.applicant_id,
-                comment=comment,
-            )
-        )
-
-    def request_supplement(
-        self, actor: Mapping[str, Any], comment: str, *, now: datetime | None = None
-    ) -> None:
-        """Ask the applicant for more materials; the comment must say which, all at
-        once (一次性告知)."""
-        role = self._require_window_staff(actor, "request_supplement")
-        self._require_state("request_supplement", State.ACCEPTED)
-        comment = _require_comment(comment, "say which materials are missing")
-        now = _aware(now)
-        self.state = State.SUPPLEMENT_REQUESTED
-        self._log(now, "request_supplement", actor["user_id"], role, comment)
-        self.events.append(SupplementRequested(application_id=self.application_id, comment=comment))
-
-    def approve(
-        self,
-        actor: Mapping[str, Any],
-        comment: str = "",
-        *,
-        licence_numbers: LicenceNumbers,
-        now: datetime | None = None,
-    ) -> None:
-        """One reviewing department approves. The last approval approves the case
-        and issues the licence; unless the result goes by express the case is then
-        complete."""
-        department = self._require_undecided_reviewer(actor, "approve")
-        now = _aware(now)
-        self.reviews[department] = Decision.APPROVED
-        if any(decision != Decision.APPROVED for decision in self.reviews.values()):
-            self._log(now, "approve", actor["user_id"], Role.APPROVER, comment)
-            return
-        self.state = State.APPROVED
-        self._log(now, "approve", actor["user_id"], Role.APPROVER, comment)
-        self.events.append(
-            ApplicationApproved(
-                application_id=self.application_id,
-                applicant_id=self.applicant_id,
-                item_id=self.item_id,
-                delivery=copy.deepcopy(self.delivery),
-                approved_at=now,
-            )
-        )
-        self._issue_licence(licence_numbers, now)
-        if self.delivery["mode"] != DeliveryMode.EXPRESS:
-            self._complete(now)
-
-    def deny(self, actor: Mapping[str, Any], comment: str, *, now: datetime | None = None) -> None:
-        """One reviewing department denies, which denies the case; the reason is
-        required."""
-        department = self._require_undecided_reviewer(actor, "deny")
-        comment = _require_comment(comment, "a denial must give the reason")
-        now = _aware(now)
-        self.reviews[department] = Decision.DENIED
-        self.state = State.DENIED
-        self._log(now, "deny", actor["user_id"], Role.APPROVER, comment)
-        self.events.append(
-            ApplicationDenied(
-                application_id=self.application_id,
-                applicant_id=self.applicant_id,
-                comment=comment,
-            )
-        )
+    def available_actions(self, actor: Mapping[str, Any]) -> list[dict[str, str | None]]:
+        """What ``actor`` may do now: ``[{"action", "step"}]``, the step being
+        the one an action is taken at (None for actions on the whole case)."""
+        found: list[dict[str, str | None]] = []
+        if self.state in OPEN_CASE_STATES and self.clock.stopped_for != "suspension":
+            waiting = self.state == State.SUPPLEMENT_REQUESTED
+            for run in self.steps:
+                if not run.open:
+                    continue
+                for task in run.tasks:
+                    if task.open and self._may_do(actor, task):
+                        for action in ACTIONS[run.kind]:
+                            if not waiting or action == "reject":
+                                found.append({"action": action, "step": run.id})
+                        break
+        if self._is_applicant(actor):
+            if self.state in WITHDRAWABLE_STATES:
+                found.append({"action": "withdraw", "step": None})
+            if self.state == State.SUPPLEMENT_REQUESTED:
+                found.append({"action": "supplement", "step": None})
+        if self.state in OPEN_CASE_STATES and self._is_owner_staff(actor, Role.APPROVER):
+            if not self._pending_extension() and self._extension_left() > 0:
+                found.append({"action": "request_extension", "step": None})
+        if self._pending_extension() and self._is_owner_staff(actor, DEPT_ADMIN):
+            found.append({"action": "decide_extension", "step": None})
+        if self._may_suspend(actor):
+            if self.state == State.ACCEPTED and self.clock.running:
+                found.append({"action": "suspend", "step": None})
+            if self._open_suspension() is not None:
+                found.append({"action": "end_suspension", "step": None})
+        return found
 
     # -------------------------------------------------------- applicant actions
 
@@ -426,21 +456,26 @@ class Application:
         calendar: WorkingCalendar,
         now: datetime | None = None,
     ) -> None:
-        """The applicant adds the requested materials; the case is accepted again
-        and the due date moves by the working days it waited on the applicant."""
+        """The applicant adds the requested materials: the clock runs again and
+        the due dates move by the working days it waited on the applicant
+        (补正期间不计入时限); the step that asked for them is open again."""
         self._require_applicant(actor, "supplement")
         self._require_state("supplement", State.SUPPLEMENT_REQUESTED)
         clean, errors = _check_materials(materials, required=True)
         if errors:
             raise ValidationFailed(errors)
         now = _aware(now)
-        requested_on = _local_date(self._last_entry("request_supplement").at)
-        # The clock stops the day after the request and restarts the day after the
-        # supplement (补正期间不计入承诺时限).
-        waited = calendar.working_days_between(requested_on, _local_date(now))
-        self.due_date = calendar.add_working_days(self.due_date, max(waited, 0))
         self.materials.extend(clean)
-        self._accept(now, "supplement", actor["user_id"], Role.APPLICANT, "")
+        self._restart_clock(local_date(now), calendar)
+        self.state = State.SUBMITTED
+        self.missing_materials = []
+        self.supplement_due = None
+        self._log(now, "supplement", actor["user_id"], Role.APPLICANT, "")
+        self.events.append(
+            ApplicationSupplemented(
+                application_id=self.application_id, supplied_at=now, due_date=self.due_date
+            )
+        )
 
     def withdraw(
         self,
@@ -454,20 +489,272 @@ class Application:
         if self.state not in WITHDRAWABLE_STATES:
             raise InvalidTransition(f"cannot withdraw a case that is {self.state}")
         now = _aware(now)
-        self.state = State.WITHDRAWN
-        self._log(now, "withdraw", actor["user_id"], Role.APPLICANT, comment)
+        self._end(State.WITHDRAWN, now, "withdraw", actor["user_id"], Role.APPLICANT, comment)
         self.events.append(ApplicationWithdrawn(application_id=self.application_id))
+
+    # ------------------------------------------------------------ the clock
+
+    def request_extension(
+        self,
+        actor: Mapping[str, Any],
+        working_days: int,
+        reason: str,
+        *,
+        now: datetime | None = None,
+        extension_id: str | None = None,
+    ) -> Extension:
+        """An approver of the item's department asks for more working days (延期);
+        at most the item's limit in all (``extension_days``, else the statutory
+        days). One request at a time."""
+        if not self._is_owner_staff(actor, Role.APPROVER):
+            raise Forbidden(f"an extension is asked for by an approver of {self.department_code}")
+        if self.state not in OPEN_CASE_STATES:
+            raise InvalidTransition(f"cannot extend a case that is {self.state}")
+        if self._pending_extension() is not None:
+            raise InvalidTransition("an extension request is waiting for its decision")
+        reason = _require_text(reason, "reason", "say why the case needs more time")
+        left = self._extension_left()
+        if not isinstance(working_days, int) or not 1 <= working_days <= left:
+            raise ValidationFailed({"working_days": f"must be 1..{left} (the item's limit left)"})
+        now = _aware(now)
+        extension = Extension(
+            extension_id=extension_id or uuid.uuid4().hex,
+            working_days=working_days,
+            reason=reason,
+            requested_by=actor["user_id"],
+            requested_at=now,
+        )
+        self.extensions.append(extension)
+        self._log(now, "request_extension", actor["user_id"], Role.APPROVER, reason)
+        self.events.append(
+            ExtensionRequested(
+                application_id=self.application_id,
+                extension_id=extension.extension_id,
+                department_code=self.department_code,
+                working_days=working_days,
+                reason=reason,
+            )
+        )
+        return extension
+
+    def decide_extension(
+        self,
+        actor: Mapping[str, Any],
+        approve: bool,
+        comment: str = "",
+        *,
+        calendar: WorkingCalendar,
+        now: datetime | None = None,
+    ) -> Extension:
+        """The department admin decides the waiting request. Approved, every
+        running due date moves by its working days and the applicant sees why."""
+        if not self._is_owner_staff(actor, DEPT_ADMIN):
+            raise Forbidden(f"an extension is decided by a dept_admin of {self.department_code}")
+        extension = self._pending_extension()
+        if extension is None:
+            raise InvalidTransition("no extension request is waiting for a decision")
+        now = _aware(now)
+        extension.decided_by = actor["user_id"]
+        extension.decided_at = now
+        extension.comment = (comment or "").strip()
+        if approve and self.state in OPEN_CASE_STATES:
+            extension.state = ExtensionState.APPROVED
+            self._move_due_dates(extension.working_days, calendar)
+            shown = f"延期 {extension.working_days} 个工作日: {extension.reason}"
+            self._log(now, "extend", actor["user_id"], DEPT_ADMIN, shown)
+        else:
+            extension.state = ExtensionState.REFUSED
+            self._log(now, "refuse_extension", actor["user_id"], DEPT_ADMIN, extension.comment)
+        self.events.append(
+            ExtensionDecided(
+                application_id=self.application_id,
+                extension_id=extension.extension_id,
+                approved=extension.state == ExtensionState.APPROVED,
+                working_days=extension.working_days,
+                due_date=self.due_date,
+                legal_due_date=self.legal_due_date,
+            )
+        )
+        return extension
+
+    def suspend(
+        self,
+        actor: Mapping[str, Any],
+        kind: str,
+        reason: str,
+        *,
+        now: datetime | None = None,
+        suspension_id: str | None = None,
+    ) -> Suspension:
+        """A special procedure begins (特别程序: hearing, inspection or testing,
+        expert review, tender…); the clock stops until it ends."""
+        if not self._may_suspend(actor):
+            raise Forbidden("a case is suspended by staff with work on it")
+        if self.state != State.ACCEPTED:
+            raise InvalidTransition(f"cannot suspend a case that is {self.state}")
+        if not self.clock.running:
+            raise InvalidTransition(f"the clock already stands still ({self.clock.stopped_for})")
+        if kind not in SUSPENSION_KINDS:
+            raise ValidationFailed({"kind": f"must be one of {', '.join(SUSPENSION_KINDS)}"})
+        reason = _require_text(reason, "reason", "say why the procedure is needed")
+        now = _aware(now)
+        today = local_date(now)
+        suspension = Suspension(
+            suspension_id=suspension_id or uuid.uuid4().hex,
+            kind=kind,
+            reason=reason,
+            started_by=actor["user_id"],
+            started_at=now,
+            started_on=today,
+        )
+        self.suspensions.append(suspension)
+        self.clock.stop(today, "suspension")
+        self._log(now, "suspend", actor["user_id"], _staff_role(actor), f"{kind}: {reason}")
+        self.events.append(
+            ApplicationSuspended(
+                application_id=self.application_id,
+                suspension_id=suspension.suspension_id,
+                kind=kind,
+            )
+        )
+        return suspension
+
+    def end_suspension(
+        self,
+        actor: Mapping[str, Any],
+        suspension_id: str,
+        result: str,
+        *,
+        calendar: WorkingCalendar,
+        now: datetime | None = None,
+    ) -> Suspension:
+        """The special procedure ended with ``result``; the clock runs again and
+        the due dates move by the working days it took."""
+        if not self._may_suspend(actor):
+            raise Forbidden("a suspension is ended by staff with work on the case")
+        suspension = next((s for s in self.suspensions if s.suspension_id == suspension_id), None)
+        if suspension is None:
+            raise NotFound(f"suspension {suspension_id} not found")
+        if not suspension.open:
+            raise InvalidTransition("the suspension has ended already")
+        result = _require_text(result, "result", "say what the procedure found")
+        now = _aware(now)
+        suspension.working_days = self._restart_clock(local_date(now), calendar)
+        suspension.ended_at = now
+        suspension.ended_by = actor["user_id"]
+        suspension.result = result
+        self._log(now, "resume", actor["user_id"], _staff_role(actor), result)
+        self.events.append(
+            ApplicationResumed(
+                application_id=self.application_id,
+                suspension_id=suspension.suspension_id,
+                working_days=suspension.working_days,
+                due_date=self.due_date,
+            )
+        )
+        return suspension
+
+    def expire_supplement(self, today: date, *, now: datetime | None = None) -> bool:
+        """End the case when the applicant did not supply the missing materials
+        by ``supplement_due``; True when it did."""
+        if self.state != State.SUPPLEMENT_REQUESTED or self.supplement_due is None:
+            return False
+        if today <= self.supplement_due:
+            return False
+        now = _aware(now)
+        self._end(State.NOT_SUPPLEMENTED, now, "not_supplemented", None, Role.SYSTEM, "")
+        self.events.append(
+            ApplicationNotSupplemented(
+                application_id=self.application_id,
+                applicant_id=self.applicant_id,
+                supplement_due=self.supplement_due,
+            )
+        )
+        return True
+
+    # -------------------------------------------------------- instant decisions
+
+    def auto_step(self) -> tuple[StepRun, StepDefinition] | None:
+        """The open auto step waiting for its decision, with its definition."""
+        for run in self.steps:
+            if run.open and run.kind == "auto" and not run.tasks:
+                return run, self.process.step(run.id)
+        return None
+
+    def decide_automatically(
+        self,
+        failures: list,
+        *,
+        calendar: WorkingCalendar,
+        licence_numbers: LicenceNumbers,
+        now: datetime | None = None,
+    ) -> None:
+        """The open auto step's rules were evaluated on the facts: no failure
+        approves the step (the case moves on, and is approved when it was the
+        last step); failures deny the case, each named."""
+        found = self.auto_step()
+        if found is None:
+            raise InvalidTransition("no auto step is waiting for a decision")
+        run, _ = found
+        now = _aware(now)
+        if not failures:
+            run.auto = {"outcome": "approved", "failures": []}
+            self._pass(run, now)
+            self._log(now, "auto_approve", None, Role.SYSTEM, run.id)
+            self._advance(local_date(now), calendar, licence_numbers, now)
+            return
+        reasons = [failure.describe() for failure in failures]
+        run.auto = {"outcome": "denied", "failures": reasons}
+        run.finish(StepState.DENIED, now)
+        comment = "不符合条件: " + "; ".join(reasons)
+        self._end(State.DENIED, now, "auto_deny", None, Role.SYSTEM, comment)
+        self.events.append(
+            ApplicationDenied(
+                application_id=self.application_id,
+                applicant_id=self.applicant_id,
+                comment=comment,
+            )
+        )
+
+    def hand_to_person(
+        self, source: str, reason: str, *, calendar: WorkingCalendar, now: datetime | None = None
+    ) -> None:
+        """A source of the open auto step's facts could not answer: a person
+        decides instead (the step's fallback), never a guess."""
+        found = self.auto_step()
+        if found is None:
+            raise InvalidTransition("no auto step is waiting for a decision")
+        run, definition = found
+        now = _aware(now)
+        fallback = definition.fallback or Assignment(None, Role.APPROVER, 1)
+        task = Task(
+            department_code=fallback.department_code or self.department_code,
+            role=fallback.role,
+            days=fallback.days,
+        )
+        task.start(local_date(now), calendar)
+        run.tasks.append(task)
+        run.due_date = task.due_date
+        run.auto = {"outcome": "unavailable", "source": source, "failures": []}
+        self._log(now, "auto_unavailable", None, Role.SYSTEM, f"{source}: {reason}")
 
     # -------------------------------------------------------- courier notices
 
-    def materials_received(self, *, now: datetime | None = None) -> bool:
-        """EMS delivered the applicant's materials to the window: the case is
-        accepted. Returns False (and changes nothing) when a clerk already accepted
-        it or it is closed, since the notice can arrive late."""
+    def materials_received(self, *, calendar: WorkingCalendar, now: datetime | None = None) -> bool:
+        """EMS delivered the applicant's materials to the window: the open accept
+        step is done. Returns False (and changes nothing) when a clerk already
+        accepted the case, it is closed, or its process has no accept step (the
+        notice can arrive late)."""
         self._require_express("materials_received")
         if self.state != State.SUBMITTED:
             return False
-        self._accept(_aware(now), "materials_received", None, Role.SYSTEM, "")
+        run = self.steps[0] if self.steps else None
+        if run is None or run.kind != "accept" or not run.open or not run.tasks:
+            return False
+        now = _aware(now)
+        self._accept(
+            run, run.tasks[0], now, None, Role.SYSTEM, "", calendar, action="materials_received"
+        )
         return True
 
     def result_delivered(self, *, now: datetime | None = None) -> bool:
@@ -485,7 +772,11 @@ class Application:
     def overdue(self, today: date, calendar: WorkingCalendar) -> bool:
         """Late: the department still owes an answer (``RUNNING_CLOCK_STATES``)
         and the case is ``past_due``."""
-        return self.state in RUNNING_CLOCK_STATES and past_due(self.due_date, today, calendar)
+        return (
+            self.state in RUNNING_CLOCK_STATES
+            and self.clock.running
+            and past_due(self.due_date, today, calendar)
+        )
 
     def mark_overdue(
         self, today: date, calendar: WorkingCalendar, *, now: datetime | None = None
@@ -499,11 +790,22 @@ class Application:
         self.events.append(CaseOverdue(application_id=self.application_id, due_date=self.due_date))
         return True
 
+    def signal(self, today: date, calendar: WorkingCalendar, due: date | None = None) -> str | None:
+        """green, yellow or red for an open case (or one of its due dates):
+        measured against the due date as it stands, moved by the working days
+        the clock has stood still so far; None once the case is closed."""
+        if self.state not in OPEN_CASE_STATES:
+            return None
+        due = self.due_date if due is None else due
+        waited = self.clock.waited_so_far(today, calendar)
+        return str(warning_of(calendar.add_working_days(due, waited), today, calendar))
+
     # -------------------------------------------------------------- visibility
 
     def visible_to(self, actor: Mapping[str, Any]) -> bool:
-        """Applicants (and agents) see their own cases, staff the cases of their
-        department as owner or joint reviewer, operators every case."""
+        """Applicants (and agents) see their own cases, staff the cases in which
+        their department has work (as owner, reviewer or joint reviewer),
+        operators every case."""
         kind = actor.get("kind")
         if kind == "operator":
             return True
@@ -516,19 +818,342 @@ class Application:
 
     @property
     def reviewing_departments(self) -> list[str]:
-        return _reviewing_departments(self.department_code, self.joint_departments)
+        """Every department with work in the case's process, the owner first."""
+        found = self.process.departments(self.department_code)
+        for run in self.steps:
+            for task in run.tasks:
+                if task.department_code not in found:
+                    found.append(task.department_code)
+        return found
+
+    @property
+    def reviews(self) -> dict[str, str]:
+        """Each department's decision so far: approved or denied when its last
+        decided task says so, pending otherwise (the owner's window acceptance
+        is not a review)."""
+        found = {code: str(Decision.PENDING) for code in self.reviewing_departments}
+        for run in self.steps:
+            for task in run.tasks:
+                if task.decision == "approve":
+                    found[task.department_code] = str(Decision.APPROVED)
+                elif task.decision == "deny":
+                    found[task.department_code] = str(Decision.DENIED)
+        return found
 
     # ---------------------------------------------------------------- internals
 
+    def _task_for(
+        self, actor: Mapping[str, Any], action: str, step: str | None
+    ) -> tuple[StepRun, Task]:
+        if self.state not in OPEN_CASE_STATES:
+            raise InvalidTransition(f"cannot {action} a case that is {self.state}")
+        if self.clock.stopped_for == "suspension":
+            raise InvalidTransition("the case is suspended; end the suspension first")
+        open_runs = [run for run in self.steps if run.open]
+        if step is not None:
+            if all(run.id != step for run in self.steps):
+                raise ValidationFailed({"step": f"the process has no step {step}"})
+            open_runs = [run for run in open_runs if run.id == step]
+            if not open_runs:
+                raise InvalidTransition(f"step {step} is not open")
+        allowing = [
+            run
+            for run in open_runs
+            if action in ACTIONS[run.kind] and any(t.open for t in run.tasks)
+        ]
+        # While the applicant owes materials the window can only reject.
+        waiting = self.state == State.SUPPLEMENT_REQUESTED
+        if waiting and action != "reject":
+            allowing = []
+        if not allowing:
+            now_allowed = sorted(
+                {
+                    a
+                    for run in open_runs
+                    if any(t.open for t in run.tasks)
+                    for a in ACTIONS[run.kind]
+                    if not waiting or a == "reject"
+                }
+            )
+            detail = ", ".join(now_allowed) if now_allowed else "no staff action"
+            raise InvalidTransition(
+                f"{action} is not possible now; the case allows {detail} (state {self.state})"
+            )
+        for run in allowing:
+            for task in run.tasks:
+                if task.open and self._may_do(actor, task):
+                    return run, task
+        for run in allowing:
+            for task in run.tasks:
+                # The actor's department did its part already: its work's
+                # state forbids a second decision, not the actor's rights.
+                if task.decision is not None and self._may_do(actor, task):
+                    raise InvalidTransition(
+                        f"{task.department_code} decided step {run.id} already ({task.decision})"
+                    )
+        wanted = "; ".join(
+            f"step {run.id}: {_with_article(task.role)} of {task.department_code}"
+            for run in allowing
+            for task in run.tasks
+            if task.open
+        )
+        raise Forbidden(f"{action} needs {wanted}")
+
+    def _may_do(self, actor: Mapping[str, Any], task: Task) -> bool:
+        if actor.get("kind") != "staff" or actor.get("department_code") != task.department_code:
+            return False
+        roles = _roles(actor)
+        if task.role == Role.WINDOW_CLERK:
+            # An approver may also take a case on at the window.
+            return bool(roles & {Role.WINDOW_CLERK, Role.APPROVER})
+        return task.role in roles
+
     def _accept(
-        self, now: datetime, action: str, actor_id: str | None, role: str, comment: str
+        self,
+        run: StepRun,
+        task: Task,
+        now: datetime,
+        actor_id: str | None,
+        role: str,
+        comment: str,
+        calendar: WorkingCalendar,
+        *,
+        action: str = "accept",
     ) -> None:
+        task.decide(StepState.DONE, "accept", actor_id, comment, now)
+        run.finish(StepState.DONE, now)
         self.state = State.ACCEPTED
         self._log(now, action, actor_id, role, comment)
         self.events.append(ApplicationAccepted(application_id=self.application_id, accepted_at=now))
+        self._advance(local_date(now), calendar, None, now)
+
+    def _request_supplement(self, actor, task: Task, comment, missing, now: datetime) -> None:
+        comment = _require_comment(comment, "say which materials are missing")
+        names, problems = _material_names(missing)
+        if problems:
+            raise ValidationFailed(problems)
+        today = local_date(now)
+        self.state = State.SUPPLEMENT_REQUESTED
+        self.missing_materials = names
+        self.supplement_due = today + timedelta(days=self.process.supplement_days)
+        self.clock.stop(today, "supplement")
+        self._log(now, "request_supplement", actor["user_id"], _role_of(actor, task), comment)
+        self.events.append(
+            SupplementRequested(
+                application_id=self.application_id,
+                comment=comment,
+                missing_materials=list(names),
+                supplement_due=self.supplement_due,
+            )
+        )
+
+    def _approve(self, run, task, actor, comment, calendar, licence_numbers, now) -> None:
+        role = _role_of(actor, task)
+        task.decide(StepState.DONE, "approve", actor["user_id"], comment or "", now)
+        if run.kind == "parallel":
+            definition = self.process.step(run.id)
+            approved = sum(1 for t in run.tasks if t.decision == "approve")
+            if approved < definition.join.needed(len(run.tasks)):
+                self._log(now, "approve", actor["user_id"], role, comment or "", step=run.id)
+                return
+            run.close_open_tasks(StepState.NOT_NEEDED)
+        self._pass(run, now)
+        self._log(now, "approve", actor["user_id"], role, comment or "", step=run.id)
+        self._advance(local_date(now), calendar, licence_numbers, now)
+
+    def _pass(self, run: StepRun, now: datetime) -> None:
+        """``run`` is done: the case is approved when no step is left, and taken
+        on (accepted) when a step passed while it was still submitted (a process
+        without an accept step). Set before the step's timeline entry, which
+        shows the state after it."""
+        run.finish(StepState.DONE, now)
+        if all(other.state != StepState.PENDING for other in self.steps):
+            self.state = State.APPROVED
+        elif self.state == State.SUBMITTED:
+            self.state = State.ACCEPTED
+
+    def _deny(self, run, task, actor, comment, now) -> None:
+        comment = _require_comment(comment, "a denial must give the reason")
+        role = _role_of(actor, task)
+        task.decide(StepState.DENIED, "deny", actor["user_id"], comment, now)
+        if run.kind == "parallel":
+            definition = self.process.step(run.id)
+            possible = sum(1 for t in run.tasks if t.decision == "approve" or t.open)
+            if possible >= definition.join.needed(len(run.tasks)):
+                # The join can still be met by the branches left.
+                self._log(now, "deny", actor["user_id"], role, comment, step=run.id)
+                return
+            comment = f"{task.department_code}: {comment}"
+        run.finish(StepState.DENIED, now)
+        self._end(State.DENIED, now, "deny", actor["user_id"], role, comment, step=run.id)
+        self.events.append(
+            ApplicationDenied(
+                application_id=self.application_id,
+                applicant_id=self.applicant_id,
+                comment=comment,
+            )
+        )
+
+    def _start(self, index: int, on: date, calendar: WorkingCalendar, now: datetime) -> None:
+        """Open step ``index``: its tasks start ``on`` that day with their own due dates."""
+        run = self.steps[index]
+        definition = self.process.step(run.id)
+        run.state = StepState.ACTIVE
+        run.started_on = on
+        if definition.kind == "parallel":
+            run.tasks = [
+                Task(
+                    department_code=branch.department_code or self.department_code,
+                    role=branch.role,
+                    days=branch.days,
+                )
+                for branch in definition.branches
+            ]
+        elif definition.kind == "auto":
+            run.tasks = []
+            run.due_date = calendar.add_working_days(on, definition.days)
+            self.events.append(AutoStepStarted(application_id=self.application_id, step_id=run.id))
+            return
+        else:
+            run.tasks = [
+                Task(
+                    department_code=definition.department_code or self.department_code,
+                    role=definition.role,
+                    days=definition.days,
+                )
+            ]
+        for task in run.tasks:
+            task.start(on, calendar)
+        run.due_date = max(task.due_date for task in run.tasks)
+
+    def _advance(
+        self,
+        on: date,
+        calendar: WorkingCalendar,
+        licence_numbers: LicenceNumbers | None,
+        now: datetime,
+    ) -> None:
+        """Start the next pending step; approve the case when none is left."""
+        for index, run in enumerate(self.steps):
+            if run.state == StepState.PENDING:
+                self._start(index, on, calendar, now)
+                return
+        if licence_numbers is None:
+            raise TypeError("the last step approves the case: licence_numbers are needed")
+        self._approve_case(licence_numbers, now)
+
+    def _approve_case(self, licence_numbers: LicenceNumbers, now: datetime) -> None:
+        self.state = State.APPROVED
+        self.events.append(
+            ApplicationApproved(
+                application_id=self.application_id,
+                applicant_id=self.applicant_id,
+                item_id=self.item_id,
+                delivery=copy.deepcopy(self.delivery),
+                approved_at=now,
+            )
+        )
+        self._issue_licence(licence_numbers, now)
+        if self.delivery["mode"] != DeliveryMode.EXPRESS:
+            self._complete(now)
+
+    def _end(
+        self,
+        state: State,
+        now: datetime,
+        action: str,
+        actor_id: str | None,
+        role: str,
+        comment: str,
+        *,
+        step: str | None = None,
+    ) -> None:
+        """Close the case in ``state``: work left undone is closed, so is a
+        special procedure still running (its clock stays where it stopped) and
+        an extension request still waiting."""
+        for run in self.steps:
+            run.close_open_tasks()
+            if run.open:
+                run.finish(StepState.CLOSED, now)
+            elif run.state == StepState.PENDING:
+                run.state = StepState.CLOSED
+        suspension = self._open_suspension()
+        if suspension is not None:
+            suspension.ended_at = now
+            suspension.result = f"the case ended ({state})"
+        extension = self._pending_extension()
+        if extension is not None:
+            extension.state = ExtensionState.REFUSED
+            extension.decided_at = now
+            extension.comment = f"the case ended ({state})"
+        self.state = state
+        self._log(now, action, actor_id, role, comment, step=step)
+
+    def _restart_clock(self, on: date, calendar: WorkingCalendar) -> int:
+        waited = self.clock.restart(on, calendar)
+        self._move_due_dates(waited, calendar)
+        return waited
+
+    def _move_due_dates(self, working_days: int, calendar: WorkingCalendar) -> None:
+        """Every running due date, the case's and its open work's, moves by
+        ``working_days`` working days."""
+        if working_days <= 0:
+            return
+        self.due_date = calendar.add_working_days(self.due_date, working_days)
+        self.legal_due_date = calendar.add_working_days(self.legal_due_date, working_days)
+        for run in self.steps:
+            if not run.open:
+                continue
+            for task in run.tasks:
+                if task.open and task.due_date is not None:
+                    task.due_date = calendar.add_working_days(task.due_date, working_days)
+            if run.due_date is not None:
+                run.due_date = calendar.add_working_days(run.due_date, working_days)
+        self._note_calendar(calendar, local_date(self.submitted_at), self.legal_due_date)
+
+    def _note_calendar(self, calendar: WorkingCalendar, start: date, end: date) -> None:
+        if not calendar.covers(start, end):
+            self.calendar_provisional = True
+
+    def _pending_extension(self) -> Extension | None:
+        return next((e for e in self.extensions if e.state == ExtensionState.REQUESTED), None)
+
+    def _extension_left(self) -> int:
+        limit = self.process.extension_days
+        if limit is None:
+            limit = self.statutory_days
+        used = sum(e.working_days for e in self.extensions if e.state == ExtensionState.APPROVED)
+        return max(limit - used, 0)
+
+    def _open_suspension(self) -> Suspension | None:
+        return next((s for s in self.suspensions if s.open), None)
+
+    def _is_owner_staff(self, actor: Mapping[str, Any], role: str) -> bool:
+        return (
+            actor.get("kind") == "staff"
+            and actor.get("department_code") == self.department_code
+            and role in _roles(actor)
+        )
+
+    def _may_suspend(self, actor: Mapping[str, Any]) -> bool:
+        """Staff (window clerk or approver) of the item's department or of a
+        department with open work on the case."""
+        if actor.get("kind") != "staff" or not _roles(actor) & {Role.WINDOW_CLERK, Role.APPROVER}:
+            return False
+        department = actor.get("department_code")
+        if department == self.department_code:
+            return True
+        return any(
+            task.open and task.department_code == department
+            for run in self.steps
+            for task in run.tasks
+        )
+
+    def _is_applicant(self, actor: Mapping[str, Any]) -> bool:
+        return actor.get("kind") == "citizen" and actor.get("user_id") == self.applicant_id
 
     def _issue_licence(self, licence_numbers: LicenceNumbers, now: datetime) -> None:
-        licence_no = licence_numbers.next(self.region_code, _local_date(now))
+        licence_no = licence_numbers.next(self.region_code, local_date(now))
         self.licence = Licence(
             licence_no=licence_no,
             application_id=self.application_id,
@@ -582,6 +1207,8 @@ class Application:
         actor_id: str | None,
         role: str,
         comment: str = "",
+        *,
+        step: str | None = None,
     ) -> None:
         self.timeline.append(
             TimelineEntry(
@@ -591,14 +1218,9 @@ class Application:
                 actor_id=actor_id,
                 actor_role=str(role),
                 comment=comment,
+                step=step,
             )
         )
-
-    def _last_entry(self, action: str) -> TimelineEntry:
-        for entry in reversed(self.timeline):
-            if entry.action == action:
-                return entry
-        raise LookupError(f"no {action} entry in the timeline")
 
     def _require_state(self, action: str, *allowed: State) -> None:
         if self.state not in allowed:
@@ -610,47 +1232,12 @@ class Application:
                 f"{notice} only applies to express delivery, this case is {self.delivery['mode']}"
             )
 
-    def _require_window_staff(self, actor: Mapping[str, Any], action: str) -> str:
-        roles = _roles(actor)
-        if (
-            actor.get("kind") != "staff"
-            or actor.get("department_code") != self.department_code
-            or not roles & {Role.WINDOW_CLERK, Role.APPROVER}
-        ):
-            raise Forbidden(
-                f"{action} needs a window clerk or approver of department {self.department_code}"
-            )
-        return Role.WINDOW_CLERK if Role.WINDOW_CLERK in roles else Role.APPROVER
-
-    def _require_undecided_reviewer(self, actor: Mapping[str, Any], action: str) -> str:
-        department = actor.get("department_code")
-        if (
-            actor.get("kind") != "staff"
-            or Role.APPROVER not in _roles(actor)
-            or department not in self.reviews
-        ):
-            raise Forbidden(
-                f"{action} needs an approver of a reviewing department ({', '.join(self.reviews)})"
-            )
-        self._require_state(action, State.ACCEPTED)
-        if self.reviews[department] != Decision.PENDING:
-            raise InvalidTransition(f"department {department} has already decided")
-        return department
-
     def _require_applicant(self, actor: Mapping[str, Any], action: str) -> None:
-        if actor.get("kind") != "citizen" or actor.get("user_id") != self.applicant_id:
+        if not self._is_applicant(actor):
             raise Forbidden(f"only the applicant may {action}")
 
 
 # ------------------------------------------------------------------- helpers
-
-
-def _reviewing_departments(owner: str, joint: Any) -> list[str]:
-    departments = [owner]
-    for code in joint or ():
-        if code not in departments:
-            departments.append(code)
-    return departments
 
 
 def _copy_window(window: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -661,6 +1248,47 @@ def _roles(actor: Mapping[str, Any]) -> set[str]:
     return set(actor.get("roles") or ())
 
 
+def _with_article(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def _role_of(actor: Mapping[str, Any], task: Task) -> str:
+    """The role in which ``actor`` does ``task``: the task's own when the actor
+    has it (an approver may do a window clerk's task as approver)."""
+    roles = _roles(actor)
+    if task.role in roles:
+        return task.role
+    return _staff_role(actor)
+
+
+def _staff_role(actor: Mapping[str, Any]) -> str:
+    roles = _roles(actor)
+    for role in (Role.APPROVER, Role.WINDOW_CLERK, DEPT_ADMIN):
+        if role in roles:
+            return str(role)
+    return str(Role.SYSTEM)
+
+
+def _require_text(value: Any, name: str, problem: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed({name: problem})
+    return value.strip()
+
+
+def _material_names(missing: Any) -> tuple[list[str], dict[str, str]]:
+    """The names of the missing materials a supplement request lists."""
+    if missing is None:
+        return [], {}
+    if not isinstance(missing, list):
+        return [], {"missing_materials": "must be a list of material names"}
+    problems = {
+        f"missing_materials.{index}": "must be a material's name"
+        for index, name in enumerate(missing)
+        if _blank(name)
+    }
+    return [name.strip() for name in missing if not _blank(name)], problems
+
+
 def _aware(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
@@ -669,7 +1297,8 @@ def _aware(now: datetime | None) -> datetime:
     return now
 
 
-def _local_date(instant: datetime) -> date:
+def local_date(instant: datetime) -> date:
+    """The Jiangsu calendar day of an instant."""
     return instant.astimezone(CHINA_TZ).date()
 
 

@@ -24,6 +24,9 @@ def gauges(
     def overdue_open():
         return [((service,), use_cases.count_overdue_open_cases(new_uow(), today()))]
 
+    def provisional():
+        return [((service,), use_cases.count_provisional_cases(new_uow()))]
+
     return [
         Reading(
             "tongban_workflow_cases",
@@ -37,5 +40,12 @@ def gauges(
             " or more past their due date.",
             ("service",),
             overdue_open,
+        ),
+        Reading(
+            "tongban_workflow_cases_calendar_provisional",
+            "Open applications with a due date counted on weekdays only: its year's"
+            " working calendar is not loaded.",
+            ("service",),
+            provisional,
         ),
     ]

@@ -9,6 +9,7 @@ from services.workflow.adapters.repository import (
     ApplicationRepository,
     CalendarRepository,
     LicenceRepository,
+    ProcessRepository,
 )
 
 
@@ -20,6 +21,7 @@ class WorkflowUnitOfWork(UnitOfWork):
         self.applications = ApplicationRepository(session, pii=self.pii)
         self.licences = LicenceRepository(session)
         self.calendar = CalendarRepository(session)
+        self.processes = ProcessRepository(session)
 
     def pii(self) -> PiiCipher:
         """The cipher for ``PII_KEY`` of :attr:`config`, built on first use and kept

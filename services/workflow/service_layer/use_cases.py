@@ -10,35 +10,38 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.common import errors, instances
-from services.workflow.adapters.repository import CALENDAR_KINDS, HOLIDAY, WORKDAY
+from services.common.masking import mask
 from services.workflow.domain import exceptions as domain
+from services.workflow.domain import rules
 from services.workflow.domain.calendar import WorkingCalendar
-from services.workflow.domain.holidays_2026 import (
-    holidays_2026,
-    load_calendar_2026,
-    makeup_workdays_2026,
-)
+from services.workflow.domain.events import ProcessPublished
 from services.workflow.domain.model import (
+    DEPT_ADMIN,
     Application,
     ItemSnapshot,
     LicenceNumbers,
     State,
+    china_today,
+    local_date,
     past_due,
 )
+from services.workflow.domain.process import ProcessDefinition, default_definition
+from services.workflow.domain.progress import YELLOW_DAYS
 from services.workflow.service_layer.metrics import count_committed
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
+from services.workflow.service_layer.views import CaseView, WorkItem
 
 log = logging.getLogger(__name__)
 
 SHARED_INSTANCE = instances.SHARED_WORKFLOW
 PUBLISHED = "published"
-CALENDAR_EDITOR_ROLE = "dept_admin"
 OVERDUE_BATCH = 200
+SIGNALS = ("green", "yellow", "red")
 
 
 def _commit(uow: WorkflowUnitOfWork) -> list[dict]:
@@ -48,8 +51,15 @@ def _commit(uow: WorkflowUnitOfWork) -> list[dict]:
 
 
 def _calendar(uow: WorkflowUnitOfWork) -> WorkingCalendar:
-    """The stored calendar; the shipped 2026 calendar until one is stored."""
-    return uow.calendar.load() or load_calendar_2026()
+    """Every year's schedule, stored or shipped with the code."""
+    return uow.calendar.load()
+
+
+def _licence_numbers(uow: WorkflowUnitOfWork, application_id: str) -> LicenceNumbers:
+    """Licence numbers from this instance's serial counter, in this transaction,
+    with the prefix of the application id (``js-ga.`` on a department instance),
+    so numbers stay unique across instances and name the instance that checks them."""
+    return LicenceNumbers(uow.licences.next_serial, prefix=_id_prefix_of(application_id))
 
 
 def _visible(
@@ -101,6 +111,9 @@ def submit_application(
         raise errors.Conflict(f"item {item['item_id']} is {status}, not open for applications")
     snapshot = ItemSnapshot.from_catalog(item)
     with uow:
+        # The item's current process; a case keeps it whatever comes later.
+        current = uow.processes.current(snapshot.item_id)
+        version, process = current if current is not None else (0, None)
         application = Application.submit(
             item=snapshot,
             actor=actor,
@@ -108,6 +121,8 @@ def submit_application(
             materials=materials,
             delivery=delivery,
             calendar=_calendar(uow),
+            process=process,
+            process_version=version,
             on_behalf_of=on_behalf_of,
             now=now,
             application_id=prefix + uuid.uuid4().hex,
@@ -118,17 +133,102 @@ def submit_application(
     return application
 
 
+def publish_process(
+    uow: WorkflowUnitOfWork,
+    item: Mapping[str, Any],
+    actor: Mapping,
+    definition: Any,
+    departments: set[str],
+    *,
+    instance: str = SHARED_INSTANCE,
+) -> dict[str, Any]:
+    """Store ``definition`` as the next version of the item's process.
+
+    The item's dept_admin or an operator publishes; the definition is checked
+    first (each problem named by its field), against the catalogue's
+    ``departments`` and the item's statutory days. Cases already open keep the
+    version they started on. Conflict when another instance handles the item.
+    """
+    _require_item_admin(actor, item)
+    handled_by = item.get("handled_by") or SHARED_INSTANCE
+    if handled_by != instance:
+        raise errors.Conflict(
+            f"item {item['item_id']} is handled by {handled_by}, not by {instance}",
+            {"handled_by": handled_by},
+        )
+    statutory = ItemSnapshot.from_catalog(item).legal_days
+    try:
+        process = ProcessDefinition.parse(
+            definition,
+            statutory_days=statutory,
+            departments=departments,
+            item_department=item["department_code"],
+        )
+    except domain.ValidationFailed as invalid:
+        raise domain.ValidationFailed(
+            {f"definition.{name}": problem for name, problem in invalid.fields.items()},
+            invalid.message,
+        ) from None
+    with uow:
+        version = uow.processes.add(item["item_id"], process, actor.get("user_id"))
+        uow.emit(
+            ProcessPublished(
+                item_id=item["item_id"], version=version, department_code=item["department_code"]
+            )
+        )
+        _commit(uow)
+    return {"item_id": item["item_id"], "version": version, "definition": process.to_dict()}
+
+
+def get_process(
+    uow: WorkflowUnitOfWork, item: Mapping[str, Any], version: int | None = None
+) -> dict[str, Any]:
+    """A version of the item's process (the current one when ``version`` is
+    None); an item that never had one of its own runs its default process,
+    version 0."""
+    item_id = item["item_id"]
+    with uow:
+        if version is None:
+            current = uow.processes.current(item_id)
+            found = current
+        elif version == 0:
+            found = None
+        else:
+            stored = uow.processes.get(item_id, version)
+            if stored is None:
+                raise domain.NotFound(f"item {item_id} has no process version {version}")
+            found = (version, stored)
+    if found is None:
+        snapshot = ItemSnapshot.from_catalog(item)
+        found = (
+            0,
+            default_definition(
+                snapshot.department_code, snapshot.joint_departments, snapshot.promised_days
+            ),
+        )
+    return {"item_id": item_id, "version": found[0], "definition": found[1].to_dict()}
+
+
+def _require_item_admin(actor: Mapping, item: Mapping[str, Any]) -> None:
+    if actor.get("kind") == "operator":
+        return
+    if (
+        actor.get("kind") == "staff"
+        and actor.get("department_code") == item.get("department_code")
+        and DEPT_ADMIN in (actor.get("roles") or ())
+    ):
+        return
+    raise domain.Forbidden(
+        f"the process of an item is published by a dept_admin of {item.get('department_code')}"
+        " or an operator"
+    )
+
+
 def withdraw(
     uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, *, now: datetime | None = None
-) -> Application:
+) -> CaseView:
     """The applicant withdraws an undecided case."""
-    with uow:
-        application = _visible(uow, actor, application_id, for_update=True)
-        application.withdraw(actor, now=now)
-        uow.applications.save(application)
-        uow.collect(application)
-        _commit(uow)
-    return application
+    return _command(uow, actor, application_id, lambda case, _: case.withdraw(actor, now=now))
 
 
 def supplement(
@@ -138,15 +238,14 @@ def supplement(
     materials: Any,
     *,
     now: datetime | None = None,
-) -> Application:
-    """The applicant sends the requested materials; the case is accepted again."""
-    with uow:
-        application = _visible(uow, actor, application_id, for_update=True)
-        application.supplement(actor, materials, calendar=_calendar(uow), now=now)
-        uow.applications.save(application)
-        uow.collect(application)
-        _commit(uow)
-    return application
+) -> CaseView:
+    """The applicant sends the requested materials; the clock runs again."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, calendar: case.supplement(actor, materials, calendar=calendar, now=now),
+    )
 
 
 def act(
@@ -155,119 +254,287 @@ def act(
     application_id: str,
     action: str,
     comment: str | None = None,
+    step: str | None = None,
+    missing_materials: list[str] | None = None,
     *,
     now: datetime | None = None,
-) -> Application:
-    """A staff action: accept, reject, request_supplement, approve or deny.
-
-    The last approval issues the licence; its number comes from the serial
-    counter in this same transaction (counters are per instance) and carries the
-    prefix of the application id (``js-ga.`` on a department instance), so
-    numbers stay unique across instances and name the instance that checks them.
-    """
-    with uow:
-        application = _visible(uow, actor, application_id, for_update=True)
-        application.act(
+) -> CaseView:
+    """A staff action at an open step: accept, reject, request_supplement,
+    approve or deny. When it approves the case's last step, the licence is
+    issued (its number from this instance's serial counter)."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, calendar: case.act(
             actor,
             action,
             comment or "",
-            licence_numbers=LicenceNumbers(
-                uow.licences.next_serial, prefix=_id_prefix_of(application_id)
-            ),
+            step=step,
+            missing_materials=missing_materials,
+            calendar=calendar,
+            licence_numbers=_licence_numbers(uow, application_id),
             now=now,
-        )
+        ),
+    )
+
+
+def request_extension(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    working_days: int,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> CaseView:
+    """An approver asks for more working days; the department admin decides."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, _: case.request_extension(actor, working_days, reason, now=now),
+    )
+
+
+def decide_extension(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    approve: bool,
+    comment: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> CaseView:
+    """The department admin approves (the due dates move) or refuses the
+    waiting extension request."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, calendar: case.decide_extension(
+            actor, approve, comment or "", calendar=calendar, now=now
+        ),
+    )
+
+
+def suspend(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    kind: str,
+    reason: str,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A special procedure begins and stops the clock; answers its id."""
+    found: dict[str, Any] = {}
+
+    def begin(case: Application, _calendar: WorkingCalendar) -> None:
+        found["suspension"] = case.suspend(actor, kind, reason, now=now)
+
+    view = _command(uow, actor, application_id, begin)
+    return {"suspension_id": found["suspension"].suspension_id, "application": view}
+
+
+def end_suspension(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    suspension_id: str,
+    result: str,
+    *,
+    now: datetime | None = None,
+) -> CaseView:
+    """The special procedure ended; the clock runs again."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, calendar: case.end_suspension(
+            actor, suspension_id, result, calendar=calendar, now=now
+        ),
+    )
+
+
+def _command(uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, change) -> CaseView:
+    """One transaction: load the case locked, ``change(case, calendar)``, save,
+    write its events to the outbox, commit; the case as ``actor`` sees it."""
+    with uow:
+        calendar = _calendar(uow)
+        application = _visible(uow, actor, application_id, for_update=True)
+        change(application, calendar)
         uow.applications.save(application)
         uow.collect(application)
         _commit(uow)
-    return application
+    return CaseView.of(application, actor, calendar)
 
 
-def set_calendar_day(
-    uow: WorkflowUnitOfWork, actor: Mapping, day: date, kind: str
+# --------------------------------------------------------------- the calendar
+
+
+def put_calendar_year(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    year: int,
+    holidays: list[date],
+    workdays: list[date],
+    source: str = "",
 ) -> dict[str, Any]:
-    """A department admin (or an operator) declares a day a holiday or a workday.
-
-    Due dates already set are not moved; the edit counts for cases submitted
-    (or supplemented) from now on.
-    """
-    is_operator = actor.get("kind") == "operator"
-    is_admin = actor.get("kind") == "staff" and CALENDAR_EDITOR_ROLE in (actor.get("roles") or ())
-    if not (is_operator or is_admin):
-        raise domain.Forbidden("only a department admin or an operator edits the calendar")
-    if kind not in CALENDAR_KINDS:
-        raise domain.ValidationFailed({"kind": f"must be one of {', '.join(CALENDAR_KINDS)}"})
+    """An operator loads or corrects a year's schedule: its public holidays
+    and its make-up working days (weekend days worked). Due dates already set
+    stay; cases submitted from now on count with it."""
+    if actor.get("kind") != "operator":
+        raise domain.Forbidden("the working calendar is loaded by an operator")
+    problems = {}
+    stray = [day for day in [*holidays, *workdays] if day.year != year]
+    if stray:
+        problems["holidays" if stray[0] in holidays else "workdays"] = (
+            f"{stray[0].isoformat()} is not in {year}"
+        )
+    both = sorted(set(holidays) & set(workdays))
+    if both:
+        problems["workdays"] = f"{both[0].isoformat()} is also a holiday"
+    weekdays = [day for day in workdays if day.weekday() < 5]
+    if weekdays:
+        problems["workdays"] = (
+            f"{weekdays[0].isoformat()} is a weekday; a make-up working day is a weekend day"
+        )
+    if problems:
+        raise domain.ValidationFailed(problems)
     with uow:
-        # The first edit starts from the shipped calendar, not from an empty one.
-        _store_default_calendar(uow)
-        uow.calendar.set(day, kind, actor.get("user_id"))
+        uow.calendar.put(year, holidays, workdays, source, actor.get("user_id"))
         uow.commit()
-    return {"day": day, "kind": kind}
+    return get_calendar_year(uow, year)
 
 
-def load_default_calendar(uow: WorkflowUnitOfWork) -> int:
-    """Store the shipped 2026 holidays and make-up workdays that are not stored
-    yet (an admin's edit of a day wins); return how many were stored."""
+def get_calendar_year(uow: WorkflowUnitOfWork, year: int) -> dict[str, Any]:
+    """A year's schedule as loaded (or as shipped); NotFound for a year that is
+    neither, whose due dates count weekdays only."""
     with uow:
-        stored = _store_default_calendar(uow)
+        found = uow.calendar.year(year)
+    if found is None:
+        raise domain.NotFound(
+            f"no working calendar is loaded for {year}; its due dates count weekdays only"
+        )
+    return found
+
+
+def calendar_warnings(uow: WorkflowUnitOfWork, today: date) -> dict[str, str]:
+    """What /readyz reports (never as not ready): open cases whose due dates
+    count on a year not loaded, and a missing calendar for this year or, from
+    October, the next."""
+    with uow:
+        calendar = _calendar(uow)
+        provisional = uow.applications.count_provisional()
+    warnings = {}
+    wanted = [today.year] + ([today.year + 1] if today.month >= 10 else [])
+    missing = [year for year in wanted if not calendar.covers(date(year, 1, 1), date(year, 1, 1))]
+    if missing or provisional:
+        parts = []
+        if missing:
+            parts.append(f"no working calendar loaded for {', '.join(map(str, missing))}")
+        if provisional:
+            parts.append(f"{provisional} open cases have provisional due dates")
+        warnings["calendar"] = "warning: " + "; ".join(parts)
+    return warnings
+
+
+def load_shipped_calendars(uow: WorkflowUnitOfWork) -> list[int]:
+    """Store every year shipped with the code that is not stored yet (an
+    operator's own version of a year wins); the years stored."""
+    with uow:
+        stored = uow.calendar.store_shipped()
         uow.commit()
-    return stored
-
-
-def _store_default_calendar(uow: WorkflowUnitOfWork) -> int:
-    known = uow.calendar.days()
-    shipped = [(day, HOLIDAY) for day in holidays_2026()]
-    shipped += [(day, WORKDAY) for day in makeup_workdays_2026()]
-    stored = 0
-    for day, kind in sorted(shipped):
-        if day not in known:
-            uow.calendar.set(day, kind, None)
-            stored += 1
     return stored
 
 
 # ---------------------------------------------------------------------- queries
 
 
-def get_application(uow: WorkflowUnitOfWork, actor: Mapping, application_id: str) -> Application:
-    """The case with its timeline; NotFound unless the actor may see it."""
+def get_application(
+    uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, *, today: date | None = None
+) -> CaseView:
+    """The case with its steps and timeline, as ``actor`` sees it (what they may
+    do now included); NotFound unless the actor may see it."""
     with uow:
-        return _visible(uow, actor, application_id)
+        calendar = _calendar(uow)
+        application = _visible(uow, actor, application_id)
+    return CaseView.of(application, actor, calendar, today=today)
 
 
 def list_applications(
-    uow: WorkflowUnitOfWork, actor: Mapping, page: int = 1, page_size: int = 20
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    page: int = 1,
+    page_size: int = 20,
+    *,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """A page of the actor's own cases, newest first, and how many there are."""
     user_id = actor.get("user_id")
     if not user_id:
         raise domain.Forbidden("a signed-in user is required")
     with uow:
-        found = uow.applications.list_for_applicant(user_id, page=page, page_size=page_size)
-    return _page(found, page, page_size)
+        calendar = _calendar(uow)
+        found, total = uow.applications.list_for_applicant(user_id, page=page, page_size=page_size)
+    items = [WorkItem.of(application, None, calendar, today=today) for application in found]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 
 def worklist(
     uow: WorkflowUnitOfWork,
     actor: Mapping,
     state: str | None = None,
+    signal: str | None = None,
+    sort: str = "newest",
     page: int = 1,
     page_size: int = 20,
+    *,
+    today: date | None = None,
 ) -> dict[str, Any]:
-    """A page of the cases of the staff member's department, as owner or joint
-    reviewer, newest first."""
+    """A page of the cases of the staff member's department (owned, or with
+    work of the department: a joint review's branch, a step of its own), each
+    with the department's open task and its due date.
+
+    ``signal`` keeps the cases whose open task is green, yellow (within
+    ``YELLOW_DAYS`` working days of its due date) or red (past it); ``sort`` is
+    ``newest`` (submitted, newest first) or ``due`` (the open task's due date,
+    soonest first).
+    """
     department = actor.get("department_code")
     if actor.get("kind") != "staff" or not department:
         raise domain.Forbidden("the worklist is for department staff")
+    today = today or china_today()
     with uow:
-        found = uow.applications.list_for_department(
-            department, state=state, page=page, page_size=page_size
+        calendar = _calendar(uow)
+        found, total = uow.applications.list_for_department(
+            department,
+            state=state,
+            page=page,
+            page_size=page_size,
+            due_between=None if signal is None else _due_span(signal, today, calendar),
+            by_due=sort == "due",
         )
-    return _page(found, page, page_size)
-
-
-def _page(found: tuple[list[Application], int], page: int, page_size: int) -> dict[str, Any]:
-    items, total = found
+    items = [WorkItem.of(application, department, calendar, today=today) for application in found]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def _due_span(signal: str, today: date, calendar: WorkingCalendar) -> tuple:
+    """The due dates of a signal's tasks today: (first, last), either end open."""
+    # Red: a working day after the due date has begun, i.e. due before the
+    # latest working day up to today.
+    latest = today
+    while not calendar.is_working_day(latest):
+        latest -= timedelta(days=1)
+    # Yellow: at most YELLOW_DAYS working days to go, i.e. due before the next
+    # working day after those (a due date that became a day off included).
+    yellow_until = calendar.add_working_days(today, YELLOW_DAYS + 1) - timedelta(days=1)
+    if signal == "red":
+        return None, latest - timedelta(days=1)
+    if signal == "yellow":
+        return latest, yellow_until
+    return yellow_until + timedelta(days=1), None
 
 
 def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> dict[str, list[Mapping]]:
@@ -277,6 +544,28 @@ def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> dict[str, list[Map
         raise domain.Forbidden("a signed-in user is required")
     with uow:
         return {"items": uow.licences.list_for_applicant(user_id)}
+
+
+def licences_held(
+    uow: WorkflowUnitOfWork, user_id: str | None = None, id_number: str | None = None
+) -> list[Mapping]:
+    """The licences a user holds (issued on their own cases), for an instant
+    decision's facts. Licences keep only a masked holder, so those of a person an
+    agent applied for cannot be found: Unavailable, and a person decides."""
+    if user_id is None:
+        raise errors.Unavailable("licences are found by the holder's account only")
+    with uow:
+        return [
+            licence
+            for licence in uow.licences.list_for_applicant(user_id)
+            if not _for_someone_else(licence)
+        ]
+
+
+def _for_someone_else(licence: Mapping) -> bool:
+    # An agent's applications name their principal as the holder, masked;
+    # the applicant's own name their user id (masked the same way).
+    return licence["holder_masked"] != mask(licence["applicant_id"])
 
 
 def verify_licence(uow: WorkflowUnitOfWork, licence_no: str) -> dict[str, Any]:
@@ -306,7 +595,10 @@ def on_materials_received(
     Once per event id; True when the case changed.
     """
     return _courier_notice(
-        uow, envelope, "workflow.on_materials_received", Application.materials_received, now
+        uow,
+        envelope,
+        "workflow.on_materials_received",
+        lambda case, calendar: case.materials_received(calendar=calendar, now=now),
     )
 
 
@@ -318,11 +610,14 @@ def on_result_delivered(
     Once per event id; True when the case changed.
     """
     return _courier_notice(
-        uow, envelope, "workflow.on_result_delivered", Application.result_delivered, now
+        uow,
+        envelope,
+        "workflow.on_result_delivered",
+        lambda case, _calendar: case.result_delivered(now=now),
     )
 
 
-def _courier_notice(uow, envelope, consumer, notice, now) -> bool:
+def _courier_notice(uow, envelope, consumer, notice) -> bool:
     application_id = envelope["payload"]["application_id"]
     context = {"event_id": envelope["id"], "application_id": application_id}
     with uow:
@@ -335,7 +630,7 @@ def _courier_notice(uow, envelope, consumer, notice, now) -> bool:
             log.warning("courier notice for an unknown application", extra=context)
         else:
             try:
-                changed = notice(application, now=now)
+                changed = notice(application, _calendar(uow))
             except domain.InvalidTransition as exc:
                 log.warning(
                     "courier notice does not fit the case; ignored",
@@ -348,7 +643,79 @@ def _courier_notice(uow, envelope, consumer, notice, now) -> bool:
     return changed
 
 
-# ---------------------------------------------------------------------- overdue
+# ------------------------------------------------------------ instant decisions
+
+
+def decide_auto_step(
+    uow: WorkflowUnitOfWork,
+    envelope: Mapping,
+    gather: Callable[[set[str], Application, date], dict[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> str | None:
+    """Decide the auto step ``auto_step_started`` names, once per event.
+
+    ``gather(facts, case, today)`` fetches the facts the step's rules name
+    (outside any transaction: other departments' records may take seconds) and
+    raises FactsUnavailable when a source cannot answer; then the rules decide
+    (the case moves on, or is denied naming each failed rule), or a person
+    decides instead. Answers what happened: approved, denied, handed_over, or
+    None when there was nothing to decide (a repeat, or another instance's case).
+    """
+    from services.workflow.service_layer.facts import FactsUnavailable
+
+    payload = envelope["payload"]
+    application_id, step_id = payload["application_id"], payload["step_id"]
+    now = now or datetime.now(UTC)
+    today = local_date(now)
+    with uow:
+        application = uow.applications.get(application_id)
+    waiting = application.auto_step() if application is not None else None
+    if waiting is None or waiting[0].id != step_id:
+        _record_delivery(uow, envelope, "workflow.on_auto_step_started")
+        return None
+    definition = waiting[1]
+    try:
+        facts = gather(rules.facts_of(definition.rules), application, today)
+        failures, unavailable = rules.evaluate(definition.rules, facts), None
+    except FactsUnavailable as missing:
+        failures, unavailable = [], missing
+    with uow:
+        if not uow.first_delivery(envelope, "workflow.on_auto_step_started"):
+            return None
+        calendar = _calendar(uow)
+        application = uow.applications.get(application_id, for_update=True)
+        waiting = application.auto_step()
+        if waiting is None or waiting[0].id != step_id:  # decided meanwhile
+            _commit(uow)
+            return None
+        if unavailable is not None:
+            application.hand_to_person(
+                unavailable.source, unavailable.reason, calendar=calendar, now=now
+            )
+            outcome = "handed_over"
+        else:
+            application.decide_automatically(
+                failures,
+                calendar=calendar,
+                licence_numbers=_licence_numbers(uow, application_id),
+                now=now,
+            )
+            outcome = "denied" if failures else "approved"
+        uow.applications.save(application)
+        uow.collect(application)
+        _commit(uow)
+    log.info("auto step decided", extra={"application_id": application_id, "outcome": outcome})
+    return outcome
+
+
+def _record_delivery(uow: WorkflowUnitOfWork, envelope: Mapping, consumer: str) -> None:
+    with uow:
+        uow.first_delivery(envelope, consumer)
+        uow.commit()
+
+
+# ---------------------------------------------------------------------- sweeps
 
 
 def mark_overdue_cases(uow: WorkflowUnitOfWork, today: date, *, now: datetime | None = None) -> int:
@@ -356,18 +723,37 @@ def mark_overdue_cases(uow: WorkflowUnitOfWork, today: date, *, now: datetime | 
     return how many were recorded."""
     with uow:
         candidates = uow.applications.overdue_candidates(before=today)
-    marked = 0
-    for start in range(0, len(candidates), OVERDUE_BATCH):
+    return _each_locked(
+        uow, candidates, lambda case, calendar: case.mark_overdue(today, calendar, now=now)
+    )
+
+
+def close_unsupplemented_cases(
+    uow: WorkflowUnitOfWork, today: date, *, now: datetime | None = None
+) -> int:
+    """End each case whose applicant did not supply the missing materials by
+    their deadline; return how many ended."""
+    with uow:
+        candidates = uow.applications.waiting_for_supplement()
+    return _each_locked(uow, candidates, lambda case, _: case.expire_supplement(today, now=now))
+
+
+def _each_locked(uow: WorkflowUnitOfWork, application_ids: list[str], change) -> int:
+    """``change(case, calendar)`` on each case, locked, in batches of one
+    transaction each; a case it changed is saved with its events. Answers how
+    many changed."""
+    changed = 0
+    for start in range(0, len(application_ids), OVERDUE_BATCH):
         with uow:
             calendar = _calendar(uow)
-            for application_id in candidates[start : start + OVERDUE_BATCH]:
+            for application_id in application_ids[start : start + OVERDUE_BATCH]:
                 application = uow.applications.get(application_id, for_update=True)
-                if application is not None and application.mark_overdue(today, calendar, now=now):
+                if application is not None and change(application, calendar):
                     uow.applications.save(application)
                     uow.collect(application)
-                    marked += 1
+                    changed += 1
             _commit(uow)
-    return marked
+    return changed
 
 
 # ---------------------------------------------------------------------- figures
@@ -378,6 +764,12 @@ def count_cases_by_state(uow: WorkflowUnitOfWork) -> dict[str, int]:
     with uow:
         counted = uow.applications.count_by_state()
     return {**{str(state): 0 for state in State}, **counted}
+
+
+def count_provisional_cases(uow: WorkflowUnitOfWork) -> int:
+    """Open cases with a due date in a year whose calendar is not loaded."""
+    with uow:
+        return uow.applications.count_provisional()
 
 
 def count_overdue_open_cases(uow: WorkflowUnitOfWork, today: date) -> int:

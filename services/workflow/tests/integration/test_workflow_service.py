@@ -258,11 +258,11 @@ def test_metrics_count_cases_per_state_and_open_overdue_cases(services, config, 
         sessionmaker(bind=engine, expire_on_commit=False), source="workflow", config=config
     )
     weeks_ago = datetime.now(UTC) - timedelta(weeks=6)
-    late_submitted, late_accepted, waiting, withdrawn = (
+    late_submitted, late_accepted, waiting, withdrawn, suspended = (
         use_cases.submit_application(
             uow, ITEM, APPLICANT, FORM, MATERIALS, ONLINE, now=weeks_ago
         ).application_id
-        for _ in range(4)
+        for _ in range(5)
     )
     with ServiceRpcProxy("workflow", config) as workflow:
         submission = {
@@ -274,12 +274,18 @@ def test_metrics_count_cases_per_state_and_open_overdue_cases(services, config, 
         }
         workflow.submit_application(**submission)
         workflow.act(actor=CLERK, application_id=late_accepted, action="accept")
-        workflow.act(actor=CLERK, application_id=waiting, action="accept")
+        # The window asks for missing materials before it takes the case on.
         workflow.act(
             actor=CLERK,
             application_id=waiting,
             action="request_supplement",
             comment="请补交营业执照副本",
+            missing_materials=["营业执照副本"],
+        )
+        # A special procedure stops the clock of an accepted case.
+        workflow.act(actor=CLERK, application_id=suspended, action="accept")
+        workflow.suspend(
+            actor=CLERK, application_id=suspended, kind="inspection", reason="现场核查"
         )
         workflow.withdraw(actor=APPLICANT, application_id=withdrawn)
         # Denied rather than completed: application_completed would wait in
@@ -291,13 +297,14 @@ def test_metrics_count_cases_per_state_and_open_overdue_cases(services, config, 
     assert cases_per_state(config, "workflow") == {
         **NO_CASES,
         "submitted": 2.0,
-        "accepted": 1.0,
+        "accepted": 2.0,
         "supplement_requested": 1.0,
         "withdrawn": 1.0,
         "denied": 1.0,
     }
     # Late and still owed an answer: the submitted and the accepted one; the
-    # case waiting on the applicant has its clock stopped.
+    # case waiting on the applicant and the suspended one have their clocks
+    # stopped.
     assert gauges(config, "tongban_workflow_cases_overdue_open") == {
         (("service", "workflow"),): 2.0
     }

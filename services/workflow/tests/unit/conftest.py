@@ -2,17 +2,22 @@
 
 The actors are the shared builders' (``services.common.testing``); the item is
 catalog's ``get_item`` answer, and ``make_item`` the domain's snapshot of one.
+The working calendar is the 2026 schedule shipped with the code
+(``calendars/2026.json``).
 """
 
 import copy
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, date, datetime
 from itertools import count
 
 import pytest
 
 from services.common import errors
 from services.common.testing import citizen, envelope, operator, staff
-from services.workflow.domain.holidays_2026 import load_calendar_2026
+from services.workflow.adapters import repository
+from services.workflow.adapters.repository import shipped_calendar
+from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
@@ -89,7 +94,20 @@ def item(**changes) -> dict:
     return result
 
 
-def make_item(joint=(), modes=("online", "express", "window"), promised_days=5):
+def calendar_2026() -> WorkingCalendar:
+    """The 2026 schedule as shipped (only 2026 is loaded)."""
+    shipped = shipped_calendar(2026)
+    return year_calendar(
+        2026,
+        map(date.fromisoformat, shipped["holidays"]),
+        map(date.fromisoformat, shipped["workdays"]),
+    )
+
+
+CAL = calendar_2026()
+
+
+def make_item(joint=(), modes=("online", "express", "window"), promised_days=5, statutory_days=0):
     return ItemSnapshot(
         item_id="item-1",
         item_name="食品经营许可",
@@ -100,6 +118,7 @@ def make_item(joint=(), modes=("online", "express", "window"), promised_days=5):
         promised_days=promised_days,
         joint_departments=tuple(joint),
         window={"name": "玄武区政务服务中心", "address": "北京东路1号", "phone": "02583000000"},
+        statutory_days=statutory_days,
     )
 
 
@@ -123,7 +142,7 @@ def submit(
         "form": dict(FORM),
         "materials": [{"name": "营业执照", "file_id": "f1"}] if materials is None else materials,
         "delivery": delivery,
-        "calendar": load_calendar_2026(),
+        "calendar": CAL,
         "on_behalf_of": on_behalf_of,
         "now": now,
     }
@@ -131,8 +150,27 @@ def submit(
     return Application.submit(**arguments)
 
 
+def act(app, actor, action, comment="", *, now=NOW, calendar=CAL, numbers=None, **more):
+    """``app.act`` with the 2026 calendar and licence numbers at hand."""
+    app.act(
+        actor,
+        action,
+        comment,
+        calendar=calendar,
+        licence_numbers=numbers or licence_numbers(),
+        now=now,
+        **more,
+    )
+    return app
+
+
+# The catalogue's departments (list_departments).
+DEPARTMENTS = [OWN, JOINT_A, JOINT_B, OUTSIDER]
+
+
 class FakeCatalog:
-    """Stands in for the ``rpc`` dependency: answers catalog's get_item."""
+    """Stands in for the ``rpc`` dependency: answers catalog's get_item and
+    list_departments."""
 
     def __init__(self, *items):
         self.items = {entry["item_id"]: entry for entry in items}
@@ -140,7 +178,10 @@ class FakeCatalog:
 
     def call(self, service, method, correlation_id=None, **kwargs):
         self.calls.append((service, method, kwargs))
-        assert (service, method) == ("catalog", "get_item")
+        assert service == "catalog"
+        if method == "list_departments":
+            return {"items": [{"code": code, "name": code} for code in DEPARTMENTS]}
+        assert method == "get_item"
         if kwargs["item_id"] not in self.items:
             raise errors.NotFound(f"item {kwargs['item_id']} not found")
         return self.items[kwargs["item_id"]]
@@ -163,7 +204,7 @@ def licence_numbers():
 
 @pytest.fixture
 def calendar():
-    return load_calendar_2026()
+    return calendar_2026()
 
 
 @pytest.fixture
@@ -172,8 +213,19 @@ def numbers():
 
 
 @pytest.fixture
-def uow(uow_factory):
-    """A SQLite unit of work that can encrypt a principal's ID number."""
+def only_2026_shipped(monkeypatch, tmp_path):
+    """The code ships the 2026 schedule only: a later year's file, once it is
+    added to ``calendars/``, does not change what the tests count with."""
+    shipped = tmp_path / "calendars"
+    shipped.mkdir()
+    shutil.copy(repository.SHIPPED_CALENDARS / "2026.json", shipped / "2026.json")
+    monkeypatch.setattr(repository, "SHIPPED_CALENDARS", shipped)
+
+
+@pytest.fixture
+def uow(uow_factory, only_2026_shipped):
+    """A SQLite unit of work that can encrypt a principal's ID number; the
+    calendar it loads is 2026's, as shipped."""
     unit = uow_factory(WorkflowUnitOfWork, source="workflow")
     unit.config = {"PII_KEY": PII_KEY.hex()}
     return unit

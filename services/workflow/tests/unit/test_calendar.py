@@ -1,19 +1,24 @@
+"""The working calendar: the 2026 schedule as shipped, counting working days,
+years loaded or not."""
+
+import json
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.workflow.domain.calendar import WorkingCalendar
-from services.workflow.domain.holidays_2026 import (
-    HOLIDAYS_2026,
-    MAKEUP_WORKDAYS_2026,
-    holidays_2026,
-    load_calendar_2026,
-    makeup_workdays_2026,
+from services.workflow.adapters.repository import (
+    SHIPPED_CALENDARS,
+    shipped_calendar,
+    shipped_years,
 )
+from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 
-CAL = load_calendar_2026()
+from .conftest import calendar_2026
+
+CAL = calendar_2026()
+SHIPPED_2026 = json.loads((SHIPPED_CALENDARS / "2026.json").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(
@@ -82,12 +87,56 @@ def test_2026_has_248_working_days():
 
 
 def test_schedule_data_is_consistent():
-    assert set(HOLIDAYS_2026) == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
-    assert len(holidays_2026()) == 33
-    assert len(makeup_workdays_2026()) == 6
-    assert set(MAKEUP_WORKDAYS_2026) <= set(HOLIDAYS_2026)
+    closures = {closure["name"] for closure in SHIPPED_2026["holidays"]}
+    assert closures == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+    assert {day["name"] for day in SHIPPED_2026["workdays"]} <= closures
+    assert SHIPPED_2026["year"] == 2026 and "2026" in SHIPPED_2026["source"]
+    assert len(CAL.holidays) == 33
+    assert len(CAL.extra_workdays) == 6
     # Make-up days are always weekend days, otherwise they change nothing.
-    assert all(d.weekday() >= 5 for d in makeup_workdays_2026())
+    assert all(d.weekday() >= 5 for d in CAL.extra_workdays)
+    assert all(d.year == 2026 for d in CAL.holidays | CAL.extra_workdays)
+
+
+def test_the_shipped_file_opens_every_closure_day_by_day():
+    shipped = shipped_calendar(2026)
+    assert 2026 in shipped_years()
+    assert shipped["holidays"][:3] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    # 国庆节 1-7 October, weekend days included.
+    assert {f"2026-10-0{day}" for day in range(1, 8)} <= set(shipped["holidays"])
+    assert shipped["workdays"] == [
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
+    ]
+    assert (shipped["source"], shipped["updated_by"], shipped["updated_at"]) == (
+        SHIPPED_2026["source"],
+        None,
+        None,
+    )
+    assert shipped_calendar(1999) is None
+
+
+def test_only_the_loaded_years_are_covered():
+    assert CAL.years == frozenset({2026})
+    assert CAL.covers(date(2026, 1, 1), date(2026, 12, 31))
+    assert not CAL.covers(date(2026, 12, 28), date(2027, 1, 5))
+    assert not CAL.covers(date(2025, 12, 31), date(2026, 1, 4))
+    # A calendar built by hand counts every year as loaded.
+    assert WorkingCalendar().covers(date(2026, 1, 1), date(2030, 1, 1))
+    # A year not loaded counts weekdays only.
+    assert CAL.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 1)
+
+
+def test_a_year_calendar_holds_days_of_its_year_only():
+    with pytest.raises(ValueError, match="2027-01-01 is not in 2026"):
+        year_calendar(2026, {date(2027, 1, 1)}, set())
+    with pytest.raises(ValueError, match="2026-10-10"):
+        year_calendar(2026, {date(2026, 10, 10)}, {date(2026, 10, 10)})
+    assert year_calendar(2027, [], []).years == frozenset({2027})
 
 
 def test_a_day_cannot_be_both_holiday_and_workday():
@@ -100,9 +149,10 @@ def test_plain_calendar_is_monday_to_friday():
     assert plain.add_working_days(date(2026, 10, 2), 1) == date(2026, 10, 5)
 
 
-def test_admin_edits_return_edited_copies():
+def test_edits_return_edited_copies():
     closed = CAL.declare_holiday(date(2026, 9, 30))
     assert not closed.is_working_day(date(2026, 9, 30))
+    assert closed.years == CAL.years
     assert CAL.is_working_day(date(2026, 9, 30))
     reopened = closed.declare_workday(date(2026, 9, 30), date(2026, 10, 5))
     assert reopened.is_working_day(date(2026, 9, 30))
@@ -112,10 +162,14 @@ def test_admin_edits_return_edited_copies():
 
 
 def test_calendars_combine():
-    extra = WorkingCalendar({date(2027, 1, 1)}, set())
+    extra = year_calendar(2027, {date(2027, 1, 1)}, set())
     combined = WorkingCalendar.combine([CAL, extra])
     assert not combined.is_working_day(date(2027, 1, 1))
     assert not combined.is_working_day(date(2026, 10, 1))
+    assert combined.years == frozenset({2026, 2027})
+    assert combined.covers(date(2026, 12, 28), date(2027, 1, 5))
+    # A calendar without years (built by hand) makes the combination cover every year.
+    assert WorkingCalendar.combine([CAL, WorkingCalendar()]).years is None
 
 
 days_2026 = st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31))

@@ -1,8 +1,8 @@
 """The workflow contract holds on both sides: every RPC method, driven with the
 arguments the gateway sends and the real use cases on SQLite, answers exactly
 what its response schema documents; every event the domain records is exactly
-its documented payload; the courier events it consumes load as courier emits
-them."""
+its documented payload; the events it consumes (courier's, and its own
+auto_step_started) load as their producers emit them."""
 
 from datetime import date, timedelta
 
@@ -19,6 +19,7 @@ from services.courier import contract as courier
 from services.workflow import contract
 from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.facts import FactsUnavailable
 
 from .conftest import (
     APPLICANT,
@@ -38,6 +39,23 @@ from .conftest import (
 
 ENTERPRISE = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
 PERSON = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+# An instant item (即办件): an auto step decides, a person when facts are missing.
+INSTANT = {
+    "steps": [
+        {
+            "id": "eligibility",
+            "kind": "auto",
+            "days": 0,
+            "rules": {
+                "all": [
+                    {"fact": "applicant.level", "op": "ge", "value": 2},
+                    {"fact": "applicant.age", "op": "ge", "value": 60},
+                ]
+            },
+            "fallback": {"role": "approver", "days": 1},
+        }
+    ]
+}
 
 
 @pytest.fixture
@@ -45,6 +63,7 @@ def service(uow):
     catalog = FakeCatalog(
         item(),
         item(item_id="item-no-window", window=None, joint_departments=[]),
+        item(item_id="item-instant", joint_departments=[]),
     )
     return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
 
@@ -65,10 +84,24 @@ def event_handlers() -> dict:
     }
 
 
+def auto_step_started(service, application_id) -> dict:
+    """The ``auto_step_started`` the case recorded, as the instance receives it."""
+    (started,) = [
+        sent
+        for sent in outbox(service.uow)
+        if sent["type"] == "auto_step_started"
+        and sent["payload"]["application_id"] == application_id
+    ]
+    return started
+
+
 def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     """Every RPC method with arguments as the gateway sends them, in an order in
     which each succeeds, and every courier notice as courier emits it; answers
-    ``(method, answer)`` of each call and ``(handler, envelope)`` of each notice."""
+    ``(method, answer)`` of each call and ``(handler, envelope)`` of each notice.
+
+    Left open at the end: one express case (late, later) and one waiting for
+    the applicant's materials (never supplied)."""
     answers, notices = [], []
 
     def call(method, **arguments):
@@ -81,6 +114,13 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
         getattr(service, handler)(notice)
         notices.append((handler, notice))
 
+    def decide_auto_step(application_id, gather):
+        # The facts as the gatherer would answer them (the sources are stood in).
+        service._gather = gather
+        notice = auto_step_started(service, application_id)
+        service.on_auto_step_started(notice)
+        notices.append(("on_auto_step_started", notice))
+
     def submit(delivery=ONLINE, item_id="item-food-licence", **more):
         return call(
             "submit_application",
@@ -92,31 +132,44 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
             **more,
         )["application_id"]
 
+    # The working calendar.
+    call("get_calendar_year", year=2026)
+    call(
+        "put_calendar_year",
+        actor=OPERATOR,
+        year=2027,
+        holidays=["2027-01-01"],
+        workdays=[],
+        source="国务院办公厅关于2027年部分节假日安排的通知",
+    )
+
     # An express case through EMS: the address and the window in every answer.
     express = submit(EXPRESS)
     call("get_application", actor=APPLICANT, application_id=express)
     notify("on_materials_received", "materials_received", express)
     call("act", actor=APPROVER_A, application_id=express, action="approve", comment="消防合格")
-    call("act", actor=APPROVER, application_id=express, action="approve")
+    call("act", actor=APPROVER, application_id=express, action="approve", step="joint")
     notify("on_result_delivered", "result_delivered", express)
     call("get_application", actor=OPERATOR, application_id=express)
 
     # An agent's case for an enterprise, with a supplement, approved online.
     for_enterprise = submit(on_behalf_of=ENTERPRISE)
-    call("act", actor=CLERK, application_id=for_enterprise, action="accept")
     call(
         "act",
         actor=CLERK,
         application_id=for_enterprise,
         action="request_supplement",
         comment="请补交卫生许可证",
+        missing_materials=["卫生许可证"],
     )
+    call("get_application", actor=APPLICANT, application_id=for_enterprise)
     call(
         "supplement",
         actor=APPLICANT,
         application_id=for_enterprise,
         materials=[{"name": "卫生许可证", "copies": 1, "original": True, "note": "复印件"}],
     )
+    call("act", actor=CLERK, application_id=for_enterprise, action="accept", step="accept")
     call("act", actor=APPROVER_A, application_id=for_enterprise, action="approve")
     approved = call("act", actor=APPROVER, application_id=for_enterprise, action="approve")
 
@@ -125,23 +178,80 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     call("get_application", actor=APPLICANT, application_id=for_person)
     call("act", actor=CLERK, application_id=for_person, action="reject", comment="不属于本部门")
 
-    # An item without a window, at the window; denied.
+    # An item without a window, at the window: extended, suspended, then denied.
     no_window = submit({"mode": "window"}, item_id="item-no-window")
     call("act", actor=CLERK, application_id=no_window, action="accept")
+    call(
+        "request_extension",
+        actor=APPROVER,
+        application_id=no_window,
+        working_days=2,
+        reason="需组织专家论证",
+    )
+    call("decide_extension", actor=DEPT_ADMIN, application_id=no_window, approve=True)
+    call(
+        "request_extension", actor=APPROVER, application_id=no_window, working_days=1, reason="再议"
+    )
+    call(
+        "decide_extension",
+        actor=DEPT_ADMIN,
+        application_id=no_window,
+        approve=False,
+        comment="时限已足",
+    )
+    started = call(
+        "suspend", actor=CLERK, application_id=no_window, kind="hearing", reason="申请人申请听证"
+    )
+    call("get_application", actor=DEPT_ADMIN, application_id=no_window)
+    call(
+        "end_suspension",
+        actor=CLERK,
+        application_id=no_window,
+        suspension_id=started["suspension_id"],
+        result="听证已举行",
+    )
     call("act", actor=APPROVER, application_id=no_window, action="deny", comment="不符合条件")
     call("get_application", actor=APPLICANT, application_id=no_window)
 
-    # Withdrawn, and one left open (late, later).
+    # An instant item: its process published; one case decided by its rules,
+    # one by a person because a source of facts was down.
+    call("get_process", item_id="item-instant")
+    call("publish_process", actor=DEPT_ADMIN, item_id="item-instant", definition=INSTANT)
+    call("get_process", item_id="item-instant", version=1)
+    refused = submit(item_id="item-instant")
+    decide_auto_step(refused, lambda facts, case, today: {
+        "applicant.level": 2, "applicant.age": 35,
+    })  # fmt: skip
+    call("get_application", actor=APPLICANT, application_id=refused)
+    by_hand = submit(item_id="item-instant")
+
+    def unavailable(facts, case, today):
+        raise FactsUnavailable("public_security", "the population register did not answer")
+
+    decide_auto_step(by_hand, unavailable)
+    call("get_application", actor=APPROVER, application_id=by_hand)
+    call("act", actor=APPROVER, application_id=by_hand, action="approve", comment="核验无误")
+
+    # Withdrawn, one waiting for materials never supplied, and one left open
+    # (late, later).
     call("withdraw", actor=APPLICANT, application_id=submit())
+    never = submit()
+    call(
+        "act",
+        actor=CLERK,
+        application_id=never,
+        action="request_supplement",
+        comment="请补交营业执照副本",
+    )
     submit(EXPRESS)
 
     call("list_applications", actor=APPLICANT)
     call("list_applications", actor=APPLICANT, page="2", page_size="2")
     call("worklist", actor=CLERK)
     call("worklist", actor=CLERK, state="completed", page=1, page_size=100)
+    call("worklist", actor=CLERK, signal="green", sort="due")
     call("list_licences", actor=APPLICANT)
     call("verify_licence", licence_no=approved["licence_no"])
-    call("set_calendar_day", actor=DEPT_ADMIN, day="2026-12-31", kind="holiday")
     return answers, notices
 
 
@@ -171,26 +281,69 @@ def test_every_answer_is_exactly_its_documented_schema(service):
 def test_the_answers_show_what_the_cases_hold(service):
     answers, _ = drive(service)
     cases = [answer for method, answer in answers if method == "get_application"]
-    _, express, for_person, no_window = cases
+    _, express, waiting, for_person, suspended, no_window, refused, by_hand = cases
     assert express["state"] == "completed" and express["delivery"] == EXPRESS
     assert express["window"]["postcode"] == "210000"
     assert express["reviews"] == [
         {"department_code": "ks-xzsp", "decision": "approved"},
         {"department_code": "320102-XF", "decision": "approved"},
     ]
+    assert [(step["id"], step["state"]) for step in express["steps"]] == [
+        ("accept", "done"),
+        ("joint", "done"),
+    ]
+    assert [branch["state"] for branch in express["steps"][1]["branches"]] == ["done", "done"]
+    assert express["available_actions"] == []
+    assert (waiting["state"], waiting["missing_materials"]) == (
+        "supplement_requested",
+        ["卫生许可证"],
+    )
+    assert waiting["clock"]["stopped_for"] == "supplement"
+    assert waiting["available_actions"] == [
+        {"action": "withdraw", "step": None},
+        {"action": "supplement", "step": None},
+    ]
     assert for_person["on_behalf_of"] == {**PERSON, "id_number": "3201**********1234"}
+    assert suspended["clock"]["stopped_for"] == "suspension"
+    assert [s["state"] for s in suspended["extensions"]] == ["approved", "refused"]
     assert no_window["window"] is None
     assert no_window["delivery"] == {"mode": "window", "address": None}
+    assert no_window["suspensions"][0]["result"] == "听证已举行"
+    assert refused["state"] == "denied"
+    assert refused["steps"][0]["auto"] == {
+        "outcome": "denied",
+        "failures": ["applicant.age ge 60 (is 35)"],
+    }
+    assert by_hand["steps"][0]["auto"] == {
+        "outcome": "unavailable",
+        "source": "public_security",
+        "failures": [],
+    }
+    # A process without an accept step: the case stays submitted until its
+    # step passes, so it cannot be suspended (that needs an accepted case).
+    assert by_hand["state"] == "submitted"
+    assert by_hand["available_actions"] == [
+        {"action": "approve", "step": "eligibility"},
+        {"action": "deny", "step": "eligibility"},
+        {"action": "request_extension", "step": None},
+    ]
     pages = [answer for method, answer in answers if method == "list_applications"]
-    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 6)
+    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 9)
     (licences,) = [answer for method, answer in answers if method == "list_licences"]
-    assert len(licences["items"]) == 2
+    assert len(licences["items"]) == 3
+    published = [answer for method, answer in answers if method == "publish_process"]
+    # Answered as stored: the defaults written out.
+    assert published == [
+        {"item_id": "item-instant", "version": 1, "definition": {**INSTANT, "supplement_days": 30}}
+    ]
 
 
 def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     drive(service)
-    # The case left open is late two months on.
-    assert use_cases.mark_overdue_cases(uow, date.today() + timedelta(days=60)) == 1
+    # The case left open is late two months on; the materials never came.
+    later = date.today() + timedelta(days=60)
+    assert use_cases.mark_overdue_cases(uow, later) == 1
+    assert use_cases.close_unsupplemented_cases(uow, later) == 1
     seen = set()
     for envelope in outbox(uow):
         assert_exactly(contract.EVENTS[envelope["type"]], envelope["payload"])
@@ -198,17 +351,20 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     assert seen == set(contract.EVENTS)
 
 
-def test_courier_notices_are_consumed_as_courier_emits_them(service):
+def test_events_are_consumed_as_their_producers_emit_them(service):
     handlers = event_handlers()
     assert {name: (h.source_service, h.event_type) for name, h in handlers.items()} == {
         "on_materials_received": ("courier", "materials_received"),
         "on_result_delivered": ("courier", "result_delivered"),
+        "on_auto_step_started": ("workflow", "auto_step_started"),
     }
     assert type(handlers["on_materials_received"].payload) is courier.MaterialsReceived
     assert type(handlers["on_result_delivered"].payload) is courier.ResultDelivered
+    assert type(handlers["on_auto_step_started"].payload) is contract.AutoStepStarted
+    producers = {"courier": courier.EVENTS, "workflow": contract.EVENTS}
     _, notices = drive(service)
     for _, notice in notices:
-        assert_documented(courier.EVENTS[notice["type"]], notice["payload"])
+        assert_documented(producers[notice["source"]][notice["type"]], notice["payload"])
     assert {handler for handler, _ in notices} == set(handlers)
 
 
@@ -240,6 +396,16 @@ def test_the_bodies_are_the_requests_without_actor_and_path():
         (contract.WithdrawBody, contract.Withdraw, {"application_id"}),
         (contract.ListApplicationsQuery, contract.ListApplications, set()),
         (contract.WorklistQuery, contract.Worklist, set()),
+        (contract.ExtensionBody, contract.RequestExtension, {"application_id"}),
+        (contract.ExtensionDecisionBody, contract.DecideExtension, {"application_id"}),
+        (contract.SuspensionBody, contract.Suspend, {"application_id"}),
+        (
+            contract.EndSuspensionBody,
+            contract.EndSuspension,
+            {"application_id", "suspension_id"},
+        ),
+        (contract.ProcessBody, contract.PublishProcess, {"item_id"}),
+        (contract.CalendarYearBody, contract.PutCalendarYear, {"year"}),
     ]
     for body, request, path in pairs:
         assert issubclass(request, body)

@@ -1,9 +1,12 @@
+"""The domain's events: one frozen class per event type of the contract."""
+
 import ast
 import dataclasses
 from pathlib import Path
 
 import pytest
 
+from services.workflow import contract
 from services.workflow.domain import events
 
 DOMAIN = Path(events.__file__).parent
@@ -21,13 +24,27 @@ def test_every_contract_event_has_a_class():
         "application_accepted",
         "application_rejected",
         "supplement_requested",
+        "application_supplemented",
+        "application_not_supplemented",
+        "auto_step_started",
+        "extension_requested",
+        "extension_decided",
+        "application_suspended",
+        "application_resumed",
         "application_approved",
         "application_denied",
         "application_completed",
         "application_withdrawn",
         "licence_issued",
         "case_overdue",
+        "process_published",
     }
+    assert {cls.type for cls in EVENT_CLASSES} == set(contract.EVENTS)
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.type)
+def test_each_event_has_the_fields_its_contract_schema_names(cls):
+    assert {f.name for f in dataclasses.fields(cls)} == set(contract.EVENTS[cls.type]().fields)
 
 
 @pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.type)

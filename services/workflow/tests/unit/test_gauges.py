@@ -10,11 +10,11 @@ from .conftest import (
     APPROVER,
     APPROVER_A,
     CLERK,
-    DEPT_ADMIN,
     EXPRESS,
     FORM,
     MATERIALS,
     ONLINE,
+    OPERATOR,
     item,
 )
 
@@ -32,6 +32,7 @@ NO_CASES = {
     "completed": 0,
     "withdrawn": 0,
     "rejected": 0,
+    "not_supplemented": 0,
 }
 
 
@@ -79,8 +80,10 @@ def test_open_overdue_cases_are_the_ones_the_overdue_check_finds(uow):
     accepted = submit(uow)
     act(uow, CLERK, accepted, "accept")
     waiting = submit(uow)  # on the applicant: the clock is stopped
-    act(uow, CLERK, waiting, "accept")
     act(uow, CLERK, waiting, "request_supplement", "请补交营业执照副本")
+    suspended = submit(uow)  # a special procedure: the clock is stopped too
+    act(uow, CLERK, suspended, "accept")
+    use_cases.suspend(uow, CLERK, suspended, "inspection", "现场核查", now=NOW)
     use_cases.withdraw(uow, APPLICANT, submit(uow))
     submit(uow, now=LATER)  # due a week later
 
@@ -103,8 +106,11 @@ def test_a_case_due_on_friday_is_late_on_the_next_working_day(uow):
     assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 8)) == 0
     assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 9)) == 1
 
-    # The department's own calendar counts: Monday declared a day off.
-    use_cases.set_calendar_day(uow, DEPT_ADMIN, date(2026, 11, 9), "holiday")
+    # The calendar loaded counts: Monday declared a day off.
+    shipped = use_cases.get_calendar_year(uow, 2026)
+    use_cases.put_calendar_year(
+        uow, OPERATOR, 2026, [*shipped["holidays"], date(2026, 11, 9)], shipped["workdays"]
+    )
     assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 9)) == 0
     assert use_cases.count_overdue_open_cases(uow, date(2026, 11, 10)) == 1
 
@@ -112,12 +118,34 @@ def test_a_case_due_on_friday_is_late_on_the_next_working_day(uow):
 def test_the_gauges_carry_the_instance_name(uow):
     submit(uow)
     act(uow, CLERK, submit(uow), "accept")
-    cases, overdue = gauges(lambda: uow, "workflow-js-ga", today=lambda: date(2026, 10, 13))
+    # Due in 2027, whose calendar is not loaded: counted on weekdays only.
+    submit(uow, now=datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
+    cases, overdue, provisional = gauges(
+        lambda: uow, "workflow-js-ga", today=lambda: date(2026, 10, 13)
+    )
 
     assert (cases.name, cases.labels) == ("tongban_workflow_cases", ("service", "state"))
     assert dict(cases.read()) == {
         ("workflow-js-ga", state): count
-        for state, count in {**NO_CASES, "submitted": 1, "accepted": 1}.items()
+        for state, count in {**NO_CASES, "submitted": 2, "accepted": 1}.items()
     }
     assert (overdue.name, overdue.labels) == ("tongban_workflow_cases_overdue_open", ("service",))
     assert overdue.read() == [(("workflow-js-ga",), 2)]
+    assert (provisional.name, provisional.labels) == (
+        "tongban_workflow_cases_calendar_provisional",
+        ("service",),
+    )
+    assert provisional.read() == [(("workflow-js-ga",), 1)]
+
+
+def test_provisional_cases_are_counted_while_open(uow):
+    december = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+    assert use_cases.count_provisional_cases(uow) == 0
+    open_case = submit(uow, now=december)
+    waiting = submit(uow, now=december)
+    act(uow, CLERK, waiting, "request_supplement", "请补交营业执照副本")
+    use_cases.withdraw(uow, APPLICANT, submit(uow, now=december))
+    submit(uow)  # due in 2026: sure
+    assert use_cases.count_provisional_cases(uow) == 2
+    use_cases.withdraw(uow, APPLICANT, open_case)
+    assert use_cases.count_provisional_cases(uow) == 1

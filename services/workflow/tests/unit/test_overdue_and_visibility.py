@@ -1,31 +1,32 @@
+"""When a case is late, and who sees it."""
+
 from datetime import date
 
 import pytest
 
 from services.workflow.domain.events import CaseOverdue
-from services.workflow.domain.holidays_2026 import load_calendar_2026
+from services.workflow.domain.process import ProcessDefinition
 
 from .conftest import (
     APPLICANT,
     APPROVER,
     APPROVER_A,
+    CAL,
     CLERK,
     CLERK_A,
     DEPT_ADMIN,
     JOINT_A,
+    JOINT_B,
     NOW,
     OPERATOR,
     OTHER_CITIZEN,
     OUTSIDE_APPROVER,
     OUTSIDE_CLERK,
-    licence_numbers,
+    act,
     staff,
     submit,
 )
 from .test_transitions import case_in
-
-CAL = load_calendar_2026()
-
 
 # ----------------------------------------------------------------- overdue
 
@@ -53,10 +54,26 @@ def test_a_case_due_on_friday_is_late_on_monday_not_the_weekend():
 
 
 @pytest.mark.parametrize(
-    "state", ["supplement_requested", "approved", "completed", "denied", "rejected", "withdrawn"]
+    "state",
+    [
+        "supplement_requested",
+        "approved",
+        "completed",
+        "denied",
+        "rejected",
+        "withdrawn",
+        "not_supplemented",
+    ],
 )
 def test_only_a_running_clock_makes_a_case_late(state):
     assert not case_in(state).overdue(date(2026, 12, 1), CAL)
+
+
+def test_a_suspended_case_is_not_late():
+    app = case_in("accepted")
+    app.suspend(CLERK, "inspection", "现场核查", now=NOW)
+    assert not app.overdue(date(2026, 12, 1), CAL)
+    assert app.mark_overdue(date(2026, 12, 1), CAL, now=NOW) is False
 
 
 @pytest.mark.parametrize("state", ["submitted", "accepted"])
@@ -144,9 +161,26 @@ def test_agent_sees_the_case_filed_for_an_enterprise():
 
 def test_visibility_does_not_depend_on_state():
     app = submit("online", joint=(JOINT_A,))
-    app.accept(CLERK, now=NOW)
-    app.approve(APPROVER, licence_numbers=licence_numbers(), now=NOW)
-    app.approve(APPROVER_A, licence_numbers=licence_numbers(), now=NOW)
+    act(app, CLERK, "accept")
+    act(app, APPROVER, "approve")
+    act(app, APPROVER_A, "approve")
     assert app.state == "completed"
     assert app.visible_to(APPLICANT) and app.visible_to(APPROVER_A)
     assert not app.visible_to(OUTSIDE_CLERK)
+
+
+def test_a_department_with_a_step_of_its_own_sees_the_case_before_its_step():
+    process = ProcessDefinition.parse(
+        {
+            "steps": [
+                {"id": "accept", "kind": "accept", "role": "window_clerk", "days": 1},
+                {"id": "fire", "kind": "review", "role": "approver", "department_code": JOINT_B,
+                 "days": 2},
+                {"id": "decide", "kind": "approve", "role": "approver", "days": 2},
+            ]
+        }
+    )  # fmt: skip
+    app = submit(process=process)
+    assert app.reviewing_departments == [app.department_code, JOINT_B]
+    assert app.visible_to(staff("u-wj", JOINT_B, "approver"))
+    assert not app.visible_to(APPROVER_A)

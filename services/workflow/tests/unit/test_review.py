@@ -1,4 +1,5 @@
-"""Joint review, licence issue and completion."""
+"""Joint review (the default process: the window accepts, then the item's
+department and every joint department approve), licence issue and completion."""
 
 from datetime import UTC, date, datetime
 
@@ -19,6 +20,7 @@ from .conftest import (
     APPROVER,
     APPROVER_A,
     APPROVER_B,
+    CAL,
     CLERK,
     CLERK_A,
     JOINT_A,
@@ -28,6 +30,7 @@ from .conftest import (
     OPERATOR,
     OUTSIDE_APPROVER,
     OWN,
+    act,
     staff,
     submit,
 )
@@ -35,15 +38,15 @@ from .conftest import (
 
 def accepted(mode="online", joint=(JOINT_A, JOINT_B), **kwargs):
     app = submit(mode, joint=joint, **kwargs)
-    app.accept(CLERK, now=NOW)
+    act(app, CLERK, "accept", now=NOW)
     app.events.clear()
     return app
 
 
 def test_every_reviewing_department_must_approve(numbers):
     app = accepted()
-    app.approve(APPROVER_A, "消防合格", licence_numbers=numbers, now=LATER)
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER_A, "approve", "消防合格", numbers=numbers, now=LATER)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     assert app.state == State.ACCEPTED
     assert app.reviews == {OWN: "approved", JOINT_A: "approved", JOINT_B: "pending"}
     assert app.events == []
@@ -53,7 +56,7 @@ def test_every_reviewing_department_must_approve(numbers):
         ("accepted", "approve", "u-approver"),
     ]
 
-    app.approve(APPROVER_B, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER_B, "approve", numbers=numbers, now=LATER)
     assert app.state == State.COMPLETED
     assert app.reviews == {code: Decision.APPROVED for code in (OWN, JOINT_A, JOINT_B)}
     assert [e.type for e in app.events] == [
@@ -73,18 +76,29 @@ def test_one_denial_denies_the_case(numbers, denier):
     app = accepted()
     for approver in (APPROVER, APPROVER_A, APPROVER_B):
         if approver is not denier:
-            app.approve(approver, licence_numbers=numbers, now=LATER)
+            act(app, approver, "approve", numbers=numbers, now=LATER)
             break
-    app.deny(denier, "选址不符合规划", now=LATER)
+    act(app, denier, "deny", "选址不符合规划", now=LATER)
     assert app.state == State.DENIED
     assert app.reviews[denier["department_code"]] == Decision.DENIED
+    # The applicant learns which department denied, and why.
+    named = f"{denier['department_code']}: 选址不符合规划"
     assert app.events == [
         ApplicationDenied(
             application_id=app.application_id,
             applicant_id=APPLICANT["user_id"],
-            comment="选址不符合规划",
+            comment=named,
         )
     ]
+    entry = app.timeline[-1]
+    assert (entry.state, entry.action, entry.actor_id, entry.comment, entry.step) == (
+        "denied",
+        "deny",
+        denier["user_id"],
+        named,
+        "joint",
+    )
+    assert str(app.steps[1].state) == "denied"
     assert app.licence_no is None
     # The case is closed: the remaining departments cannot decide any more.
     remaining = [
@@ -94,16 +108,16 @@ def test_one_denial_denies_the_case(numbers, denier):
     ]
     for approver in remaining:
         with pytest.raises(InvalidTransition):
-            app.approve(approver, licence_numbers=numbers, now=LATER)
+            act(app, approver, "approve", numbers=numbers, now=LATER)
 
 
 def test_a_department_decides_once(numbers):
     app = accepted()
-    app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER_A, "approve", numbers=numbers, now=LATER)
     with pytest.raises(InvalidTransition, match=JOINT_A):
-        app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+        act(app, APPROVER_A, "approve", numbers=numbers, now=LATER)
     with pytest.raises(InvalidTransition):
-        app.deny(staff("u-second", JOINT_A, "approver"), "改主意", now=LATER)
+        act(app, staff("u-second", JOINT_A, "approver"), "deny", "改主意", now=LATER)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +129,7 @@ def test_a_department_decides_once(numbers):
 def test_review_needs_an_approver_of_a_reviewing_department(numbers, actor, action):
     app = accepted()
     with pytest.raises(Forbidden):
-        app.act(actor, action, "理由", licence_numbers=numbers, now=LATER)
+        act(app, actor, action, "理由", numbers=numbers, now=LATER)
     assert set(app.reviews.values()) == {"pending"}
 
 
@@ -123,7 +137,7 @@ def test_review_needs_an_approver_of_a_reviewing_department(numbers, actor, acti
 def test_a_denial_needs_a_reason(comment):
     app = accepted()
     with pytest.raises(ValidationFailed) as caught:
-        app.deny(APPROVER, comment, now=LATER)
+        act(app, APPROVER, "deny", comment, now=LATER)
     assert set(caught.value.fields) == {"comment"}
     assert app.state == State.ACCEPTED
     assert app.reviews[OWN] == "pending"
@@ -133,18 +147,18 @@ def test_a_denial_needs_a_reason(comment):
 def test_review_needs_an_accepted_case(numbers, action):
     app = submit()
     with pytest.raises(InvalidTransition):
-        app.act(APPROVER, action, "理由", licence_numbers=numbers, now=LATER)
+        act(app, APPROVER, action, "理由", numbers=numbers, now=LATER)
 
 
 def test_act_approve_without_licence_numbers_is_a_programming_error():
-    with pytest.raises(TypeError):
-        accepted(joint=()).act(APPROVER, "approve")
+    with pytest.raises(TypeError, match="licence_numbers"):
+        accepted(joint=()).act(APPROVER, "approve", calendar=CAL)
 
 
 @pytest.mark.parametrize("mode", ["online", "window"])
 def test_online_and_window_cases_complete_on_approval(numbers, mode):
     app = accepted(mode, joint=())
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     assert app.state == State.COMPLETED
     approved, issued, completed = app.events
     assert approved == ApplicationApproved(
@@ -169,7 +183,7 @@ def test_online_and_window_cases_complete_on_approval(numbers, mode):
 
 def test_express_case_waits_for_the_result_delivery(numbers):
     app = accepted("express", joint=())
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     assert app.state == State.APPROVED
     assert [e.type for e in app.events] == ["application_approved", "licence_issued"]
     issued = app.events[1]
@@ -187,8 +201,8 @@ def test_express_case_waits_for_the_result_delivery(numbers):
 
 def test_express_case_accepted_by_ems_then_approved(numbers):
     app = submit("express")
-    app.materials_received(now=NOW)
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    app.materials_received(calendar=CAL, now=NOW)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     app.result_delivered(now=LATER)
     assert app.state == State.COMPLETED
     assert [e.action for e in app.timeline] == [
@@ -220,7 +234,7 @@ def test_final_approval_issues_a_licence():
     app = accepted(joint=())
     # 17:30 UTC on 7 Oct is 8 Oct in Nanjing: the licence carries the local date.
     issued_at = datetime(2026, 10, 7, 17, 30, tzinfo=UTC)
-    app.approve(APPROVER, licence_numbers=LicenceNumbers(next_serial), now=issued_at)
+    act(app, APPROVER, "approve", numbers=LicenceNumbers(next_serial), now=issued_at)
     assert asked == [("320102", date(2026, 10, 8))]
     assert app.licence_no == "JS32010220261008000042"
     assert app.licence == Licence(
@@ -247,10 +261,10 @@ def test_partial_approvals_take_no_serial():
     asked = []
     numbers = LicenceNumbers(lambda region, day: asked.append(day) or len(asked))
     app = accepted()
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
-    app.approve(APPROVER_A, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
+    act(app, APPROVER_A, "approve", numbers=numbers, now=LATER)
     assert asked == []
-    app.approve(APPROVER_B, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER_B, "approve", numbers=numbers, now=LATER)
     assert len(asked) == 1
 
 
@@ -266,7 +280,7 @@ def test_partial_approvals_take_no_serial():
 )
 def test_licence_holder_is_the_party_an_agent_applied_for(numbers, principal, holder):
     app = accepted(joint=(), on_behalf_of=principal)
-    app.approve(APPROVER, licence_numbers=numbers, now=LATER)
+    act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     assert app.licence.holder_id == holder
     assert app.events[1].applicant_id == APPLICANT["user_id"]
 

@@ -29,6 +29,7 @@ from .conftest import (
     FORM,
     MATERIALS,
     ONLINE,
+    OPERATOR,
     OTHER_CITIZEN,
     FakeCatalog,
     courier_event,
@@ -263,8 +264,52 @@ def submitting(**changes):
             "comment",
         ),
         (lambda s: s.verify_licence(licence_no="not-a-licence"), "licence_no"),
-        (lambda s: s.set_calendar_day(actor=DEPT_ADMIN, day="2026-13-01", kind="holiday"), "day"),
-        (lambda s: s.set_calendar_day(actor=DEPT_ADMIN, day="2026-12-31", kind="party"), "kind"),
+        (
+            lambda s: s.put_calendar_year(
+                actor=OPERATOR, year=2026, holidays=["2026-13-01"], workdays=[]
+            ),
+            "holidays.0",
+        ),
+        (
+            lambda s: s.put_calendar_year(actor=OPERATOR, year=1999, holidays=[], workdays=[]),
+            "year",
+        ),
+        (lambda s: s.put_calendar_year(actor=OPERATOR, year=2027, holidays=[]), "workdays"),
+        (lambda s: s.get_calendar_year(year="next"), "year"),
+        (
+            lambda s: s.act(
+                actor=CLERK, application_id="some-case", action="accept", step="Accept!"
+            ),
+            "step",
+        ),
+        (
+            lambda s: s.request_extension(
+                actor=APPROVER, application_id="some-case", working_days=0, reason="论证"
+            ),
+            "working_days",
+        ),
+        (
+            lambda s: s.decide_extension(actor=DEPT_ADMIN, application_id="some-case"),
+            "approve",
+        ),
+        (
+            lambda s: s.suspend(
+                actor=CLERK, application_id="some-case", kind="holiday", reason="x"
+            ),
+            "kind",
+        ),
+        (
+            lambda s: s.end_suspension(
+                actor=CLERK, application_id="some-case", suspension_id="s1", result=""
+            ),
+            "result",
+        ),
+        (
+            lambda s: s.publish_process(
+                actor=DEPT_ADMIN, item_id="item-food-licence", definition={"steps": []}
+            ),
+            "definition.steps",
+        ),
         (
             lambda s: s.get_application(actor={"kind": "citizen"}, application_id="some-case"),
             "actor.user_id",
@@ -400,19 +445,131 @@ def test_a_courier_notice_may_carry_fields_workflow_does_not_know(service):
     assert shown["state"] == "accepted"
 
 
-def test_calendar_day(service):
-    assert service.set_calendar_day(actor=DEPT_ADMIN, day="2026-12-31", kind="holiday") == {
-        "day": "2026-12-31",
-        "kind": "holiday",
+def test_calendar_years(service):
+    shipped = service.get_calendar_year(year=2026)
+    assert (len(shipped["holidays"]), shipped["updated_by"]) == (33, None)
+    loaded = service.put_calendar_year(
+        actor=OPERATOR, year="2027", holidays=["2027-01-01"], workdays=[], source="通知"
+    )
+    assert loaded == {
+        "year": 2027,
+        "holidays": ["2027-01-01"],
+        "workdays": [],
+        "source": "通知",
+        "updated_by": OPERATOR["user_id"],
+        "updated_at": loaded["updated_at"],
+    }
+    assert loaded["updated_at"].endswith("Z")
+    assert service.get_calendar_year(year=2027) == loaded
+    with pytest.raises(errors.Forbidden):
+        service.put_calendar_year(actor=DEPT_ADMIN, year=2027, holidays=[], workdays=[])
+    with pytest.raises(errors.NotFound):
+        service.get_calendar_year(year=2028)
+
+
+def test_processes_are_published_and_read_by_version(service, catalog):
+    assert service.get_process(item_id="item-food-licence") == {
+        "item_id": "item-food-licence",
+        "version": 0,
+        "definition": {
+            "steps": [
+                {"id": "accept", "kind": "accept", "role": "window_clerk", "days": 1},
+                {
+                    "id": "joint",
+                    "kind": "parallel",
+                    "join": "all",
+                    "branches": [
+                        {"department_code": "ks-xzsp", "role": "approver", "days": 4},
+                        {"department_code": "320102-XF", "role": "approver", "days": 4},
+                    ],
+                },
+            ],
+            "supplement_days": 30,
+        },
+    }
+    definition = {
+        "steps": [
+            {"id": "accept", "kind": "accept", "role": "window_clerk", "days": 1},
+            {"id": "decide", "kind": "approve", "role": "approver", "days": 4},
+        ],
+        "supplement_days": 15,
+    }
+    published = service.publish_process(
+        actor=DEPT_ADMIN, item_id="item-food-licence", definition=definition
+    )
+    assert published == {"item_id": "item-food-licence", "version": 1, "definition": definition}
+    assert ("catalog", "list_departments", {}) in catalog.calls
+    assert service.get_process(item_id="item-food-licence") == published
+    assert service.get_process(item_id="item-food-licence", version="1") == published
+    assert service.get_process(item_id="item-food-licence", version=0)["version"] == 0
+    with pytest.raises(errors.NotFound):
+        service.get_process(item_id="item-food-licence", version=2)
+    # A new case runs the published version.
+    application_id = submit(service, delivery=ONLINE)["application_id"]
+    shown = service.get_application(actor=CLERK, application_id=application_id)
+    assert shown["process_version"] == 1
+    assert [step["id"] for step in shown["steps"]] == ["accept", "decide"]
+    # The catalogue names the departments a step may name.
+    with pytest.raises(errors.Invalid) as refused:
+        service.publish_process(
+            actor=DEPT_ADMIN,
+            item_id="item-food-licence",
+            definition={
+                "steps": [
+                    {"id": "accept", "kind": "accept", "role": "window_clerk", "days": 1},
+                    {"id": "fire", "kind": "review", "role": "approver", "days": 1,
+                     "department_code": "no-such-department"},
+                ]
+            },
+        )  # fmt: skip
+    assert refused.value.fields == {
+        "definition.steps.1.department_code": "is not a department of the catalogue"
     }
     with pytest.raises(errors.Forbidden):
-        service.set_calendar_day(actor=APPLICANT, day="2026-12-31", kind="holiday")
+        service.publish_process(actor=APPROVER, item_id="item-food-licence", definition=definition)
+    with pytest.raises(errors.Conflict):
+        service.publish_process(actor=OPERATOR, item_id="item-elsewhere", definition=definition)
 
 
-def test_timer_marks_overdue_cases(service):
+def test_extension_and_suspension_through_the_entrypoints(service):
+    application_id = submit(service, delivery=ONLINE)["application_id"]
+    service.act(actor=CLERK, application_id=application_id, action="accept")
+    asked = service.request_extension(
+        actor=APPROVER, application_id=application_id, working_days=3, reason="需组织专家论证"
+    )
+    assert [e["state"] for e in asked["extensions"]] == ["requested"]
+    decided = service.decide_extension(
+        actor=DEPT_ADMIN, application_id=application_id, approve=True, comment="同意"
+    )
+    assert [e["state"] for e in decided["extensions"]] == ["approved"]
+    assert decided["due_date"] > asked["due_date"]
+    started = service.suspend(
+        actor=CLERK, application_id=application_id, kind="hearing", reason="申请人申请听证"
+    )
+    assert set(started) == {"suspension_id", "application"}
+    clock = started["application"]["clock"]
+    assert (clock["running"], clock["stopped_for"]) == (False, "suspension")
+    date.fromisoformat(clock["stopped_on"])
+    # While the procedure runs nobody decides; it can only end.
+    assert started["application"]["available_actions"] == [
+        {"action": "end_suspension", "step": None}
+    ]
+    with pytest.raises(errors.Conflict):
+        service.act(actor=APPROVER, application_id=application_id, action="approve")
+    ended = service.end_suspension(
+        actor=CLERK,
+        application_id=application_id,
+        suspension_id=started["suspension_id"],
+        result="听证已举行",
+    )
+    assert ended["clock"] == {"running": True, "stopped_on": None, "stopped_for": None}
+    assert ended["suspensions"][0]["result"] == "听证已举行"
+
+
+def test_timer_sweeps_overdue_and_unsupplemented_cases(service):
     # Nothing is due yet; the sweep runs and finds nothing.
     submit(service)
-    service.mark_overdue_cases()
+    service.sweep()
 
 
 @pytest.mark.parametrize(

@@ -1,23 +1,28 @@
-"""Every state change, allowed and refused, with its timeline entry and event."""
+"""Every state change, allowed and refused, with its timeline entry and event.
 
-from datetime import timedelta
+The cases run the item's default process: the window accepts (or rejects, or
+asks for missing materials), then the item's department approves.
+"""
+
+from datetime import date, timedelta
 
 import pytest
 
 from services.workflow.domain.events import (
     ApplicationAccepted,
     ApplicationRejected,
+    ApplicationSupplemented,
     ApplicationWithdrawn,
     SupplementRequested,
 )
 from services.workflow.domain.exceptions import Forbidden, InvalidTransition, ValidationFailed
-from services.workflow.domain.holidays_2026 import load_calendar_2026
 from services.workflow.domain.model import State
 
 from .conftest import (
     APPLICANT,
     APPROVER,
     APPROVER_A,
+    CAL,
     CLERK,
     CLERK_A,
     DEPT_ADMIN,
@@ -27,33 +32,40 @@ from .conftest import (
     OTHER_CITIZEN,
     OUTSIDE_APPROVER,
     OUTSIDE_CLERK,
-    licence_numbers,
+    OWN,
+    act,
     submit,
 )
 
-CAL = load_calendar_2026()
 
-
-def case_in(state: str, mode: str = "express"):
+def case_in(state: str, mode: str = "express", **submitting):
     """An application brought to ``state`` through the public methods, events cleared."""
-    app = submit(mode)
+    app = submit(mode, **submitting)
     if state == "rejected":
-        app.reject(CLERK, "材料不全", now=NOW)
+        act(app, CLERK, "reject", "材料不全")
     elif state == "withdrawn":
         app.withdraw(APPLICANT, now=NOW)
+    elif state in ("supplement_requested", "not_supplemented"):
+        act(
+            app, CLERK, "request_supplement", "补交身份证复印件", missing_materials=["身份证复印件"]
+        )
+        if state == "not_supplemented":
+            app.expire_supplement(app.supplement_due + timedelta(days=1), now=NOW)
     elif state != "submitted":
-        app.accept(CLERK, now=NOW)
-        if state == "supplement_requested":
-            app.request_supplement(CLERK, "补交身份证复印件", now=NOW)
-        elif state == "denied":
-            app.deny(APPROVER, "不符合条件", now=NOW)
+        act(app, CLERK, "accept")
+        if state == "denied":
+            act(app, APPROVER, "deny", "不符合条件")
         elif state in ("approved", "completed"):
-            app.approve(APPROVER, licence_numbers=licence_numbers(), now=NOW)
+            act(app, APPROVER, "approve")
             if state == "completed":
                 app.result_delivered(now=NOW)
     assert app.state == state
     app.events.clear()
     return app
+
+
+def step_states(app) -> dict[str, str]:
+    return {run.id: str(run.state) for run in app.steps}
 
 
 ALL_STATES = [s.value for s in State]
@@ -71,9 +83,19 @@ def others(*allowed):
 )
 def test_window_staff_of_the_item_department_accept(actor):
     app = case_in("submitted")
-    app.accept(actor, "材料齐全", now=LATER)
+    act(app, actor, "accept", "材料齐全", now=LATER)
     assert app.state == State.ACCEPTED
     assert app.events == [ApplicationAccepted(application_id=app.application_id, accepted_at=LATER)]
+    # The accept step is done and the approval step open, due in its own days.
+    assert step_states(app) == {"accept": "done", "approve": "active"}
+    (task,) = app.steps[1].tasks
+    assert (task.department_code, task.role, task.started_on) == (
+        OWN,
+        "approver",
+        date(2026, 10, 8),
+    )
+    assert task.due_date == CAL.add_working_days(date(2026, 10, 8), 4)
+    assert app.steps[0].tasks[0].decided_by == actor["user_id"]
     entry = app.timeline[-1]
     assert (entry.at, entry.state, entry.action, entry.actor_id, entry.comment) == (
         LATER,
@@ -100,24 +122,28 @@ def test_window_staff_of_the_item_department_accept(actor):
 )
 @pytest.mark.parametrize("action", ["accept", "reject", "request_supplement"])
 def test_window_actions_need_window_staff_of_the_item_department(actor, action):
-    app = case_in("submitted" if action != "request_supplement" else "accepted")
+    app = case_in("submitted")
     with pytest.raises(Forbidden):
-        getattr(app, action)(actor, "理由", now=LATER)
+        act(app, actor, action, "理由", now=LATER)
     assert app.events == []
+    assert app.state == State.SUBMITTED
 
 
 @pytest.mark.parametrize("state", others("submitted"))
 def test_accept_only_from_submitted(state):
+    app = case_in(state)
     with pytest.raises(InvalidTransition):
-        case_in(state).accept(CLERK, now=LATER)
+        act(app, CLERK, "accept", now=LATER)
+    assert app.state == state
 
 
 # ---------------------------------------------------------------- reject
 
 
-def test_reject_from_submitted():
-    app = case_in("submitted")
-    app.reject(CLERK, " 不属于本部门受理范围 ", now=LATER)
+@pytest.mark.parametrize("state", ["submitted", "supplement_requested"])
+def test_the_window_rejects_a_case_it_has_not_taken_on(state):
+    app = case_in(state)
+    act(app, CLERK, "reject", " 不属于本部门受理范围 ", now=LATER)
     assert app.state == State.REJECTED
     assert app.events == [
         ApplicationRejected(
@@ -126,54 +152,122 @@ def test_reject_from_submitted():
             comment="不属于本部门受理范围",
         )
     ]
-    assert app.timeline[-1].action == "reject"
+    entry = app.timeline[-1]
+    assert (entry.action, entry.state, entry.comment) == (
+        "reject",
+        "rejected",
+        "不属于本部门受理范围",
+    )
+    # The work left is closed with the case.
+    assert step_states(app) == {"accept": "denied", "approve": "closed"}
 
 
-@pytest.mark.parametrize("state", others("submitted"))
-def test_reject_only_from_submitted(state):
+@pytest.mark.parametrize("state", others("submitted", "supplement_requested"))
+def test_reject_only_before_acceptance(state):
+    app = case_in(state)
     with pytest.raises(InvalidTransition):
-        case_in(state).reject(CLERK, "理由", now=LATER)
+        act(app, CLERK, "reject", "理由", now=LATER)
+    assert app.state == state
 
 
 @pytest.mark.parametrize("action", ["reject", "request_supplement"])
 @pytest.mark.parametrize("comment", ["", "   ", None])
 def test_reasons_are_required(action, comment):
-    app = case_in("submitted" if action == "reject" else "accepted")
+    app = case_in("submitted")
     with pytest.raises(ValidationFailed) as caught:
-        getattr(app, action)(CLERK, comment, now=LATER)
+        act(app, CLERK, action, comment, now=LATER)
     assert set(caught.value.fields) == {"comment"}
+    assert app.state == State.SUBMITTED and app.events == []
 
 
 # ------------------------------------------------------- request_supplement
 
 
-def test_request_supplement_from_accepted():
-    app = case_in("accepted")
-    app.request_supplement(CLERK, "补交身份证复印件", now=LATER)
+def test_request_supplement_at_the_accept_step_stops_the_clock():
+    app = case_in("submitted")
+    act(
+        app,
+        CLERK,
+        "request_supplement",
+        "补交身份证复印件",
+        missing_materials=[" 身份证复印件 ", "营业执照副本"],
+        now=LATER,
+    )
     assert app.state == State.SUPPLEMENT_REQUESTED
+    # Thirty calendar days from Thu 8 Oct (the process's supplement_days).
+    assert app.supplement_due == date(2026, 11, 7)
+    assert app.missing_materials == ["身份证复印件", "营业执照副本"]
     assert app.events == [
-        SupplementRequested(application_id=app.application_id, comment="补交身份证复印件")
+        SupplementRequested(
+            application_id=app.application_id,
+            comment="补交身份证复印件",
+            missing_materials=["身份证复印件", "营业执照副本"],
+            supplement_due=date(2026, 11, 7),
+        )
     ]
-    assert app.timeline[-1].state == "supplement_requested"
+    assert (app.clock.running, app.clock.stopped_on, app.clock.stopped_for) == (
+        False,
+        date(2026, 10, 8),
+        "supplement",
+    )
+    entry = app.timeline[-1]
+    assert (entry.state, entry.action, entry.actor_role) == (
+        "supplement_requested",
+        "request_supplement",
+        "window_clerk",
+    )
+    # The window has not taken the case on: its step stays open.
+    assert step_states(app) == {"accept": "active", "approve": "pending"}
 
 
-@pytest.mark.parametrize("state", others("accepted"))
-def test_request_supplement_only_from_accepted(state):
+def test_the_missing_materials_are_named_by_position():
+    app = case_in("submitted")
+    with pytest.raises(ValidationFailed) as caught:
+        act(app, CLERK, "request_supplement", "补交", missing_materials=["身份证", " ", 3])
+    assert set(caught.value.fields) == {"missing_materials.1", "missing_materials.2"}
+    with pytest.raises(ValidationFailed) as caught:
+        act(app, CLERK, "request_supplement", "补交", missing_materials="身份证")
+    assert set(caught.value.fields) == {"missing_materials"}
+    assert app.state == State.SUBMITTED and app.clock.running
+
+
+def test_while_materials_are_owed_the_window_can_only_reject():
+    app = case_in("supplement_requested")
+    for action in ("accept", "request_supplement"):
+        with pytest.raises(InvalidTransition, match="the case allows reject "):
+            act(app, CLERK, action, "理由", now=LATER)
+    assert app.state == State.SUPPLEMENT_REQUESTED
+
+
+@pytest.mark.parametrize("state", others("submitted"))
+def test_request_supplement_only_before_acceptance(state):
+    app = case_in(state)
     with pytest.raises(InvalidTransition):
-        case_in(state).request_supplement(CLERK, "补交", now=LATER)
+        act(app, CLERK, "request_supplement", "补交", now=LATER)
+    assert app.state == state
 
 
 # ---------------------------------------------------------------- supplement
 
 
-def test_supplement_accepts_again_and_adds_materials():
+def test_supplement_returns_the_case_to_the_window_with_the_materials():
     app = case_in("supplement_requested")
     app.supplement(APPLICANT, [{"name": "身份证复印件", "file_id": "f2"}], calendar=CAL, now=NOW)
-    assert app.state == State.ACCEPTED
+    assert app.state == State.SUBMITTED
     assert app.materials[-1] == {"name": "身份证复印件", "file_id": "f2"}
     assert len(app.materials) == 2
-    assert app.events == [ApplicationAccepted(application_id=app.application_id, accepted_at=NOW)]
+    assert (app.missing_materials, app.supplement_due, app.clock.running) == ([], None, True)
+    assert app.events == [
+        ApplicationSupplemented(
+            application_id=app.application_id, supplied_at=NOW, due_date=app.due_date
+        )
+    ]
     assert (app.timeline[-1].action, app.timeline[-1].actor_role) == ("supplement", "applicant")
+    assert app.timeline[-1].state == "submitted"
+    # The accept step is still open: the window now accepts (or asks again).
+    assert step_states(app) == {"accept": "active", "approve": "pending"}
+    act(app, CLERK, "accept", now=LATER)
+    assert app.state == State.ACCEPTED
 
 
 def test_waiting_for_a_supplement_moves_the_due_date():
@@ -186,14 +280,18 @@ def test_waiting_for_a_supplement_moves_the_due_date():
 
 @pytest.mark.parametrize("actor", [OTHER_CITIZEN, CLERK, OPERATOR])
 def test_only_the_applicant_supplements(actor):
+    app = case_in("supplement_requested")
     with pytest.raises(Forbidden):
-        case_in("supplement_requested").supplement(actor, [{"name": "x"}], calendar=CAL)
+        app.supplement(actor, [{"name": "x"}], calendar=CAL)
+    assert app.state == State.SUPPLEMENT_REQUESTED and not app.clock.running
 
 
 @pytest.mark.parametrize("state", others("supplement_requested"))
 def test_supplement_only_when_requested(state):
+    app = case_in(state)
     with pytest.raises(InvalidTransition):
-        case_in(state).supplement(APPLICANT, [{"name": "x"}], calendar=CAL, now=LATER)
+        app.supplement(APPLICANT, [{"name": "x"}], calendar=CAL, now=LATER)
+    assert len(app.materials) == 1
 
 
 @pytest.mark.parametrize(
@@ -222,8 +320,10 @@ def test_applicant_withdraws_an_undecided_case(state):
 
 @pytest.mark.parametrize("state", others("submitted", "accepted", "supplement_requested"))
 def test_decided_cases_cannot_be_withdrawn(state):
+    app = case_in(state)
     with pytest.raises(InvalidTransition):
-        case_in(state).withdraw(APPLICANT, now=LATER)
+        app.withdraw(APPLICANT, now=LATER)
+    assert app.state == state
 
 
 @pytest.mark.parametrize("actor", [OTHER_CITIZEN, CLERK, APPROVER, OPERATOR])
@@ -239,8 +339,9 @@ def test_only_the_applicant_withdraws(actor):
 
 def test_materials_received_accepts_an_express_case():
     app = case_in("submitted")
-    assert app.materials_received(now=LATER) is True
+    assert app.materials_received(calendar=CAL, now=LATER) is True
     assert app.state == State.ACCEPTED
+    assert step_states(app) == {"accept": "done", "approve": "active"}
     assert app.events == [ApplicationAccepted(application_id=app.application_id, accepted_at=LATER)]
     entry = app.timeline[-1]
     assert (entry.action, entry.actor_id, entry.actor_role) == (
@@ -254,7 +355,7 @@ def test_materials_received_accepts_an_express_case():
 def test_late_materials_notice_changes_nothing(state):
     app = case_in(state)
     timeline = list(app.timeline)
-    assert app.materials_received(now=LATER) is False
+    assert app.materials_received(calendar=CAL, now=LATER) is False
     assert app.state == state
     assert app.timeline == timeline
     assert app.events == []
@@ -263,7 +364,7 @@ def test_late_materials_notice_changes_nothing(state):
 @pytest.mark.parametrize("mode", ["online", "window"])
 def test_materials_received_only_for_express(mode):
     with pytest.raises(InvalidTransition):
-        case_in("submitted", mode).materials_received(now=LATER)
+        case_in("submitted", mode).materials_received(calendar=CAL, now=LATER)
 
 
 def test_result_delivered_completes_an_approved_express_case():
@@ -300,24 +401,34 @@ def test_result_delivered_only_for_express():
     [
         ("submitted", "accept", CLERK, "accepted"),
         ("submitted", "reject", CLERK, "rejected"),
-        ("accepted", "request_supplement", CLERK, "supplement_requested"),
+        ("submitted", "request_supplement", CLERK, "supplement_requested"),
         ("accepted", "approve", APPROVER, "approved"),
         ("accepted", "deny", APPROVER, "denied"),
     ],
 )
 def test_act_dispatches_by_name(start, action, actor, end):
     app = case_in(start)
-    app.act(actor, action, "理由", licence_numbers=licence_numbers(), now=LATER)
+    act(app, actor, action, "理由", now=LATER)
     assert app.state == end
 
 
 def test_act_refuses_unknown_actions():
+    app = case_in("submitted")
     with pytest.raises(ValidationFailed) as caught:
-        case_in("submitted").act(CLERK, "archive", now=LATER)
+        act(app, CLERK, "archive", now=LATER)
     assert set(caught.value.fields) == {"action"}
 
 
-def test_forbidden_is_checked_before_state():
-    # An outsider learns nothing about the case's state.
-    with pytest.raises(Forbidden):
-        case_in("completed").accept(OUTSIDE_CLERK, now=LATER)
+@pytest.mark.parametrize("actor", [CLERK, OUTSIDE_CLERK], ids=["own clerk", "outsider"])
+def test_a_closed_case_has_no_open_step_for_anybody(actor):
+    # 409 whoever asks: no step is open. An outsider never learns even that:
+    # the use cases answer a case the actor may not see as not found
+    # (test_use_cases.test_cases_are_visible_only_to_their_applicant_and_departments).
+    with pytest.raises(InvalidTransition):
+        act(case_in("completed"), actor, "accept", now=LATER)
+
+
+def test_an_open_step_refuses_an_outsider_before_anything_else():
+    app = case_in("submitted")
+    with pytest.raises(Forbidden, match="window_clerk of ks-xzsp"):
+        act(app, OUTSIDE_CLERK, "reject", "", now=LATER)

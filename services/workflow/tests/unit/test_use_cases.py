@@ -7,12 +7,14 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from services.common import errors
-from services.common.testing import assert_documented, outbox
+from services.common.testing import assert_documented, envelope, outbox
 from services.workflow import contract
 from services.workflow.adapters import orm
 from services.workflow.bootstrap import load_demo
 from services.workflow.domain.model import CHINA_TZ
+from services.workflow.domain.process import ProcessDefinition
 from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.facts import FactsUnavailable
 
 from .conftest import (
     APPLICANT,
@@ -215,15 +217,36 @@ def test_cases_are_visible_only_to_their_applicant_and_departments(uow):
 def test_worklist_holds_own_and_joint_cases_filtered_by_state(uow):
     joint_case = submit(uow)
     own_case = submit(uow, joint_departments=[])
-    use_cases.act(uow, CLERK, own_case.application_id, "accept")
+    use_cases.act(uow, CLERK, own_case.application_id, "accept", now=NOW)
 
     assert use_cases.worklist(uow, CLERK)["total"] == 2
-    cases = use_cases.worklist(uow, CLERK_A)["items"]
+    # A joint department has work once the joint step starts, when the window
+    # has accepted the case.
+    assert use_cases.worklist(uow, CLERK_A)["total"] == 0
+    use_cases.act(uow, CLERK, joint_case.application_id, "accept", now=NOW)
+    cases = use_cases.worklist(uow, CLERK_A, today=NOW.date())["items"]
     assert [c.application_id for c in cases] == [joint_case.application_id]
+    (shown,) = cases
+    # Four working days from Tue 29 Sep: 30 Sep, 8 and 9 Oct, Sat 10 Oct (make-up).
+    assert shown.task == {
+        "step": "joint",
+        "role": "approver",
+        "due_date": date(2026, 10, 10),
+        "signal": "green",
+    }
+    # A decided branch is work done: the case stays in the list without a task.
+    use_cases.act(uow, APPROVER_A, joint_case.application_id, "approve", now=NOW)
+    (shown,) = use_cases.worklist(uow, CLERK_A, today=NOW.date())["items"]
+    assert shown.task is None
+    use_cases.act(uow, CLERK, submit(uow).application_id, "reject", "不属于本部门受理范围")
     cases = use_cases.worklist(uow, CLERK, state="accepted")["items"]
-    assert [c.application_id for c in cases] == [own_case.application_id]
+    assert {c.application_id for c in cases} == {
+        own_case.application_id,
+        joint_case.application_id,
+    }
+    assert use_cases.worklist(uow, CLERK, state="rejected")["total"] == 1
     second = use_cases.worklist(uow, CLERK, page=2, page_size=1)
-    assert (second["page"], second["page_size"], second["total"]) == (2, 1, 2)
+    assert (second["page"], second["page_size"], second["total"]) == (2, 1, 3)
     assert len(second["items"]) == 1
     assert use_cases.worklist(uow, OUTSIDE_CLERK) == {
         "items": [],
@@ -269,24 +292,62 @@ def test_rejection_is_emitted(uow):
 
 def test_supplement_and_withdraw(uow):
     application = submit(uow, delivery=ONLINE)
-    use_cases.act(uow, CLERK, application.application_id, "accept", now=NOW)
-    use_cases.act(uow, CLERK, application.application_id, "request_supplement", "缺少卫生许可证")
+    use_cases.act(
+        uow,
+        CLERK,
+        application.application_id,
+        "request_supplement",
+        "缺少卫生许可证",
+        missing_materials=["卫生许可证"],
+        now=NOW,
+    )
+    waiting = use_cases.get_application(uow, APPLICANT, application.application_id)
+    assert (waiting.state, waiting.missing_materials) == ("supplement_requested", ["卫生许可证"])
+    assert waiting.available_actions == [
+        {"action": "withdraw", "step": None},
+        {"action": "supplement", "step": None},
+    ]
     with pytest.raises(errors.Invalid) as raised:
         use_cases.supplement(uow, APPLICANT, application.application_id, [])
     assert raised.value.fields == {"materials": "at least one material is required"}
     supplemented = use_cases.supplement(
-        uow, APPLICANT, application.application_id, [{"name": "卫生许可证"}]
+        uow, APPLICANT, application.application_id, [{"name": "卫生许可证"}], now=LATER
     )
-    assert supplemented.state == "accepted"
+    assert supplemented.state == "submitted"
     assert len(supplemented.materials) == 2
+    # The window takes it from here.
+    clerk_view = use_cases.get_application(uow, CLERK, application.application_id)
+    assert {"action": "accept", "step": "accept"} in clerk_view.available_actions
     use_cases.withdraw(uow, APPLICANT, application.application_id)
     with pytest.raises(errors.Conflict):
         use_cases.withdraw(uow, APPLICANT, application.application_id)
     assert outbox_types(uow)[-3:] == [
         "supplement_requested",
-        "application_accepted",
+        "application_supplemented",
         "application_withdrawn",
     ]
+
+
+def test_cases_not_supplemented_in_time_are_closed(uow):
+    waiting = submit(uow, delivery=ONLINE)
+    use_cases.act(uow, CLERK, waiting.application_id, "request_supplement", "缺少", now=NOW)
+    supplied = submit(uow, delivery=ONLINE)
+    use_cases.act(uow, CLERK, supplied.application_id, "request_supplement", "缺少", now=NOW)
+    use_cases.supplement(
+        uow, APPLICANT, supplied.application_id, [{"name": "卫生许可证"}], now=LATER
+    )
+    # Requested on 29 September: thirty days later is the last day to supply.
+    assert use_cases.close_unsupplemented_cases(uow, date(2026, 10, 29)) == 0
+    assert use_cases.close_unsupplemented_cases(uow, date(2026, 10, 30), now=LATER) == 1
+    assert use_cases.close_unsupplemented_cases(uow, date(2026, 10, 31)) == 0
+    closed = use_cases.get_application(uow, APPLICANT, waiting.application_id)
+    assert (closed.state, closed.available_actions) == ("not_supplemented", [])
+    assert use_cases.get_application(uow, APPLICANT, supplied.application_id).state == "submitted"
+    assert outbox(uow)[-1]["payload"] == {
+        "application_id": waiting.application_id,
+        "applicant_id": APPLICANT["user_id"],
+        "supplement_due": "2026-10-29",
+    }
 
 
 def test_item_handled_by_another_instance_is_refused(uow):
@@ -351,33 +412,193 @@ def test_overdue_cases_are_reported_once(uow):
     assert counter(OVERDUE_TOTAL) == overdue_before + 1
 
 
-def test_calendar_comes_from_the_table_and_admins_edit_it(uow):
-    # 33 days off and 6 make-up workdays.
-    assert load_demo(uow) == {"calendar_days": 39}
-    assert load_demo(uow) == {"calendar_days": 0}
+def test_calendar_comes_from_the_table_and_operators_load_years(uow):
+    # The shipped years and the demo processes, stored once.
+    first = load_demo(uow)
+    assert first["calendar_years"] == [2026] and first["processes"] > 0
+    assert load_demo(uow) == {"calendar_years": [], "processes": 0}
+    shipped = use_cases.get_calendar_year(uow, 2026)
+    assert len(shipped["holidays"]) == 33 and len(shipped["workdays"]) == 6
+    assert shipped["updated_by"] is None
 
     # Thursday 8 October becomes a closure: the due date moves by a day.
     with pytest.raises(errors.Forbidden):
-        use_cases.set_calendar_day(uow, CLERK, date(2026, 10, 8), "holiday")
-    assert use_cases.set_calendar_day(uow, DEPT_ADMIN, date(2026, 10, 8), "holiday") == {
-        "day": date(2026, 10, 8),
-        "kind": "holiday",
-    }
+        use_cases.put_calendar_year(uow, DEPT_ADMIN, 2026, [date(2026, 10, 8)], [])
+    holidays = [*shipped["holidays"], date(2026, 10, 8)]
+    loaded = use_cases.put_calendar_year(
+        uow, OPERATOR, 2026, holidays, shipped["workdays"], "本省补充通知"
+    )
+    assert date(2026, 10, 8) in loaded["holidays"]
+    assert (loaded["source"], loaded["updated_by"]) == ("本省补充通知", OPERATOR["user_id"])
     assert submit(uow).due_date == date(2026, 10, 13)
-    use_cases.set_calendar_day(uow, OPERATOR, date(2026, 10, 8), "workday")
+    use_cases.put_calendar_year(uow, OPERATOR, 2026, shipped["holidays"], shipped["workdays"])
     assert submit(uow).due_date == date(2026, 10, 12)
-    # The admin's edit survives another bootstrap.
-    assert load_demo(uow) == {"calendar_days": 0}
+    # The operator's year survives another bootstrap.
+    operators = use_cases.get_calendar_year(uow, 2026)
+    assert operators["updated_by"] == OPERATOR["user_id"]
+    load_demo(uow)
+    assert use_cases.get_calendar_year(uow, 2026) == operators
 
 
-def test_first_calendar_edit_keeps_the_shipped_holidays(uow):
-    use_cases.set_calendar_day(uow, DEPT_ADMIN, date(2026, 12, 31), "holiday")
-    with uow:
-        days = uow.calendar.days()
-    assert days[date(2026, 10, 1)] == "holiday"
-    assert days[date(2026, 12, 31)] == "holiday"
+@pytest.mark.parametrize(
+    ("holidays", "workdays", "field"),
+    [
+        ([date(2027, 1, 1)], [], "holidays"),
+        ([], [date(2027, 1, 2)], "workdays"),
+        ([date(2026, 10, 10)], [date(2026, 10, 10)], "workdays"),
+        ([], [date(2026, 10, 12)], "workdays"),  # a Monday
+    ],
+)
+def test_a_year_holds_its_own_days_and_weekend_make_up_days(uow, holidays, workdays, field):
+    with pytest.raises(errors.Invalid) as raised:
+        use_cases.put_calendar_year(uow, OPERATOR, 2026, holidays, workdays)
+    assert field in raised.value.fields
+    # Nothing was stored: 2026 is still the shipped schedule.
+    assert use_cases.get_calendar_year(uow, 2026)["updated_by"] is None
+
+
+def test_a_year_neither_stored_nor_shipped_is_not_found_and_warned_about(uow):
+    with pytest.raises(errors.NotFound, match="2027"):
+        use_cases.get_calendar_year(uow, 2027)
+    # From October the next year's calendar is due.
+    assert use_cases.calendar_warnings(uow, date(2026, 9, 30)) == {}
+    assert use_cases.calendar_warnings(uow, date(2026, 10, 1)) == {
+        "calendar": "warning: no working calendar loaded for 2027"
+    }
+    # A case due in 2027 counts its days there on weekdays only.
+    late_in_the_year = datetime(2026, 12, 28, 2, 0, tzinfo=UTC)
+    provisional = use_cases.submit_application(
+        uow, item(), APPLICANT, FORM, MATERIALS, ONLINE, now=late_in_the_year
+    )
+    assert provisional.calendar_provisional
+    assert provisional.due_date == date(2027, 1, 4)
+    assert use_cases.calendar_warnings(uow, date(2026, 12, 28)) == {
+        "calendar": "warning: no working calendar loaded for 2027;"
+        " 1 open cases have provisional due dates"
+    }
+    use_cases.put_calendar_year(uow, OPERATOR, 2027, [date(2027, 1, 1)], [])
+    assert use_cases.get_calendar_year(uow, 2027)["holidays"] == [date(2027, 1, 1)]
+    # Loaded now: a case submitted from now on is counted on it, and sure.
+    counted = use_cases.submit_application(
+        uow, item(), APPLICANT, FORM, MATERIALS, ONLINE, now=late_in_the_year
+    )
+    assert not counted.calendar_provisional
+    assert counted.due_date == date(2027, 1, 5)
+    # The earlier case keeps its due date, still marked provisional.
+    assert use_cases.calendar_warnings(uow, date(2026, 12, 28)) == {
+        "calendar": "warning: 1 open cases have provisional due dates"
+    }
 
 
 def test_due_dates_are_jiangsu_days():
     # 23:30 UTC on 30 September is already 1 October in Nanjing.
     assert datetime(2026, 9, 30, 23, 30, tzinfo=UTC).astimezone(CHINA_TZ).day == 1
+
+
+# ------------------------------------------------------------ instant decisions
+
+INSTANT = {
+    "steps": [
+        {
+            "id": "eligibility",
+            "kind": "auto",
+            "days": 0,
+            "rules": {
+                "all": [
+                    {"fact": "applicant.level", "op": "ge", "value": 2},
+                    {"fact": "applicant.age", "op": "ge", "value": 60},
+                ]
+            },
+        }
+    ]
+}
+
+
+def instant_case(uow):
+    """A case of an item decided by an auto step; its auto_step_started event."""
+    with uow:
+        if uow.processes.current("item-food-licence") is None:
+            uow.processes.add("item-food-licence", ProcessDefinition.parse(INSTANT), None)
+            uow.commit()
+    application = submit(uow, delivery=ONLINE, joint_departments=[])
+    (started,) = [
+        sent
+        for sent in outbox(uow)
+        if sent["type"] == "auto_step_started"
+        and sent["payload"]["application_id"] == application.application_id
+    ]
+    assert started["payload"] == {
+        "application_id": application.application_id,
+        "step_id": "eligibility",
+    }
+    return application.application_id, started
+
+
+def test_an_auto_step_is_decided_by_its_rules_once(uow):
+    application_id, started = instant_case(uow)
+    asked = []
+
+    def gather(facts, case, today):
+        asked.append((facts, case.application_id, today))
+        return {"applicant.level": 3, "applicant.age": 66}
+
+    assert use_cases.decide_auto_step(uow, started, gather, now=LATER) == "approved"
+    assert asked == [({"applicant.level", "applicant.age"}, application_id, date(2026, 10, 12))]
+    case = use_cases.get_application(uow, APPLICANT, application_id)
+    assert (case.state, case.steps[0]["auto"]) == (
+        "completed",
+        {"outcome": "approved", "failures": []},
+    )
+    assert outbox_types(uow)[-4:] == [
+        "auto_step_started",
+        "application_approved",
+        "licence_issued",
+        "application_completed",
+    ]
+    # The same event again, or another about the decided step: nothing to do.
+    assert use_cases.decide_auto_step(uow, started, gather, now=LATER) is None
+    again = {**started, "id": "another-event-id"}
+    assert use_cases.decide_auto_step(uow, again, gather, now=LATER) is None
+    assert len(asked) == 1
+
+
+def test_an_auto_step_whose_rules_fail_denies_the_case_naming_them(uow):
+    application_id, started = instant_case(uow)
+    outcome = use_cases.decide_auto_step(
+        uow, started, lambda facts, case, today: {"applicant.level": 1, "applicant.age": 66}
+    )
+    assert outcome == "denied"
+    denied = outbox(uow)[-1]
+    assert denied["type"] == "application_denied"
+    assert denied["payload"]["comment"] == "不符合条件: applicant.level ge 2 (is 1)"
+    case = use_cases.get_application(uow, APPLICANT, application_id)
+    assert case.steps[0]["auto"]["failures"] == ["applicant.level ge 2 (is 1)"]
+
+
+def test_an_auto_step_goes_to_a_person_when_a_source_cannot_answer(uow):
+    application_id, started = instant_case(uow)
+
+    def unavailable(facts, case, today):
+        raise FactsUnavailable("housing", "the register timed out")
+
+    assert use_cases.decide_auto_step(uow, started, unavailable, now=NOW) == "handed_over"
+    case = use_cases.get_application(uow, APPROVER, application_id, today=NOW.date())
+    assert case.steps[0]["auto"] == {
+        "outcome": "unavailable",
+        "source": "housing",
+        "failures": [],
+    }
+    assert {"action": "approve", "step": "eligibility"} in case.available_actions
+    (shown,) = use_cases.worklist(uow, APPROVER, today=NOW.date())["items"]
+    assert shown.task["step"] == "eligibility" and shown.task["due_date"] == date(2026, 9, 30)
+    done = use_cases.act(uow, APPROVER, application_id, "approve", "人工核验", now=LATER)
+    assert done.state == "completed"
+
+
+def test_an_auto_step_of_an_unknown_case_is_left_alone(uow):
+    stray = envelope("workflow", "auto_step_started", {"application_id": "nope", "step_id": "x"})
+
+    def gather(facts, case, today):
+        raise AssertionError("no facts are fetched for a case that is not here")
+
+    assert use_cases.decide_auto_step(uow, stray, gather) is None
