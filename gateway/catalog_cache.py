@@ -4,7 +4,8 @@ Regions, departments, item search and guides, stores and their reviews are read
 far more than they change. Each answer is kept here for at most
 ``CATALOG_CACHE_SECONDS`` (default 30) and dropped earlier when catalog or
 ratings announces a change (``item_published``, ``item_retired``,
-``store_rating_updated``, ``review_submitted``; the gateway subscribes with one
+``store_rating_updated``, ``review_submitted``, and workflow's
+``process_published`` for items' processes; the gateway subscribes with one
 broadcast queue per process). A miss costs one RPC; concurrent misses of the
 same key share it. The cache holds at most ``CATALOG_CACHE_MAX_ENTRIES``
 answers, the least recently used going first.
@@ -117,6 +118,11 @@ def apply_event(cache: ReadCache, event_type: str, body) -> None:
         item_id = payload.get("item_id")
         cache.invalidate("item", str(item_id) if item_id is not None else None)
         cache.invalidate("items")
+        # An item's default process follows its guide.
+        cache.invalidate("process", str(item_id) if item_id is not None else None)
+    elif event_type == "process_published":
+        item_id = payload.get("item_id")
+        cache.invalidate("process", str(item_id) if item_id is not None else None)
     elif event_type == "store_rating_updated":
         store_id = payload.get("store_id")
         cache.invalidate("store", str(store_id) if store_id is not None else None)

@@ -23,8 +23,9 @@ from gateway.errors import json_response
 from gateway.http import Call, route
 from gateway.sessions import apply_session_revoked
 from gateway.webhooks import verify_ems_request
-from gateway.workflow_instances import WorkflowInstances
+from gateway.workflow_instances import WorkflowInstances, soonest_due_first
 from services.catalog import contract as catalog
+from services.common import instances
 from services.common.config import amqp_uri
 from services.common.errors import Unavailable
 from services.common.metrics import Instrumentation
@@ -390,7 +391,7 @@ class GatewayService:
         "GET",
         "/api/v1/applications",
         query=workflow.ListApplicationsQuery,
-        response=workflow.ApplicationSummaryPage,
+        response=workflow.WorkItemPage,
         auth=SIGNED_IN,
         tags=("workflow",),
         summary="My applications",
@@ -460,19 +461,22 @@ class GatewayService:
         "GET",
         "/api/v1/worklist",
         query=workflow.WorklistQuery,
-        response=workflow.ApplicationSummaryPage,
+        response=workflow.WorkItemPage,
         auth=STAFF,
         tags=("workflow",),
         summary="Cases of my department (staff)",
         description=(
-            "A department with its own workflow instance (WORKFLOW_DEPARTMENTS) sees"
-            " that instance's cases and the shared instance's it reviews jointly."
+            "The cases the department owns or has work in (a step of its own, a"
+            " joint review's branch), from every workflow instance, each with the"
+            " department's open task and its due date. signal keeps the cases whose"
+            " open task is green, yellow or red; sort=due orders by that due date."
         ),
     )
     def worklist(self, call):
         targets = self.workflows.for_worklist(call.actor.get("department_code"))
+        order = soonest_due_first if call.query.get("sort") == "due" else None
         return self.workflows.merged_page(
-            self._caller(call), targets, "worklist", call.query, actor=call.actor
+            self._caller(call), targets, "worklist", call.query, order=order, actor=call.actor
         )
 
     @route(
@@ -517,6 +521,192 @@ class GatewayService:
     def verify_licence(self, call, licence_no):
         instance = self.workflows.of(licence_no)
         return self._call(call, instance, "verify_licence", licence_no=licence_no)
+
+    @route(
+        "POST",
+        "/api/v1/applications/<application_id>/extension",
+        path=workflow.RequestExtension,
+        request=workflow.ExtensionBody,
+        response=workflow.Application,
+        auth=STAFF,
+        tags=("workflow",),
+        summary="Ask for more working days on a case (延期; an approver of its department)",
+        description="At most the item's limit in all; the department admin decides.",
+        errors=(409,),
+    )
+    def request_extension(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call,
+            instance,
+            "request_extension",
+            actor=call.actor,
+            application_id=application_id,
+            **call.body,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/applications/<application_id>/extension/decision",
+        path=workflow.DecideExtension,
+        request=workflow.ExtensionDecisionBody,
+        response=workflow.Application,
+        auth=STAFF,
+        tags=("workflow",),
+        summary="Approve or refuse the waiting extension (the department admin)",
+        description="Approved, the promised and legal due dates and every open step's move.",
+        errors=(409,),
+    )
+    def decide_extension(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call,
+            instance,
+            "decide_extension",
+            actor=call.actor,
+            application_id=application_id,
+            **call.body,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/applications/<application_id>/suspensions",
+        path=workflow.Suspend,
+        request=workflow.SuspensionBody,
+        response=workflow.SuspensionStarted,
+        status=201,
+        auth=STAFF,
+        tags=("workflow",),
+        summary="Begin a special procedure (特别程序): the clock stops",
+        description="hearing, inspection, testing, expert_review, tender or other.",
+        errors=(409,),
+    )
+    def suspend(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call, instance, "suspend", actor=call.actor, application_id=application_id, **call.body
+        )
+
+    @route(
+        "POST",
+        "/api/v1/applications/<application_id>/suspensions/<suspension_id>/end",
+        path=workflow.EndSuspension,
+        request=workflow.EndSuspensionBody,
+        response=workflow.Application,
+        auth=STAFF,
+        tags=("workflow",),
+        summary="End a special procedure with its result: the clock runs again",
+        errors=(409,),
+    )
+    def end_suspension(self, call, application_id, suspension_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call,
+            instance,
+            "end_suspension",
+            actor=call.actor,
+            application_id=application_id,
+            suspension_id=suspension_id,
+            **call.body,
+        )
+
+    @route(
+        "PUT",
+        "/api/v1/items/<item_id>/process",
+        path=workflow.PublishProcess,
+        request=workflow.ProcessBody,
+        response=workflow.ProcessVersion,
+        status=201,
+        auth=ITEM_ADMIN,
+        tags=("workflow",),
+        summary="Publish a new version of an item's process (department admin or operator)",
+        description=(
+            "Checked first: each problem is named by its field (definition.steps.1.join)."
+            " New applications run it; open cases keep the version they started on."
+        ),
+        errors=(409, 503),
+    )
+    def publish_process(self, call, item_id):
+        instance = self._item_instance(call, item_id)
+        return self._call(
+            call, instance, "publish_process", actor=call.actor, item_id=item_id, **call.body
+        )
+
+    @route(
+        "GET",
+        "/api/v1/items/<item_id>/process",
+        path=workflow.GetProcess,
+        response=workflow.ProcessVersion,
+        tags=("workflow",),
+        summary="The current process of an item (version 0: the default until one is published)",
+        **CACHED,
+    )
+    def current_process(self, call, item_id):
+        return self._process(call, item_id, None)
+
+    @route(
+        "GET",
+        "/api/v1/items/<item_id>/process/<version>",
+        path=workflow.GetProcess,
+        response=workflow.ProcessVersion,
+        tags=("workflow",),
+        summary="One version of an item's process",
+        **CACHED,
+    )
+    def process_version(self, call, item_id, version):
+        return self._process(call, item_id, int(version))
+
+    def _process(self, call: Call, item_id: str, version: int | None):
+        instance = self._item_instance(call, item_id)
+        arguments = (
+            {"item_id": item_id} if version is None else {"item_id": item_id, "version": version}
+        )
+        key = cache_key("process", item_id, version=version)
+        return self._cached(call, key, instance, "get_process", **arguments)
+
+    def _item_instance(self, call: Call, item_id: str) -> str:
+        """The workflow instance that handles the item (its guide's handled_by)."""
+        guide = self._cached(
+            call, cache_key("item", item_id), "catalog", "get_item", item_id=item_id
+        )
+        return self.workflows.for_item(guide)
+
+    @route(
+        "PUT",
+        "/api/v1/admin/calendar/<year>",
+        path=workflow.YearRequest,
+        request=workflow.CalendarYearBody,
+        response=workflow.CalendarYear,
+        auth=OPERATOR,
+        tags=("workflow",),
+        summary="Load or correct a year's working calendar (operators)",
+        description=(
+            "Its public holidays and make-up working days (weekend days worked), stored"
+            " by every workflow instance; due dates already set stay. Until a year is"
+            " loaded its due dates count weekdays and are marked calendar_provisional."
+            " Repeat the call when an instance did not answer (503/504)."
+        ),
+    )
+    def put_calendar_year(self, call, year):
+        answers = self.workflows.each(
+            self.workflows.names,
+            lambda instance: self._call(
+                call, instance, "put_calendar_year", actor=call.actor, year=year, **call.body
+            ),
+        )
+        return answers[0]
+
+    @route(
+        "GET",
+        "/api/v1/admin/calendar/<year>",
+        path=workflow.YearRequest,
+        response=workflow.CalendarYear,
+        auth=OPERATOR,
+        tags=("workflow",),
+        summary="A year's working calendar as loaded (operators)",
+    )
+    def get_calendar_year(self, call, year):
+        return self._call(call, instances.SHARED_WORKFLOW, "get_calendar_year", year=year)
 
     # ---------------------------------------------------------------- courier
 
@@ -654,6 +844,10 @@ class GatewayService:
     @_broadcast("catalog", "item_retired")
     def on_item_retired(self, body):
         apply_event(self.reads, "item_retired", body)
+
+    @_broadcast("workflow", "process_published")
+    def on_process_published(self, body):
+        apply_event(self.reads, "process_published", body)
 
     @_broadcast("catalog", "store_rating_updated")
     def on_store_rating_updated(self, body):

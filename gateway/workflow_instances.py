@@ -37,6 +37,24 @@ def newest_first(entries: list, at: str, key: str) -> list:
     return sorted(entries, key=lambda entry: (-_instant(entry.get(at)), str(entry.get(key))))
 
 
+def soonest_due_first(entries: list) -> list:
+    """Worklist entries by their task's due date, soonest first, those without
+    an open task last, then newest first (the order ``sort=due`` asks of each
+    instance)."""
+
+    def order(entry):
+        task = entry.get("task") or {}
+        due = task.get("due_date")
+        return (
+            due is None,
+            due or "",
+            -_instant(entry.get("submitted_at")),
+            str(entry.get("application_id")),
+        )
+
+    return sorted(entries, key=order)
+
+
 class WorkflowInstances:
     """The workflow instances this gateway knows, from ``WORKFLOW_DEPARTMENTS``."""
 
@@ -78,11 +96,13 @@ class WorkflowInstances:
         return self.configured(guide.get("handled_by") or instances.SHARED_WORKFLOW)
 
     def for_worklist(self, department_code: str | None) -> list[str]:
-        """A department's own instance first (when it runs one), then the shared
-        one, where it reviews cases jointly."""
+        """Every instance: a department's work may be on any of them (a joint
+        review of a case that another department's instance handles), its own
+        instance first."""
         if department_code in self.departments:
-            return [instances.instance_for(department_code), instances.SHARED_WORKFLOW]
-        return [instances.SHARED_WORKFLOW]
+            own = instances.instance_for(department_code)
+            return [own] + [name for name in self.names if name != own]
+        return list(self.names)
 
     # ------------------------------------------------------------- fan-out
 
@@ -92,13 +112,35 @@ class WorkflowInstances:
         whole answer (503/504), never a silently shorter list."""
         if len(targets) == 1:
             return [fetch(targets[0])]
+
+        def guarded(instance):
+            # An error is handed back, not raised in the greenthread: eventlet's
+            # hub would print its traceback (a 4xx of one instance is an answer).
+            try:
+                return fetch(instance), None
+            except Exception as error:  # noqa: BLE001  (re-raised below, in the caller)
+                return None, error
+
         pile = eventlet.GreenPile(len(targets))
         for instance in targets:
-            pile.spawn(fetch, instance)
-        return list(pile)
+            pile.spawn(guarded, instance)
+        answers = list(pile)
+        for _, error in answers:
+            if error is not None:
+                raise error
+        return [answer for answer, _ in answers]
 
-    def merged_page(self, call: Call, targets: list[str], method: str, query: dict, **arguments):
-        """One page of a list of cases that spans ``targets``, newest first.
+    def merged_page(
+        self,
+        call: Call,
+        targets: list[str],
+        method: str,
+        query: dict,
+        order: Callable[[list], list] | None = None,
+        **arguments,
+    ):
+        """One page of a list of cases that spans ``targets``, newest first (or
+        in ``order``, the order each instance lists in).
 
         Each instance is asked for its first ``page * page_size`` cases (in pages
         it accepts); the merged list is paged here and ``total`` is the sum of
@@ -126,9 +168,11 @@ class WorkflowInstances:
             return entries, total
 
         answers = self.each(targets, top)
-        merged = newest_first(
-            [entry for entries, _ in answers for entry in entries], "submitted_at", "application_id"
-        )
+        entries = [entry for found, _ in answers for entry in found]
+        if order is None:
+            merged = newest_first(entries, "submitted_at", "application_id")
+        else:
+            merged = order(entries)
         start = (page - 1) * page_size
         return {
             "items": merged[start : start + page_size],

@@ -3,7 +3,7 @@ nameko: ``call`` is a fake that answers from per-instance lists."""
 
 import pytest
 
-from gateway.workflow_instances import WorkflowInstances, newest_first
+from gateway.workflow_instances import WorkflowInstances, newest_first, soonest_due_first
 from services.common.errors import NotFound, Unavailable
 from services.common.rpc import Timeout
 
@@ -61,10 +61,29 @@ def test_new_applications_go_where_the_guide_says(workflows):
         workflows.for_item({"handled_by": "workflow-nj-rs"})
 
 
-def test_a_worklist_spans_the_own_instance_and_the_shared_one(workflows):
-    assert workflows.for_worklist("js-ga") == [GA, "workflow"]
-    assert workflows.for_worklist("js-amr") == ["workflow"]
-    assert workflows.for_worklist(None) == ["workflow"]
+def test_a_worklist_spans_every_instance_the_own_first(workflows):
+    # A joint review's branch may sit on another department's instance.
+    assert workflows.for_worklist("js-ga") == [GA, "workflow", "workflow-ks-xzsp"]
+    assert workflows.for_worklist("js-amr") == ["workflow", GA, "workflow-ks-xzsp"]
+    assert workflows.for_worklist(None) == ["workflow", GA, "workflow-ks-xzsp"]
+
+
+def test_by_due_date_soonest_first_cases_without_an_open_task_last():
+    entries = [
+        {"application_id": "a", "submitted_at": "2026-11-02T00:00:00Z", "task": None},
+        {"application_id": "b", "submitted_at": "2026-11-01T00:00:00Z",
+         "task": {"due_date": "2026-12-03"}},
+        {"application_id": "c", "submitted_at": "2026-11-03T00:00:00Z",
+         "task": {"due_date": "2026-12-01"}},
+        {"application_id": "d", "submitted_at": "2026-11-04T00:00:00Z",
+         "task": {"due_date": "2026-12-03"}},
+    ]  # fmt: skip
+    assert [entry["application_id"] for entry in soonest_due_first(entries)] == [
+        "c",
+        "d",
+        "b",
+        "a",
+    ]
 
 
 def test_one_instance_answers_as_it_is():
