@@ -515,7 +515,11 @@ def report(outcome: Outcome, clients: int, poll_ms: float) -> list[str]:
         f"  {'hop':8s}{'approve answered -> review accepted':40s} {p50_p99(outcome.hops)}"
         f"  (409 polls every {poll_ms:g} ms: mean {mean_polls:.1f},"
         f" p99 {percentile(polls, 0.99):.0f} per errand;"
-        f" a 409 took p50 {percentile(outcome.not_yet, 0.5):.1f} ms)"
+        + (
+            f" a 409 took p50 {percentile(outcome.not_yet, 0.5):.1f} ms)"
+            if outcome.not_yet
+            else " no 409 answered)"
+        )
     )
     lines.append(f"  {'cpu':8s}{cpu.describe(outcome.cpu)}")
     if errors:
