@@ -28,6 +28,7 @@ import sys
 from eventlet.hubs import trampoline
 from nameko.runners import ServiceRunner
 
+from services.common import clock
 from services.common.config import SERVICE_CONFIG, load_config, service_for_config
 from services.common.logs import setup_logging
 
@@ -120,6 +121,8 @@ def main(argv=None) -> int:
     if not config.get("WEB_SERVER_ADDRESS"):
         config["WEB_SERVER_ADDRESS"] = DEFAULT_ADDRESSES.get(service_cls.name, "127.0.0.1:8100")
     setup_logging(service_cls.name, str(config.get("LOG_LEVEL", "INFO")))
+    # Empty in production; drills and end-to-end tests move the clock with it.
+    clock.configure(config.get("CLOCK_OFFSET_FILE") or None)
     run(service_cls, config)
     return 0
 

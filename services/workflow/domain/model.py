@@ -15,9 +15,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
+
+from services.common import clock
 
 from .calendar import WorkingCalendar
 from .events import (
@@ -116,7 +118,7 @@ _REGION_CODE = re.compile(r"\d{6}")
 
 def china_today() -> date:
     """Today in Jiangsu, whatever the server's zone: time limits count its days."""
-    return datetime.now(CHINA_TZ).date()
+    return clock.now().astimezone(CHINA_TZ).date()
 
 
 def past_due(due_date: date, today: date, calendar: WorkingCalendar) -> bool:
@@ -1291,7 +1293,7 @@ def _material_names(missing: Any) -> tuple[list[str], dict[str, str]]:
 
 def _aware(now: datetime | None) -> datetime:
     if now is None:
-        return datetime.now(UTC)
+        return clock.now()
     if now.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return now

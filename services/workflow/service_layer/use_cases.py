@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.common import errors, instances
+from services.common import clock, errors, instances
 from services.common.masking import mask
 from services.workflow.domain import exceptions as domain
 from services.workflow.domain import rules
@@ -666,7 +666,7 @@ def decide_auto_step(
 
     payload = envelope["payload"]
     application_id, step_id = payload["application_id"], payload["step_id"]
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     today = local_date(now)
     with uow:
         application = uow.applications.get(application_id)
