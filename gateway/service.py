@@ -23,7 +23,11 @@ from gateway.errors import json_response
 from gateway.http import Call, route
 from gateway.sessions import apply_session_revoked
 from gateway.webhooks import verify_ems_request
-from gateway.workflow_instances import WorkflowInstances, soonest_due_first
+from gateway.workflow_instances import (
+    WorkflowInstances,
+    newest_raised_first,
+    soonest_due_first,
+)
 from services.catalog import contract as catalog
 from services.common import instances
 from services.common.config import amqp_uri
@@ -477,6 +481,35 @@ class GatewayService:
         order = soonest_due_first if call.query.get("sort") == "due" else None
         return self.workflows.merged_page(
             self._caller(call), targets, "worklist", call.query, order=order, actor=call.actor
+        )
+
+    @route(
+        "GET",
+        "/api/v1/escalations",
+        query=workflow.ListEscalationsQuery,
+        response=workflow.EscalationPage,
+        auth=ITEM_ADMIN,
+        tags=("workflow",),
+        summary="Open escalations of late work (department admin, operator)",
+        description=(
+            "督办: a task red a working day after its due date (with the clock running)"
+            " goes to its department's admin, and still open ESCALATE_TO_OPERATOR_DAYS"
+            " working days later to the operator. A dept_admin sees the open escalations"
+            " of their department at both levels, the operator those at level operator;"
+            " level narrows to one level (the operator's level=dept_admin shows the"
+            " others). From every workflow instance, newest first; an escalation leaves"
+            " the list when its task is done or its case ends."
+        ),
+    )
+    def escalations(self, call):
+        targets = self.workflows.for_worklist(call.actor.get("department_code"))
+        return self.workflows.merged_page(
+            self._caller(call),
+            targets,
+            "list_escalations",
+            call.query,
+            order=newest_raised_first,
+            actor=call.actor,
         )
 
     @route(

@@ -37,6 +37,12 @@ def newest_first(entries: list, at: str, key: str) -> list:
     return sorted(entries, key=lambda entry: (-_instant(entry.get(at)), str(entry.get(key))))
 
 
+def newest_raised_first(entries: list) -> list:
+    """Escalations from several instances, newest first (``raised_at``
+    descending); entries of one case keep their instance's order."""
+    return newest_first(entries, "raised_at", "application_id")
+
+
 def soonest_due_first(entries: list) -> list:
     """Worklist entries by their task's due date, soonest first, those without
     an open task last, then newest first (the order ``sort=due`` asks of each

@@ -178,9 +178,27 @@ class StoreRating(Schema):
     rating = fields.Nested(Rating, required=True)
 
 
+class EscalationCounts(Schema):
+    """How many times late work was escalated (督办), per level: to the
+    department's admin, and later to the operator (workflow's
+    ``case_escalated``)."""
+
+    dept_admin = fields.Integer(required=True, validate=validate.Range(min=0))
+    operator = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+ESCALATIONS_BY_REGION = "null when the region filter is given: an escalation names no region"
+
+
 class DepartmentRating(Schema):
     department_code = fields.String(required=True)
     rating = fields.Nested(Rating, required=True)
+    escalations = fields.Nested(
+        EscalationCounts,
+        required=True,
+        allow_none=True,
+        metadata={"description": ESCALATIONS_BY_REGION},
+    )
 
 
 class ItemRating(Schema):
@@ -196,11 +214,21 @@ class RegionRating(Schema):
 
 class RatingStats(Schema):
     """Praise rates overall and per store, department, item and region, of the
-    reviews the filters select (null: not filtered)."""
+    reviews the filters select (null: not filtered), and how often late work
+    was escalated, overall and per department (the department filter
+    applies; with the region filter they are null). Without the region
+    filter, ``departments`` lists every department with a review or an
+    escalation."""
 
     department = fields.String(required=True, allow_none=True)
     region = fields.String(required=True, allow_none=True)
     overall = fields.Nested(Rating, required=True)
+    escalations = fields.Nested(
+        EscalationCounts,
+        required=True,
+        allow_none=True,
+        metadata={"description": ESCALATIONS_BY_REGION},
+    )
     stores = fields.List(fields.Nested(StoreRating), required=True)
     departments = fields.List(fields.Nested(DepartmentRating), required=True)
     items = fields.List(fields.Nested(ItemRating), required=True)

@@ -44,3 +44,8 @@ class RatingsService(OpsEntrypoints):
     def on_application_completed(self, event):
         """The completed case becomes reviewable by its applicant."""
         use_cases.record_completed_case(self.uow, event)
+
+    @handles("workflow", "case_escalated", payload=workflow.CaseEscalated)
+    def on_case_escalated(self, event):
+        """Late work was escalated: counted for its department's stats."""
+        use_cases.record_escalation(self.uow, event)

@@ -41,7 +41,12 @@ from services.workflow.domain.model import (
     Role,
     State,
 )
-from services.workflow.domain.progress import SUSPENSION_KINDS, ExtensionState, StepState
+from services.workflow.domain.progress import (
+    SUSPENSION_KINDS,
+    EscalationLevel,
+    ExtensionState,
+    StepState,
+)
 
 STATES = tuple(str(state) for state in State)
 MODES = tuple(str(mode) for mode in DeliveryMode)
@@ -50,6 +55,7 @@ ACTOR_ROLES = tuple(str(role) for role in Role) + ("dept_admin",)
 PRINCIPAL_KINDS = ("enterprise", "person")
 STEP_STATES = tuple(str(state) for state in StepState)
 SIGNALS = ("green", "yellow", "red")
+ESCALATION_LEVELS = tuple(str(level) for level in EscalationLevel)
 SIGNAL = {
     "description": "green; yellow within 2 working days of the due date; red past it"
     " (measured as if a stopped clock restarted today); null once closed",
@@ -295,6 +301,19 @@ class ActBody(Schema):
 class Act(ActBody):
     actor = fields.Nested(ActorSchema, required=True)
     application_id = _application_id()
+
+
+class ListEscalationsQuery(PageQuery):
+    """A page of open escalations (督办), newest first: a dept_admin's of their
+    department at both levels, an operator's at level operator; ``level``
+    narrows to one level (an operator sees the department admins' with
+    ``level=dept_admin``)."""
+
+    level = fields.String(validate=validate.OneOf(ESCALATION_LEVELS))
+
+
+class ListEscalations(ListEscalationsQuery):
+    actor = fields.Nested(ActorSchema, required=True)
 
 
 class ListLicences(Schema):
@@ -565,7 +584,7 @@ class TimelineEntry(Schema):
             "description": "submit, accept, reject, request_supplement, supplement, approve,"
             " deny, withdraw, materials_received, auto_approve, auto_deny, auto_unavailable,"
             " request_extension, extend, refuse_extension, suspend, resume, not_supplemented,"
-            " issue_licence, complete or overdue"
+            " issue_licence, complete, overdue or escalate"
         },
     )
     actor_id = fields.String(
@@ -779,6 +798,24 @@ class SuspensionView(Schema):
     )
 
 
+class EscalationView(Schema):
+    """Late work escalated (督办): the task of ``department_code`` at step
+    ``step_id`` missed ``due_date`` and went to ``level``; open until the task
+    is done or the case ends."""
+
+    escalation_id = fields.String(required=True)
+    step_id = fields.String(required=True)
+    department_code = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(ESCALATION_LEVELS))
+    raised_at = Instant(required=True)
+    due_date = fields.Date(required=True, metadata={"description": "the due date missed"})
+    resolved_at = Instant(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null while the task is open and the case runs"},
+    )
+
+
 class Application(ApplicationSummary):
     """A case with everything the applicant sent, its process as it runs, what
     the caller may do now, and its timeline."""
@@ -802,6 +839,7 @@ class Application(ApplicationSummary):
     )
     extensions = fields.List(fields.Nested(ExtensionView), required=True)
     suspensions = fields.List(fields.Nested(SuspensionView), required=True)
+    escalations = fields.List(fields.Nested(EscalationView), required=True)
     timeline = fields.List(fields.Nested(TimelineEntry), required=True)
 
 
@@ -814,6 +852,34 @@ class SuspensionStarted(Schema):
 
 # One page of cases (list_applications, worklist).
 WorkItemPage = page_of(WorkItem)
+
+
+class EscalationEntry(Schema):
+    """An open escalation in a list: the case and its item, the late task
+    (step and department), the level it went to and when, the due date it
+    missed, and the task's signal today (measured on its due date as it
+    stands, a stopped clock counted as restarting today)."""
+
+    application_id = fields.String(required=True, metadata={"example": APPLICATION_ID_EXAMPLE})
+    item_name = fields.String(required=True)
+    step_id = fields.String(required=True)
+    department_code = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(ESCALATION_LEVELS))
+    raised_at = Instant(required=True)
+    due_date = fields.Date(required=True, metadata={"description": "the due date missed"})
+    signal = fields.String(
+        required=True,
+        validate=validate.OneOf(SIGNALS),
+        metadata={
+            "description": "the task's today, on its due date as it stands (an extension may"
+            " have moved it): green; yellow within 2 working days of it; red past it",
+            "example": "red",
+        },
+    )
+
+
+# One page of open escalations (list_escalations).
+EscalationPage = page_of(EscalationEntry)
 
 
 class Licence(Schema):
@@ -1026,6 +1092,20 @@ class CaseOverdue(Schema):
     due_date = fields.Date(required=True)
 
 
+class CaseEscalated(Schema):
+    """``workflow.case_escalated``: late work was escalated (督办): the task of
+    ``department_code`` at step ``step_id``, due ``due_date``, went to
+    ``level`` (``dept_admin``: the department's admin, once a working day after
+    the due date has begun with the clock running; ``operator``: still open
+    ``ESCALATE_TO_OPERATOR_DAYS`` working days on). Once per task and level."""
+
+    application_id = fields.String(required=True)
+    step_id = fields.String(required=True)
+    department_code = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(ESCALATION_LEVELS))
+    due_date = fields.Date(required=True)
+
+
 EVENTS = {
     "application_submitted": ApplicationSubmitted,
     "application_accepted": ApplicationAccepted,
@@ -1045,4 +1125,5 @@ EVENTS = {
     "application_completed": ApplicationCompleted,
     "application_withdrawn": ApplicationWithdrawn,
     "case_overdue": CaseOverdue,
+    "case_escalated": CaseEscalated,
 }

@@ -36,12 +36,30 @@ from services.courier import contract as courier
 from services.workflow import contract
 from services.workflow.adapters.data_exchange_dependency import DataExchange
 from services.workflow.domain.model import china_today
+from services.workflow.domain.process import MAX_DAYS
+from services.workflow.domain.progress import ESCALATE_TO_OPERATOR_DAYS
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.facts import CaseContext, FactGatherer
 from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 DEFAULT_OVERDUE_CHECK_SECONDS = 3600
+
+
+def operator_days(config: dict) -> int:
+    """ESCALATE_TO_OPERATOR_DAYS: working days a task stays red with its
+    department's admin before it goes to the operator too (default 3);
+    ValueError naming the setting for anything but a whole number 1..365."""
+    value = config.get("ESCALATE_TO_OPERATOR_DAYS")
+    if value is None or value == "":
+        return ESCALATE_TO_OPERATOR_DAYS
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise ValueError(
+            f"ESCALATE_TO_OPERATOR_DAYS must be a whole number of working days,"
+            f" 1..{MAX_DAYS}; got {value!r}"
+        )
+    return int(text)
 
 
 def instance_name(config: dict) -> str:
@@ -51,12 +69,15 @@ def instance_name(config: dict) -> str:
 
 
 class OverdueTimer(Timer):
-    """A timer whose interval is the config value OVERDUE_CHECK_SECONDS."""
+    """A timer whose interval is the config value OVERDUE_CHECK_SECONDS. The
+    sweep it runs also escalates: a bad ESCALATE_TO_OPERATOR_DAYS stops the
+    service at start, not at its first sweep."""
 
     def setup(self):
         self.interval = float(
             self.container.config.get("OVERDUE_CHECK_SECONDS") or DEFAULT_OVERDUE_CHECK_SECONDS
         )
+        operator_days(self.container.config)
 
 
 overdue_timer = OverdueTimer.decorator
@@ -134,6 +155,10 @@ class WorkflowService(OpsEntrypoints):
     @rpc(request=contract.Act, response=contract.Application)
     def act(self, request):
         return use_cases.act(self.uow, **request)
+
+    @rpc(request=contract.ListEscalations, response=contract.EscalationPage)
+    def list_escalations(self, request):
+        return use_cases.list_escalations(self.uow, **request)
 
     @rpc(request=contract.ListLicences, response=contract.LicenceList)
     def list_licences(self, request):
@@ -234,7 +259,9 @@ class WorkflowService(OpsEntrypoints):
 
     @overdue_timer(interval=DEFAULT_OVERDUE_CHECK_SECONDS)
     def sweep(self):
-        """Mark late cases and end those whose supplement never came."""
+        """Mark late cases, escalate late work (督办) and end the cases whose
+        supplement never came."""
         today = china_today()
         use_cases.mark_overdue_cases(self.uow, today)
+        use_cases.escalate_late_tasks(self.uow, today, operator_days=operator_days(self.config))
         use_cases.close_unsupplemented_cases(self.uow, today)

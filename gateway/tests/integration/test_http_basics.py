@@ -171,6 +171,7 @@ def test_logout_uses_the_session_id(gateway):
     ("method", "path", "body"),
     [
         ("GET", "/api/v1/worklist", None),
+        ("GET", "/api/v1/escalations", None),
         ("POST", "/api/v1/applications/a-1/actions", {"action": "approve"}),
         ("GET", "/api/v1/rectifications", None),
         ("POST", "/api/v1/rectifications/r-1/resolve", {"comment": "fixed"}),

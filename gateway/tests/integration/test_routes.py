@@ -127,6 +127,8 @@ BAD_INPUT = [
     ("POST", "/api/v1/applications/a-1/withdraw", "citizen", {"reason": "x"}, "reason"),
     ("POST", "/api/v1/applications/a-1/supplement", "citizen", {"materials": []}, "materials"),
     ("GET", "/api/v1/worklist", "window_clerk", {"state": "sleeping"}, "state"),
+    ("GET", "/api/v1/escalations", "dept_admin", {"level": "mayor"}, "level"),
+    ("GET", "/api/v1/escalations", "operator", {"page_size": "101"}, "page_size"),
     ("POST", "/api/v1/applications/a-1/actions", "approver", {"action": "shrug"}, "action"),
     ("GET", "/api/v1/shipments", "citizen", {}, "application_id"),
     ("POST", "/api/v1/applications/a-1/review", "citizen", {"grade": "5"}, "grade"),
@@ -216,6 +218,31 @@ def test_worklist_forwards_the_loaded_query(gateway):
     assert response.json() == page
     call = gateway.rpc.calls_to("workflow", "worklist")[-1]
     assert (call["page"], call["page_size"]) == (2, 20) and "state" not in call
+
+
+@pytest.mark.parametrize(
+    ("who", "query"),
+    [("dept_admin", {}), ("dept_admin", {"level": "operator"}), ("operator", {"page": "3"})],
+)
+def test_escalations_forward_the_loaded_query_and_the_actor(gateway, who, query):
+    page = {"items": [], "page": 1, "page_size": 20, "total": 0}
+    gateway.rpc.answers[("workflow", "list_escalations")] = page
+    response = gateway.request(
+        "GET", "/api/v1/escalations", token=gateway.token(**TOKENS[who]), params=query
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == page
+    call = gateway.rpc.calls_to("workflow", "list_escalations")[-1]
+    assert call["actor"]["kind"] == TOKENS[who]["kind"]
+    assert call["page"] == int(query.get("page", 1)) and call["page_size"] == 20
+    assert call.get("level") == query.get("level")
+
+
+@pytest.mark.parametrize("who", ["approver", "window_clerk"])
+def test_escalations_are_refused_to_staff_who_are_not_admins(gateway, who):
+    response = gateway.request("GET", "/api/v1/escalations", token=gateway.token(**TOKENS[who]))
+    assert response.status_code == 403
+    assert gateway.rpc.calls_to("workflow", "list_escalations") == []
 
 
 def test_rpc_timeout_is_504(gateway):

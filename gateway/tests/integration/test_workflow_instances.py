@@ -193,6 +193,52 @@ def test_every_worklist_spans_every_instance(gateway):
     assert gateway.rpc.calls_to(GA, "worklist")[-1]["actor"]["department_code"] == "js-amr"
 
 
+def escalation(application_id, level, raised_at):
+    return {"application_id": application_id, "level": level, "raised_at": raised_at}
+
+
+def test_escalations_span_every_instance_newest_first(gateway):
+    gateway.rpc.answers[(GA, "list_escalations")] = {
+        "items": [escalation(GA_CASE, "dept_admin", "2026-10-13T02:00:00Z")],
+        "total": 1,
+    }
+    gateway.rpc.answers[("workflow", "list_escalations")] = {
+        "items": [
+            escalation(SHARED_CASE, "operator", "2026-10-15T02:00:00Z"),
+            escalation(SHARED_CASE, "dept_admin", "2026-10-12T02:00:00Z"),
+        ],
+        "total": 2,
+    }
+    gateway.rpc.answers[("workflow-ks-xzsp", "list_escalations")] = {"items": [], "total": 0}
+    admin = gateway.token(kind="staff", roles=["dept_admin"], dept="js-ga")
+    response = gateway.request("GET", "/api/v1/escalations", token=admin)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert [(e["application_id"], e["level"]) for e in answer["items"]] == [
+        (SHARED_CASE, "operator"),
+        (GA_CASE, "dept_admin"),
+        (SHARED_CASE, "dept_admin"),
+    ]
+    assert (answer["page"], answer["page_size"], answer["total"]) == (1, 20, 3)
+    # A department's escalations may sit on any instance (a joint review's branch).
+    assert sorted(services_called(gateway, "list_escalations")) == sorted(
+        [GA, "workflow", "workflow-ks-xzsp"]
+    )
+    assert gateway.rpc.calls_to(GA, "list_escalations")[-1]["actor"]["department_code"] == "js-ga"
+
+    # The operator's, with a level, from every instance.
+    response = gateway.request(
+        "GET",
+        "/api/v1/escalations",
+        token=gateway.token(kind="operator"),
+        params={"level": "dept_admin", "page_size": "2"},
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == 2
+    for instance in ("workflow", GA, "workflow-ks-xzsp"):
+        assert gateway.rpc.calls_to(instance, "list_escalations")[-1]["level"] == "dept_admin"
+
+
 def test_an_instance_the_gateway_does_not_know_is_503(gateway):
     gateway.rpc.answers[("catalog", "get_item")] = {
         "item_id": "i-9",

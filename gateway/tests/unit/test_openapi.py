@@ -46,6 +46,7 @@ CONTRACT = {
     ("POST", "/api/v1/applications/{application_id}/withdraw"),
     ("POST", "/api/v1/applications/{application_id}/supplement"),
     ("GET", "/api/v1/worklist"),
+    ("GET", "/api/v1/escalations"),
     ("POST", "/api/v1/applications/{application_id}/actions"),
     ("GET", "/api/v1/licences"),
     ("GET", "/api/v1/licences/{licence_no}/verify"),

@@ -3,7 +3,12 @@ nameko: ``call`` is a fake that answers from per-instance lists."""
 
 import pytest
 
-from gateway.workflow_instances import WorkflowInstances, newest_first, soonest_due_first
+from gateway.workflow_instances import (
+    WorkflowInstances,
+    newest_first,
+    newest_raised_first,
+    soonest_due_first,
+)
 from services.common.errors import NotFound, Unavailable
 from services.common.rpc import Timeout
 
@@ -164,3 +169,41 @@ def test_licences_of_every_instance_newest_first(workflows):
         call, "list_licences", "issued_at", "licence_no", actor="me"
     )
     assert [licence["licence_no"] for licence in merged["items"]] == ["js-ga.JS2", "JS1"]
+
+
+def test_escalations_of_every_instance_merge_newest_raised_first(workflows):
+    def raised(application_id, level, at):
+        return {"application_id": application_id, "level": level, "raised_at": at}
+
+    shared = [
+        raised("a-2", "operator", "2026-10-15T02:00:00Z"),
+        raised("a-2", "dept_admin", "2026-10-15T02:00:00Z"),
+        raised("a-1", "dept_admin", "2026-10-12T02:00:00Z"),
+    ]
+    own = [raised("js-ga.a-3", "dept_admin", "2026-10-13T02:00:00Z")]
+    merged = newest_raised_first(shared + own)
+    # Raised at one instant for one case: the instance's order (operator first) holds.
+    assert [(e["application_id"], e["level"]) for e in merged] == [
+        ("a-2", "operator"),
+        ("a-2", "dept_admin"),
+        ("js-ga.a-3", "dept_admin"),
+        ("a-1", "dept_admin"),
+    ]
+    # Each instance answers its own, newest first (as list_escalations does).
+    listed = {"workflow": shared, GA: own, "workflow-ks-xzsp": []}
+    page = workflows.merged_page(
+        lambda instance, method, **arguments: {
+            "items": listed[instance],
+            "total": len(listed[instance]),
+        },
+        workflows.for_worklist("js-ga"),
+        "list_escalations",
+        {"page": 1, "page_size": 3, "level": None},
+        order=newest_raised_first,
+    )
+    assert [(e["application_id"], e["level"]) for e in page["items"]] == [
+        ("a-2", "operator"),
+        ("a-2", "dept_admin"),
+        ("js-ga.a-3", "dept_admin"),
+    ]
+    assert page["total"] == 4

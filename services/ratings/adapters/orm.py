@@ -4,7 +4,8 @@
 department, region and item combination, updated in the transaction that stores
 the review. Every summary (a store's, a department's, a region's, an item's, or
 any of them within a department or region) is a sum over these rows, so reading
-one never scans the reviews.
+one never scans the reviews. ``escalation_totals`` counts workflow's
+escalations of late work per department and level, the same way.
 """
 
 import sqlalchemy as sa
@@ -93,6 +94,16 @@ rating_totals = sa.Table(
     sa.Column("grade_sum", sa.Integer, nullable=False),
     sa.Index("ix_rating_totals_department_code", "department_code"),
     sa.Index("ix_rating_totals_region_code", "region_code"),
+)
+
+escalation_totals = sa.Table(
+    "escalation_totals",
+    metadata,
+    # As workflow names departments (up to 64 characters).
+    sa.Column("department_code", sa.String(64), primary_key=True),
+    # dept_admin or operator
+    sa.Column("level", sa.String(16), primary_key=True),
+    sa.Column("escalations", sa.Integer, nullable=False),
 )
 
 add_messaging_tables(metadata)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
+    EscalationCounts,
     RatingSummary,
     Rectification,
     Review,
@@ -263,6 +264,53 @@ GROUPINGS = {
 }
 
 
+def _upsert(session: Session):
+    """The dialect's INSERT that takes ON CONFLICT DO UPDATE."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two databases tongban runs on
+        raise NotImplementedError(f"no upsert for {dialect}")
+    return insert
+
+
+class EscalationTotalsRepository:
+    """How many escalations of late work each department had, per level
+    (``escalation_totals``)."""
+
+    table = orm.escalation_totals
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, department_code: str, level: str) -> None:
+        """Count one escalation, atomically, as ``RatingTotalsRepository.add``."""
+        table = self.table
+        statement = _upsert(self.session)(table).values(
+            department_code=department_code, level=level, escalations=1
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[table.c.department_code, table.c.level],
+                set_={"escalations": table.c.escalations + statement.excluded.escalations},
+            )
+        )
+
+    def by_department(self, department_code: str | None = None) -> dict[str, EscalationCounts]:
+        """Each department's counts (only ``department_code``'s when given), in
+        code order; departments never escalated are absent."""
+        table = self.table
+        query = sa.select(table.c.department_code, table.c.level, table.c.escalations)
+        if department_code is not None:
+            query = query.where(table.c.department_code == department_code)
+        counted: dict[str, dict[str, int]] = {}
+        for row in self.session.execute(query.order_by(table.c.department_code)):
+            counted.setdefault(row.department_code, {})[row.level] = int(row.escalations)
+        return {code: EscalationCounts.of(levels) for code, levels in counted.items()}
+
+
 class RatingTotalsRepository:
     """The counts behind praise rates (``rating_totals``)."""
 
@@ -274,15 +322,8 @@ class RatingTotalsRepository:
     def add(self, review: Review) -> None:
         """Count one review, atomically (``INSERT ... ON CONFLICT DO UPDATE``), so
         concurrent reviews of one store never lose a count."""
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
-        else:  # pragma: no cover - the two databases tongban runs on
-            raise NotImplementedError(f"no upsert for {dialect}")
         table = self.table
-        statement = insert(table).values(
+        statement = _upsert(self.session)(table).values(
             store_id=review.store_id,
             department_code=review.department_code,
             region_code=review.region_code,

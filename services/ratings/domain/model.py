@@ -11,6 +11,9 @@ Rules in brief
   resolve within five calendar days.
 - Aggregates record the domain events they cause in ``events``; the service layer
   writes them to the outbox in the same transaction.
+- Escalations of late work (workflow's ``case_escalated``: 督办, to a department's
+  admin and later to the operator) are counted per department and level, beside
+  the praise rates, as ``EscalationCounts``.
 
 Instants passed in (``now``, ``completed_at``) must be timezone-aware; they are
 kept in UTC.
@@ -512,3 +515,38 @@ class RatingSummary:
         if self.reviews == 0:
             return None
         return _round_half_up(self.grade_sum, self.reviews, 2)
+
+
+# ---------------------------------------------------------------------------
+# Escalations of late work
+
+ESCALATION_LEVELS = ("dept_admin", "operator")
+
+
+@dataclass
+class EscalationCounts:
+    """How many times late work was escalated (督办), per level: to the
+    department's admin, and later to the operator."""
+
+    dept_admin: int = 0
+    operator: int = 0
+
+    def __post_init__(self) -> None:
+        if self.dept_admin < 0 or self.operator < 0:
+            raise ValueError(f"negative escalation counts: {self}")
+
+    @classmethod
+    def of(cls, counted: Mapping[str, int]) -> EscalationCounts:
+        """From ``{level: count}``; a level not named counts 0."""
+        unknown = set(counted) - set(ESCALATION_LEVELS)
+        if unknown:
+            raise ValueError(f"unknown escalation levels: {sorted(unknown)}")
+        return cls(**{level: int(counted.get(level, 0)) for level in ESCALATION_LEVELS})
+
+    def __add__(self, other: EscalationCounts) -> EscalationCounts:
+        if not isinstance(other, EscalationCounts):
+            return NotImplemented
+        return EscalationCounts(
+            dept_admin=self.dept_admin + other.dept_admin,
+            operator=self.operator + other.operator,
+        )

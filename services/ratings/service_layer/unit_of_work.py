@@ -6,6 +6,7 @@ from services.common.db import UnitOfWork
 from services.ratings.adapters import orm
 from services.ratings.adapters.repository import (
     CaseRepository,
+    EscalationTotalsRepository,
     RatingTotalsRepository,
     RectificationRepository,
     ReviewRepository,
@@ -20,3 +21,4 @@ class RatingsUnitOfWork(UnitOfWork):
         self.reviews = ReviewRepository(session)
         self.rectifications = RectificationRepository(session)
         self.totals = RatingTotalsRepository(session)
+        self.escalations = EscalationTotalsRepository(session)

@@ -20,12 +20,15 @@ from services.ratings.domain.exceptions import (
 from services.ratings.domain.model import (
     MAX_GRADE,
     MIN_GRADE,
+    EscalationCounts,
+    RatingSummary,
     Rectification,
     Review,
     ReviewableCase,
 )
 
 CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
+CONSUMER_CASE_ESCALATED = "ratings.on_case_escalated"
 
 
 def _offset(page: int, page_size: int) -> int:
@@ -52,6 +55,24 @@ def record_completed_case(uow, envelope: dict) -> bool:
             uow.cases.add(case)
         uow.commit()
     return recorded
+
+
+def record_escalation(uow, envelope: dict) -> bool:
+    """Count an escalation of late work (workflow's ``case_escalated``, its
+    envelope with the payload loaded) for its department and level.
+
+    Once per event: a repeated delivery counts nothing. Returns True when it
+    was counted; raises Invalid when the envelope has no id.
+    """
+    if not isinstance(envelope.get("id"), str) or not envelope["id"]:
+        raise Invalid("not an event envelope", {"id": "is required"})
+    payload = envelope["payload"]
+    with uow:
+        if not uow.first_delivery(envelope, CONSUMER_CASE_ESCALATED):
+            return False
+        uow.escalations.add(payload["department_code"], payload["level"])
+        uow.commit()
+    return True
 
 
 def submit_review(
@@ -109,11 +130,16 @@ def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
 
 
 def stats(uow, department: str | None = None, region: str | None = None) -> dict:
-    """Praise rates overall and per store, department, item and region.
+    """Praise rates overall and per store, department, item and region, and
+    how often late work was escalated overall and per department.
 
     ``department`` and ``region`` narrow every figure to reviews of cases of that
     department and of items sitting in that region (by exact region code: a
     city's figure does not include its counties, as in the catalogue's stats).
+    ``department`` narrows the escalations too. An escalation names no region:
+    with ``region`` the escalation counts are null (not 0), and the departments
+    listed are those with reviews there; without it every department with a
+    review or an escalation is listed.
     """
     where = {}
     if department is not None:
@@ -131,6 +157,22 @@ def stats(uow, department: str | None = None, region: str | None = None) -> dict
                 {**labels, "rating": summary}
                 for labels, summary in uow.totals.grouped(grouping, **where)
             ]
+        escalated = None if region is not None else uow.escalations.by_department(department)
+    if escalated is None:
+        result["escalations"] = None
+        for entry in result["departments"]:
+            entry["escalations"] = None
+        return result
+    rated = {entry["department_code"]: entry for entry in result["departments"]}
+    result["departments"] = [
+        {
+            "department_code": code,
+            "rating": rated[code]["rating"] if code in rated else RatingSummary(),
+            "escalations": escalated.get(code, EscalationCounts()),
+        }
+        for code in sorted(set(rated) | set(escalated))
+    ]
+    result["escalations"] = sum(escalated.values(), EscalationCounts())
     return result
 
 

@@ -5,7 +5,8 @@ JSON, and so its process definition (pinned when it was submitted) and where it
 stands in it (``progress``: steps, tasks, clock, extensions, suspensions); the
 columns the service queries by (applicant, department, state, due date) are plain
 columns. Every task of a case is also a row of ``tasks``, so that a department's
-worklist (with its own due dates) is a plain query. Timeline entries are
+worklist (with its own due dates) is a plain query, and so is every escalation
+(``escalations``), so that the lists of open escalations are. Timeline entries are
 append-only. Process definitions are versioned per item; the working calendar is
 stored per year.
 """
@@ -88,6 +89,29 @@ tasks = sa.Table(
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("due_date", sa.Date, nullable=True),
     sa.Index("ix_tasks_department", "department_code", "state", "due_date"),
+    # The escalation sweep: open tasks past their due date, whatever the department.
+    sa.Index("ix_tasks_state_due", "state", "due_date"),
+)
+
+# Each escalation of a case (its progress holds them too) as a row, so that the
+# lists of open escalations read neither the cases nor their progress.
+escalations = sa.Table(
+    "escalations",
+    metadata,
+    sa.Column("escalation_id", sa.String(32), primary_key=True),
+    sa.Column("application_id", sa.ForeignKey("applications.application_id"), nullable=False),
+    sa.Column("step_id", sa.String(32), nullable=False),
+    sa.Column("department_code", sa.String(64), nullable=False),
+    # dept_admin or operator
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    # The due date the task had missed.
+    sa.Column("due_date", sa.Date, nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    # Once per task and level, whatever races.
+    sa.UniqueConstraint("application_id", "step_id", "department_code", "level"),
+    sa.Index("ix_escalations_department_open", "department_code", "resolved_at", "raised_at"),
+    sa.Index("ix_escalations_level_open", "level", "resolved_at", "raised_at"),
 )
 
 process_definitions = sa.Table(

@@ -4,8 +4,9 @@ working calendar.
 An Application loads with ``events`` empty; the service layer collects what the
 aggregate records after a command. Saving writes the row (with the case's
 pinned process and its progress as JSON), its tasks as rows of ``tasks`` (what
-worklists query), the timeline entries added since loading and a newly issued
-licence.
+worklists query), its escalations as rows of ``escalations`` when they changed
+(what the lists of open escalations query), the timeline entries added since
+loading and a newly issued licence.
 
 Cases opened before processes were data have no stored process or progress:
 they load as the item's default process, their progress rebuilt from their state
@@ -20,8 +21,9 @@ holds the number in memory only (it names the licence holder).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,6 +46,8 @@ from services.workflow.domain.process import ProcessDefinition, default_definiti
 from services.workflow.domain.progress import (
     OPEN_STATES,
     Clock,
+    Escalation,
+    EscalationLevel,
     Extension,
     StepRun,
     StepState,
@@ -65,6 +69,36 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class LateTask:
+    """An open task past its due date, in a case whose clock runs, that has not
+    reached every level of escalation yet (what the escalation sweep looks at)."""
+
+    application_id: str
+    step_id: str
+    department_code: str
+    due_date: date
+    # The levels it already reached.
+    escalated: frozenset[str]
+
+
+@dataclass(frozen=True)
+class OpenEscalation:
+    """A row of a list of open escalations: the escalation, its case's item,
+    and what its signal is measured on (the task's due date as it stands now,
+    and the case's clock)."""
+
+    application_id: str
+    item_name: str
+    step_id: str
+    department_code: str
+    level: str
+    raised_at: datetime
+    due_date: date
+    task_due_date: date | None
+    clock: Clock
+
+
 class ApplicationRepository:
     """``pii`` gives the cipher for principals' ID numbers; it is called only when
     one is written or read, so a service without ``PII_KEY`` still handles the
@@ -73,8 +107,8 @@ class ApplicationRepository:
     def __init__(self, session: Session, pii: Callable[[], PiiCipher]):
         self.session = session
         self._pii = pii
-        # application_id -> (timeline entries stored, licence stored)
-        self._stored: dict[str, tuple[int, bool]] = {}
+        # application_id -> (timeline entries stored, licence stored, escalations stored)
+        self._stored: dict[str, tuple[int, bool, tuple]] = {}
 
     # ------------------------------------------------------------------ reads
 
@@ -90,7 +124,11 @@ class ApplicationRepository:
         if row is None:
             return None
         application = self._load([row], with_timeline=True)[0]
-        self._stored[application_id] = (len(application.timeline), application.licence is not None)
+        self._stored[application_id] = (
+            len(application.timeline),
+            application.licence is not None,
+            _escalation_rows(application),
+        )
         return application
 
     def list_for_applicant(
@@ -158,6 +196,148 @@ class ApplicationRepository:
             .order_by(orm.applications.c.due_date, orm.applications.c.application_id)
         )
         return list(self.session.execute(query).scalars())
+
+    def late_tasks(self, today: date, operator_days: int) -> list[LateTask]:
+        """Open tasks due before ``today``, in cases whose clock runs, that have
+        no dept_admin escalation yet, or no operator escalation yet and are due
+        more than ``operator_days`` days before ``today``: every task the
+        escalation sweep may have to escalate (it counts the working days; a
+        working day is never shorter than a day, so these bounds lose none),
+        soonest due first, each with the levels it reached. Reads ``tasks`` by
+        state and due date (``ix_tasks_state_due``), never a whole case."""
+        tasks, cases, escalations = orm.tasks, orm.applications, orm.escalations
+        operator_before = today - timedelta(days=operator_days)
+
+        def reached(level: str):
+            return (
+                sa.select(escalations.c.escalation_id)
+                .where(
+                    escalations.c.application_id == tasks.c.application_id,
+                    escalations.c.step_id == tasks.c.step_id,
+                    escalations.c.department_code == tasks.c.department_code,
+                    escalations.c.level == level,
+                )
+                .exists()
+            )
+
+        to_admin = reached(EscalationLevel.DEPT_ADMIN)
+        to_operator = reached(EscalationLevel.OPERATOR)
+        query = (
+            sa.select(
+                tasks.c.application_id,
+                tasks.c.step_id,
+                tasks.c.department_code,
+                tasks.c.due_date,
+                to_admin.label("to_admin"),
+                to_operator.label("to_operator"),
+            )
+            .join(cases, cases.c.application_id == tasks.c.application_id)
+            .where(
+                tasks.c.state == str(StepState.ACTIVE),
+                tasks.c.due_date < today,
+                cases.c.state.in_(sorted(RUNNING_CLOCK_STATES)),
+                _clock_runs(),
+                sa.or_(~to_admin, sa.and_(tasks.c.due_date < operator_before, ~to_operator)),
+            )
+            .order_by(tasks.c.due_date, tasks.c.application_id, tasks.c.step_id)
+        )
+        return [
+            LateTask(
+                application_id=row.application_id,
+                step_id=row.step_id,
+                department_code=row.department_code,
+                due_date=row.due_date,
+                escalated=frozenset(
+                    level
+                    for level, reached_it in (
+                        (EscalationLevel.DEPT_ADMIN, row.to_admin),
+                        (EscalationLevel.OPERATOR, row.to_operator),
+                    )
+                    if reached_it
+                ),
+            )
+            for row in self.session.execute(query)
+        ]
+
+    def open_escalations(
+        self,
+        *,
+        department_code: str | None,
+        levels: Iterable[str],
+        page: int,
+        page_size: int,
+    ) -> tuple[list[OpenEscalation], int]:
+        """A page of the open escalations at ``levels`` (of ``department_code``
+        when given), newest first (an operator's before a dept_admin's raised
+        at the same instant), and how many there are. Reads the
+        escalations, with their case's item name and clock and their task's
+        due date; never a whole case."""
+        escalations, cases, tasks = orm.escalations, orm.applications, orm.tasks
+        condition = sa.and_(
+            escalations.c.resolved_at.is_(None),
+            escalations.c.level.in_(sorted(str(level) for level in levels)),
+        )
+        if department_code is not None:
+            condition = sa.and_(condition, escalations.c.department_code == department_code)
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(escalations).where(condition)
+        ).scalar_one()
+        task_due = (
+            sa.select(sa.func.max(tasks.c.due_date))
+            .where(
+                tasks.c.application_id == escalations.c.application_id,
+                tasks.c.step_id == escalations.c.step_id,
+                tasks.c.department_code == escalations.c.department_code,
+            )
+            .scalar_subquery()
+        )
+        rows = self.session.execute(
+            sa.select(
+                escalations,
+                cases.c.item_name,
+                cases.c.progress[("clock", "stopped_on")].as_string().label("stopped_on"),
+                cases.c.progress[("clock", "stopped_for")].as_string().label("stopped_for"),
+                task_due.label("task_due_date"),
+            )
+            .join(cases, cases.c.application_id == escalations.c.application_id)
+            .where(condition)
+            .order_by(
+                escalations.c.raised_at.desc(),
+                escalations.c.application_id,
+                escalations.c.step_id,
+                escalations.c.department_code,
+                # Raised by one sweep at once: the operator's first.
+                sa.case((escalations.c.level == str(EscalationLevel.OPERATOR), 0), else_=1),
+            )
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        ).mappings()
+        return [
+            OpenEscalation(
+                application_id=row["application_id"],
+                item_name=row["item_name"],
+                step_id=row["step_id"],
+                department_code=row["department_code"],
+                level=row["level"],
+                raised_at=_utc(row["raised_at"]),
+                due_date=row["due_date"],
+                task_due_date=_as_date(row["task_due_date"]),
+                clock=Clock.from_dict(
+                    {"stopped_on": row["stopped_on"], "stopped_for": row["stopped_for"]}
+                ),
+            )
+            for row in rows
+        ], int(total)
+
+    def count_open_escalations(self) -> dict[str, int]:
+        """Open escalations per level; levels without one are absent."""
+        table = orm.escalations
+        rows = self.session.execute(
+            sa.select(table.c.level, sa.func.count())
+            .where(table.c.resolved_at.is_(None))
+            .group_by(table.c.level)
+        )
+        return {row[0]: int(row[1]) for row in rows}
 
     def waiting_for_supplement(self) -> list[str]:
         """Ids of the cases waiting for the applicant's materials."""
@@ -320,6 +500,7 @@ class ApplicationRepository:
             supplement_due=date.fromisoformat(supplement_due) if supplement_due else None,
             extensions=[Extension.from_dict(e) for e in progress.get("extensions") or ()],
             suspensions=[Suspension.from_dict(s) for s in progress.get("suspensions") or ()],
+            escalations=[Escalation.from_dict(e) for e in progress.get("escalations") or ()],
             calendar_provisional=bool(row["calendar_provisional"]),
             timeline=timeline,
             licence_no=row["licence_no"],
@@ -352,7 +533,7 @@ class ApplicationRepository:
                 **self._columns(application),
             )
         )
-        self._stored[application.application_id] = (0, False)
+        self._stored[application.application_id] = (0, False, ())
         self._write_tasks(application, replace=False)
         self._write_changes(application)
 
@@ -390,7 +571,19 @@ class ApplicationRepository:
             self.session.execute(orm.tasks.insert(), rows)
 
     def _write_changes(self, application: Application) -> None:
-        entries_stored, licence_stored = self._stored[application.application_id]
+        entries_stored, licence_stored, escalations_stored = self._stored[
+            application.application_id
+        ]
+        escalations = _escalation_rows(application)
+        if escalations != escalations_stored:
+            # Few per case, changed rarely (raised, resolved): rewritten whole.
+            self.session.execute(
+                orm.escalations.delete().where(
+                    orm.escalations.c.application_id == application.application_id
+                )
+            )
+            if escalations:
+                self.session.execute(orm.escalations.insert(), [dict(row) for row in escalations])
         new_entries = application.timeline[entries_stored:]
         if new_entries:
             self.session.execute(
@@ -425,7 +618,11 @@ class ApplicationRepository:
                 )
             )
             licence_stored = True
-        self._stored[application.application_id] = (len(application.timeline), licence_stored)
+        self._stored[application.application_id] = (
+            len(application.timeline),
+            licence_stored,
+            escalations,
+        )
 
     def _seal_principal(self, application: Application) -> dict | None:
         """``on_behalf_of`` as stored: a person's ID number encrypted and masked."""
@@ -486,6 +683,7 @@ class ApplicationRepository:
                 ),
                 "extensions": [extension.to_dict() for extension in application.extensions],
                 "suspensions": [suspension.to_dict() for suspension in application.suspensions],
+                "escalations": [escalation.to_dict() for escalation in application.escalations],
             },
         }
 
@@ -667,6 +865,32 @@ def _clock_runs():
     it in an accepted case; a case opened before processes were data has no
     progress, and its clock runs while it is submitted or accepted)."""
     return orm.applications.c.progress[("clock", "stopped_on")].as_string().is_(None)
+
+
+def _escalation_rows(application: Application) -> tuple:
+    """The case's escalations as rows of ``escalations`` (to compare, then write)."""
+    return tuple(
+        tuple(
+            {
+                "escalation_id": escalation.escalation_id,
+                "application_id": application.application_id,
+                "step_id": escalation.step_id,
+                "department_code": escalation.department_code,
+                "level": str(escalation.level),
+                "raised_at": escalation.raised_at,
+                "due_date": escalation.due_date,
+                "resolved_at": escalation.resolved_at,
+            }.items()
+        )
+        for escalation in application.escalations
+    )
+
+
+def _as_date(value) -> date | None:
+    # An aggregate of a DATE column comes back as text on SQLite.
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _dates(values) -> set[date]:

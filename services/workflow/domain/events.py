@@ -223,3 +223,17 @@ class CaseOverdue(Event):
     type: ClassVar[str] = "case_overdue"
     application_id: str
     due_date: date
+
+
+@dataclass(frozen=True)
+class CaseEscalated(Event):
+    """Late work was escalated (督办): the task of ``department_code`` at step
+    ``step_id``, due ``due_date``, went to ``level`` (its department's admin, or
+    later the operator); once per task and level."""
+
+    type: ClassVar[str] = "case_escalated"
+    application_id: str
+    step_id: str
+    department_code: str
+    level: str
+    due_date: date

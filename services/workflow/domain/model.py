@@ -35,6 +35,7 @@ from .events import (
     ApplicationSuspended,
     ApplicationWithdrawn,
     AutoStepStarted,
+    CaseEscalated,
     CaseOverdue,
     Event,
     ExtensionDecided,
@@ -52,15 +53,18 @@ from .process import (
     default_definition,
 )
 from .progress import (
+    ESCALATE_TO_OPERATOR_DAYS,
     SUSPENSION_KINDS,
     Clock,
+    Escalation,
     Extension,
     ExtensionState,
     StepRun,
     StepState,
     Suspension,
     Task,
-    warning_of,
+    escalation_levels,
+    signal_of,
 )
 
 # Due dates and licence dates are Jiangsu calendar days, whatever the server's zone.
@@ -270,6 +274,8 @@ class Application:
     supplement_due: date | None = None
     extensions: list[Extension] = field(default_factory=list)
     suspensions: list[Suspension] = field(default_factory=list)
+    # Late tasks brought to their department's admin, then to the operator (督办).
+    escalations: list[Escalation] = field(default_factory=list)
     # A due date fell in a year whose working calendar is not loaded: it was
     # counted on weekdays only and may move once the year is loaded.
     calendar_provisional: bool = False
@@ -398,7 +404,13 @@ class Application:
             task.decide(StepState.DENIED, action, actor["user_id"], comment, now)
             run.finish(StepState.DENIED, now)
             self._end(
-                State.REJECTED, now, "reject", actor["user_id"], _role_of(actor, task), comment
+                State.REJECTED,
+                now,
+                "reject",
+                actor["user_id"],
+                _role_of(actor, task),
+                comment,
+                step=run.id,
             )
             self.events.append(
                 ApplicationRejected(
@@ -408,13 +420,14 @@ class Application:
                 )
             )
         elif action == "request_supplement":
-            self._request_supplement(actor, task, comment, missing_materials, now)
+            self._request_supplement(actor, run, task, comment, missing_materials, now)
         elif action == "approve":
             if licence_numbers is None:
                 raise TypeError("approve needs licence_numbers")
             self._approve(run, task, actor, comment, calendar, licence_numbers, now)
         else:
             self._deny(run, task, actor, comment, now)
+        self._settle_escalations(now)
 
     def available_actions(self, actor: Mapping[str, Any]) -> list[dict[str, str | None]]:
         """What ``actor`` may do now: ``[{"action", "step"}]``, the step being
@@ -702,14 +715,15 @@ class Application:
         if not failures:
             run.auto = {"outcome": "approved", "failures": []}
             self._pass(run, now)
-            self._log(now, "auto_approve", None, Role.SYSTEM, run.id)
+            self._log(now, "auto_approve", None, Role.SYSTEM, step=run.id)
             self._advance(local_date(now), calendar, licence_numbers, now)
+            self._settle_escalations(now)
             return
         reasons = [failure.describe() for failure in failures]
         run.auto = {"outcome": "denied", "failures": reasons}
         run.finish(StepState.DENIED, now)
         comment = "不符合条件: " + "; ".join(reasons)
-        self._end(State.DENIED, now, "auto_deny", None, Role.SYSTEM, comment)
+        self._end(State.DENIED, now, "auto_deny", None, Role.SYSTEM, comment, step=run.id)
         self.events.append(
             ApplicationDenied(
                 application_id=self.application_id,
@@ -738,7 +752,7 @@ class Application:
         run.tasks.append(task)
         run.due_date = task.due_date
         run.auto = {"outcome": "unavailable", "source": source, "failures": []}
-        self._log(now, "auto_unavailable", None, Role.SYSTEM, f"{source}: {reason}")
+        self._log(now, "auto_unavailable", None, Role.SYSTEM, f"{source}: {reason}", step=run.id)
 
     # -------------------------------------------------------- courier notices
 
@@ -757,6 +771,7 @@ class Application:
         self._accept(
             run, run.tasks[0], now, None, Role.SYSTEM, "", calendar, action="materials_received"
         )
+        self._settle_escalations(now)
         return True
 
     def result_delivered(self, *, now: datetime | None = None) -> bool:
@@ -798,9 +813,101 @@ class Application:
         the clock has stood still so far; None once the case is closed."""
         if self.state not in OPEN_CASE_STATES:
             return None
-        due = self.due_date if due is None else due
-        waited = self.clock.waited_so_far(today, calendar)
-        return str(warning_of(calendar.add_working_days(due, waited), today, calendar))
+        return str(signal_of(self.due_date if due is None else due, today, calendar, self.clock))
+
+    # -------------------------------------------------------------- escalation
+
+    def escalate(
+        self,
+        today: date,
+        calendar: WorkingCalendar,
+        *,
+        operator_days: int = ESCALATE_TO_OPERATOR_DAYS,
+        now: datetime | None = None,
+    ) -> list[Escalation]:
+        """Escalate late work (督办), once per task and level: an open task that
+        is red today (a working day after its due date has begun) while the
+        case's clock runs goes to its department's admin; one that is still red
+        with its due date ``operator_days`` working days later goes to the
+        operator as well. A stopped clock escalates nothing (its due dates move
+        when it restarts). Records ``case_escalated`` and an ``escalate``
+        timeline entry for each; answers the escalations raised."""
+        if not isinstance(operator_days, int) or operator_days < 1:
+            raise ValueError("operator_days must be a whole number of working days from 1")
+        now = _aware(now)
+        self._settle_escalations(now)
+        if self.state not in RUNNING_CLOCK_STATES or not self.clock.running:
+            return []
+        raised = []
+        for run in self.steps:
+            if not run.open:
+                continue
+            for task in run.tasks:
+                if not task.open or task.due_date is None:
+                    continue
+                for level in escalation_levels(
+                    task.due_date, today, calendar, self.clock, operator_days
+                ):
+                    if self._escalation_of(run.id, task.department_code, level) is None:
+                        raised.append(self._raise_escalation(run, task, level, now))
+        return raised
+
+    def _escalation_of(self, step_id: str, department_code: str, level: str) -> Escalation | None:
+        return next(
+            (
+                escalation
+                for escalation in self.escalations
+                if (escalation.step_id, escalation.department_code, escalation.level)
+                == (step_id, department_code, level)
+            ),
+            None,
+        )
+
+    def _raise_escalation(self, run: StepRun, task: Task, level: str, now: datetime) -> Escalation:
+        escalation = Escalation(
+            escalation_id=uuid.uuid4().hex,
+            step_id=run.id,
+            department_code=task.department_code,
+            level=str(level),
+            raised_at=now,
+            due_date=task.due_date,
+        )
+        self.escalations.append(escalation)
+        self._log(
+            now,
+            "escalate",
+            None,
+            Role.SYSTEM,
+            f"督办 {level}: {task.department_code} 未在 {task.due_date.isoformat()} 前办结",
+            step=run.id,
+        )
+        self.events.append(
+            CaseEscalated(
+                application_id=self.application_id,
+                step_id=run.id,
+                department_code=task.department_code,
+                level=str(level),
+                due_date=task.due_date,
+            )
+        )
+        return escalation
+
+    def _settle_escalations(self, now: datetime) -> None:
+        """An open escalation is resolved once its task is no longer open (done,
+        denied, not needed, closed) or the case ended."""
+        for escalation in self.escalations:
+            if escalation.open and not self._task_still_open(escalation):
+                escalation.resolved_at = now
+
+    def _task_still_open(self, escalation: Escalation) -> bool:
+        if self.state not in OPEN_CASE_STATES:
+            return False
+        return any(
+            run.open and task.open and task.department_code == escalation.department_code
+            for run in self.steps
+            if run.id == escalation.step_id
+            for task in run.tasks
+        )
 
     # -------------------------------------------------------------- visibility
 
@@ -925,11 +1032,13 @@ class Application:
         task.decide(StepState.DONE, "accept", actor_id, comment, now)
         run.finish(StepState.DONE, now)
         self.state = State.ACCEPTED
-        self._log(now, action, actor_id, role, comment)
+        self._log(now, action, actor_id, role, comment, step=run.id)
         self.events.append(ApplicationAccepted(application_id=self.application_id, accepted_at=now))
         self._advance(local_date(now), calendar, None, now)
 
-    def _request_supplement(self, actor, task: Task, comment, missing, now: datetime) -> None:
+    def _request_supplement(
+        self, actor, run: StepRun, task: Task, comment, missing, now: datetime
+    ) -> None:
         comment = _require_comment(comment, "say which materials are missing")
         names, problems = _material_names(missing)
         if problems:
@@ -939,7 +1048,14 @@ class Application:
         self.missing_materials = names
         self.supplement_due = today + timedelta(days=self.process.supplement_days)
         self.clock.stop(today, "supplement")
-        self._log(now, "request_supplement", actor["user_id"], _role_of(actor, task), comment)
+        self._log(
+            now,
+            "request_supplement",
+            actor["user_id"],
+            _role_of(actor, task),
+            comment,
+            step=run.id,
+        )
         self.events.append(
             SupplementRequested(
                 application_id=self.application_id,
@@ -1089,6 +1205,7 @@ class Application:
             extension.decided_at = now
             extension.comment = f"the case ended ({state})"
         self.state = state
+        self._settle_escalations(now)
         self._log(now, action, actor_id, role, comment, step=step)
 
     def _restart_clock(self, on: date, calendar: WorkingCalendar) -> int:

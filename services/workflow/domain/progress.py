@@ -3,8 +3,9 @@
 A step of the definition (``domain.process``) runs as a :class:`StepRun`; the work
 in it is done as :class:`Task` s: one for an accept, review or approve step, one
 per branch for a parallel step, none for an auto step unless its facts could not
-be fetched and a person decides instead. Extensions (延期) and suspensions
-(特别程序) are kept with the case, and so is the state of its clock.
+be fetched and a person decides instead. Extensions (延期), suspensions
+(特别程序) and escalations of late work (督办) are kept with the case, and so is
+the state of its clock.
 
 Plain Python; ``to_dict``/``from_dict`` give the JSON the repository stores.
 """
@@ -20,6 +21,9 @@ from .calendar import WorkingCalendar
 
 # Within this many working days of its due date an open case or step is yellow.
 YELLOW_DAYS = 2
+# A task red this many working days after it went to its department's admin
+# goes to the operator as well (config ESCALATE_TO_OPERATOR_DAYS).
+ESCALATE_TO_OPERATOR_DAYS = 3
 
 
 class StepState(StrEnum):
@@ -50,6 +54,14 @@ def warning_of(
     if calendar.working_days_between(today, due) <= yellow_days:
         return Signal.YELLOW
     return Signal.GREEN
+
+
+def signal_of(due: date, today: date, calendar: WorkingCalendar, clock: Clock) -> Signal:
+    """The signal of an open due date today, measured as if a stopped clock
+    restarted today: the due date moved by the working days it has stood still
+    so far (as it will move when the clock runs again)."""
+    waited = clock.waited_so_far(today, calendar)
+    return warning_of(calendar.add_working_days(due, waited), today, calendar)
 
 
 def _date(value) -> date | None:
@@ -322,3 +334,78 @@ class Clock:
     def from_dict(cls, data: dict[str, Any] | None) -> Clock:
         data = data or {}
         return cls(stopped_on=_date(data.get("stopped_on")), stopped_for=data.get("stopped_for"))
+
+
+class EscalationLevel(StrEnum):
+    """Who a late task is escalated to (督办): first its department's admin,
+    then the operator."""
+
+    DEPT_ADMIN = "dept_admin"
+    OPERATOR = "operator"
+
+
+def escalation_levels(
+    due: date,
+    today: date,
+    calendar: WorkingCalendar,
+    clock: Clock,
+    operator_days: int = ESCALATE_TO_OPERATOR_DAYS,
+) -> list[EscalationLevel]:
+    """The levels an open task due ``due`` has reached today: its department's
+    admin once it is red (a working day after ``due`` has begun), the operator
+    once it would still be red with its due date ``operator_days`` working days
+    later. None while the clock stands still: its due dates move when it runs
+    again."""
+    if not clock.running:
+        return []
+    reached = []
+    for level, deadline in (
+        (EscalationLevel.DEPT_ADMIN, due),
+        (EscalationLevel.OPERATOR, calendar.add_working_days(due, operator_days)),
+    ):
+        if signal_of(deadline, today, calendar, clock) != Signal.RED:
+            break
+        reached.append(level)
+    return reached
+
+
+@dataclass
+class Escalation:
+    """Late work brought to someone above it: the task of ``department_code`` at
+    step ``step_id`` missed ``due_date`` and went to ``level`` at ``raised_at``.
+    Open until the task is done or the case ends (``resolved_at``)."""
+
+    escalation_id: str
+    step_id: str
+    department_code: str
+    level: str
+    raised_at: datetime
+    due_date: date
+    resolved_at: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "escalation_id": self.escalation_id,
+            "step_id": self.step_id,
+            "department_code": self.department_code,
+            "level": str(self.level),
+            "raised_at": _iso(self.raised_at),
+            "due_date": _iso(self.due_date),
+            "resolved_at": _iso(self.resolved_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Escalation:
+        return cls(
+            escalation_id=data["escalation_id"],
+            step_id=data["step_id"],
+            department_code=data["department_code"],
+            level=data["level"],
+            raised_at=_instant(data["raised_at"]),
+            due_date=_date(data["due_date"]),
+            resolved_at=_instant(data.get("resolved_at")),
+        )

@@ -127,6 +127,12 @@ def facts_of(rule: Mapping) -> set[str]:
     return {rule["fact"]}
 
 
+def undetermined(failures: list[Failure]) -> list[str]:
+    """The facts among ``failures`` that had no value: a refusal on them would
+    be a guess, so a person decides instead."""
+    return sorted({failure.fact for failure in failures if failure.actual is None})
+
+
 def evaluate(rule: Mapping, facts: Mapping[str, Any]) -> list[Failure]:
     """The conditions that make ``rule`` fail on ``facts``; empty when it holds.
 

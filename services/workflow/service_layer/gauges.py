@@ -27,6 +27,10 @@ def gauges(
     def provisional():
         return [((service,), use_cases.count_provisional_cases(new_uow()))]
 
+    def escalations_open():
+        counted = use_cases.count_open_escalations(new_uow())
+        return [((service, level), count) for level, count in counted.items()]
+
     return [
         Reading(
             "tongban_workflow_cases",
@@ -47,5 +51,12 @@ def gauges(
             " working calendar is not loaded.",
             ("service",),
             provisional,
+        ),
+        Reading(
+            "tongban_workflow_escalations_open",
+            "Escalations of late work (督办) whose task is still open, per level"
+            " (dept_admin, operator).",
+            ("service", "level"),
+            escalations_open,
         ),
     ]

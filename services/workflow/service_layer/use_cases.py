@@ -31,7 +31,14 @@ from services.workflow.domain.model import (
     past_due,
 )
 from services.workflow.domain.process import ProcessDefinition, default_definition
-from services.workflow.domain.progress import YELLOW_DAYS
+from services.workflow.domain.progress import (
+    ESCALATE_TO_OPERATOR_DAYS,
+    YELLOW_DAYS,
+    Clock,
+    EscalationLevel,
+    escalation_levels,
+    signal_of,
+)
 from services.workflow.service_layer.metrics import count_committed
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 from services.workflow.service_layer.views import CaseView, WorkItem
@@ -537,6 +544,54 @@ def _due_span(signal: str, today: date, calendar: WorkingCalendar) -> tuple:
     return yellow_until + timedelta(days=1), None
 
 
+def list_escalations(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    level: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    *,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """A page of open escalations (督办), newest first: a dept_admin sees those
+    of their department (at both levels, or at ``level``), an operator those
+    at level operator (or at ``level``). Each with its case's item, the due
+    date the task missed, and the task's signal today."""
+    department, levels = _escalation_scope(actor, level)
+    today = today or china_today()
+    with uow:
+        calendar = _calendar(uow)
+        found, total = uow.applications.open_escalations(
+            department_code=department, levels=levels, page=page, page_size=page_size
+        )
+    items = [
+        {
+            "application_id": entry.application_id,
+            "item_name": entry.item_name,
+            "step_id": entry.step_id,
+            "department_code": entry.department_code,
+            "level": entry.level,
+            "raised_at": entry.raised_at,
+            "due_date": entry.due_date,
+            "signal": str(
+                signal_of(entry.task_due_date or entry.due_date, today, calendar, entry.clock)
+            ),
+        }
+        for entry in found
+    ]
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def _escalation_scope(actor: Mapping, level: str | None) -> tuple[str | None, list[str]]:
+    """(department or None for all, levels) of the escalations ``actor`` lists."""
+    if actor.get("kind") == "operator":
+        return None, [level or EscalationLevel.OPERATOR]
+    department = actor.get("department_code")
+    if actor.get("kind") == "staff" and department and DEPT_ADMIN in (actor.get("roles") or ()):
+        return department, [level] if level else list(EscalationLevel)
+    raise domain.Forbidden("escalations are listed for a dept_admin or an operator")
+
+
 def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> dict[str, list[Mapping]]:
     """Licences issued on the actor's cases, newest first."""
     user_id = actor.get("user_id")
@@ -680,6 +735,11 @@ def decide_auto_step(
         failures, unavailable = rules.evaluate(definition.rules, facts), None
     except FactsUnavailable as missing:
         failures, unavailable = [], missing
+    unknown = rules.undetermined(failures)
+    if unknown:
+        # A rule failed on a fact nobody could give a value for (an agent's
+        # principal has no real-name level here, say): a person decides.
+        failures, unavailable = [], FactsUnavailable("facts", f"no value for {', '.join(unknown)}")
     with uow:
         if not uow.first_delivery(envelope, "workflow.on_auto_step_started"):
             return None
@@ -738,20 +798,59 @@ def close_unsupplemented_cases(
     return _each_locked(uow, candidates, lambda case, _: case.expire_supplement(today, now=now))
 
 
+def escalate_late_tasks(
+    uow: WorkflowUnitOfWork,
+    today: date,
+    *,
+    operator_days: int = ESCALATE_TO_OPERATOR_DAYS,
+    now: datetime | None = None,
+) -> int:
+    """Escalate the late work of every case (督办, ``Application.escalate``):
+    each open task red today with a running clock to its department's admin,
+    and ``operator_days`` working days on to the operator, once per task and
+    level. The tasks come from the ``tasks`` rows (open, past due, not yet
+    escalated that far) and are counted on the calendar before any case is
+    loaded; the cases are changed locked, in batches. Answers how many
+    escalations were raised."""
+    with uow:
+        calendar = _calendar(uow)
+        late = uow.applications.late_tasks(today, operator_days)
+    running = Clock()  # the query kept the cases whose clock runs
+    candidates = list(
+        dict.fromkeys(
+            task.application_id
+            for task in late
+            if set(escalation_levels(task.due_date, today, calendar, running, operator_days))
+            - task.escalated
+        )
+    )
+    return _each_locked(
+        uow,
+        candidates,
+        lambda case, calendar: len(
+            case.escalate(today, calendar, operator_days=operator_days, now=now)
+        ),
+    )
+
+
 def _each_locked(uow: WorkflowUnitOfWork, application_ids: list[str], change) -> int:
     """``change(case, calendar)`` on each case, locked, in batches of one
-    transaction each; a case it changed is saved with its events. Answers how
-    many changed."""
+    transaction each; a case it changed (``change`` answers True, or how many
+    changes it made) is saved with its events. Answers how many changes were
+    made."""
     changed = 0
     for start in range(0, len(application_ids), OVERDUE_BATCH):
         with uow:
             calendar = _calendar(uow)
             for application_id in application_ids[start : start + OVERDUE_BATCH]:
                 application = uow.applications.get(application_id, for_update=True)
-                if application is not None and change(application, calendar):
+                if application is None:
+                    continue
+                made = change(application, calendar)
+                if made:
                     uow.applications.save(application)
                     uow.collect(application)
-                    changed += 1
+                    changed += int(made)
             _commit(uow)
     return changed
 
@@ -764,6 +863,13 @@ def count_cases_by_state(uow: WorkflowUnitOfWork) -> dict[str, int]:
     with uow:
         counted = uow.applications.count_by_state()
     return {**{str(state): 0 for state in State}, **counted}
+
+
+def count_open_escalations(uow: WorkflowUnitOfWork) -> dict[str, int]:
+    """Open escalations per level, every level named (0 when it has none)."""
+    with uow:
+        counted = uow.applications.count_open_escalations()
+    return {str(level): counted.get(str(level), 0) for level in EscalationLevel}
 
 
 def count_provisional_cases(uow: WorkflowUnitOfWork) -> int:

@@ -3,7 +3,7 @@ arguments the gateway sends, answers exactly what its response schema documents;
 every event the domain records is exactly its documented payload; and every bad
 input is Invalid naming the field, never a crash."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -45,6 +45,22 @@ def completed(service, number: int, **overrides) -> tuple[str, dict]:
     assert_documented(workflow.ApplicationCompleted, payload)
     service.on_application_completed(envelope("workflow", "application_completed", payload))
     return application_id, applicant
+
+
+def escalated(service, department: str, level: str) -> None:
+    """Late work escalated, as workflow emits it: the payload dumped with
+    workflow's schema, in workflow's envelope."""
+    payload = workflow.CaseEscalated().dump(
+        {
+            "application_id": "app-late",
+            "step_id": "approve",
+            "department_code": department,
+            "level": level,
+            "due_date": date(2026, 10, 12),
+        }
+    )
+    assert_documented(workflow.CaseEscalated, payload)
+    service.on_case_escalated(envelope("workflow", "case_escalated", payload))
 
 
 def calls(service) -> list[tuple[str, dict]]:
@@ -91,6 +107,21 @@ def test_every_answer_is_exactly_its_documented_schema(service):
     assert check("list_store_reviews", {"store_id": "store-1", "page": 1, "page_size": 1})["items"]
     assert check("stats", {})["stores"]
     assert check("stats", {"region": "320106"})["overall"]["reviews"] == 1
+    # Escalations: of the reviewed department, and of one never reviewed.
+    escalated(service, DEPARTMENT, "dept_admin")
+    escalated(service, DEPARTMENT, "operator")
+    escalated(service, "320100-GA", "dept_admin")
+    stats = check("stats", {})
+    assert stats["escalations"] == {"dept_admin": 2, "operator": 1}
+    assert [(d["department_code"], d["escalations"]) for d in stats["departments"]] == [
+        ("320100-GA", {"dept_admin": 1, "operator": 0}),
+        (DEPARTMENT, {"dept_admin": 1, "operator": 1}),
+    ]
+    assert stats["departments"][0]["rating"]["praise_rate"] is None
+    assert check("stats", {"department": DEPARTMENT})["escalations"]["operator"] == 1
+    by_region = check("stats", {"region": "320102"})
+    assert by_region["escalations"] is None
+    assert [d["escalations"] for d in by_region["departments"]] == [None]
     listed = check("list_rectifications", {"actor": CLERK, "page": "1", "page_size": "20"})
     assert listed["items"][0]["resolved_at"] is None
     resolved = check(
@@ -101,7 +132,7 @@ def test_every_answer_is_exactly_its_documented_schema(service):
     assert check("list_rectifications", {"actor": OPERATOR})["items"][0]["status"] == "resolved"
 
     assert called == rpc_methods, "every RPC method is exercised here"
-    assert set(entrypoints) - rpc_methods == {"on_application_completed"}
+    assert set(entrypoints) - rpc_methods == {"on_application_completed", "on_case_escalated"}
 
 
 def test_empty_answers_are_documented_with_null_rates(service):
@@ -141,14 +172,43 @@ def test_the_fields_catalog_and_the_gateway_read_are_kept():
     )
 
 
-def test_the_consumed_event_is_workflows():
-    [(_, handler)] = [
-        (name, entrypoint)
+def test_the_consumed_events_are_workflows():
+    handlers = {
+        name: (entrypoint.source_service, entrypoint.event_type, type(entrypoint.payload))
         for name, entrypoint in contract_entrypoints(RatingsService)
-        if name == "on_application_completed"
-    ]
-    assert (handler.source_service, handler.event_type) == ("workflow", "application_completed")
-    assert type(handler.payload) is workflow.ApplicationCompleted
+        if name.startswith("on_")
+    }
+    assert handlers == {
+        "on_application_completed": (
+            "workflow",
+            "application_completed",
+            workflow.ApplicationCompleted,
+        ),
+        "on_case_escalated": ("workflow", "case_escalated", workflow.CaseEscalated),
+    }
+
+
+def test_an_escalation_is_read_as_workflow_sends_it_once(service, uow):
+    escalated(service, DEPARTMENT, "operator")
+    event = envelope(
+        "workflow",
+        "case_escalated",
+        {
+            "application_id": "app-late",
+            "step_id": "approve",
+            "department_code": DEPARTMENT,
+            "level": "dept_admin",
+            "due_date": "2026-10-12",
+            "a_field_added_later": True,
+        },
+    )
+    service.on_case_escalated(event)
+    service.on_case_escalated(event)
+    assert service.stats()["escalations"] == {"dept_admin": 1, "operator": 1}
+    with pytest.raises(Invalid):
+        service.on_case_escalated(
+            envelope("workflow", "case_escalated", {**event["payload"], "level": "mayor"})
+        )
 
 
 # --- requests ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.schemas import load
+from services.common.testing import envelope as event_envelope
 from services.common.testing import outbox
 from services.ratings import contract
 from services.ratings.service_layer import use_cases
@@ -372,6 +373,88 @@ def test_stats_of_nothing_are_empty_with_no_rates(uow):
 
     assert result["overall"] == {"reviews": 0, "praise_rate": None, "average_grade": None}
     assert result["stores"] == result["departments"] == result["items"] == []
+
+
+# --- escalations -------------------------------------------------------------
+
+
+def escalated(department="320100-MSA", level="dept_admin", application_id="a-late"):
+    """workflow's ``case_escalated``, as the handler gets it."""
+    payload = {
+        "application_id": application_id,
+        "step_id": "approve",
+        "department_code": department,
+        "level": level,
+        "due_date": "2026-10-12",
+    }
+    return {
+        **event_envelope("workflow", "case_escalated", payload),
+        "payload": load(workflow.CaseEscalated, payload),
+    }
+
+
+def counts(result) -> dict:
+    return {
+        entry["department_code"]: (
+            entry["rating"].reviews,
+            None
+            if entry["escalations"] is None
+            else (entry["escalations"].dept_admin, entry["escalations"].operator),
+        )
+        for entry in result["departments"]
+    }
+
+
+def test_an_escalation_is_counted_once_per_event(uow):
+    event = escalated()
+
+    assert use_cases.record_escalation(uow, event) is True
+    assert use_cases.record_escalation(uow, event) is False
+    assert use_cases.record_escalation(uow, escalated(level="operator")) is True
+
+    assert counts(use_cases.stats(uow)) == {"320100-MSA": (0, (1, 1))}
+    assert count(uow, "handled_events") == 2
+
+
+def test_an_event_without_an_id_is_invalid(uow):
+    with pytest.raises(Invalid):
+        use_cases.record_escalation(uow, {**escalated(), "id": None})
+
+
+def test_stats_count_escalations_overall_and_per_department(rated):
+    for department, level in [
+        ("320100-MSA", "dept_admin"),
+        ("320100-MSA", "dept_admin"),
+        ("320100-MSA", "operator"),
+        ("320600-MSA", "dept_admin"),  # escalated, never reviewed
+    ]:
+        use_cases.record_escalation(rated, escalated(department, level))
+
+    result = use_cases.stats(rated)
+    assert counts(result) == {
+        "320100-MSA": (3, (2, 1)),
+        "320500-MSA": (2, (0, 0)),
+        "320600-MSA": (0, (1, 0)),
+    }
+    assert (result["escalations"].dept_admin, result["escalations"].operator) == (3, 1)
+    unrated = result["departments"][-1]["rating"]
+    assert (unrated.reviews, unrated.praise_rate) == (0, None)
+
+    by_department = use_cases.stats(rated, department="320600-MSA")
+    assert counts(by_department) == {"320600-MSA": (0, (1, 0))}
+    assert by_department["overall"].reviews == 0
+    assert (by_department["escalations"].dept_admin, by_department["escalations"].operator) == (
+        1,
+        0,
+    )
+
+    # An escalation names no region: with the region filter, no count is given.
+    by_region = use_cases.stats(rated, region="320100")
+    assert counts(by_region) == {"320100-MSA": (2, None)}
+    assert by_region["escalations"] is None
+    dumped = contract.RatingStats().dump(by_region)
+    assert dumped["escalations"] is None
+    assert dumped["departments"][0]["escalations"] is None
 
 
 # --- rectifications ---------------------------------------------------------

@@ -100,8 +100,9 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     which each succeeds, and every courier notice as courier emits it; answers
     ``(method, answer)`` of each call and ``(handler, envelope)`` of each notice.
 
-    Left open at the end: one express case (late, later) and one waiting for
-    the applicant's materials (never supplied)."""
+    Left open at the end: one express case (late, later; escalated two months
+    on, then accepted) and one waiting for the applicant's materials (never
+    supplied)."""
     answers, notices = [], []
 
     def call(method, **arguments):
@@ -243,7 +244,16 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
         action="request_supplement",
         comment="请补交营业执照副本",
     )
-    submit(EXPRESS)
+    late = submit(EXPRESS)
+
+    # Late work escalated two months on, to the department's admin and the
+    # operator; the window then takes the case on, which resolves both.
+    use_cases.escalate_late_tasks(service.uow, date.today() + timedelta(days=60))
+    call("list_escalations", actor=DEPT_ADMIN)
+    call("list_escalations", actor=OPERATOR)
+    call("list_escalations", actor=OPERATOR, level="dept_admin", page="1", page_size="5")
+    call("get_application", actor=OPERATOR, application_id=late)
+    call("act", actor=CLERK, application_id=late, action="accept")
 
     call("list_applications", actor=APPLICANT)
     call("list_applications", actor=APPLICANT, page="2", page_size="2")
@@ -281,7 +291,7 @@ def test_every_answer_is_exactly_its_documented_schema(service):
 def test_the_answers_show_what_the_cases_hold(service):
     answers, _ = drive(service)
     cases = [answer for method, answer in answers if method == "get_application"]
-    _, express, waiting, for_person, suspended, no_window, refused, by_hand = cases
+    _, express, waiting, for_person, suspended, no_window, refused, by_hand, late = cases
     assert express["state"] == "completed" and express["delivery"] == EXPRESS
     assert express["window"]["postcode"] == "210000"
     assert express["reviews"] == [
@@ -327,6 +337,27 @@ def test_the_answers_show_what_the_cases_hold(service):
         {"action": "deny", "step": "eligibility"},
         {"action": "request_extension", "step": None},
     ]
+    assert [(e["step_id"], e["level"], e["resolved_at"]) for e in late["escalations"]] == [
+        ("accept", "dept_admin", None),
+        ("accept", "operator", None),
+    ]
+    assert [entry["action"] for entry in late["timeline"]][-2:] == ["escalate", "escalate"]
+    listed = [answer for method, answer in answers if method == "list_escalations"]
+    assert [
+        [(entry["application_id"], entry["level"]) for entry in page["items"]] for page in listed
+    ] == [
+        [(late["application_id"], "operator"), (late["application_id"], "dept_admin")],
+        [(late["application_id"], "operator")],
+        [(late["application_id"], "dept_admin")],
+    ]
+    # Listed today, when the task (due the next working day) is not late yet.
+    assert {entry["signal"] for page in listed for entry in page["items"]} == {"yellow"}
+    accepted = [
+        answer
+        for method, answer in answers
+        if method == "act" and answer["application_id"] == late["application_id"]
+    ]
+    assert all(e["resolved_at"] is not None for e in accepted[-1]["escalations"])
     pages = [answer for method, answer in answers if method == "list_applications"]
     assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 9)
     (licences,) = [answer for method, answer in answers if method == "list_licences"]

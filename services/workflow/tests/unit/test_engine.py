@@ -116,7 +116,7 @@ def test_a_case_runs_its_steps_in_order_and_the_last_approves_it():
     ]
     assert [(e.action, e.state, e.step) for e in app.timeline] == [
         ("submit", "submitted", None),
-        ("accept", "accepted", None),
+        ("accept", "accepted", "accept"),
         ("approve", "accepted", "review"),
         # The entry shows the state after the action.
         ("approve", "approved", "decide"),

@@ -37,6 +37,7 @@ def test_every_contract_event_has_a_class():
         "application_withdrawn",
         "licence_issued",
         "case_overdue",
+        "case_escalated",
         "process_published",
     }
     assert {cls.type for cls in EVENT_CLASSES} == set(contract.EVENTS)

@@ -120,22 +120,50 @@ def test_the_gauges_carry_the_instance_name(uow):
     act(uow, CLERK, submit(uow), "accept")
     # Due in 2027, whose calendar is not loaded: counted on weekdays only.
     submit(uow, now=datetime(2026, 12, 28, 2, 0, tzinfo=UTC))
-    cases, overdue, provisional = gauges(
+    late = submit(uow)
+    act(uow, CLERK, late, "accept")
+    # Three working days and more after Monday 12 October: both levels.
+    use_cases.escalate_late_tasks(uow, date(2026, 10, 19))
+    cases, overdue, provisional, escalations = gauges(
         lambda: uow, "workflow-js-ga", today=lambda: date(2026, 10, 13)
     )
 
     assert (cases.name, cases.labels) == ("tongban_workflow_cases", ("service", "state"))
     assert dict(cases.read()) == {
         ("workflow-js-ga", state): count
-        for state, count in {**NO_CASES, "submitted": 2, "accepted": 1}.items()
+        for state, count in {**NO_CASES, "submitted": 2, "accepted": 2}.items()
     }
     assert (overdue.name, overdue.labels) == ("tongban_workflow_cases_overdue_open", ("service",))
-    assert overdue.read() == [(("workflow-js-ga",), 2)]
+    assert overdue.read() == [(("workflow-js-ga",), 3)]
     assert (provisional.name, provisional.labels) == (
         "tongban_workflow_cases_calendar_provisional",
         ("service",),
     )
     assert provisional.read() == [(("workflow-js-ga",), 1)]
+    assert (escalations.name, escalations.labels) == (
+        "tongban_workflow_escalations_open",
+        ("service", "level"),
+    )
+    # The two accepted cases' two joint branches each, and the accept task of
+    # the case submitted in September (December's is not due yet).
+    assert dict(escalations.read()) == {
+        ("workflow-js-ga", "dept_admin"): 5,
+        ("workflow-js-ga", "operator"): 5,
+    }
+
+
+def test_open_escalations_are_counted_per_level_until_their_task_is_done(uow):
+    assert use_cases.count_open_escalations(uow) == {"dept_admin": 0, "operator": 0}
+    accepted = submit(uow, joint_departments=[])
+    act(uow, CLERK, accepted, "accept")
+    # Due Saturday 10 October (a make-up working day): red from Monday 12th,
+    # and three working days on (Wednesday 14th) from Thursday 15th.
+    use_cases.escalate_late_tasks(uow, date(2026, 10, 13))
+    assert use_cases.count_open_escalations(uow) == {"dept_admin": 1, "operator": 0}
+    use_cases.escalate_late_tasks(uow, date(2026, 10, 16))
+    assert use_cases.count_open_escalations(uow) == {"dept_admin": 1, "operator": 1}
+    act(uow, APPROVER, accepted, "approve")
+    assert use_cases.count_open_escalations(uow) == {"dept_admin": 0, "operator": 0}
 
 
 def test_provisional_cases_are_counted_while_open(uow):

@@ -3,7 +3,7 @@ with every failed condition named."""
 
 import pytest
 
-from services.workflow.domain.rules import FACTS, Failure, check, evaluate, facts_of
+from services.workflow.domain.rules import FACTS, Failure, check, evaluate, facts_of, undetermined
 
 ADULT = {"fact": "applicant.age", "op": "ge", "value": 18}
 VERIFIED = {"fact": "applicant.level", "op": "ge", "value": 2}
@@ -173,3 +173,21 @@ def test_a_fact_of_another_type_fails_rather_than_raising():
 )
 def test_operators(rule, fact, holds):
     assert (evaluate(rule, {rule["fact"]: fact}) == []) is holds
+
+
+def test_undetermined_names_the_facts_that_had_no_value():
+    rule = {
+        "all": [
+            {"fact": "applicant.level", "op": "ge", "value": 2},
+            {"fact": "applicant.age", "op": "ge", "value": 60},
+            {"fact": "housing.homes_owned", "op": "lt", "value": 2},
+        ]
+    }
+    failures = evaluate(
+        rule, {"applicant.level": None, "applicant.age": 40, "housing.homes_owned": None}
+    )
+    assert undetermined(failures) == ["applicant.level", "housing.homes_owned"]
+    assert undetermined(evaluate(rule, {"applicant.level": 2, "applicant.age": 40})) == [
+        "housing.homes_owned"
+    ]
+    assert undetermined([]) == []

@@ -595,6 +595,25 @@ def test_an_auto_step_goes_to_a_person_when_a_source_cannot_answer(uow):
     assert done.state == "completed"
 
 
+def test_a_rule_failing_on_a_fact_without_a_value_goes_to_a_person(uow):
+    """An agent's principal has no real-name level here: refusing on it would be
+    a guess, so a person decides; a failure on known values still denies."""
+    application_id, started = instant_case(uow)
+    outcome = use_cases.decide_auto_step(
+        uow, started, lambda facts, case, today: {"applicant.level": None, "applicant.age": 70}
+    )
+    assert outcome == "handed_over"
+    case = use_cases.get_application(uow, APPROVER, application_id, today=NOW.date())
+    assert case.state == "submitted"
+    assert case.steps[0]["auto"] == {
+        "outcome": "unavailable",
+        "source": "facts",
+        "failures": [],
+    }
+    assert case.timeline[-1].comment == "facts: no value for applicant.level"
+    assert {"action": "approve", "step": "eligibility"} in case.available_actions
+
+
 def test_an_auto_step_of_an_unknown_case_is_left_alone(uow):
     stray = envelope("workflow", "auto_step_started", {"application_id": "nope", "step_id": "x"})
 
