@@ -4,7 +4,16 @@ Each run gets its own RabbitMQ virtual host (the root conftest's ``amqp_uri``),
 its own PostgreSQL databases (or SQLite files when TEST_DATABASE=sqlite) and
 free ports. js-ga (江苏省公安厅) runs its own workflow instance, workflow-js-ga,
 as in the local cluster.
+
+Every process reads its clock through ``services.common.clock``: the ``clock``
+fixture moves it (the days written in the cluster's CLOCK_OFFSET_FILE) and puts
+it back afterwards. The workflow instances sweep for late and unsupplemented
+cases every second, so what a moved clock causes shows at once.
 """
+
+import os
+import time
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -16,6 +25,8 @@ from operations.roster import SERVICES
 @pytest.fixture(scope="session")
 def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
     data_dir = tmp_path_factory.mktemp("cluster")
+    clock_offset_file = data_dir / "clock-offset-days"
+    clock_offset_file.write_text("0", encoding="utf-8")
     departments = ["js-ga"]
     instances = [f"workflow-{code}" for code in departments]
     cluster = LocalCluster(
@@ -37,8 +48,11 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
             "CATALOG_CACHE_SECONDS": "2",
             "RPC_TIMEOUT_SECONDS": "2",
             "LOG_LEVEL": "INFO",
+            "CLOCK_OFFSET_FILE": str(clock_offset_file),
+            "OVERDUE_CHECK_SECONDS": "1",
         },
     )
+    cluster.clock_offset_file = clock_offset_file
     cluster.loaded = cluster.prepare()
     cluster.start(timeout=120)
     yield cluster
@@ -126,3 +140,56 @@ class DataExchange:
 @pytest.fixture(scope="session")
 def data_exchange(cluster):
     return DataExchange(cluster)
+
+
+CHINA = timezone(timedelta(hours=8))
+# services.common.clock reads the offset file at most once a second.
+CLOCK_READ_SECONDS = 1.0
+
+
+class MovedClock:
+    """The cluster's clock, moved by whole days (CLOCK_OFFSET_FILE)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.days = 0
+
+    @staticmethod
+    def real_today() -> date:
+        """Today in Jiangsu by the system clock, as workflow counts days."""
+        return datetime.now(CHINA).date()
+
+    def today(self) -> date:
+        """Today in Jiangsu as the cluster's processes see it now."""
+        return self.real_today() + timedelta(days=self.days)
+
+    def move_by(self, days: int) -> date:
+        """Move the clock ``days`` further (from where it stands); the new today."""
+        return self.set(self.days + days)
+
+    def move_to(self, day: date) -> date:
+        """Make ``day`` today for every process."""
+        return self.set((day - self.real_today()).days)
+
+    def set(self, days: int) -> date:
+        self.days = days
+        # Replaced whole, so no process ever reads a half-written file.
+        written = self.path.with_suffix(".new")
+        written.write_text(str(days), encoding="utf-8")
+        os.replace(written, self.path)
+        # Not a wait for some effect: a process reads the file again at most a
+        # second after its last read, so a second on, every process has it.
+        time.sleep(CLOCK_READ_SECONDS + 0.15)
+        return self.today()
+
+
+@pytest.fixture
+def clock(cluster):
+    """Moves the clock of every process; always set back to the system's after
+    the test (other tests share the cluster)."""
+    moved = MovedClock(cluster.clock_offset_file)
+    try:
+        yield moved
+    finally:
+        if moved.days or cluster.clock_offset_file.read_text(encoding="utf-8") != "0":
+            moved.set(0)
