@@ -925,6 +925,11 @@ class ApplicationSubmitted(Schema):
     delivery = fields.Nested(Delivery, required=True)
     window = fields.Nested(Window, required=True, allow_none=True)
     due_date = fields.Date(required=True)
+    # Added later: an event sent before it (queued, or replayed from a dead
+    # letter) has none, and its consumers must still take it.
+    submitted_at = Instant(
+        metadata={"description": "always sent now; absent from events sent before it was added"}
+    )
 
 
 class ApplicationAccepted(Schema):
@@ -1078,6 +1083,46 @@ class ApplicationCompleted(Schema):
     completed_at = Instant(required=True)
 
 
+OUTCOMES = ("completed", "denied", "rejected", "not_supplemented", "withdrawn")
+
+
+class ApplicationEnded(Schema):
+    """``workflow.application_ended``: the case ended, whatever the ``outcome``;
+    what evaluation (好差评) and the published case figures need of it.
+    ``handled_by`` is the department that decided it (the denying department of
+    a joint review, else the item's); ``on_time`` whether it was decided (or
+    ended undecided) by its promised ``due_date``, a case whose clock stands
+    still measured to the day it stopped; ``working_days`` the working
+    days from submission to the decision, the days its clock stood still left
+    out (null when nobody decided it: withdrawn, not supplemented)."""
+
+    application_id = fields.String(required=True)
+    applicant_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    item_name = fields.String(required=True)
+    department_code = fields.String(required=True)
+    handled_by = fields.String(required=True)
+    region_code = fields.String(required=True)
+    store_id = fields.String(required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    submitted_at = Instant(required=True)
+    ended_at = Instant(required=True)
+    due_date = fields.Date(required=True)
+    on_time = fields.Boolean(required=True)
+    working_days = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+
+
+class CalendarLoaded(Schema):
+    """``workflow.calendar_loaded``: an operator loaded or corrected ``year``
+    of the working calendar (its public holidays and make-up working days);
+    services that count working days keep their copy with it."""
+
+    year = fields.Integer(required=True)
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), required=True)
+
+
 class ApplicationWithdrawn(Schema):
     """``workflow.application_withdrawn``: the applicant withdrew the case."""
 
@@ -1123,7 +1168,9 @@ EVENTS = {
     "application_denied": ApplicationDenied,
     "licence_issued": LicenceIssued,
     "application_completed": ApplicationCompleted,
+    "application_ended": ApplicationEnded,
     "application_withdrawn": ApplicationWithdrawn,
     "case_overdue": CaseOverdue,
     "case_escalated": CaseEscalated,
+    "calendar_loaded": CalendarLoaded,
 }

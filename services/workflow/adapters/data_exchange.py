@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from services.common.errors import Invalid, Unavailable
+from services.common.http import error_details, retrying_session
 from services.common.logs import redact
 from services.common.masking import mask_id_number
 
-RETRY_STATUSES = (500, 502, 503, 504)
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
 MARRIED = "married"
 FOUND = "found"
@@ -88,25 +86,10 @@ class DataExchangeClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=0,
-            status=retries,
-            other=0,
-            redirect=0,
-            status_forcelist=RETRY_STATUSES,
-            # Queries only: a POST here changes nothing, so repeating it is safe.
-            allowed_methods=frozenset({"POST"}),
-            backoff_factor=backoff_factor,
-            respect_retry_after_header=False,
-            raise_on_status=False,
+        # Queries only: a POST here changes nothing, so repeating it is safe.
+        self.session = retrying_session(
+            api_key, methods=("POST",), retries=retries, backoff_factor=backoff_factor
         )
-        self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"X-Api-Key": api_key, "Accept": "application/json"})
 
     def marriage_record(self, id_number: str) -> MarriageRecord | None:
         """Civil affairs' marriage record of the person, or None when it has none."""
@@ -169,25 +152,10 @@ class DataExchangeClient:
                 f"data exchange POST {path} refused our key ({status}): check DATA_EXCHANGE_API_KEY"
             )
         if status >= 400:
-            message, fields = _error_details(response)
+            # A platform may echo what it refused: ID numbers are masked.
+            message, fields = error_details(response, clean=redact)
             raise DataExchangeRejected(status, message, fields)
         try:
             return response.json()
         except ValueError as error:
             raise DataExchangeUnavailable(f"data exchange POST {path} answered non-JSON") from error
-
-
-def _error_details(response: requests.Response) -> tuple[str, dict]:
-    """The platform's error message and fields, with anything shaped like an ID
-    number masked (a platform may echo what it refused)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return redact(response.text.strip()[:200] or response.reason or ""), {}
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        fields = error.get("fields") if isinstance(error.get("fields"), dict) else {}
-        message = str(error.get("message") or error.get("code") or "")
-    else:
-        fields, message = {}, str(error or body)
-    return redact(message[:200]), {redact(str(k)): redact(str(v)) for k, v in fields.items()}

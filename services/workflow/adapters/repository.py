@@ -24,7 +24,6 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
+from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
 from services.workflow.adapters import orm
-from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 from services.workflow.domain.model import (
     RUNNING_CLOCK_STATES,
     Application,
@@ -54,9 +53,6 @@ from services.workflow.domain.progress import (
     Suspension,
     Task,
 )
-
-# The official schedules shipped with the code: calendars/<year>.json.
-SHIPPED_CALENDARS = Path(__file__).resolve().parents[1] / "calendars"
 
 # on_behalf_of keys: the domain's plain number, and what is stored instead of it.
 ID_NUMBER = "id_number"
@@ -506,6 +502,7 @@ class ApplicationRepository:
             licence_no=row["licence_no"],
             licence=licence,
             overdue_reported=bool(row["overdue_reported"]),
+            decision=_decision(progress.get("decision")),
         )
 
     # ----------------------------------------------------------------- writes
@@ -684,8 +681,20 @@ class ApplicationRepository:
                 "extensions": [extension.to_dict() for extension in application.extensions],
                 "suspensions": [suspension.to_dict() for suspension in application.suspensions],
                 "escalations": [escalation.to_dict() for escalation in application.escalations],
+                "decision": (
+                    {**application.decision, "on": application.decision["on"].isoformat()}
+                    if application.decision
+                    else None
+                ),
             },
         }
+
+
+def _decision(stored: dict | None) -> dict | None:
+    """The case's decision as the domain keeps it (its day a date)."""
+    if not stored:
+        return None
+    return {**stored, "on": date.fromisoformat(stored["on"])}
 
 
 class LicenceRepository:

@@ -33,6 +33,7 @@ class ApplicationSubmitted(Event):
     delivery: dict[str, Any]
     window: dict[str, Any] | None
     due_date: date
+    submitted_at: datetime
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,35 @@ class ApplicationCompleted(Event):
 
 
 @dataclass(frozen=True)
+class ApplicationEnded(Event):
+    """The case ended, whatever the outcome (completed, denied, rejected,
+    not_supplemented, withdrawn): what evaluation (好差评) and the published
+    case figures need of it. ``handled_by`` is the department that decided it
+    (a joint review's denying department, else the item's); ``on_time``
+    whether it was decided (or ended, undecided) by its promised due date, a
+    case whose clock stands still measured to the day it stopped;
+    ``working_days`` the working days from submission to the decision, the
+    days its clock stood still left out (None when nobody decided it)."""
+
+    type: ClassVar[str] = "application_ended"
+    application_id: str
+    applicant_id: str
+    item_id: str
+    item_name: str
+    department_code: str
+    handled_by: str
+    region_code: str
+    store_id: str
+    mode: str
+    outcome: str
+    submitted_at: datetime
+    ended_at: datetime
+    due_date: date
+    on_time: bool
+    working_days: int | None
+
+
+@dataclass(frozen=True)
 class ApplicationWithdrawn(Event):
     """The applicant withdrew the case."""
 
@@ -237,3 +267,14 @@ class CaseEscalated(Event):
     department_code: str
     level: str
     due_date: date
+
+
+@dataclass(frozen=True)
+class CalendarLoaded(Event):
+    """An operator loaded or corrected a year of the working calendar: its
+    public holidays and its make-up working days."""
+
+    type: ClassVar[str] = "calendar_loaded"
+    year: int
+    holidays: list[date]
+    workdays: list[date]

@@ -20,13 +20,14 @@ from enum import StrEnum
 from typing import Any
 
 from services.common import clock
+from services.common.working_calendar import WorkingCalendar
 
-from .calendar import WorkingCalendar
 from .events import (
     ApplicationAccepted,
     ApplicationApproved,
     ApplicationCompleted,
     ApplicationDenied,
+    ApplicationEnded,
     ApplicationNotSupplemented,
     ApplicationRejected,
     ApplicationResumed,
@@ -284,6 +285,9 @@ class Application:
     # The licence issued by this case, when loaded or just issued.
     licence: Licence | None = None
     overdue_reported: bool = False
+    # Who decided the case and when: {"on": date, "working_days": int,
+    # "handled_by": department code}; None until a decision.
+    decision: dict[str, Any] | None = None
     events: list[Event] = field(default_factory=list, repr=False)
 
     # ----------------------------------------------------------------- factory
@@ -369,6 +373,7 @@ class Application:
                 delivery=copy.deepcopy(application.delivery),
                 window=_copy_window(application.window),
                 due_date=application.due_date,
+                submitted_at=now,
             )
         )
         application._start(0, today, calendar, now)
@@ -403,6 +408,14 @@ class Application:
             comment = _require_comment(comment, "a rejection must give the reason")
             task.decide(StepState.DENIED, action, actor["user_id"], comment, now)
             run.finish(StepState.DENIED, now)
+            self._decided(now, calendar, task.department_code or self.department_code)
+            self.events.append(
+                ApplicationRejected(
+                    application_id=self.application_id,
+                    applicant_id=self.applicant_id,
+                    comment=comment,
+                )
+            )
             self._end(
                 State.REJECTED,
                 now,
@@ -412,13 +425,6 @@ class Application:
                 comment,
                 step=run.id,
             )
-            self.events.append(
-                ApplicationRejected(
-                    application_id=self.application_id,
-                    applicant_id=self.applicant_id,
-                    comment=comment,
-                )
-            )
         elif action == "request_supplement":
             self._request_supplement(actor, run, task, comment, missing_materials, now)
         elif action == "approve":
@@ -426,7 +432,7 @@ class Application:
                 raise TypeError("approve needs licence_numbers")
             self._approve(run, task, actor, comment, calendar, licence_numbers, now)
         else:
-            self._deny(run, task, actor, comment, now)
+            self._deny(run, task, actor, comment, calendar, now)
         self._settle_escalations(now)
 
     def available_actions(self, actor: Mapping[str, Any]) -> list[dict[str, str | None]]:
@@ -504,8 +510,8 @@ class Application:
         if self.state not in WITHDRAWABLE_STATES:
             raise InvalidTransition(f"cannot withdraw a case that is {self.state}")
         now = _aware(now)
-        self._end(State.WITHDRAWN, now, "withdraw", actor["user_id"], Role.APPLICANT, comment)
         self.events.append(ApplicationWithdrawn(application_id=self.application_id))
+        self._end(State.WITHDRAWN, now, "withdraw", actor["user_id"], Role.APPLICANT, comment)
 
     # ------------------------------------------------------------ the clock
 
@@ -677,7 +683,6 @@ class Application:
         if today <= self.supplement_due:
             return False
         now = _aware(now)
-        self._end(State.NOT_SUPPLEMENTED, now, "not_supplemented", None, Role.SYSTEM, "")
         self.events.append(
             ApplicationNotSupplemented(
                 application_id=self.application_id,
@@ -685,6 +690,7 @@ class Application:
                 supplement_due=self.supplement_due,
             )
         )
+        self._end(State.NOT_SUPPLEMENTED, now, "not_supplemented", None, Role.SYSTEM, "")
         return True
 
     # -------------------------------------------------------- instant decisions
@@ -723,7 +729,7 @@ class Application:
         run.auto = {"outcome": "denied", "failures": reasons}
         run.finish(StepState.DENIED, now)
         comment = "不符合条件: " + "; ".join(reasons)
-        self._end(State.DENIED, now, "auto_deny", None, Role.SYSTEM, comment, step=run.id)
+        self._decided(now, calendar, self.department_code)
         self.events.append(
             ApplicationDenied(
                 application_id=self.application_id,
@@ -731,6 +737,7 @@ class Application:
                 comment=comment,
             )
         )
+        self._end(State.DENIED, now, "auto_deny", None, Role.SYSTEM, comment, step=run.id)
 
     def hand_to_person(
         self, source: str, reason: str, *, calendar: WorkingCalendar, now: datetime | None = None
@@ -1090,7 +1097,7 @@ class Application:
         elif self.state == State.SUBMITTED:
             self.state = State.ACCEPTED
 
-    def _deny(self, run, task, actor, comment, now) -> None:
+    def _deny(self, run, task, actor, comment, calendar, now) -> None:
         comment = _require_comment(comment, "a denial must give the reason")
         role = _role_of(actor, task)
         task.decide(StepState.DENIED, "deny", actor["user_id"], comment, now)
@@ -1103,7 +1110,7 @@ class Application:
                 return
             comment = f"{task.department_code}: {comment}"
         run.finish(StepState.DENIED, now)
-        self._end(State.DENIED, now, "deny", actor["user_id"], role, comment, step=run.id)
+        self._decided(now, calendar, task.department_code or self.department_code)
         self.events.append(
             ApplicationDenied(
                 application_id=self.application_id,
@@ -1111,6 +1118,7 @@ class Application:
                 comment=comment,
             )
         )
+        self._end(State.DENIED, now, "deny", actor["user_id"], role, comment, step=run.id)
 
     def _start(self, index: int, on: date, calendar: WorkingCalendar, now: datetime) -> None:
         """Open step ``index``: its tasks start ``on`` that day with their own due dates."""
@@ -1158,10 +1166,13 @@ class Application:
                 return
         if licence_numbers is None:
             raise TypeError("the last step approves the case: licence_numbers are needed")
-        self._approve_case(licence_numbers, now)
+        self._approve_case(licence_numbers, calendar, now)
 
-    def _approve_case(self, licence_numbers: LicenceNumbers, now: datetime) -> None:
+    def _approve_case(
+        self, licence_numbers: LicenceNumbers, calendar: WorkingCalendar, now: datetime
+    ) -> None:
         self.state = State.APPROVED
+        self._decided(now, calendar, self.department_code)
         self.events.append(
             ApplicationApproved(
                 application_id=self.application_id,
@@ -1207,6 +1218,46 @@ class Application:
         self.state = state
         self._settle_escalations(now)
         self._log(now, action, actor_id, role, comment, step=step)
+        self.events.append(self._ended(str(state), now))
+
+    def _decided(self, now: datetime, calendar: WorkingCalendar, handled_by: str) -> None:
+        """Record the decision: its day, the department that made it, and the
+        working days the case took to it, the days its clock stood still left
+        out (a stop still running too: the window may reject a case while it
+        waits for the applicant's materials)."""
+        on = local_date(now)
+        taken = calendar.working_days_between(local_date(self.submitted_at), on)
+        still = self.clock.stood_still + self.clock.waited_so_far(on, calendar)
+        self.decision = {
+            "on": on,
+            "working_days": max(taken - still, 0),
+            "handled_by": handled_by,
+        }
+
+    def _ended(self, outcome: str, now: datetime) -> ApplicationEnded:
+        decision = self.decision or {}
+        decided_on = decision.get("on") or local_date(now)
+        # The due date waits while the clock stands still (补正期间不计入时限):
+        # a case decided or ended then is measured to the day its clock stopped.
+        if self.clock.stopped_on is not None:
+            decided_on = min(decided_on, self.clock.stopped_on)
+        return ApplicationEnded(
+            application_id=self.application_id,
+            applicant_id=self.applicant_id,
+            item_id=self.item_id,
+            item_name=self.item_name,
+            department_code=self.department_code,
+            handled_by=decision.get("handled_by") or self.department_code,
+            region_code=self.region_code,
+            store_id=self.store_id,
+            mode=self.delivery["mode"],
+            outcome=outcome,
+            submitted_at=self.submitted_at,
+            ended_at=now,
+            due_date=self.due_date,
+            on_time=decided_on <= self.due_date,
+            working_days=decision.get("working_days"),
+        )
 
     def _restart_clock(self, on: date, calendar: WorkingCalendar) -> int:
         waited = self.clock.restart(on, calendar)
@@ -1310,6 +1361,7 @@ class Application:
                 completed_at=now,
             )
         )
+        self.events.append(self._ended("completed", now))
 
     def _holder_id(self) -> str:
         principal = self.on_behalf_of

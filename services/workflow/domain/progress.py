@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from .calendar import WorkingCalendar
+from services.common.working_calendar import WorkingCalendar
 
 # Within this many working days of its due date an open case or step is yellow.
 YELLOW_DAYS = 2
@@ -305,6 +305,8 @@ class Clock:
 
     stopped_on: date | None = None
     stopped_for: str | None = None  # "supplement" or "suspension"
+    # Working days it stood still so far, over every stop that ended.
+    stood_still: int = 0
 
     @property
     def running(self) -> bool:
@@ -320,6 +322,7 @@ class Clock:
         waited = max(calendar.working_days_between(self.stopped_on, on), 0)
         self.stopped_on = None
         self.stopped_for = None
+        self.stood_still += waited
         return waited
 
     def waited_so_far(self, today: date, calendar: WorkingCalendar) -> int:
@@ -328,12 +331,20 @@ class Clock:
         return max(calendar.working_days_between(self.stopped_on, today), 0)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stopped_on": _iso(self.stopped_on), "stopped_for": self.stopped_for}
+        return {
+            "stopped_on": _iso(self.stopped_on),
+            "stopped_for": self.stopped_for,
+            "stood_still": self.stood_still,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Clock:
         data = data or {}
-        return cls(stopped_on=_date(data.get("stopped_on")), stopped_for=data.get("stopped_for"))
+        return cls(
+            stopped_on=_date(data.get("stopped_on")),
+            stopped_for=data.get("stopped_for"),
+            stood_still=int(data.get("stood_still") or 0),
+        )
 
 
 class EscalationLevel(StrEnum):

@@ -16,10 +16,10 @@ from typing import Any
 
 from services.common import clock, errors, instances
 from services.common.masking import mask
+from services.common.working_calendar import WorkingCalendar
 from services.workflow.domain import exceptions as domain
 from services.workflow.domain import rules
-from services.workflow.domain.calendar import WorkingCalendar
-from services.workflow.domain.events import ProcessPublished
+from services.workflow.domain.events import CalendarLoaded, ProcessPublished
 from services.workflow.domain.model import (
     DEPT_ADMIN,
     Application,
@@ -411,6 +411,7 @@ def put_calendar_year(
         raise domain.ValidationFailed(problems)
     with uow:
         uow.calendar.put(year, holidays, workdays, source, actor.get("user_id"))
+        uow.emit(CalendarLoaded(year=year, holidays=sorted(holidays), workdays=sorted(workdays)))
         uow.commit()
     return get_calendar_year(uow, year)
 

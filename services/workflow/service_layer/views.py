@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.workflow.domain.calendar import WorkingCalendar
+from services.common.working_calendar import WorkingCalendar
 from services.workflow.domain.model import Application, china_today
 from services.workflow.domain.progress import StepRun, StepState
 

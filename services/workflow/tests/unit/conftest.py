@@ -15,9 +15,10 @@ import pytest
 
 from services.common import errors
 from services.common.testing import citizen, envelope, operator, staff
+from services.common.working_calendar import WorkingCalendar, year_calendar
 from services.workflow.adapters import repository
 from services.workflow.adapters.repository import shipped_calendar
-from services.workflow.domain.calendar import WorkingCalendar, year_calendar
+from services.workflow.domain.events import ApplicationEnded
 from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
@@ -148,6 +149,28 @@ def submit(
     }
     arguments.update(overrides)
     return Application.submit(**arguments)
+
+
+def ended(app, outcome, *, at, on_time, working_days, handled_by=OWN, due_date=None):
+    """The ``application_ended`` a case built by ``submit`` (``make_item``'s
+    item) records when it ends with ``outcome`` at ``at``."""
+    return ApplicationEnded(
+        application_id=app.application_id,
+        applicant_id=APPLICANT["user_id"],
+        item_id="item-1",
+        item_name="食品经营许可",
+        department_code=OWN,
+        handled_by=handled_by,
+        region_code="320102",
+        store_id="store-1",
+        mode=app.delivery["mode"],
+        outcome=outcome,
+        submitted_at=app.submitted_at,
+        ended_at=at,
+        due_date=due_date or app.due_date,
+        on_time=on_time,
+        working_days=working_days,
+    )
 
 
 def act(app, actor, action, comment="", *, now=NOW, calendar=CAL, numbers=None, **more):

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.common.working_calendar import WorkingCalendar, year_calendar
 from services.workflow.adapters.repository import (
     SHIPPED_CALENDARS,
     shipped_calendar,
     shipped_years,
 )
-from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 
 from .conftest import calendar_2026
 

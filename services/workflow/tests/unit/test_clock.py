@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.workflow.domain.calendar import year_calendar
+from services.common.working_calendar import year_calendar
 from services.workflow.domain.events import (
+    ApplicationEnded,
     ApplicationNotSupplemented,
     ApplicationResumed,
     ApplicationSuspended,
@@ -39,6 +40,7 @@ from .conftest import (
     OPERATOR,
     OUTSIDE_APPROVER,
     OUTSIDE_CLERK,
+    OWN,
     act,
     make_item,
     staff,
@@ -131,7 +133,25 @@ def test_a_case_not_supplemented_in_time_ends():
     assert app.events == [
         ApplicationNotSupplemented(
             application_id=app.application_id, applicant_id=APPLICANT["user_id"], supplement_due=due
-        )
+        ),
+        # Nobody decided it; asked for materials on its first day, it was not late.
+        ApplicationEnded(
+            application_id=app.application_id,
+            applicant_id=APPLICANT["user_id"],
+            item_id="item-1",
+            item_name="食品经营许可",
+            department_code=OWN,
+            handled_by=OWN,
+            region_code="320102",
+            store_id="store-1",
+            mode="online",
+            outcome="not_supplemented",
+            submitted_at=NOW,
+            ended_at=at(date(2026, 10, 30)),
+            due_date=date(2026, 10, 12),
+            on_time=True,
+            working_days=None,
+        ),
     ]
     entry = app.timeline[-1]
     assert (entry.action, entry.state, entry.actor_id, entry.actor_role) == (

@@ -36,6 +36,7 @@ from .conftest import (
     OUTSIDE_APPROVER,
     OWN,
     act,
+    ended,
     licence_numbers,
     staff,
     submit,
@@ -113,7 +114,10 @@ def test_a_case_runs_its_steps_in_order_and_the_last_approves_it():
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
+    # 30 September and 8 October: National Day lies between.
+    assert app.events[-1] == ended(app, "completed", at=LATER, on_time=True, working_days=2)
     assert [(e.action, e.state, e.step) for e in app.timeline] == [
         ("submit", "submitted", None),
         ("accept", "accepted", "accept"),
@@ -136,7 +140,8 @@ def test_a_denial_at_any_step_ends_the_case_and_closes_what_is_left():
     assert app.events == [
         ApplicationDenied(
             application_id=app.application_id, applicant_id=APPLICANT["user_id"], comment="资质不符"
-        )
+        ),
+        ended(app, "denied", at=LATER, on_time=True, working_days=2),
     ]
     assert (app.timeline[-1].action, app.timeline[-1].step) == ("deny", "review")
     with pytest.raises(InvalidTransition):
@@ -191,7 +196,11 @@ def test_join_any_is_denied_only_when_no_branch_can_approve_any_more():
     assert (app.timeline[-1].action, app.timeline[-1].state) == ("deny", "accepted")
     act(app, APPROVER_B, "deny", "也不同意")
     assert app.state == State.DENIED
-    assert app.events[-1].comment == f"{JOINT_B}: 也不同意"
+    assert app.events[-2].comment == f"{JOINT_B}: 也不同意"
+    # The branch whose denial ended the case handled it.
+    assert app.events[-1] == ended(
+        app, "denied", at=NOW, on_time=True, working_days=0, handled_by=JOINT_B
+    )
 
 
 def test_join_at_least_counts_approvals_and_tolerates_denials_it_can_afford():
@@ -225,6 +234,7 @@ def test_a_parallel_step_as_the_last_step_issues_the_licence_once():
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
 
 
@@ -297,7 +307,9 @@ def test_an_auto_step_approved_by_its_rules_issues_the_licence_with_no_human():
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
+    assert app.events[-1] == ended(app, "completed", at=LATER, on_time=True, working_days=2)
     assert [(e.action, e.state, e.actor_id, e.actor_role) for e in app.timeline[1:]] == [
         ("auto_approve", "approved", None, "system"),
         ("issue_licence", "approved", None, "system"),
@@ -335,7 +347,8 @@ def test_an_auto_step_denied_by_its_rules_names_each_failed_rule():
     assert app.events == [
         ApplicationDenied(
             application_id=app.application_id, applicant_id=APPLICANT["user_id"], comment=comment
-        )
+        ),
+        ended(app, "denied", at=LATER, on_time=True, working_days=2),
     ]
     assert (app.timeline[-1].action, app.timeline[-1].comment) == ("auto_deny", comment)
     assert app.licence is None
@@ -382,7 +395,10 @@ def test_the_fallback_person_may_deny():
     app.hand_to_person("housing", "down", calendar=CAL, now=NOW)
     act(app, APPROVER_A, "deny", "户籍不符")
     assert app.state == State.DENIED
-    assert app.events[-1].comment == "户籍不符"
+    assert app.events[-2].comment == "户籍不符"
+    assert app.events[-1] == ended(
+        app, "denied", at=NOW, on_time=True, working_days=0, handled_by=JOINT_A
+    )
 
 
 # -------------------------------------------------------- available actions

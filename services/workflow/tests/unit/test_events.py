@@ -2,10 +2,13 @@
 
 import ast
 import dataclasses
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
+from services.common.messaging.envelope import envelope_for
+from services.common.schemas import load
 from services.workflow import contract
 from services.workflow.domain import events
 
@@ -34,11 +37,13 @@ def test_every_contract_event_has_a_class():
         "application_approved",
         "application_denied",
         "application_completed",
+        "application_ended",
         "application_withdrawn",
         "licence_issued",
         "case_overdue",
         "case_escalated",
         "process_published",
+        "calendar_loaded",
     }
     assert {cls.type for cls in EVENT_CLASSES} == set(contract.EVENTS)
 
@@ -54,6 +59,60 @@ def test_events_are_frozen_and_type_is_not_a_field(cls):
     assert cls.__dataclass_params__.frozen
     assert "type" not in {f.name for f in dataclasses.fields(cls)}
     assert cls.__doc__
+
+
+ENDED = events.ApplicationEnded(
+    application_id="a1",
+    applicant_id="u-applicant",
+    item_id="item-1",
+    item_name="食品经营许可",
+    department_code="ks-xzsp",
+    handled_by="320102-XF",
+    region_code="320102",
+    store_id="store-1",
+    mode="express",
+    outcome="denied",
+    submitted_at=datetime(2026, 9, 29, 2, 0, tzinfo=UTC),
+    ended_at=datetime(2026, 10, 8, 2, 0, tzinfo=UTC),
+    due_date=date(2026, 10, 12),
+    on_time=True,
+    working_days=2,
+)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ENDED,
+        dataclasses.replace(ENDED, outcome="withdrawn", on_time=False, working_days=None),
+        events.CalendarLoaded(
+            year=2027, holidays=[date(2027, 1, 1), date(2027, 2, 6)], workdays=[date(2027, 1, 31)]
+        ),
+    ],
+    ids=["application_ended", "application_ended undecided", "calendar_loaded"],
+)
+def test_the_contract_loads_what_the_domain_records(event):
+    payload = envelope_for("workflow", event)["payload"]
+    loaded = load(contract.EVENTS[event.type], payload)
+    assert loaded == {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+
+
+def test_an_application_submitted_sent_before_submitted_at_still_loads():
+    sent = {
+        "application_id": "a1",
+        "item_id": "item-1",
+        "item_name": "食品经营许可",
+        "applicant_id": "u-applicant",
+        "department_code": "ks-xzsp",
+        "region_code": "320102",
+        "store_id": "store-1",
+        "delivery": {"mode": "online", "address": None},
+        "window": None,
+        "due_date": "2026-10-12",
+    }
+    assert "submitted_at" not in load(contract.ApplicationSubmitted, sent)
+    now = load(contract.ApplicationSubmitted, {**sent, "submitted_at": "2026-09-29T02:00:00Z"})
+    assert now["submitted_at"] == datetime(2026, 9, 29, 2, 0, tzinfo=UTC)
 
 
 def test_an_event_cannot_be_changed():

@@ -12,8 +12,8 @@ from sqlalchemy.orm import sessionmaker
 
 from services.common.db import make_engine
 from services.common.migrations import alembic_config
+from services.common.working_calendar import WorkingCalendar, year_calendar
 from services.workflow.adapters import orm
-from services.workflow.domain.calendar import WorkingCalendar, year_calendar
 from services.workflow.domain.model import State
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common import errors
+from services.common.testing import outbox
 from services.workflow.adapters import orm
 from services.workflow.adapters.repository import shipped_calendar
 from services.workflow.domain.model import Application, ItemSnapshot, State
@@ -25,6 +26,7 @@ from .conftest import (
     CLERK,
     CLERK_A,
     DEPT_ADMIN,
+    EXPRESS,
     FORM,
     JOINT_A,
     JOINT_B,
@@ -32,7 +34,9 @@ from .conftest import (
     NOW,
     ONLINE,
     OPERATOR,
+    OWN,
     act,
+    courier_event,
     item,
     submit,
 )
@@ -96,6 +100,7 @@ def stored_parts(app: Application) -> dict:
         "materials": app.materials,
         "window": app.window,
         "joint_departments": app.joint_departments,
+        "decision": app.decision,
     }
 
 
@@ -238,9 +243,53 @@ def test_a_case_waiting_for_materials_keeps_what_it_waits_for(uow):
         ["卫生许可证", "营业执照副本"],
         date(2026, 10, 29),
     )
-    assert loaded.clock.to_dict() == {"stopped_on": "2026-09-29", "stopped_for": "supplement"}
+    assert loaded.clock.to_dict() == {
+        "stopped_on": "2026-09-29",
+        "stopped_for": "supplement",
+        "stood_still": 0,
+    }
     with uow:
         assert uow.applications.waiting_for_supplement() == [application.application_id]
+
+
+def test_the_decision_and_the_days_the_clock_stood_still_outlast_the_transaction(uow):
+    """An express case ends at the delivery, in a later transaction than its
+    approval: the application_ended it records then counts to the approval."""
+    case_id = use_cases.submit_application(
+        uow, item(), APPLICANT, FORM, MATERIALS, EXPRESS, now=NOW
+    ).application_id
+    # Asked on Fri 9 October, supplied on Wed 14 October: four working days.
+    use_cases.act(
+        uow, CLERK, case_id, "request_supplement", "缺营业执照", now=at(date(2026, 10, 9))
+    )
+    use_cases.supplement(
+        uow, APPLICANT, case_id, [{"name": "营业执照"}], now=at(date(2026, 10, 14))
+    )
+    with uow:
+        assert uow.applications.get(case_id).clock.stood_still == 4
+    use_cases.act(uow, CLERK, case_id, "accept", now=at(date(2026, 10, 14)))
+    use_cases.act(uow, APPROVER_A, case_id, "approve", now=at(date(2026, 10, 16)))
+    use_cases.act(uow, APPROVER, case_id, "approve", now=at(date(2026, 10, 16)))
+    with uow:
+        approved = uow.applications.get(case_id)
+    # Nine working days to Fri 16 October, less the four.
+    assert approved.decision == {"on": date(2026, 10, 16), "working_days": 5, "handled_by": OWN}
+
+    delivered_at = at(date(2026, 10, 23))
+    assert use_cases.on_result_delivered(
+        uow, courier_event("result_delivered", case_id), now=delivered_at
+    )
+    ended = outbox(uow)[-1]
+    assert (ended["type"], ended["payload"]["outcome"]) == ("application_ended", "completed")
+    # Due Mon 12 October, moved by the four days to Fri 16 October.
+    assert {
+        key: ended["payload"][key] for key in ("ended_at", "due_date", "on_time", "working_days")
+    } == {
+        "ended_at": "2026-10-23T02:00:00Z",
+        "due_date": "2026-10-16",
+        "on_time": True,
+        "working_days": 5,
+    }
 
 
 def test_a_licence_issued_by_the_engine_is_stored_once(uow):

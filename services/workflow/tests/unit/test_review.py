@@ -31,6 +31,7 @@ from .conftest import (
     OUTSIDE_APPROVER,
     OWN,
     act,
+    ended,
     staff,
     submit,
 )
@@ -63,6 +64,7 @@ def test_every_reviewing_department_must_approve(numbers):
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
     assert [(e.state, e.action, e.actor_role) for e in app.timeline[-3:]] == [
         ("approved", "approve", "approver"),
@@ -88,7 +90,16 @@ def test_one_denial_denies_the_case(numbers, denier):
             application_id=app.application_id,
             applicant_id=APPLICANT["user_id"],
             comment=named,
-        )
+        ),
+        # The denying department handled it, whether the item's or a joint one.
+        ended(
+            app,
+            "denied",
+            at=LATER,
+            on_time=True,
+            working_days=2,
+            handled_by=denier["department_code"],
+        ),
     ]
     entry = app.timeline[-1]
     assert (entry.state, entry.action, entry.actor_id, entry.comment, entry.step) == (
@@ -160,7 +171,7 @@ def test_online_and_window_cases_complete_on_approval(numbers, mode):
     app = accepted(mode, joint=())
     act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     assert app.state == State.COMPLETED
-    approved, issued, completed = app.events
+    approved, issued, completed, closed = app.events
     assert approved == ApplicationApproved(
         application_id=app.application_id,
         applicant_id=APPLICANT["user_id"],
@@ -179,6 +190,7 @@ def test_online_and_window_cases_complete_on_approval(numbers, mode):
         store_id="store-1",
         completed_at=LATER,
     )
+    assert closed == ended(app, "completed", at=LATER, on_time=True, working_days=2)
 
 
 def test_express_case_waits_for_the_result_delivery(numbers):
@@ -194,9 +206,10 @@ def test_express_case_waits_for_the_result_delivery(numbers):
     delivered_at = datetime(2026, 10, 10, 6, 0, tzinfo=UTC)
     app.result_delivered(now=delivered_at)
     assert app.state == State.COMPLETED
-    assert [(e.type, e.completed_at) for e in app.events] == [
-        ("application_completed", delivered_at)
-    ]
+    completed, closed = app.events
+    assert (completed.type, completed.completed_at) == ("application_completed", delivered_at)
+    # Ended at the delivery, counted to the approval on 8 October.
+    assert closed == ended(app, "completed", at=delivered_at, on_time=True, working_days=2)
 
 
 def test_express_case_accepted_by_ems_then_approved(numbers):
@@ -218,6 +231,7 @@ def test_express_case_accepted_by_ems_then_approved(numbers):
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
 
 

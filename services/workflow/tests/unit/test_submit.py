@@ -55,6 +55,7 @@ def test_submit_records_application_submitted_with_the_contract_payload():
     assert event.delivery == {"mode": "express", "address": ADDRESS}
     assert event.window["name"] == "玄武区政务服务中心"
     assert event.due_date == date(2026, 10, 12)
+    assert event.submitted_at == NOW
 
 
 def test_due_date_counts_from_the_nanjing_calendar_day():

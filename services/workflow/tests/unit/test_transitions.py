@@ -34,6 +34,7 @@ from .conftest import (
     OUTSIDE_CLERK,
     OWN,
     act,
+    ended,
     submit,
 )
 
@@ -145,12 +146,16 @@ def test_the_window_rejects_a_case_it_has_not_taken_on(state):
     app = case_in(state)
     act(app, CLERK, "reject", " 不属于本部门受理范围 ", now=LATER)
     assert app.state == State.REJECTED
+    # Two working days since submission (30 September, 8 October), none of
+    # them counted while the window waited for materials asked for at once.
+    working_days = {"submitted": 2, "supplement_requested": 0}[state]
     assert app.events == [
         ApplicationRejected(
             application_id=app.application_id,
             applicant_id=APPLICANT["user_id"],
             comment="不属于本部门受理范围",
-        )
+        ),
+        ended(app, "rejected", at=LATER, on_time=True, working_days=working_days),
     ]
     entry = app.timeline[-1]
     assert (entry.action, entry.state, entry.comment) == (
@@ -314,7 +319,10 @@ def test_applicant_withdraws_an_undecided_case(state):
     app = case_in(state)
     app.withdraw(APPLICANT, "不办了", now=LATER)
     assert app.state == State.WITHDRAWN
-    assert app.events == [ApplicationWithdrawn(application_id=app.application_id)]
+    assert app.events == [
+        ApplicationWithdrawn(application_id=app.application_id),
+        ended(app, "withdrawn", at=LATER, on_time=True, working_days=None),
+    ]
     assert (app.timeline[-1].action, app.timeline[-1].comment) == ("withdraw", "不办了")
 
 
@@ -371,8 +379,10 @@ def test_result_delivered_completes_an_approved_express_case():
     app = case_in("approved")
     assert app.result_delivered(now=LATER) is True
     assert app.state == State.COMPLETED
-    assert [e.type for e in app.events] == ["application_completed"]
+    assert [e.type for e in app.events] == ["application_completed", "application_ended"]
     assert app.events[0].completed_at == LATER
+    # Approved the day it was submitted.
+    assert app.events[1] == ended(app, "completed", at=LATER, on_time=True, working_days=0)
 
 
 def test_repeated_delivery_notice_changes_nothing():

@@ -94,7 +94,26 @@ def test_express_journey_from_submission_to_completion(uow):
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
+    # Decided on its due date, the fifth working day: on time.
+    assert outbox(uow)[-1]["payload"] == {
+        "application_id": application.application_id,
+        "applicant_id": "u-applicant",
+        "item_id": "item-food-licence",
+        "item_name": "食品经营许可",
+        "department_code": OWN,
+        "handled_by": OWN,
+        "region_code": "320102",
+        "store_id": "store-xw-scj",
+        "mode": "express",
+        "outcome": "completed",
+        "submitted_at": "2026-09-29T02:00:00Z",
+        "ended_at": "2026-10-12T02:00:00Z",
+        "due_date": "2026-10-12",
+        "on_time": True,
+        "working_days": 5,
+    }
     case = use_cases.get_application(uow, APPLICANT, application.application_id)
     assert case.state == "completed"
     assert [entry.action for entry in case.timeline] == [
@@ -139,6 +158,7 @@ def test_online_case_completes_on_the_last_approval(uow):
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
     licences = use_cases.list_licences(uow, APPLICANT)
     assert [licence["licence_no"] for licence in licences["items"]] == [case.licence_no]
@@ -281,7 +301,9 @@ def test_domain_errors_become_shared_errors(uow):
 def test_rejection_is_emitted(uow):
     application = submit(uow)
     use_cases.act(uow, CLERK, application.application_id, "reject", "材料不属于本部门受理范围")
-    rejected = outbox(uow)[-1]
+    rejected, ended = outbox(uow)[-2:]
+    assert ended["type"] == "application_ended"
+    assert (ended["payload"]["outcome"], ended["payload"]["handled_by"]) == ("rejected", OWN)
     assert rejected["type"] == "application_rejected"
     assert rejected["payload"] == {
         "application_id": application.application_id,
@@ -321,10 +343,11 @@ def test_supplement_and_withdraw(uow):
     use_cases.withdraw(uow, APPLICANT, application.application_id)
     with pytest.raises(errors.Conflict):
         use_cases.withdraw(uow, APPLICANT, application.application_id)
-    assert outbox_types(uow)[-3:] == [
+    assert outbox_types(uow)[-4:] == [
         "supplement_requested",
         "application_supplemented",
         "application_withdrawn",
+        "application_ended",
     ]
 
 
@@ -343,11 +366,17 @@ def test_cases_not_supplemented_in_time_are_closed(uow):
     closed = use_cases.get_application(uow, APPLICANT, waiting.application_id)
     assert (closed.state, closed.available_actions) == ("not_supplemented", [])
     assert use_cases.get_application(uow, APPLICANT, supplied.application_id).state == "submitted"
-    assert outbox(uow)[-1]["payload"] == {
+    not_supplemented, ended = outbox(uow)[-2:]
+    assert not_supplemented["payload"] == {
         "application_id": waiting.application_id,
         "applicant_id": APPLICANT["user_id"],
         "supplement_due": "2026-10-29",
     }
+    assert ended["type"] == "application_ended"
+    assert (ended["payload"]["application_id"], ended["payload"]["outcome"]) == (
+        waiting.application_id,
+        "not_supplemented",
+    )
 
 
 def test_item_handled_by_another_instance_is_refused(uow):
@@ -438,6 +467,27 @@ def test_calendar_comes_from_the_table_and_operators_load_years(uow):
     assert operators["updated_by"] == OPERATOR["user_id"]
     load_demo(uow)
     assert use_cases.get_calendar_year(uow, 2026) == operators
+
+
+def test_a_loaded_year_is_announced_with_its_days_in_order(uow):
+    use_cases.put_calendar_year(
+        uow,
+        OPERATOR,
+        2027,
+        [date(2027, 2, 6), date(2027, 1, 1), date(2027, 2, 5)],
+        [date(2027, 2, 14), date(2027, 1, 31)],
+        "国务院办公厅关于2027年部分节假日安排的通知",
+    )
+    (loaded,) = [sent for sent in outbox(uow) if sent["type"] == "calendar_loaded"]
+    assert loaded["payload"] == {
+        "year": 2027,
+        "holidays": ["2027-01-01", "2027-02-05", "2027-02-06"],
+        "workdays": ["2027-01-31", "2027-02-14"],
+    }
+    # A refused year is not announced.
+    with pytest.raises(errors.Invalid):
+        use_cases.put_calendar_year(uow, OPERATOR, 2027, [date(2028, 1, 1)], [])
+    assert outbox_types(uow) == ["calendar_loaded"]
 
 
 @pytest.mark.parametrize(
@@ -549,11 +599,12 @@ def test_an_auto_step_is_decided_by_its_rules_once(uow):
         "completed",
         {"outcome": "approved", "failures": []},
     )
-    assert outbox_types(uow)[-4:] == [
+    assert outbox_types(uow)[-5:] == [
         "auto_step_started",
         "application_approved",
         "licence_issued",
         "application_completed",
+        "application_ended",
     ]
     # The same event again, or another about the decided step: nothing to do.
     assert use_cases.decide_auto_step(uow, started, gather, now=LATER) is None
@@ -568,7 +619,8 @@ def test_an_auto_step_whose_rules_fail_denies_the_case_naming_them(uow):
         uow, started, lambda facts, case, today: {"applicant.level": 1, "applicant.age": 66}
     )
     assert outcome == "denied"
-    denied = outbox(uow)[-1]
+    denied, ended = outbox(uow)[-2:]
+    assert (ended["type"], ended["payload"]["outcome"]) == ("application_ended", "denied")
     assert denied["type"] == "application_denied"
     assert denied["payload"]["comment"] == "不符合条件: applicant.level ge 2 (is 1)"
     case = use_cases.get_application(uow, APPLICANT, application_id)

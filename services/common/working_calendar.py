@@ -3,15 +3,26 @@
 China moves weekend days around its public holidays (调休): some weekdays are days
 off and some Saturdays or Sundays are working days. A calendar therefore needs both
 sets on top of the ordinary Monday-to-Friday week.
+
+Plain Python, shared by every service that counts working days (workflow's time
+limits, ratings' rectification deadlines). The State Council's schedule of each
+year ships with the code as ``calendars/<year>.json`` beside this module
+(:func:`shipped_schedule` reads one); each service keeps its own copy of the
+years an operator loads or corrects (workflow's ``calendar_loaded``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
 _ONE_DAY = timedelta(days=1)
+
+# The official schedules shipped with the code: calendars/<year>.json.
+SHIPPED_CALENDARS = Path(__file__).resolve().parent / "calendars"
 
 
 @dataclass(frozen=True)
@@ -117,3 +128,30 @@ def year_calendar(year: int, holidays: Iterable[date], workdays: Iterable[date])
     if stray:
         raise ValueError(f"{stray[0].isoformat()} is not in {year}")
     return WorkingCalendar(holidays, workdays, frozenset({year}))
+
+
+def shipped_years(directory: Path = SHIPPED_CALENDARS) -> list[int]:
+    """The years whose schedule ships with the code (in ``directory``), in order."""
+    return sorted(int(path.stem) for path in directory.glob("[0-9][0-9][0-9][0-9].json"))
+
+
+def shipped_schedule(year: int, directory: Path = SHIPPED_CALENDARS) -> dict | None:
+    """The schedule of ``year`` shipped with the code, as ``{year, holidays,
+    workdays, source}`` (sorted lists of ``date``; each closure of the file
+    opened up day by day), or None when no file ships for that year."""
+    path = directory / f"{year}.json"
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    holidays: set[date] = set()
+    for closure in data["holidays"]:
+        first, last = date.fromisoformat(closure["from"]), date.fromisoformat(closure["to"])
+        holidays |= {
+            date.fromordinal(day) for day in range(first.toordinal(), last.toordinal() + 1)
+        }
+    return {
+        "year": year,
+        "holidays": sorted(holidays),
+        "workdays": sorted(date.fromisoformat(day["day"]) for day in data["workdays"]),
+        "source": data.get("source", ""),
+    }
