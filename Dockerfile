@@ -1,12 +1,13 @@
 # syntax=docker/dockerfile:1
 # One image for every tongban process: the five services, the gateway, the
-# migration step and the simulators (EMS, data exchange). The container's command
+# migration step and the simulators (EMS, data exchange, SMS). The container's command
 # chooses which:
 #   python -m operations.runner gateway.service:GatewayService
 #   python -m operations.runner services.workflow.service:WorkflowService
 #   python -m operations.migrate identity
-#   python -m services.courier.ems_simulator --host 0.0.0.0
+#   python -m simulators.ems --host 0.0.0.0
 #   python -m simulators.data_exchange --host 0.0.0.0
+#   python -m simulators.sms --host 0.0.0.0
 # Build: docker build -t tongban:<version> .
 
 # Both stages use the same base; for a reproducible build, pin its digest in

@@ -7,8 +7,9 @@ starts the five services, one workflow instance per department that runs its own
 (``workflow_departments``, by default js-ga; env WORKFLOW_DEPARTMENTS overrides,
 empty for none), the gateway, the EMS simulator and the data exchange simulator
 (other departments' records for workflow's automatic decisions; every workflow
-instance gets its URL and key), waits until each is healthy
-and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
+instance gets its URL and key) and the SMS simulator (ratings texts citizens
+through it; the texts link to the gateway, PORTAL_URL), waits until each is
+healthy and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
 process. The end-to-end tests drive the same class.
 """
 
@@ -38,6 +39,7 @@ from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.instances import instance_for, parse_departments
 from services.common.migrations import upgrade
 from simulators.data_exchange.app import DEFAULT_API_KEY as DEV_DATA_EXCHANGE_API_KEY
+from simulators.sms.app import DEFAULT_API_KEY as DEV_SMS_API_KEY
 
 SERVICE_PORTS = {
     "identity": 8101,
@@ -74,6 +76,7 @@ class LocalCluster:
     gateway_port: int = 8000
     ems_port: int = 8200
     data_exchange_port: int = 8300
+    sms_port: int = 8400
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     # Departments running their own workflow instance (workflow-<code>); a port per
     # instance name in service_ports wins over the default after the services'.
@@ -94,6 +97,10 @@ class LocalCluster:
     @property
     def data_exchange_url(self) -> str:
         return f"http://127.0.0.1:{self.data_exchange_port}"
+
+    @property
+    def sms_url(self) -> str:
+        return f"http://127.0.0.1:{self.sms_port}"
 
     @property
     def workflow_instances(self) -> list[str]:
@@ -139,6 +146,11 @@ class LocalCluster:
         # Workflow asks the data exchange simulator; both read this key.
         env["DATA_EXCHANGE_URL"] = self.data_exchange_url
         env.setdefault("DATA_EXCHANGE_API_KEY", DEV_DATA_EXCHANGE_API_KEY)
+        # Ratings texts through the SMS simulator; both read this key. The texts
+        # link to this cluster's gateway.
+        env["SMS_URL"] = self.sms_url
+        env.setdefault("SMS_API_KEY", DEV_SMS_API_KEY)
+        env.setdefault("PORTAL_URL", self.gateway_url)
         env.pop("DATABASE_URL", None)  # each process gets its own below
         return env
 
@@ -220,7 +232,7 @@ class LocalCluster:
                 [
                     python,
                     "-m",
-                    "services.courier.ems_simulator",
+                    "simulators.ems",
                     "--host",
                     "127.0.0.1",
                     "--port",
@@ -250,6 +262,23 @@ class LocalCluster:
                 env,
                 f"{self.data_exchange_url}/healthz",
                 logs / "data-exchange-simulator.log",
+            )
+        )
+        processes.append(
+            Process(
+                "sms-simulator",
+                [
+                    python,
+                    "-m",
+                    "simulators.sms",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.sms_port),
+                ],
+                env,
+                f"{self.sms_url}/healthz",
+                logs / "sms-simulator.log",
             )
         )
         return processes
@@ -358,6 +387,7 @@ def print_banner(cluster: LocalCluster, loaded: dict) -> None:
     print(f"  API docs     {cluster.gateway_url}/docs")
     print(f"  EMS (sim.)   http://127.0.0.1:{cluster.ems_port}")
     print(f"  data exchange (sim.) {cluster.data_exchange_url}  (demo records: README)")
+    print(f"  SMS (sim.)   {cluster.sms_url}  (inbox: GET /api/messages?phone=...)")
     if catalog:
         print(
             f"  catalogue    {catalog.get('regions', '?')} regions, "

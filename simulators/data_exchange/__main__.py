@@ -9,12 +9,10 @@ Stops cleanly on SIGTERM and SIGINT.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
-import threading
 from collections.abc import Mapping
 
+from ..server import configure_logging, serve_until_signalled
 from .app import DEFAULT_API_KEY, DEFAULT_PORT, SimulatorServer
 from .demo import demo_people
 from .records import Registers
@@ -47,10 +45,7 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv, os.environ)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(args.log_level)
     registers = Registers([] if args.no_demo else demo_people())
     server = SimulatorServer(
         args.host,
@@ -58,15 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         api_key=os.environ.get("DATA_EXCHANGE_API_KEY") or DEFAULT_API_KEY,
         registers=registers,
     )
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda number, frame: stopping.set())
-    server.start()
-    logging.getLogger(__name__).info("demo records %s", "off" if args.no_demo else "loaded")
-    stopping.wait()
-    logging.getLogger(__name__).info("stopping")
-    server.stop()
-    logging.getLogger(__name__).info("stopped")
+    serve_until_signalled(server, started=f"demo records {'off' if args.no_demo else 'loaded'}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The simulator's HTTP side: a werkzeug WSGI app over the registers, and a
-server that runs it in a background thread.
+"""The simulator's HTTP side: a werkzeug WSGI app over the registers, and its
+server (``simulators.server.BackgroundServer``).
 
 API (JSON bodies; ID numbers travel in bodies only, never in URLs). Every path
 but ``/healthz`` needs the header ``X-Api-Key``.
@@ -27,17 +27,14 @@ a person), 405 ``method_not_allowed``, 503 ``unavailable``.
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import threading
-from typing import Any, Self
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from ..server import BackgroundServer, has_api_key, json_response
 from .records import REGISTERS, RegisterDown, Registers, check_person, check_query
 
 log = logging.getLogger(__name__)
@@ -49,14 +46,6 @@ FOUND = "found"
 NO_RECORD = "no_record"
 MAX_BODY_BYTES = 64 * 1024
 _ERROR_CODES = {400: "invalid", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status=status,
-        content_type="application/json; charset=utf-8",
-    )
 
 
 def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
@@ -98,7 +87,7 @@ class DataExchangeApi:
             endpoint, arguments = adapter.match()
         except HTTPException as error:
             return error_response(error.code or 500, error.description or error.name)
-        if endpoint != "health" and not self._authorised(request):
+        if endpoint != "health" and not has_api_key(request, self._api_key):
             return error_response(401, "missing or invalid X-Api-Key")
         try:
             return getattr(self, endpoint)(request, **arguments)
@@ -145,10 +134,6 @@ class DataExchangeApi:
         log.info("registers down: %s", ", ".join(down) or "none")
         return json_response({"down": down})
 
-    def _authorised(self, request: Request) -> bool:
-        given = request.headers.get("X-Api-Key", "").encode("utf-8")
-        return hmac.compare_digest(given, self._api_key)
-
 
 def _body(request: Request) -> Any:
     """The JSON body, or None when there is none, it is too long or unreadable."""
@@ -157,44 +142,12 @@ def _body(request: Request) -> Any:
     return request.get_json(silent=True, force=True)
 
 
-class SimulatorServer:
+class SimulatorServer(BackgroundServer):
     """The simulator on ``host:port`` (0 picks a free port); ``start()`` serves
     in a background thread, ``stop()`` ends it."""
 
     def __init__(self, host: str, port: int, *, api_key: str, registers: Registers):
         self.registers = registers
-        self.app = DataExchangeApi(registers, api_key)
-        self._server = make_server(host, port, self.app, threaded=True)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def host(self) -> str:
-        return self._server.server_address[0]
-
-    @property
-    def port(self) -> int:
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> Self:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="data-exchange-simulator", daemon=True
+        super().__init__(
+            host, port, DataExchangeApi(registers, api_key), name="data-exchange-simulator"
         )
-        self._thread.start()
-        log.info("data exchange simulator listening on %s", self.url)
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -236,8 +236,9 @@ def test_services_reach_only_the_broker_and_the_database(prod):
         expected = {(("rabbitmq",), frozenset({5672}))}
         if name != "gateway":
             expected.add((("postgres",), frozenset({5432})))
-        # courier: the EMS open platform; workflow: the data exchange platform.
-        if name in ("courier", "workflow"):
+        # courier: the EMS open platform; workflow: the data exchange platform;
+        # ratings: the SMS gateway.
+        if name in ("courier", "workflow", "ratings"):
             expected.add(("outside", frozenset({443})))
         # DNS is allowed to every pod by allow-dns.
         targets.discard((("kube-dns",), frozenset({53})))
@@ -246,16 +247,20 @@ def test_services_reach_only_the_broker_and_the_database(prod):
 
 def test_dev_runs_the_simulators_and_points_their_callers_at_them(dev):
     """courier books with the EMS simulator, workflow asks the data exchange
-    simulator: the settings name them and the policies let the calls through."""
+    simulator, ratings texts through the SMS simulator: the settings name them
+    and the policies let the calls through."""
     config = config_data(dev)
     assert config["EMS_BASE_URL"] == "http://ems-simulator:8200"
     assert config["DATA_EXCHANGE_URL"] == "http://data-exchange-simulator:8300"
+    assert config["SMS_URL"] == "http://sms-simulator:8400"
     services = {o["metadata"]["name"]: o for o in of_kind(dev, "Service")}
     assert services["data-exchange-simulator"]["spec"]["ports"][0]["port"] == 8300
+    assert services["sms-simulator"]["spec"]["ports"][0]["port"] == 8400
     workloads = {w["metadata"]["name"]: w for w in of_kind(dev, "Deployment")}
     for caller, simulator, port in [
         ("courier", "ems-simulator", 8200),
         ("workflow", "data-exchange-simulator", 8300),
+        ("ratings", "sms-simulator", 8400),
     ]:
         assert simulator in workloads
         targets = {

@@ -11,12 +11,9 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from services.common.errors import Invalid, Unavailable
-
-RETRY_STATUSES = (502, 503, 504)
+from services.common.http import error_details, retrying_session
 
 
 class EmsError(Exception):
@@ -58,28 +55,12 @@ class EmsClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            # A read timeout means EMS may still be working on the order; waiting
-            # the read timeout again and again would hold the worker for minutes.
-            # The caller retries later with the same idempotency key.
-            read=0,
-            status=retries,
-            other=0,
-            redirect=0,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "POST"}),
-            backoff_factor=backoff_factor,
-            # A Retry-After of minutes would stall the worker; back off on our terms.
-            respect_retry_after_header=False,
-            raise_on_status=False,
+        # Connection errors and 5xx are retried at once (retrying a POST is safe:
+        # it carries an idempotency key); a read timeout is not (EMS may still be
+        # working on the order): the caller retries later with the same key.
+        self.session = retrying_session(
+            api_key, methods=("GET", "POST"), retries=retries, backoff_factor=backoff_factor
         )
-        self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers.update({"X-Api-Key": api_key, "Accept": "application/json"})
 
     def create_order(
         self,
@@ -129,20 +110,9 @@ class EmsClient:
         if response.status_code >= 500:
             raise EmsUnavailable(f"EMS {method} {path} answered {response.status_code}")
         if response.status_code >= 400:
-            message, fields = _error_details(response)
+            message, fields = error_details(response)
             raise EmsRejected(response.status_code, message, fields)
         try:
             return response.json()
         except ValueError as error:
             raise EmsUnavailable(f"EMS {method} {path} answered non-JSON") from error
-
-
-def _error_details(response: requests.Response) -> tuple[str, dict]:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip() or response.reason or "", {}
-    if isinstance(body, dict):
-        fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
-        return str(body.get("error") or body.get("message") or body), fields
-    return str(body), {}

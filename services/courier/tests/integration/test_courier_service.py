@@ -23,9 +23,9 @@ from services.common.migrations import upgrade
 from services.courier.adapters.orm import metadata
 from services.courier.domain.model import STATUSES
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
-from services.courier.ems_simulator.app import SimulatorServer
 from services.courier.service import CourierService
 from services.courier.tests.unit.builders import OPERATOR, application_submitted, licence_issued
+from simulators.ems.app import SimulatorServer
 
 API_KEY = "test-ems-api-key"
 RETRY_DELAYS_MS = [50]

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.courier.adapters.ems import EmsClient, EmsRejected, EmsUnavailable
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
-from services.courier.ems_simulator.app import SimulatorServer
+from simulators.ems.app import SimulatorServer
 
 API_KEY = "test-ems-api-key"
 APPLICANT = {

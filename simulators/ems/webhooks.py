@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import requests
 
-from services.common.ems_signature import signed_headers
+from .signature import signed_headers
 
 log = logging.getLogger(__name__)
 

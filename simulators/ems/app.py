@@ -1,19 +1,19 @@
-"""The simulator's HTTP side: the werkzeug WSGI app for the EMS order API and a
-server that wires it to the order book, the scheduler and the webhook sender."""
+"""The simulator's HTTP side: the werkzeug WSGI app for the EMS order API and its
+server (``simulators.server.BackgroundServer``), which wires it to the order
+book, the scheduler and the webhook sender.
+
+Errors are EMS's own shape, ``{"error": message, "fields": {...}}``."""
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import threading
-from typing import Any, Self
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from ..server import BackgroundServer, has_api_key, json_response
 from .simulator import (
     EmsSimulator,
     IdempotencyConflict,
@@ -23,15 +23,6 @@ from .simulator import (
 from .webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, ensure_ascii=False),
-        status=status,
-        headers=headers,
-        content_type="application/json; charset=utf-8",
-    )
 
 
 def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
@@ -66,7 +57,7 @@ class EmsApi:
             endpoint, arguments = adapter.match()
         except HTTPException as error:
             return error_response(error.code or 500, error.description or error.name)
-        if endpoint != "health" and not self._authorised(request):
+        if endpoint != "health" and not has_api_key(request, self._api_key):
             return error_response(401, "missing or invalid X-Api-Key")
         return getattr(self, endpoint)(request, **arguments)
 
@@ -99,12 +90,8 @@ class EmsApi:
             return error_response(404, f"no order {tracking_no}")
         return json_response(order)
 
-    def _authorised(self, request: Request) -> bool:
-        given = request.headers.get("X-Api-Key", "").encode("utf-8")
-        return hmac.compare_digest(given, self._api_key)
 
-
-class SimulatorServer:
+class SimulatorServer(BackgroundServer):
     """The whole simulator on ``host:port`` (0 picks a free port); ``start()``
     serves in a background thread, ``stop()`` ends it and every pending step."""
 
@@ -133,41 +120,9 @@ class SimulatorServer:
         self.simulator = EmsSimulator(
             scheduler=ThreadScheduler(), step_seconds=step_seconds, notify=self.webhooks
         )
-        self.app = EmsApi(self.simulator, api_key)
-        self._server = make_server(host, port, self.app, threaded=True)
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port, EmsApi(self.simulator, api_key), name="ems-simulator")
 
-    @property
-    def host(self) -> str:
-        return self._server.server_address[0]
-
-    @property
-    def port(self) -> int:
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> Self:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="ems-simulator", daemon=True
-        )
-        self._thread.start()
-        log.info("EMS simulator listening on %s", self.url)
-        return self
-
-    def stop(self) -> None:
+    def close(self) -> None:
         self.simulator.close()
         if self.webhooks is not None:
             self.webhooks.close()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -1,4 +1,4 @@
-"""``python -m services.courier.ems_simulator --host 127.0.0.1 --port 8200
+"""``python -m simulators.ems --host 127.0.0.1 --port 8200
 --webhook-url http://127.0.0.1:8000/api/v1/webhooks/ems --step-seconds 2``.
 
 Environment: EMS_WEBHOOK_SECRET, EMS_API_KEY, EMS_STEP_SECONDS, EMS_WEBHOOK_URL
@@ -8,25 +8,25 @@ Environment: EMS_WEBHOOK_SECRET, EMS_API_KEY, EMS_STEP_SECONDS, EMS_WEBHOOK_URL
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
-import threading
+from collections.abc import Mapping
 
+from ..server import configure_logging, serve_until_signalled
 from .app import SimulatorServer
 
 # Development defaults only; deployments set both in the environment.
 DEFAULT_WEBHOOK_SECRET = "dev-ems-webhook-secret"  # noqa: S105
 DEFAULT_API_KEY = "dev-ems-api-key"
+DEFAULT_PORT = 8200
 
 
-def parse_args(argv: list[str] | None, environ: os._Environ | dict) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m services.courier.ems_simulator",
+        prog="python -m simulators.ems",
         description="EMS order API simulator",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8200)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument(
         "--webhook-url",
         default=environ.get("EMS_WEBHOOK_URL") or None,
@@ -44,10 +44,7 @@ def parse_args(argv: list[str] | None, environ: os._Environ | dict) -> argparse.
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv, os.environ)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(args.log_level)
     # Secrets come from the environment only, never the command line.
     server = SimulatorServer(
         args.host,
@@ -57,17 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         webhook_secret=(os.environ.get("EMS_WEBHOOK_SECRET") or DEFAULT_WEBHOOK_SECRET).encode(),
         step_seconds=args.step_seconds,
     )
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda number, frame: stopping.set())
-    server.start()
-    logging.getLogger(__name__).info(
-        "webhooks to %s every %ss", args.webhook_url or "(nowhere)", args.step_seconds
+    serve_until_signalled(
+        server,
+        started=f"webhooks to {args.webhook_url or '(nowhere)'} every {args.step_seconds}s",
     )
-    stopping.wait()
-    logging.getLogger(__name__).info("stopping")
-    server.stop()
-    logging.getLogger(__name__).info("stopped")
 
 
 if __name__ == "__main__":

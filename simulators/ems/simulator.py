@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol
 
-from services.courier.domain.tracking_numbers import make_tracking_number
+from .tracking_numbers import SERIALS, make_tracking_number
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,6 @@ FINAL_STATUS = STEPS[-1][0]
 
 _POSTCODE = re.compile(r"\d{6}")
 _PHONE = re.compile(r"[0-9+\- ]{7,20}")
-_SERIALS = 10**8
 
 
 class Scheduler(Protocol):
@@ -209,7 +208,7 @@ class EmsSimulator:
                 if known_fingerprint != fingerprint:
                     raise IdempotencyConflict(idempotency_key)
                 return self._orders[tracking_no].as_dict(), False
-            tracking_no = make_tracking_number(self._next_serial % _SERIALS, self._prefix)
+            tracking_no = make_tracking_number(self._next_serial % SERIALS, self._prefix)
             self._next_serial += 1
             order = Order(
                 tracking_no=tracking_no,

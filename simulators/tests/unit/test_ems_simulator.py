@@ -1,6 +1,11 @@
 """The EMS simulator: its state machine driven by hand (no sleeping), its HTTP
-API through werkzeug's test client, and real signed webhooks over HTTP."""
+API through werkzeug's test client, and real signed webhooks over HTTP.
 
+That courier reads its numbers and the gateway accepts its signatures is checked
+on our side (services/courier/tests/unit/test_ems_simulator_contract.py)."""
+
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -11,12 +16,12 @@ from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
-from services.common.ems_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
-from services.courier.domain.tracking_numbers import is_valid_tracking_number
-from services.courier.ems_simulator.__main__ import parse_args
-from services.courier.ems_simulator.app import EmsApi, SimulatorServer
-from services.courier.ems_simulator.simulator import EmsSimulator, validate_order
-from services.courier.ems_simulator.webhooks import WebhookSender
+from simulators.ems.__main__ import DEFAULT_API_KEY, DEFAULT_PORT, parse_args
+from simulators.ems.app import EmsApi, SimulatorServer
+from simulators.ems.signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signed_headers
+from simulators.ems.simulator import EmsSimulator, validate_order
+from simulators.ems.tracking_numbers import check_digit, make_tracking_number
+from simulators.ems.webhooks import WebhookSender
 
 STATES = ["accepted", "picked_up", "in_transit", "out_for_delivery", "delivered"]
 ADDRESS = {
@@ -31,6 +36,25 @@ ADDRESS = {
 WINDOW = {**ADDRESS, "name": "南京市政务服务中心", "city": "南京市", "postcode": "210019"}
 ORDER = {"sender": ADDRESS, "recipient": WINDOW, "reference": "app-1", "kind": "materials"}
 SECRET = b"test-webhook-secret"
+
+
+def is_s10(number: str) -> bool:
+    """EA12345678 5 CN: two letters, eight digits, their check digit, CN."""
+    return (
+        len(number) == 13
+        and number[:2].isalpha()
+        and number[:2].isupper()
+        and number[2:11].isdigit()
+        and number.endswith("CN")
+        and check_digit(number[2:10]) == int(number[10])
+    )
+
+
+def signature_matches(secret: bytes, timestamp: str | None, body: bytes, signature: str | None):
+    if not timestamp or not signature:
+        return False
+    expected = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
 
 
 class ManualScheduler:
@@ -122,7 +146,7 @@ def test_the_same_idempotency_key_never_makes_a_second_order(simulator, schedule
     assert len(scheduler.pending) == 1
     other, _ = simulator.create_order("key-2", ORDER)
     assert other["tracking_no"] == "EA123456799CN"
-    assert is_valid_tracking_number(other["tracking_no"])
+    assert is_s10(other["tracking_no"])
 
 
 def test_unknown_order_is_none(simulator):
@@ -133,7 +157,7 @@ def test_unknown_order_is_none(simulator):
 def test_random_start_serials_give_valid_numbers(scheduler):
     simulator = EmsSimulator(scheduler=scheduler, step_seconds=1)
     order, _ = simulator.create_order("k", ORDER)
-    assert is_valid_tracking_number(order["tracking_no"])
+    assert is_s10(order["tracking_no"])
 
 
 def test_validation_names_each_bad_field():
@@ -263,7 +287,7 @@ class WebhookReceiver:
     @Request.application
     def app(self, request):
         body = request.get_data()
-        if not verify(
+        if not signature_matches(
             SECRET,
             request.headers.get(TIMESTAMP_HEADER),
             body,
@@ -338,3 +362,31 @@ def test_settings_come_from_flags_then_environment():
     args = parse_args(["--step-seconds", "2", "--webhook-url", "http://x"], environ)
     assert (args.step_seconds, args.webhook_url) == (2.0, "http://x")
     assert parse_args([], {}).webhook_url is None
+    assert parse_args([], {}).port == DEFAULT_PORT == 8200
+    assert DEFAULT_API_KEY == "dev-ems-api-key"
+
+
+# --- EMS's numbering and signing ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("serial", "number"),
+    [(12345678, "EA123456785CN"), (12345679, "EA123456799CN"), (0, "EA000000005CN")],
+)
+def test_tracking_numbers_carry_their_s10_check_digit(serial, number):
+    assert make_tracking_number(serial) == number
+    assert is_s10(number)
+
+
+@pytest.mark.parametrize(("serial", "prefix"), [(-1, "EA"), (10**8, "EA"), (1, "ea"), (1, "E")])
+def test_a_serial_or_prefix_out_of_shape_is_refused(serial, prefix):
+    with pytest.raises(ValueError):
+        make_tracking_number(serial, prefix)
+
+
+def test_webhooks_are_signed_over_the_timestamp_and_the_body():
+    headers = signed_headers(SECRET, b'{"a":1}', now=1_790_000_000)
+    assert headers[TIMESTAMP_HEADER] == "1790000000"
+    assert headers[SIGNATURE_HEADER] == sign(SECRET, "1790000000", b'{"a":1}')
+    assert signature_matches(SECRET, "1790000000", b'{"a":1}', headers[SIGNATURE_HEADER])
+    assert not signature_matches(SECRET, "1790000000", b'{"a":2}', headers[SIGNATURE_HEADER])
