@@ -6,10 +6,11 @@
 #   deploy/k8s/create-secrets.sh NAMESPACE [DEPARTMENT_CODE ...]
 #
 # With department codes (js-ga ...) it also creates each department workflow
-# instance's database Secret, tongban-workflow-<code>-db. EMS_API_KEY and
-# DATA_EXCHANGE_API_KEY are placeholders until EMS and the data exchange platform
-# issue keys (the dev overlay's simulators accept them as they are): replace them
-# with kubectl -n NAMESPACE patch secret tongban-secrets ... (see README.md)
+# instance's database Secret, tongban-workflow-<code>-db. EMS_API_KEY,
+# DATA_EXCHANGE_API_KEY and SMS_API_KEY are placeholders until EMS, the data
+# exchange platform and the SMS gateway issue keys (the dev overlay's simulators
+# accept them as they are): replace them with
+# kubectl -n NAMESPACE patch secret tongban-secrets ... (see README.md)
 # Needs kubectl (pointed at the cluster) and python3.
 set -euo pipefail
 
@@ -60,7 +61,8 @@ create tongban-secrets \
   --from-literal=pii-key="$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
   --from-literal=ems-api-key=replace-with-the-key-from-ems \
   --from-literal=ems-webhook-secret="$(random)" \
-  --from-literal=data-exchange-api-key=replace-with-the-key-from-the-data-exchange
+  --from-literal=data-exchange-api-key=replace-with-the-key-from-the-data-exchange \
+  --from-literal=sms-api-key=replace-with-the-key-from-the-sms-gateway
 create tongban-postgres --from-literal=password="$(random)"
 for service in identity catalog workflow courier ratings; do
   database "tongban-$service-db" "$service"

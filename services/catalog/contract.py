@@ -252,7 +252,8 @@ def _share(**kwargs) -> fields.Float:
 
 
 class Store(Schema):
-    """A department's flagship store and its review summary."""
+    """A department's flagship store and its rating: ratings' published
+    indicators of the store over all time, as ratings last announced them."""
 
     store_id = fields.String(required=True, metadata={"example": "store-js-amr"})
     name = fields.String(required=True)
@@ -342,10 +343,12 @@ class ItemRetired(Schema):
 
 
 class StoreRatingUpdated(Schema):
-    """``catalog.store_rating_updated``: a store's summary after a review."""
+    """``catalog.store_rating_updated``: a store's rating changed, as ratings
+    announced it (a review counted, or excluded by an upheld appeal: the last
+    one excluded leaves 0 reviews and null rates)."""
 
     store_id = fields.String(required=True)
-    reviews = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    reviews = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     praise_rate = _share(required=True, allow_none=True)
     average_grade = fields.Float(
         required=True, allow_none=True, validate=validate.Range(min=1, max=5)

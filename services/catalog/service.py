@@ -60,7 +60,8 @@ class CatalogService(OpsEntrypoints):
     def catalog_stats(self):
         return use_cases.catalog_stats(self.uow)
 
-    @handles("ratings", "review_submitted", payload=ratings.ReviewSubmitted)
-    def on_review_submitted(self, event):
-        """Fold a review's grade into its store's rating (once per event)."""
-        use_cases.record_review(self.uow, event)
+    @handles("ratings", "store_rating_changed", payload=ratings.StoreRatingChanged)
+    def on_store_rating_changed(self, event):
+        """Show the store's rating as ratings announced it (once per event; the
+        newest by ``occurred_at`` kept)."""
+        use_cases.record_store_rating(self.uow, event)

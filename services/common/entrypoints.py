@@ -10,9 +10,9 @@ An RPC method names its request and response schemas (from the service's
 An event handler names the event and the schema of its payload (from the
 producing service's contract)::
 
-    @handles("ratings", "review_submitted", payload=ratings.ReviewSubmitted)
-    def on_review_submitted(self, event):
-        use_cases.record_review(self.uow, event)
+    @handles("ratings", "store_rating_changed", payload=ratings.StoreRatingChanged)
+    def on_store_rating_changed(self, event):
+        use_cases.record_store_rating(self.uow, event)
 
 What the kit does for every entrypoint:
 

@@ -1,10 +1,14 @@
 """Demo data for the local cluster runner.
 
-Ratings has none: reviews come from completed cases. The function is kept so the
-runner can treat every service alike.
+Ratings has no demo reviews: reviews come from ended cases and window visits.
+It stores the working calendars shipped with the code, which its rectification
+deadlines count on (a year workflow loads later replaces its copy).
 """
+
+from services.ratings.service_layer import rectifications
 
 
 def load_demo(uow) -> dict:
-    """Load nothing, idempotently; return what was loaded (nothing)."""
-    return {}
+    """Store the shipped calendar years ratings has no copy of, idempotently;
+    return what was stored."""
+    return {"calendar_years": rectifications.store_shipped_calendars(uow)}

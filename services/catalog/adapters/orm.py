@@ -58,10 +58,12 @@ stores = sa.Table(
         unique=True,
     ),
     sa.Column("region_code", sa.String(12), nullable=False),
-    # Running rating summary; rates are derived (domain StoreRating) so they never drift.
+    # The rating as ratings last announced it (store_rating_changed), and when
+    # ratings recorded it: an older announcement arriving later is ignored.
     sa.Column("reviews", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("praise_count", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("grade_sum", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("praise_rate", sa.Float, nullable=True),
+    sa.Column("average_grade", sa.Float, nullable=True),
+    sa.Column("rating_as_of", sa.DateTime(timezone=True), nullable=True),
 )
 
 items = sa.Table(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -39,6 +40,34 @@ def _window(row) -> Window:
         phone=row.window_phone,
         postcode=row.window_postcode,
     )
+
+
+_RATING_COLUMNS = (
+    orm.stores.c.reviews,
+    orm.stores.c.praise_rate,
+    orm.stores.c.average_grade,
+    orm.stores.c.rating_as_of,
+)
+
+
+def _rating(row) -> StoreRating:
+    return StoreRating(row.reviews, row.praise_rate, row.average_grade)
+
+
+def _rating_values(store: Store) -> dict:
+    return {
+        "reviews": store.rating.reviews,
+        "praise_rate": store.rating.praise_rate,
+        "average_grade": store.rating.average_grade,
+        "rating_as_of": store.rating_as_of,
+    }
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored here is UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _window_values(window: Window) -> dict:
@@ -90,9 +119,7 @@ class DepartmentRepository:
                 d,
                 s.c.store_id,
                 s.c.name.label("store_name"),
-                s.c.reviews,
-                s.c.praise_count,
-                s.c.grade_sum,
+                *_RATING_COLUMNS,
             )
             .join(s, s.c.department_code == d.c.code)
             .order_by(d.c.code)
@@ -130,9 +157,7 @@ class DepartmentRepository:
                 name=store.name,
                 department_code=department.code,
                 region_code=store.region_code,
-                reviews=store.rating.reviews,
-                praise_count=store.rating.praise_count,
-                grade_sum=store.rating.grade_sum,
+                **_rating_values(store),
             )
         )
 
@@ -149,7 +174,8 @@ class DepartmentRepository:
                 name=row.store_name,
                 department_code=row.code,
                 region_code=row.region_code,
-                rating=StoreRating(row.reviews, row.praise_count, row.grade_sum),
+                rating=_rating(row),
+                rating_as_of=_as_utc(row.rating_as_of),
             ),
             window=_window(row),
         )
@@ -317,20 +343,17 @@ class StoreRepository:
     def get(self, store_id: str, lock: bool = False) -> Store | None:
         statement = sa.select(orm.stores).where(orm.stores.c.store_id == store_id)
         if lock:
-            # Two reviews of one store at once must not both read the old summary.
+            # Two rating changes of one store at once must not both compare with the old one.
             statement = statement.with_for_update()
         row = self.session.execute(statement).first()
         return self._store(row) if row else None
 
     def save_rating(self, store: Store) -> None:
+        """Store the store's rating and when ratings recorded it."""
         self.session.execute(
             orm.stores.update()
             .where(orm.stores.c.store_id == store.store_id)
-            .values(
-                reviews=store.rating.reviews,
-                praise_count=store.rating.praise_count,
-                grade_sum=store.rating.grade_sum,
-            )
+            .values(**_rating_values(store))
         )
 
     @staticmethod
@@ -340,5 +363,6 @@ class StoreRepository:
             name=row.name,
             department_code=row.department_code,
             region_code=row.region_code,
-            rating=StoreRating(row.reviews, row.praise_count, row.grade_sum),
+            rating=_rating(row),
+            rating_as_of=_as_utc(row.rating_as_of),
         )

@@ -66,7 +66,8 @@ class ItemRetired(Event):
 
 @dataclass(frozen=True)
 class StoreRatingUpdated(Event):
-    """A flagship store's rating summary changed after a review."""
+    """A flagship store's rating changed: ratings announced new figures
+    (a review counted, or excluded by an upheld appeal)."""
 
     type: ClassVar[str] = "store_rating_updated"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NoReturn
 
 from services.common import instances
@@ -30,7 +31,6 @@ SHARED_WORKFLOW = instances.SHARED_WORKFLOW
 OWN_WORKFLOW_PREFIX = instances.INSTANCE_PREFIX
 
 MIN_GRADE, MAX_GRADE = 1, 5
-PRAISE_GRADES = frozenset({4, 5})
 
 
 @dataclass(frozen=True)
@@ -73,61 +73,80 @@ class Window:
         )
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoreRating:
-    """Running summary of a store's reviews; a praise is a grade of 4 or 5."""
+    """A store's rating as ratings publishes it: its reviews over all time (one
+    excluded by an upheld appeal left out), the share graded 4 or 5 (0..1) and
+    the average grade; both rates None when no review counts. Ratings keeps the
+    counts; catalog keeps what it was told."""
 
     reviews: int = 0
-    praise_count: int = 0
-    grade_sum: int = 0
+    praise_rate: float | None = None
+    average_grade: float | None = None
 
-    def add_review(self, grade: int) -> None:
-        if isinstance(grade, bool) or not isinstance(grade, int):
-            raise ValidationFailed({"grade": "must be an integer from 1 to 5"})
-        if not MIN_GRADE <= grade <= MAX_GRADE:
-            raise ValidationFailed({"grade": "must be an integer from 1 to 5"})
-        self.reviews += 1
-        self.grade_sum += grade
-        if grade in PRAISE_GRADES:
-            self.praise_count += 1
-
-    @property
-    def praise_rate(self) -> float | None:
-        """Share of praises in 0..1, rounded to 4 places; None before any review."""
-        if not self.reviews:
-            return None
-        return round(self.praise_count / self.reviews, 4)
-
-    @property
-    def average_grade(self) -> float | None:
-        """Mean grade rounded to 2 places; None before any review."""
-        if not self.reviews:
-            return None
-        return round(self.grade_sum / self.reviews, 2)
+    def __post_init__(self) -> None:
+        problems = {}
+        reviews = self.reviews
+        if isinstance(reviews, bool) or not isinstance(reviews, int) or reviews < 0:
+            problems["reviews"] = "must be a whole number, 0 or more"
+            reviews = None  # whether rates are due is then unknown
+        for name, low, high in (
+            ("praise_rate", 0, 1),
+            ("average_grade", MIN_GRADE, MAX_GRADE),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                if reviews:
+                    problems[name] = "is required when there are reviews"
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems[name] = f"must be a number from {low} to {high}"
+            elif not low <= value <= high:
+                problems[name] = f"must be a number from {low} to {high}"
+            elif reviews == 0:
+                problems[name] = "must be null when there is no review"
+        if problems:
+            raise ValidationFailed(problems)
 
 
 @dataclass
 class Store:
-    """A department's flagship store: its items' shop front and review summary."""
+    """A department's flagship store: its items' shop front and rating.
+
+    ``rating_as_of`` is when ratings recorded the rating the store shows (None:
+    never told): changes may arrive out of order, and an older one never
+    replaces a newer one.
+    """
 
     store_id: str
     name: str
     department_code: str
     region_code: str
     rating: StoreRating = field(default_factory=StoreRating)
+    rating_as_of: datetime | None = None
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
 
-    def record_review(self, grade: int) -> None:
-        """Count one review and record the new summary as an event."""
-        self.rating.add_review(grade)
-        self.events.append(
-            StoreRatingUpdated(
-                store_id=self.store_id,
-                reviews=self.rating.reviews,
-                praise_rate=self.rating.praise_rate,
-                average_grade=self.rating.average_grade,
+    def rate(self, rating: StoreRating, as_of: datetime) -> bool:
+        """Show ``rating``, the store's rating as ratings recorded it at
+        ``as_of`` (timezone-aware), unless the store shows one recorded later.
+        Records StoreRatingUpdated when the figures change. Returns whether
+        ``rating`` was taken (the same figures, newer, are taken too: an older
+        change arriving after it must not replace them)."""
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise ValueError("as_of must be timezone-aware")
+        if self.rating_as_of is not None and as_of < self.rating_as_of:
+            return False
+        self.rating_as_of = as_of
+        if rating != self.rating:
+            self.rating = rating
+            self.events.append(
+                StoreRatingUpdated(
+                    store_id=self.store_id,
+                    reviews=rating.reviews,
+                    praise_rate=rating.praise_rate,
+                    average_grade=rating.average_grade,
+                )
             )
-        )
+        return True
 
 
 @dataclass

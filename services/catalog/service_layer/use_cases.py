@@ -9,22 +9,26 @@ the domain. Results are plain JSON-ready dicts, exactly the contract's answers.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.adapters.repository import Listing
 from services.catalog.domain.exceptions import ValidationFailed
-from services.catalog.domain.model import Department, Item, Region, Store
+from services.catalog.domain.model import Department, Item, Region, Store, StoreRating
 from services.catalog.domain.stats import catalogue_stats
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 
+log = logging.getLogger(__name__)
+
 DEPT_ADMIN = "dept_admin"
 OPERATOR = "operator"
-REVIEW_CONSUMER = "catalog.on_review_submitted"
+RATING_CONSUMER = "catalog.on_store_rating_changed"
 
 # item_id is derived from the item's code (unique and fixed for life), so a
 # seed loaded twice, or on two machines, names every item the same way.
@@ -272,27 +276,54 @@ def retire_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str) -> dict:
     return _transition(uow, actor, item_id, Item.retire)
 
 
-def record_review(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | None:
-    """Fold a ``ratings.review_submitted`` grade into its store's rating, once.
+def record_store_rating(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | None:
+    """Show the rating ratings announced for a store (``ratings.store_rating_changed``,
+    the envelope with its payload loaded), once per event.
 
-    ``envelope`` is the event with its payload loaded (``ratings.contract``);
-    only the store and the grade matter here. Returns the store's new summary,
-    or None when this event was handled before. An unknown store is NotFound:
-    the event is retried and then dead-lettered for an operator, never silently
-    dropped.
+    Two changes of one store may arrive in either order: the one ratings
+    recorded last (the envelope's ``occurred_at``) is kept, an older one
+    arriving after it changes nothing. Records ``store_rating_updated`` when the
+    figures change. Returns the store as ``get_store`` answers it, or None when
+    this event was handled before. An unknown store is NotFound: the event is
+    retried and then dead-lettered for an operator, never silently dropped. An
+    envelope without an instant ``occurred_at``, or figures that do not agree
+    (rates without reviews), are Invalid.
     """
-    review = envelope["payload"]
+    as_of = _occurred_at(envelope)
+    payload = envelope["payload"]
+    rating = StoreRating(payload["reviews"], payload["praise_rate"], payload["average_grade"])
     with uow:
-        if not uow.first_delivery(envelope, REVIEW_CONSUMER):
+        if not uow.first_delivery(envelope, RATING_CONSUMER):
             return None
-        store = uow.stores.get(review["store_id"], lock=True)
+        store = uow.stores.get(payload["store_id"], lock=True)
         if store is None:
-            raise NotFound(f"no store {review['store_id']}", {"store_id": "unknown store"})
-        store.record_review(review["grade"])
-        uow.stores.save_rating(store)
-        uow.collect(store)
+            raise NotFound(f"no store {payload['store_id']}", {"store_id": "unknown store"})
+        if store.rate(rating, as_of):
+            uow.stores.save_rating(store)
+            uow.collect(store)
+        else:
+            log.info(
+                "kept a store rating ratings recorded later than the one received",
+                extra={"store_id": store.store_id, "event_id": envelope["id"]},
+            )
         uow.commit()
         return store_view(store)
+
+
+def _occurred_at(envelope: Mapping) -> datetime:
+    """When the producer recorded the event, as an aware instant."""
+    value = envelope.get("occurred_at")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise Invalid(
+            "not an event envelope",
+            {"occurred_at": "must be an ISO 8601 instant with a timezone"},
+        )
+    return value
 
 
 # -------------------------------------------------------------------- helpers

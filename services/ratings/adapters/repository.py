@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
+    APPEAL_PENDING,
+    Appeal,
     EscalationCounts,
-    RatingSummary,
-    Rectification,
     Review,
     ReviewableCase,
-    is_praise,
+    Visit,
 )
 
 
@@ -34,7 +34,7 @@ def _page(statement, offset: int, limit: int):
 
 
 class CaseRepository:
-    """Completed cases that may be reviewed."""
+    """Ended cases that may be reviewed."""
 
     table = orm.reviewable_cases
 
@@ -53,12 +53,15 @@ class CaseRepository:
         return ReviewableCase(
             application_id=row["application_id"],
             applicant_id=row["applicant_id"],
+            principal_id=row["principal_id"],
             item_id=row["item_id"],
             item_name=row["item_name"],
             department_code=row["department_code"],
+            handled_by=row["handled_by"],
             region_code=row["region_code"],
             store_id=row["store_id"],
-            completed_at=_utc(row["completed_at"]),
+            outcome=row["outcome"],
+            ended_at=_utc(row["ended_at"]),
             reviewed=row["reviewed"],
         )
 
@@ -67,12 +70,15 @@ class CaseRepository:
             self.table.insert().values(
                 application_id=case.application_id,
                 applicant_id=case.applicant_id,
+                principal_id=case.principal_id,
                 item_id=case.item_id,
                 item_name=case.item_name,
                 department_code=case.department_code,
+                handled_by=case.handled_by,
                 region_code=case.region_code,
                 store_id=case.store_id,
-                completed_at=case.completed_at,
+                outcome=case.outcome,
+                ended_at=case.ended_at,
                 reviewed=case.reviewed,
             )
         )
@@ -81,7 +87,7 @@ class CaseRepository:
         self.session.execute(
             self.table.update()
             .where(self.table.c.application_id == case.application_id)
-            .values(reviewed=case.reviewed)
+            .values(reviewed=case.reviewed, principal_id=case.principal_id)
         )
 
     def count(self) -> int:
@@ -99,42 +105,68 @@ class ReviewRepository:
             self.table.insert().values(
                 review_id=review.review_id,
                 application_id=review.application_id,
+                visit_id=review.visit_id,
                 reviewer_id=review.reviewer_id,
+                reviewer_name=review.reviewer_name,
+                real_name=review.real_name,
                 grade=review.grade,
                 comment=review.comment,
+                channel=review.channel,
+                indicators=dict(review.indicators),
                 item_id=review.item_id,
                 item_name=review.item_name,
                 store_id=review.store_id,
                 department_code=review.department_code,
+                handled_by=review.handled_by,
                 region_code=review.region_code,
                 submitted_at=review.submitted_at,
+                **self._changing(review),
             )
         )
 
-    def get(self, review_id: str) -> Review | None:
-        row = (
-            self.session.execute(sa.select(self.table).where(self.table.c.review_id == review_id))
-            .mappings()
-            .first()
+    def save(self, review: Review) -> None:
+        """Store what may change on a review: its reply, its appeal, whether it
+        is excluded."""
+        self.session.execute(
+            self.table.update()
+            .where(self.table.c.review_id == review.review_id)
+            .values(**self._changing(review))
         )
+
+    def get(self, review_id: str, for_update: bool = False) -> Review | None:
+        """The review, or None. ``for_update`` locks the row (PostgreSQL) so a
+        reply and an appeal of one review queue up."""
+        statement = sa.select(self.table).where(self.table.c.review_id == review_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).mappings().first()
         return None if row is None else self._review(row)
 
     def list_for_store(self, store_id: str, offset: int, limit: int) -> tuple[list[Review], int]:
-        """One page of the store's reviews, newest first, and how many there are."""
-        where = self.table.c.store_id == store_id
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(self.table).where(where)
-        ).scalar_one()
-        rows = self.session.execute(
-            _page(
-                sa.select(self.table)
-                .where(where)
-                .order_by(self.table.c.submitted_at.desc(), self.table.c.review_id),
-                offset,
-                limit,
-            )
-        ).mappings()
-        return [self._review(row) for row in rows], total
+        """One page of the store's public reviews (not excluded), newest first,
+        and how many there are."""
+        where = [self.table.c.store_id == store_id, self.table.c.excluded.is_(False)]
+        return self._page(where, offset, limit)
+
+    def list_handled(
+        self,
+        handled_by: str | None,
+        appealed: bool | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Review], int]:
+        """One page of reviews, newest first, and how many there are: those
+        ``handled_by`` answers for (all when None), appealed or not (either
+        when None). Excluded ones too: staff see the whole record."""
+        table = self.table
+        where = []
+        if handled_by is not None:
+            where.append(table.c.handled_by == handled_by)
+        if appealed is True:
+            where.append(table.c.appeal_state.is_not(None))
+        elif appealed is False:
+            where.append(table.c.appeal_state.is_(None))
+        return self._page(where, offset, limit)
 
     def count_by_grade(self) -> dict[int, int]:
         """How many reviews have each grade; grades without a review are absent."""
@@ -142,126 +174,236 @@ class ReviewRepository:
         rows = self.session.execute(sa.select(grade, sa.func.count()).group_by(grade))
         return {int(row[0]): int(row[1]) for row in rows}
 
+    def _page(self, where: list, offset: int, limit: int) -> tuple[list[Review], int]:
+        table = self.table
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar_one()
+        rows = self.session.execute(
+            _page(
+                sa.select(table)
+                .where(*where)
+                .order_by(table.c.submitted_at.desc(), table.c.review_id),
+                offset,
+                limit,
+            )
+        ).mappings()
+        return [self._review(row) for row in rows], total
+
+    @staticmethod
+    def _changing(review: Review) -> dict:
+        return {
+            "excluded": review.excluded,
+            "reply": review.reply,
+            "replied_at": review.replied_at,
+            "replied_by": review.replied_by,
+            "appeal_state": review.appeal_state,
+        }
+
     @staticmethod
     def _review(row) -> Review:
         return Review(
             review_id=row["review_id"],
             application_id=row["application_id"],
+            visit_id=row["visit_id"],
             reviewer_id=row["reviewer_id"],
+            reviewer_name=row["reviewer_name"],
+            real_name=bool(row["real_name"]),
             grade=row["grade"],
             comment=row["comment"],
+            channel=row["channel"],
+            indicators=dict(row["indicators"] or {}),
+            item_id=row["item_id"],
+            item_name=row["item_name"],
+            store_id=row["store_id"],
+            department_code=row["department_code"],
+            handled_by=row["handled_by"],
+            region_code=row["region_code"],
+            submitted_at=_utc(row["submitted_at"]),
+            excluded=bool(row["excluded"]),
+            reply=row["reply"],
+            replied_at=_utc(row["replied_at"]),
+            replied_by=row["replied_by"],
+            appeal_state=row["appeal_state"],
+        )
+
+
+class VisitRepository:
+    """Window visits, found by the hash of their rating token."""
+
+    table = orm.visits
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, visit: Visit) -> None:
+        self.session.execute(
+            self.table.insert().values(
+                visit_id=visit.visit_id,
+                token_hash=visit.token_hash,
+                item_id=visit.item_id,
+                item_name=visit.item_name,
+                store_id=visit.store_id,
+                department_code=visit.department_code,
+                region_code=visit.region_code,
+                recorded_by=visit.recorded_by,
+                phone_masked=visit.phone_masked,
+                recorded_at=visit.recorded_at,
+                expires_at=visit.expires_at,
+                review_id=visit.review_id,
+            )
+        )
+
+    def by_token_hash(self, token_hash: str, for_update: bool = False) -> Visit | None:
+        """The visit whose token hashes to ``token_hash``, or None. ``for_update``
+        locks the row (PostgreSQL) so two reviews with one token queue up."""
+        statement = sa.select(self.table).where(self.table.c.token_hash == token_hash)
+        if for_update:
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).mappings().first()
+        return None if row is None else self._visit(row)
+
+    def get(self, visit_id: str) -> Visit | None:
+        row = (
+            self.session.execute(sa.select(self.table).where(self.table.c.visit_id == visit_id))
+            .mappings()
+            .first()
+        )
+        return None if row is None else self._visit(row)
+
+    def save(self, visit: Visit) -> None:
+        self.session.execute(
+            self.table.update()
+            .where(self.table.c.visit_id == visit.visit_id)
+            .values(review_id=visit.review_id)
+        )
+
+    @staticmethod
+    def _visit(row) -> Visit:
+        return Visit(
+            visit_id=row["visit_id"],
+            token_hash=row["token_hash"],
             item_id=row["item_id"],
             item_name=row["item_name"],
             store_id=row["store_id"],
             department_code=row["department_code"],
             region_code=row["region_code"],
-            submitted_at=_utc(row["submitted_at"]),
+            recorded_by=row["recorded_by"],
+            phone_masked=row["phone_masked"],
+            recorded_at=_utc(row["recorded_at"]),
+            expires_at=_utc(row["expires_at"]),
+            review_id=row["review_id"],
         )
 
 
 @dataclass(frozen=True)
-class RectificationView:
-    """A rectification with the review that opened it, for staff's list."""
+class AppealView:
+    """An appeal with the review it is about, for the lists."""
 
-    rectification: Rectification
+    appeal: Appeal
     review: Review
 
 
-class RectificationRepository:
-    table = orm.rectifications
+class AppealRepository:
+    table = orm.appeals
 
     def __init__(self, session: Session):
         self.session = session
 
-    def add(self, rectification: Rectification) -> None:
-        self.session.execute(self.table.insert().values(**self._values(rectification)))
+    def add(self, appeal: Appeal) -> None:
+        self.session.execute(self.table.insert().values(**self._values(appeal)))
 
-    def save(self, rectification: Rectification) -> None:
-        values = self._values(rectification)
-        rectification_id = values.pop("rectification_id")
+    def save(self, appeal: Appeal) -> None:
+        values = self._values(appeal)
+        appeal_id = values.pop("appeal_id")
         self.session.execute(
-            self.table.update()
-            .where(self.table.c.rectification_id == rectification_id)
-            .values(**values)
+            self.table.update().where(self.table.c.appeal_id == appeal_id).values(**values)
         )
 
-    def get(self, rectification_id: str, for_update: bool = False) -> Rectification | None:
-        statement = sa.select(self.table).where(self.table.c.rectification_id == rectification_id)
+    def get(self, appeal_id: str, for_update: bool = False) -> Appeal | None:
+        statement = sa.select(self.table).where(self.table.c.appeal_id == appeal_id)
         if for_update:
             statement = statement.with_for_update()
         row = self.session.execute(statement).mappings().first()
-        return None if row is None else self._rectification(row)
+        return None if row is None else self._appeal(row)
+
+    def view(self, appeal_id: str) -> AppealView | None:
+        """The appeal with its review, or None."""
+        appeal = self.get(appeal_id)
+        if appeal is None:
+            return None
+        return AppealView(appeal, ReviewRepository(self.session).get(appeal.review_id))
 
     def list(
-        self, department_code: str | None, offset: int, limit: int
-    ) -> tuple[list[RectificationView], int]:
-        """One page, open ones first (earliest due first), then the rest, newest
-        first; all departments when ``department_code`` is None."""
-        rect, review = self.table, orm.reviews
-        where = [] if department_code is None else [rect.c.department_code == department_code]
+        self, department_code: str | None, state: str | None, offset: int, limit: int
+    ) -> tuple[list[AppealView], int]:
+        """One page of appeals with their reviews, and how many there are:
+        pending ones first, oldest first (the queue to decide), then decided
+        ones, latest decided first; of ``department_code`` and in ``state``
+        when given."""
+        appeal, review = self.table, orm.reviews
+        where = []
+        if department_code is not None:
+            where.append(appeal.c.department_code == department_code)
+        if state is not None:
+            where.append(appeal.c.state == state)
         total = self.session.execute(
-            sa.select(sa.func.count()).select_from(rect).where(*where)
+            sa.select(sa.func.count()).select_from(appeal).where(*where)
         ).scalar_one()
-        still_open = sa.case((rect.c.status == "open", 0), else_=1)
+        pending = appeal.c.state == APPEAL_PENDING
         rows = self.session.execute(
             _page(
-                sa.select(rect, *[c for c in review.c if c.name not in rect.c])
-                .join(review, review.c.review_id == rect.c.review_id)
+                sa.select(
+                    *[c.label(f"appeal_{c.name}") for c in appeal.c],
+                    *review.c,
+                )
+                .join(review, review.c.review_id == appeal.c.review_id)
                 .where(*where)
                 .order_by(
-                    still_open,
-                    sa.case((rect.c.status == "open", rect.c.due_date), else_=None),
-                    rect.c.opened_at.desc(),
-                    rect.c.rectification_id,
+                    sa.case((pending, 0), else_=1),
+                    sa.case((pending, appeal.c.filed_at), else_=None),
+                    appeal.c.decided_at.desc(),
+                    appeal.c.appeal_id,
                 ),
                 offset,
                 limit,
             )
         ).mappings()
-        views = [
-            RectificationView(self._rectification(row), ReviewRepository._review(row))
-            for row in rows
-        ]
+        views = []
+        for row in rows:
+            appeal_row = {c.name: row[f"appeal_{c.name}"] for c in appeal.c}
+            views.append(AppealView(self._appeal(appeal_row), ReviewRepository._review(row)))
         return views, total
 
     @staticmethod
-    def _values(rectification: Rectification) -> dict:
+    def _values(appeal: Appeal) -> dict:
         return {
-            "rectification_id": rectification.rectification_id,
-            "review_id": rectification.review_id,
-            "application_id": rectification.application_id,
-            "department_code": rectification.department_code,
-            "opened_at": rectification.opened_at,
-            "due_date": rectification.due_date,
-            "status": rectification.status,
-            "resolved_at": rectification.resolved_at,
-            "resolution_comment": rectification.resolution_comment,
-            "resolved_by": rectification.resolved_by,
+            "appeal_id": appeal.appeal_id,
+            "review_id": appeal.review_id,
+            "department_code": appeal.department_code,
+            "reason": appeal.reason,
+            "filed_by": appeal.filed_by,
+            "filed_at": appeal.filed_at,
+            "state": appeal.state,
+            "decided_by": appeal.decided_by,
+            "decided_at": appeal.decided_at,
+            "decision_comment": appeal.decision_comment,
         }
 
     @staticmethod
-    def _rectification(row) -> Rectification:
-        return Rectification(
-            rectification_id=row["rectification_id"],
+    def _appeal(row) -> Appeal:
+        return Appeal(
+            appeal_id=row["appeal_id"],
             review_id=row["review_id"],
-            application_id=row["application_id"],
             department_code=row["department_code"],
-            opened_at=_utc(row["opened_at"]),
-            due_date=row["due_date"],
-            status=row["status"],
-            resolved_at=_utc(row["resolved_at"]),
-            resolution_comment=row["resolution_comment"],
-            resolved_by=row["resolved_by"],
+            reason=row["reason"],
+            filed_by=row["filed_by"],
+            filed_at=_utc(row["filed_at"]),
+            state=row["state"],
+            decided_by=row["decided_by"],
+            decided_at=_utc(row["decided_at"]),
+            decision_comment=row["decision_comment"],
         )
-
-
-# Groupings of the stats, and the column each is keyed by.
-GROUPINGS = {
-    "stores": ("store_id",),
-    "departments": ("department_code",),
-    "regions": ("region_code",),
-    "items": ("item_id",),
-}
 
 
 def _upsert(session: Session):
@@ -286,7 +428,8 @@ class EscalationTotalsRepository:
         self.session = session
 
     def add(self, department_code: str, level: str) -> None:
-        """Count one escalation, atomically, as ``RatingTotalsRepository.add``."""
+        """Count one escalation, atomically (``INSERT ... ON CONFLICT DO UPDATE``),
+        so concurrent escalations never lose a count."""
         table = self.table
         statement = _upsert(self.session)(table).values(
             department_code=department_code, level=level, escalations=1
@@ -309,81 +452,3 @@ class EscalationTotalsRepository:
         for row in self.session.execute(query.order_by(table.c.department_code)):
             counted.setdefault(row.department_code, {})[row.level] = int(row.escalations)
         return {code: EscalationCounts.of(levels) for code, levels in counted.items()}
-
-
-class RatingTotalsRepository:
-    """The counts behind praise rates (``rating_totals``)."""
-
-    table = orm.rating_totals
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def add(self, review: Review) -> None:
-        """Count one review, atomically (``INSERT ... ON CONFLICT DO UPDATE``), so
-        concurrent reviews of one store never lose a count."""
-        table = self.table
-        statement = _upsert(self.session)(table).values(
-            store_id=review.store_id,
-            department_code=review.department_code,
-            region_code=review.region_code,
-            item_id=review.item_id,
-            item_name=review.item_name,
-            reviews=1,
-            praise=1 if is_praise(review.grade) else 0,
-            grade_sum=review.grade,
-        )
-        self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[c.name for c in table.primary_key.columns],
-                set_={
-                    "item_name": statement.excluded.item_name,
-                    "reviews": table.c.reviews + statement.excluded.reviews,
-                    "praise": table.c.praise + statement.excluded.praise,
-                    "grade_sum": table.c.grade_sum + statement.excluded.grade_sum,
-                },
-            )
-        )
-
-    def summary(self, **where: str) -> RatingSummary:
-        """The summary of every review matching ``where`` (column=value)."""
-        table = self.table
-        row = self.session.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(table.c.reviews), 0),
-                sa.func.coalesce(sa.func.sum(table.c.praise), 0),
-                sa.func.coalesce(sa.func.sum(table.c.grade_sum), 0),
-            ).where(*[table.c[name] == value for name, value in where.items()])
-        ).one()
-        return RatingSummary(reviews=int(row[0]), praise=int(row[1]), grade_sum=int(row[2]))
-
-    def grouped(self, grouping: str, **where: str) -> list[tuple[dict, RatingSummary]]:
-        """Summaries per store, department, region or item (``GROUPINGS``), in key
-        order, of the reviews matching ``where``."""
-        table = self.table
-        keys = [table.c[name] for name in GROUPINGS[grouping]]
-        extra = [sa.func.max(table.c.item_name).label("item_name")] if grouping == "items" else []
-        rows = self.session.execute(
-            sa.select(
-                *keys,
-                *extra,
-                sa.func.sum(table.c.reviews).label("reviews"),
-                sa.func.sum(table.c.praise).label("praise"),
-                sa.func.sum(table.c.grade_sum).label("grade_sum"),
-            )
-            .where(*[table.c[name] == value for name, value in where.items()])
-            .group_by(*keys)
-            .order_by(*keys)
-        ).mappings()
-        result = []
-        for row in rows:
-            labels = {column.name: row[column.name] for column in keys}
-            if extra:
-                labels["item_name"] = row["item_name"]
-            summary = RatingSummary(
-                reviews=int(row["reviews"]),
-                praise=int(row["praise"]),
-                grade_sum=int(row["grade_sum"]),
-            )
-            result.append((labels, summary))
-        return result

@@ -20,10 +20,11 @@ class NotPermitted(Forbidden):
 
 
 class CaseNotCompleted(Conflict):
-    """Ratings has not heard that the case was completed, so it cannot be reviewed."""
+    """Ratings has not heard that the case ended (completed, denied or
+    rejected), so it cannot be reviewed."""
 
     def __init__(self) -> None:
-        super().__init__("the case is not completed yet")
+        super().__init__("the case has not ended yet")
 
 
 class AlreadyReviewed(Conflict):
@@ -45,3 +46,78 @@ class InvalidTransition(Conflict):
 class UnknownRectification(NotFound):
     def __init__(self) -> None:
         super().__init__("no such rectification", {"rectification_id": "not found"})
+
+
+class ReviewWindowClosed(Conflict):
+    """The days in which an ended case may be reviewed have passed."""
+
+    code = "review_window_closed"
+
+
+class UnknownVisitToken(NotFound):
+    """No visit has this rating token."""
+
+    def __init__(self) -> None:
+        super().__init__("no visit has this token", {"token": "not found"})
+
+
+class TokenUsed(Conflict):
+    """The visit was rated already: a token rates once."""
+
+    code = "token_used"
+
+    def __init__(self) -> None:
+        super().__init__("the visit has already been rated")
+
+
+class TokenExpired(Conflict):
+    """The visit's token is past the days it was valid for."""
+
+    code = "token_expired"
+
+    def __init__(self) -> None:
+        super().__init__("the rating token has expired")
+
+
+class ItemNotRateable(Conflict):
+    """A visit cannot be recorded for this item (not published, or no flagship
+    store to show the reviews)."""
+
+    code = "item_not_rateable"
+
+
+class UnknownReview(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such review", {"review_id": "not found"})
+
+
+class AlreadyReplied(Conflict):
+    """The department answered this review already; a review is answered once."""
+
+    code = "already_replied"
+
+    def __init__(self) -> None:
+        super().__init__("the review has already been replied to")
+
+
+class AppealPending(Conflict):
+    """The review has an appeal awaiting the operator's decision."""
+
+    code = "appeal_pending"
+
+    def __init__(self) -> None:
+        super().__init__("the review has an appeal awaiting a decision")
+
+
+class AppealAlreadyDecided(Conflict):
+    """The review's appeal was decided; a review is appealed once."""
+
+    code = "appeal_decided"
+
+    def __init__(self) -> None:
+        super().__init__("the review's appeal has been decided already")
+
+
+class UnknownAppeal(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no such appeal", {"appeal_id": "not found"})

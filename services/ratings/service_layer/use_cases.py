@@ -5,29 +5,43 @@ them. Errors are the domain's (``services.ratings.domain.exceptions``), each one
 of the shared error types.
 """
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from services.common import clock
 from services.common.errors import Invalid
-from services.common.messaging.envelope import utcnow
+from services.ratings.adapters.repository import AppealView
 from services.ratings.domain.exceptions import (
     AlreadyReviewed,
+    AppealPending,
     CaseNotCompleted,
     NotPermitted,
-    UnknownRectification,
+    TokenUsed,
+    UnknownAppeal,
+    UnknownReview,
+    UnknownVisitToken,
 )
 from services.ratings.domain.model import (
     MAX_GRADE,
     MIN_GRADE,
-    EscalationCounts,
-    RatingSummary,
-    Rectification,
+    Appeal,
+    EvaluationPolicy,
     Review,
     ReviewableCase,
+    Visit,
+    appeal_scope,
+    hash_token,
+    is_evaluable,
+    may_decide_appeal,
+    may_record_visit,
+    review_scope,
 )
+from services.ratings.service_layer import indicators, rectifications
 
 CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
+CONSUMER_APPLICATION_ENDED = "ratings.on_application_ended"
 CONSUMER_CASE_ESCALATED = "ratings.on_case_escalated"
 
 
@@ -35,26 +49,71 @@ def _offset(page: int, page_size: int) -> int:
     return (page - 1) * page_size
 
 
+def _require_envelope_id(envelope: dict) -> None:
+    if not isinstance(envelope.get("id"), str) or not envelope["id"]:
+        raise Invalid("not an event envelope", {"id": "is required"})
+
+
+def _record_case(uow, envelope: dict, consumer: str, case: ReviewableCase) -> bool:
+    """Record ``case`` once per event: a case already recorded (told by the
+    other of workflow's two events) only learns what it lacked."""
+    try:
+        return _record_case_once(uow, envelope, consumer, case)
+    except sa.exc.IntegrityError:
+        # Workflow's two events of a completed case arrive together: both
+        # found no row to lock and the other inserted it first. Again, this
+        # one finds it and learns from it.
+        return _record_case_once(uow, envelope, consumer, case)
+
+
+def _record_case_once(uow, envelope: dict, consumer: str, case: ReviewableCase) -> bool:
+    with uow:
+        if not uow.first_delivery(envelope, consumer):
+            return False
+        recorded = uow.cases.get(case.application_id, for_update=True)
+        if recorded is None:
+            uow.cases.add(case)
+        elif recorded.learn(case):
+            uow.cases.save(recorded)
+        uow.commit()
+    return recorded is None
+
+
 def record_completed_case(uow, envelope: dict) -> bool:
     """Make a completed application reviewable (workflow's ``application_completed``,
     its envelope with the payload loaded).
 
     Once per event: a repeated delivery changes nothing, and so does a second
-    event for a case already recorded. Returns True when the case was recorded.
-    Raises Invalid when the envelope has no id (it could not be handled once)
-    or the payload lacks what a review needs.
+    event for a case already recorded (by this event or ``application_ended``).
+    Returns True when the case was recorded. Raises Invalid when the envelope
+    has no id (it could not be handled once) or the payload lacks what a review
+    needs.
     """
-    if not isinstance(envelope.get("id"), str) or not envelope["id"]:
-        raise Invalid("not an event envelope", {"id": "is required"})
-    with uow:
-        if not uow.first_delivery(envelope, CONSUMER_APPLICATION_COMPLETED):
-            return False
-        case = ReviewableCase.from_application_completed(envelope["payload"])
-        recorded = uow.cases.get(case.application_id) is None
-        if recorded:
-            uow.cases.add(case)
-        uow.commit()
-    return recorded
+    _require_envelope_id(envelope)
+    case = ReviewableCase.from_application_completed(envelope["payload"])
+    return _record_case(uow, envelope, CONSUMER_APPLICATION_COMPLETED, case)
+
+
+def record_ended_case(uow, envelope: dict) -> bool:
+    """Make an ended application reviewable (workflow's ``application_ended``,
+    its envelope with the payload loaded) when it ended completed, denied or
+    rejected; a withdrawn case, or one ended for want of a supplement, is not
+    evaluable and is only marked handled.
+
+    Once per event, and once per case with ``application_completed``: a case
+    recorded by that event learns its principal from this one. Returns True
+    when the case was recorded. Raises Invalid when the envelope has no id or
+    the payload lacks what a review needs.
+    """
+    _require_envelope_id(envelope)
+    payload = envelope["payload"]
+    if not is_evaluable(payload.get("outcome")):
+        with uow:
+            uow.first_delivery(envelope, CONSUMER_APPLICATION_ENDED)
+            uow.commit()
+        return False
+    case = ReviewableCase.from_application_ended(payload)
+    return _record_case(uow, envelope, CONSUMER_APPLICATION_ENDED, case)
 
 
 def record_escalation(uow, envelope: dict) -> bool:
@@ -75,33 +134,60 @@ def record_escalation(uow, envelope: dict) -> bool:
     return True
 
 
+def _policy(policy: EvaluationPolicy | None) -> EvaluationPolicy:
+    return policy if policy is not None else EvaluationPolicy()
+
+
+def _flag_if_bad(uow, review: Review, now: datetime) -> None:
+    """A bad review (grade 1 or 2) opens a rectification for the department
+    that answers for it, due by the next working day of the province's
+    calendar; the review records ``bad_review_flagged``."""
+    if not review.is_bad:
+        return
+    rectification = review.open_rectification(now, rectifications.rectification_calendar(uow, now))
+    uow.rectifications.add(rectification)
+
+
 def submit_review(
     uow,
     actor: dict,
     application_id: str,
     grade: int,
     comment: str | None = None,
+    channel: str = "web",
+    indicators: dict | None = None,
     now: datetime | None = None,
+    policy: EvaluationPolicy | None = None,
 ) -> Review:
-    """The applicant reviews a completed case, once.
+    """The applicant, or whom the case was for, reviews an ended case once,
+    within the review window (``policy.review_window_days``).
 
-    Emits ``review_submitted`` and, for grade 1 or 2, opens a rectification and
-    emits ``bad_review_flagged``; counts the grade in the rating totals. Raises
-    CaseNotCompleted when ratings has not heard that the case was completed,
-    AlreadyReviewed (both Conflicts), NotPermitted unless the actor is the
-    applicant, ValidationFailed for a bad grade or comment.
+    Emits ``review_submitted`` and, for grade 1 or 2, opens a rectification for
+    the department that handled the case and emits ``bad_review_flagged``.
+    Raises CaseNotCompleted when ratings has not heard that the case ended,
+    AlreadyReviewed, ReviewWindowClosed (all Conflicts), NotPermitted unless
+    the actor may review it, ValidationFailed for a bad grade, comment, channel
+    or sub-grade (``indicators.<name>``).
     """
+    now = now or clock.now()
+    window_days = _policy(policy).review_window_days
     with uow:
         case = uow.cases.get(application_id, for_update=True)
         if case is None:
             raise CaseNotCompleted()
-        review = case.review(actor, grade, comment, now or utcnow())
+        review = case.review(
+            actor,
+            grade,
+            comment,
+            now,
+            channel=channel,
+            indicators=indicators,
+            window_days=window_days,
+        )
         uow.reviews.add(review)
-        if review.rectification is not None:
-            uow.rectifications.add(review.rectification)
-        uow.totals.add(review)
+        _flag_if_bad(uow, review, now)
         uow.cases.save(case)
-        uow.collect(case)
+        uow.collect(case, review)
         try:
             uow.commit()
         except sa.exc.IntegrityError as exc:
@@ -112,14 +198,17 @@ def submit_review(
 
 
 def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
-    """One page of a flagship store's reviews, newest first, with its summary.
+    """One page of a flagship store's public board, newest first, with its
+    summary: reviews of cases and of visits, reviewers masked, each with the
+    department's reply; reviews excluded by an upheld appeal are left out.
 
-    A store nobody has reviewed yet has no reviews and no rates (not a NotFound:
-    ratings does not keep the list of stores).
+    The summary is the store's published indicators over all time (the
+    indicators read model). A store nobody has reviewed yet has no reviews and
+    no rates (not a NotFound: ratings does not keep the list of stores).
     """
     with uow:
         reviews, total = uow.reviews.list_for_store(store_id, _offset(page, page_size), page_size)
-        summary = uow.totals.summary(store_id=store_id)
+        summary = indicators.store_summary(uow, store_id)
     return {
         "items": reviews,
         "page": page,
@@ -129,117 +218,6 @@ def list_store_reviews(uow, store_id: str, page: int, page_size: int) -> dict:
     }
 
 
-def stats(uow, department: str | None = None, region: str | None = None) -> dict:
-    """Praise rates overall and per store, department, item and region, and
-    how often late work was escalated overall and per department.
-
-    ``department`` and ``region`` narrow every figure to reviews of cases of that
-    department and of items sitting in that region (by exact region code: a
-    city's figure does not include its counties, as in the catalogue's stats).
-    ``department`` narrows the escalations too. An escalation names no region:
-    with ``region`` the escalation counts are null (not 0), and the departments
-    listed are those with reviews there; without it every department with a
-    review or an escalation is listed.
-    """
-    where = {}
-    if department is not None:
-        where["department_code"] = department
-    if region is not None:
-        where["region_code"] = region
-    with uow:
-        result = {
-            "department": department,
-            "region": region,
-            "overall": uow.totals.summary(**where),
-        }
-        for grouping in ("stores", "departments", "items", "regions"):
-            result[grouping] = [
-                {**labels, "rating": summary}
-                for labels, summary in uow.totals.grouped(grouping, **where)
-            ]
-        escalated = None if region is not None else uow.escalations.by_department(department)
-    if escalated is None:
-        result["escalations"] = None
-        for entry in result["departments"]:
-            entry["escalations"] = None
-        return result
-    rated = {entry["department_code"]: entry for entry in result["departments"]}
-    result["departments"] = [
-        {
-            "department_code": code,
-            "rating": rated[code]["rating"] if code in rated else RatingSummary(),
-            "escalations": escalated.get(code, EscalationCounts()),
-        }
-        for code in sorted(set(rated) | set(escalated))
-    ]
-    result["escalations"] = sum(escalated.values(), EscalationCounts())
-    return result
-
-
-def rectification_scope(actor: dict) -> str | None:
-    """The department whose rectifications the actor sees; None for all of them
-    (an operator). Raises NotPermitted for anyone else: citizens, staff without
-    a department."""
-    actor = actor if isinstance(actor, dict) else {}
-    if not actor.get("user_id"):
-        raise NotPermitted("only department staff or an operator may see rectifications")
-    if actor.get("kind") == "operator":
-        return None
-    if actor.get("kind") == "staff" and actor.get("department_code"):
-        return actor["department_code"]
-    raise NotPermitted("only department staff or an operator may see rectifications")
-
-
-def list_rectifications(
-    uow, actor: dict, page: int, page_size: int, now: datetime | None = None
-) -> dict:
-    """One page of rectifications: staff see their department's, an operator all.
-
-    Open ones first, earliest due first; each with the review that opened it and
-    whether it is overdue.
-    """
-    department = rectification_scope(actor)
-    now = now or utcnow()
-    with uow:
-        views, total = uow.rectifications.list(department, _offset(page, page_size), page_size)
-    return {
-        "items": [
-            {
-                "rectification": view.rectification,
-                "review": view.review,
-                "overdue": view.rectification.is_overdue(now),
-            }
-            for view in views
-        ],
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-    }
-
-
-def resolve_rectification(
-    uow, actor: dict, rectification_id: str, comment: str, now: datetime | None = None
-) -> Rectification:
-    """Close a rectification with the department's answer.
-
-    Emits ``rectification_resolved``. Raises UnknownRectification (a NotFound)
-    for an unknown id, NotPermitted unless the actor is an operator or staff of
-    the department with role dept_admin or window_clerk, InvalidTransition (a
-    Conflict) when it is already resolved, ValidationFailed for an empty or too
-    long comment.
-    """
-    rectification_scope(actor)
-    with uow:
-        rectification = uow.rectifications.get(rectification_id, for_update=True)
-        if rectification is None:
-            raise UnknownRectification()
-        rectification.resolve(actor, comment, now or utcnow())
-        uow.rectifications.save(rectification)
-        uow.collect(rectification)
-        uow.commit()
-    return rectification
-
-
 def count_reviews_by_grade(uow) -> dict[int, int]:
     """Reviews per grade, every grade 1..5 named (0 when none)."""
     with uow:
@@ -247,8 +225,209 @@ def count_reviews_by_grade(uow) -> dict[int, int]:
     return {grade: counted.get(grade, 0) for grade in range(MIN_GRADE, MAX_GRADE + 1)}
 
 
-def network_praise_rate(uow) -> float | None:
-    """The praise rate of every review in the network (``RatingSummary.praise_rate``);
-    None when there is no review yet."""
+# --- window visits (一次一评) -------------------------------------------------
+
+
+def record_visit(
+    uow,
+    items: Callable[[str], Mapping],
+    actor: dict,
+    item_id: str,
+    phone: str | None = None,
+    now: datetime | None = None,
+    *,
+    portal_url: str,
+    policy: EvaluationPolicy | None = None,
+) -> dict:
+    """A window clerk records that a citizen was served for ``item_id``; the
+    answer gives the visit's one-time rating token for the window's terminal.
+
+    ``items`` looks the item up in the catalogue (its guide; NotFound for an
+    unknown item). With ``phone``, an SMS with the rating link
+    (``portal_url``/rate?token=…) is queued for it in the same transaction
+    (message id: the visit id); the phone is kept masked only. Emits
+    ``visit_recorded``. Raises NotPermitted unless the actor is a window clerk,
+    ValidationFailed (phone), ItemNotRateable (a Conflict: the item is not
+    published or has no flagship store).
+
+    Returns ``{visit_id, token, expires_at}``.
+    """
+    if not may_record_visit(actor):
+        raise NotPermitted("only a window clerk may record a visit")
+    now = now or clock.now()
+    item = items(item_id)
+    visit, token = Visit.record(actor, item, phone, now, _policy(policy).visit_token_days)
     with uow:
-        return uow.totals.summary().praise_rate
+        uow.visits.add(visit)
+        if phone is not None:
+            uow.sms.queue(
+                message_id=visit.visit_id,
+                phone=phone,
+                text=visit.invitation(token, portal_url),
+                now=now,
+            )
+        uow.collect(visit)
+        uow.commit()
+    return {"visit_id": visit.visit_id, "token": token, "expires_at": visit.expires_at}
+
+
+def review_visit(
+    uow,
+    token: str,
+    grade: int,
+    comment: str | None = None,
+    channel: str = "window",
+    indicators: dict | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """The citizen rates a window visit with its token, anonymously, once.
+
+    Emits ``review_submitted`` and, for grade 1 or 2, opens a rectification for
+    the visit's department and emits ``bad_review_flagged``. Raises
+    UnknownVisitToken (a NotFound naming ``token``), TokenUsed, TokenExpired
+    (Conflicts), ValidationFailed for a bad grade, comment, channel (window or
+    sms) or on-site sub-grade (``indicators.<name>``).
+    """
+    now = now or clock.now()
+    token_hash = hash_token(token) if isinstance(token, str) else None
+    with uow:
+        visit = None if token_hash is None else uow.visits.by_token_hash(token_hash, True)
+        if visit is None:
+            raise UnknownVisitToken()
+        review = visit.review(grade, comment, now, channel=channel, indicators=indicators)
+        uow.reviews.add(review)
+        _flag_if_bad(uow, review, now)
+        uow.visits.save(visit)
+        uow.collect(visit, review)
+        try:
+            uow.commit()
+        except sa.exc.IntegrityError as exc:
+            # Two reviews with one token raced past the check; the unique
+            # review per visit stopped the second.
+            raise TokenUsed() from exc
+    return review
+
+
+# --- the department's side: reviews, replies, appeals -------------------------
+
+
+def _page_of(items: list, total: int, page: int, page_size: int) -> dict:
+    return {"items": items, "page": page, "page_size": page_size, "total": total}
+
+
+def list_reviews(
+    uow,
+    actor: dict,
+    page: int,
+    page_size: int,
+    department: str | None = None,
+    appealed: bool | None = None,
+) -> dict:
+    """One page of reviews for staff, newest first, excluded ones included:
+    staff (dept_admin or window_clerk) see those their department answers for,
+    an operator all (or ``department``'s); ``appealed`` narrows to reviews with
+    an appeal (true) or without one (false). Raises NotPermitted for anyone
+    else, and for staff naming another department.
+    """
+    handled_by = review_scope(actor, department)
+    with uow:
+        reviews, total = uow.reviews.list_handled(
+            handled_by, appealed, _offset(page, page_size), page_size
+        )
+    return _page_of(reviews, total, page, page_size)
+
+
+def reply_to_review(
+    uow, actor: dict, review_id: str, reply: str, now: datetime | None = None
+) -> Review:
+    """The department's public reply to a review, once; shown under it on the
+    board. Emits ``review_replied``. Raises UnknownReview (a NotFound),
+    NotPermitted unless the actor is an operator or staff (dept_admin or
+    window_clerk) of the department that handled it, AlreadyReplied (a
+    Conflict), ValidationFailed (reply: 1..500 characters).
+    """
+    now = now or clock.now()
+    with uow:
+        review = uow.reviews.get(review_id, for_update=True)
+        if review is None:
+            raise UnknownReview()
+        review.answer(actor, reply, now)
+        uow.reviews.save(review)
+        uow.collect(review)
+        uow.commit()
+    return review
+
+
+def file_appeal(
+    uow, actor: dict, review_id: str, reason: str, now: datetime | None = None
+) -> Appeal:
+    """The admin of the department that handled a review appeals it to the
+    operator (申诉), once per review. Emits ``appeal_filed``. Raises
+    UnknownReview (a NotFound), NotPermitted, AppealPending or
+    AppealAlreadyDecided (Conflicts), ValidationFailed (reason: 1..500
+    characters).
+    """
+    now = now or clock.now()
+    with uow:
+        review = uow.reviews.get(review_id, for_update=True)
+        if review is None:
+            raise UnknownReview()
+        appeal = review.appeal(actor, reason, now)
+        uow.appeals.add(appeal)
+        uow.reviews.save(review)
+        uow.collect(appeal, review)
+        try:
+            uow.commit()
+        except sa.exc.IntegrityError as exc:
+            # Two appeals of one review raced past the check; the one appeal
+            # per review stopped the second.
+            raise AppealPending() from exc
+    return appeal
+
+
+def decide_appeal(
+    uow,
+    actor: dict,
+    appeal_id: str,
+    uphold: bool,
+    comment: str,
+    now: datetime | None = None,
+) -> AppealView:
+    """The operator decides an appeal (复核). Upheld: the review is excluded
+    from every rate and from the public board (kept in the record), and its
+    rectification, if still open, closes (outcome ``appeal_upheld``). Emits
+    ``appeal_decided`` (and ``rectification_closed``).
+
+    Raises NotPermitted unless the actor is an operator, UnknownAppeal (a
+    NotFound), InvalidTransition (a Conflict) unless it is pending,
+    ValidationFailed (uphold, comment). Returns the appeal with its review.
+    """
+    if not may_decide_appeal(actor):
+        raise NotPermitted("only an operator decides appeals")
+    now = now or clock.now()
+    with uow:
+        appeal = uow.appeals.get(appeal_id, for_update=True)
+        if appeal is None:
+            raise UnknownAppeal()
+        appeal.decide(actor, uphold, comment, now)
+        review = uow.reviews.get(appeal.review_id, for_update=True)
+        review.settle(appeal)
+        uow.appeals.save(appeal)
+        uow.reviews.save(review)
+        uow.collect(appeal, review)
+        if appeal.upheld:
+            rectifications.close_for_appeal(uow, review.review_id, now)
+        uow.commit()
+    return AppealView(appeal, review)
+
+
+def list_appeals(uow, actor: dict, page: int, page_size: int, state: str | None = None) -> dict:
+    """One page of appeals with their reviews: an operator's all, a department
+    admin's their department's; pending first (oldest first), then decided
+    (latest first); ``state`` narrows to pending, upheld or rejected. Raises
+    NotPermitted for anyone else.
+    """
+    department = appeal_scope(actor)
+    with uow:
+        views, total = uow.appeals.list(department, state, _offset(page, page_size), page_size)
+    return _page_of(views, total, page, page_size)

@@ -4,6 +4,7 @@ The database is migrated with Alembic (PostgreSQL where one is reachable) and
 holds the demo catalogue; the service runs in a nameko container.
 """
 
+import datetime as dt
 import json
 import uuid
 from types import SimpleNamespace
@@ -148,30 +149,38 @@ def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue)
         assert failure.value.code == "conflict"
 
 
-def test_a_review_updates_the_store_once_and_is_announced(catalog, events_queue):
+def test_the_newest_rating_is_kept_once_and_announced(catalog, events_queue):
     events_queue.bind("store_rating_updated")
     catalog.container.start()
-    envelope = make_envelope(
-        "ratings",
-        "review_submitted",
-        {
-            "review_id": uuid.uuid4().hex,
-            "application_id": uuid.uuid4().hex,
-            "store_id": "store-js-amr",
-            "department_code": "js-amr",
-            "region_code": "320000",
-            "item_id": "i-1",
-            "grade": 4,
-            "submitted_at": "2026-11-25T08:00:00Z",
-        },
-    )
+    recorded = dt.datetime.now(dt.UTC)
+
+    def change(reviews, praise_rate, average_grade, occurred_at):
+        return make_envelope(
+            "ratings",
+            "store_rating_changed",
+            {
+                "store_id": "store-js-amr",
+                "department_code": "js-amr",
+                "region_code": "320000",
+                "item_id": "i-1",
+                "reviews": reviews,
+                "praise_rate": praise_rate,
+                "average_grade": average_grade,
+            },
+            occurred_at=occurred_at,
+        )
+
+    newer = change(1, 1.0, 4.0, recorded)
+    older = change(2, 0.5, 3.0, recorded - dt.timedelta(seconds=1))
+    ours = {newer["id"], older["id"]}
 
     def handled_ours(worker_ctx, result, exc_info):
-        # Another suite on this broker may publish reviews too; wait for ours.
-        return worker_ctx.args[0]["id"] == envelope["id"]
+        # Another suite on this broker may publish changes too; wait for ours.
+        return worker_ctx.args[0]["id"] in ours
 
-    for _ in range(2):
-        with entrypoint_waiter(catalog.container, "on_review_submitted", callback=handled_ours):
+    # the newer first, delivered twice, then the older one, late
+    for envelope in (newer, newer, older):
+        with entrypoint_waiter(catalog.container, "on_store_rating_changed", callback=handled_ours):
             assert publish(catalog.amqp_uri, envelope) == []
 
     [announced] = events_queue.take(1)

@@ -51,17 +51,19 @@ def new_item(**overrides) -> dict:
     return data
 
 
-def review_payload(grade, store_id="store-js-amr", **overrides) -> dict:
-    """A ``ratings.review_submitted`` payload as ratings emits it."""
+def rating_payload(
+    reviews=1, praise_rate=1.0, average_grade=5.0, store_id="store-js-amr", **overrides
+) -> dict:
+    """A ``ratings.store_rating_changed`` payload as ratings emits it: the
+    bucket that changed and the store's rating over all time."""
     payload = {
-        "review_id": "r-1",
-        "application_id": "a-1",
         "store_id": store_id,
         "department_code": "js-amr",
         "region_code": "320000",
         "item_id": "i-1",
-        "grade": grade,
-        "submitted_at": "2026-11-25T08:00:00Z",
+        "reviews": reviews,
+        "praise_rate": praise_rate,
+        "average_grade": average_grade,
     }
     payload.update(overrides)
     return payload

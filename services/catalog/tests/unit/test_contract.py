@@ -1,9 +1,9 @@
 """The catalog contract holds on both sides: every RPC method, driven with the
 arguments the gateway sends, answers exactly what its response schema documents;
-every event the domain records is exactly its documented payload; the review
-ratings emits is handled; and a body the documented schema refuses is refused."""
+every event the domain records is exactly its documented payload; the rating
+change ratings emits is handled; and a body the documented schema refuses is
+refused."""
 
-import datetime as dt
 import inspect
 
 import jsonschema_rs
@@ -34,17 +34,16 @@ def service(uow):
     return worker_factory(CatalogService, uow=uow)
 
 
-def review_as_ratings_emits_it(store_id: str, grade: int) -> dict:
-    """``ratings.review_submitted`` as ratings puts it in its outbox."""
-    event = ratings_events.ReviewSubmitted(
-        review_id="9f0c4d1e2a3b4c5d6e7f8091a2b3c4d5",
-        application_id="1a2b3c4d5e6f708192a3b4c5d6e7f809",
+def rating_as_ratings_emits_it(store_id: str, reviews: int, praise_rate, average_grade) -> dict:
+    """``ratings.store_rating_changed`` as ratings puts it in its outbox."""
+    event = ratings_events.StoreRatingChanged(
         store_id=store_id,
         department_code="js-amr",
         region_code="320000",
         item_id=FOOD_LICENCE,
-        grade=grade,
-        submitted_at=dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC),
+        reviews=reviews,
+        praise_rate=praise_rate,
+        average_grade=average_grade,
     )
     return envelope_for("ratings", event)
 
@@ -91,11 +90,11 @@ def test_every_answer_is_exactly_its_documented_schema(service):
         assert_documented(entrypoints[method].response, answer)
         called.add(method)
     # a store with reviews, as ratings announces them
-    service.on_review_submitted(review_as_ratings_emits_it("store-js-amr", 4))
+    service.on_store_rating_changed(rating_as_ratings_emits_it("store-js-amr", 1, 1.0, 4.0))
     answer = service.get_store(store_id="store-js-amr")
     assert answer["rating"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 4.0}
     assert_documented(contract.Store, answer)
-    called.add("on_review_submitted")
+    called.add("on_store_rating_changed")
     assert called == set(entrypoints), "every entrypoint is exercised here"
 
 
@@ -115,7 +114,7 @@ def test_the_answers_of_an_empty_catalogue_are_documented_too(empty_uow):
 def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     for method, arguments in calls():
         getattr(service, method)(**arguments)
-    service.on_review_submitted(review_as_ratings_emits_it("store-js-amr", 2))
+    service.on_store_rating_changed(rating_as_ratings_emits_it("store-js-amr", 1, 0.0, 2.0))
     seen = set()
     for envelope in outbox(uow):
         assert_documented(contract.EVENTS[envelope["type"]], envelope["payload"])
@@ -139,9 +138,20 @@ def test_every_demo_guide_is_documented(service):
         assert_documented(contract.ItemGuide, service.get_item(item_id=summary["item_id"]))
 
 
-def test_the_consumed_review_is_what_ratings_documents():
-    envelope = review_as_ratings_emits_it("store-js-amr", 5)
-    assert_documented(ratings.ReviewSubmitted, envelope["payload"])
+@pytest.mark.parametrize(
+    ("reviews", "praise_rate", "average_grade"), [(3, 0.6667, 4.33), (0, None, None)]
+)
+def test_the_consumed_rating_is_what_ratings_documents(reviews, praise_rate, average_grade):
+    envelope = rating_as_ratings_emits_it("store-js-amr", reviews, praise_rate, average_grade)
+    assert_documented(ratings.StoreRatingChanged, envelope["payload"])
+
+
+def test_a_store_whose_last_review_was_excluded_is_documented(service, uow):
+    service.on_store_rating_changed(rating_as_ratings_emits_it("store-js-amr", 1, 1.0, 5.0))
+    service.on_store_rating_changed(rating_as_ratings_emits_it("store-js-amr", 0, None, None))
+    assert_documented(contract.Store, service.get_store(store_id="store-js-amr"))
+    for envelope in outbox(uow):
+        assert_documented(contract.StoreRatingUpdated, envelope["payload"])
 
 
 # --- the documented schema and the loading schema agree ----------------------

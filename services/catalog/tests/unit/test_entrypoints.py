@@ -9,7 +9,7 @@ from services.catalog.service_layer.use_cases import item_id_for
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.testing import envelope
 
-from .conftest import AMR_ADMIN, new_item, review_payload
+from .conftest import AMR_ADMIN, new_item, rating_payload
 
 FOOD_LICENCE = item_id_for("320000-JSSCJG-001")
 
@@ -199,32 +199,34 @@ def test_domain_errors_leave_as_the_shared_types(service):
     assert failure.value.message == "the guide is incomplete"
 
 
-def test_review_handler_counts_once(service):
-    event = envelope("ratings", "review_submitted", review_payload(4, "store-js-ga"))
-    service.on_review_submitted(event)
-    service.on_review_submitted(event)
+def test_the_rating_handler_takes_an_event_once(service):
+    event = envelope("ratings", "store_rating_changed", rating_payload(2, 0.5, 3.5, "store-js-ga"))
+    service.on_store_rating_changed(event)
+    service.on_store_rating_changed(
+        {**event, "payload": rating_payload(1, 1.0, 5.0, "store-js-ga")}  # the same id
+    )
     assert service.get_store(store_id="store-js-ga")["rating"] == {
-        "reviews": 1,
-        "praise_rate": 1.0,
-        "average_grade": 4.0,
+        "reviews": 2,
+        "praise_rate": 0.5,
+        "average_grade": 3.5,
     }
 
 
-def test_review_handler_names_a_bad_payload(service):
-    payload = review_payload(4, "store-js-ga")
-    del payload["grade"]
+def test_the_rating_handler_names_a_bad_payload(service):
+    payload = rating_payload(store_id="store-js-ga")
+    del payload["reviews"]
     with pytest.raises(Invalid) as failure:
-        service.on_review_submitted(envelope("ratings", "review_submitted", payload))
-    assert failure.value.fields == {"payload.grade": "Missing data for required field."}
+        service.on_store_rating_changed(envelope("ratings", "store_rating_changed", payload))
+    assert failure.value.fields == {"payload.reviews": "Missing data for required field."}
     with pytest.raises(Invalid) as failure:
-        service.on_review_submitted(
-            envelope("ratings", "review_submitted", review_payload("5", "store-js-ga"))
+        service.on_store_rating_changed(
+            envelope("ratings", "store_rating_changed", rating_payload(1, 1.5, 5.0, "store-js-ga"))
         )
-    assert list(failure.value.fields) == ["payload.grade"]
+    assert list(failure.value.fields) == ["payload.praise_rate"]
     assert service.get_store(store_id="store-js-ga")["rating"]["reviews"] == 0
 
 
-def test_a_review_may_carry_fields_catalog_does_not_know(service):
-    payload = {**review_payload(5, "store-js-ga"), "comment_length": 12}
-    service.on_review_submitted(envelope("ratings", "review_submitted", payload))
+def test_a_rating_change_may_carry_fields_catalog_does_not_know(service):
+    payload = {**rating_payload(store_id="store-js-ga"), "evaluation_rate": 0.5}
+    service.on_store_rating_changed(envelope("ratings", "store_rating_changed", payload))
     assert service.get_store(store_id="store-js-ga")["rating"]["reviews"] == 1

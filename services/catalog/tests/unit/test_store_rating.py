@@ -1,4 +1,6 @@
-"""Store rating maths: praise is a grade of 4 or 5."""
+"""A store's rating: the figures ratings announces, the newest kept."""
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -6,54 +8,59 @@ from services.catalog.domain.events import StoreRatingUpdated
 from services.catalog.domain.exceptions import ValidationFailed
 from services.catalog.domain.model import Store, StoreRating
 
+T1 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+T2 = T1 + timedelta(seconds=1)
+
+
+def store() -> Store:
+    return Store("store-js-amr", "江苏省市场监督管理局旗舰店", "js-amr", "320000")
+
 
 def test_no_reviews_means_no_rates():
     rating = StoreRating()
-    assert rating.praise_rate is None
-    assert rating.average_grade is None
+    assert (rating.reviews, rating.praise_rate, rating.average_grade) == (0, None, None)
 
 
 @pytest.mark.parametrize(
-    ("grades", "praise_rate", "average_grade"),
+    "figures",
+    [(0, None, None), (1, 0.0, 1.0), (1, 1.0, 5.0), (3, 0.6667, 3.67), (7, 1, 5)],
+)
+def test_figures_that_agree(figures):
+    assert StoreRating(*figures) == StoreRating(*figures)
+
+
+@pytest.mark.parametrize(
+    ("figures", "fields"),
     [
-        ([5], 1.0, 5.0),
-        ([1], 0.0, 1.0),
-        ([4, 3], 0.5, 3.5),
-        ([5, 4, 3], 0.6667, 4.0),
-        ([5, 5, 2], 0.6667, 4.0),
-        ([1, 2, 3, 4, 5, 5, 5], 0.5714, 3.57),
+        ((-1, None, None), {"reviews"}),
+        ((True, None, None), {"reviews"}),
+        ((1.5, 1.0, 5.0), {"reviews"}),
+        ((1, 1.5, 5.0), {"praise_rate"}),
+        ((1, -0.1, 5.0), {"praise_rate"}),
+        ((1, "1", 5.0), {"praise_rate"}),
+        ((1, 1.0, 0.5), {"average_grade"}),
+        ((1, 1.0, 5.5), {"average_grade"}),
+        ((1, None, None), {"praise_rate", "average_grade"}),
+        ((0, 0.5, 3.0), {"praise_rate", "average_grade"}),
     ],
 )
-def test_praise_rate_and_average(grades, praise_rate, average_grade):
-    rating = StoreRating()
-    for grade in grades:
-        rating.add_review(grade)
-    assert rating.reviews == len(grades)
-    assert rating.grade_sum == sum(grades)
-    assert rating.praise_count == sum(grade >= 4 for grade in grades)
-    assert rating.praise_rate == praise_rate
-    assert rating.average_grade == average_grade
-
-
-@pytest.mark.parametrize("grade", [0, 6, -1, 4.5, "5", None, True])
-def test_grade_outside_one_to_five_is_refused(grade):
-    rating = StoreRating()
+def test_figures_that_do_not_agree_are_refused_naming_them(figures, fields):
     with pytest.raises(ValidationFailed) as failure:
-        rating.add_review(grade)
-    assert set(failure.value.fields) == {"grade"}
-    assert rating.reviews == 0
+        StoreRating(*figures)
+    assert set(failure.value.fields) == fields
 
 
-def test_store_records_its_new_summary():
-    store = Store("store-js-amr", "江苏省市场监督管理局旗舰店", "js-amr", "320000")
-    store.record_review(5)
-    store.record_review(2)
+def test_a_store_records_its_new_rating():
+    rated = store()
+
+    assert rated.rate(StoreRating(2, 0.5, 3.5), T1) is True
+
+    assert (rated.rating, rated.rating_as_of) == (StoreRating(2, 0.5, 3.5), T1)
     assert StoreRatingUpdated.type == "store_rating_updated"
-    assert store.events == [
-        StoreRatingUpdated("store-js-amr", reviews=1, praise_rate=1.0, average_grade=5.0),
-        StoreRatingUpdated("store-js-amr", reviews=2, praise_rate=0.5, average_grade=3.5),
+    assert rated.events == [
+        StoreRatingUpdated("store-js-amr", reviews=2, praise_rate=0.5, average_grade=3.5)
     ]
-    assert store.events[-1].payload() == {
+    assert rated.events[-1].payload() == {
         "store_id": "store-js-amr",
         "reviews": 2,
         "praise_rate": 0.5,
@@ -61,8 +68,34 @@ def test_store_records_its_new_summary():
     }
 
 
-def test_a_refused_review_records_nothing():
-    store = Store("store-js-amr", "江苏省市场监督管理局旗舰店", "js-amr", "320000")
-    with pytest.raises(ValidationFailed):
-        store.record_review(9)
-    assert store.events == []
+def test_an_older_rating_is_not_taken():
+    rated = store()
+    rated.rate(StoreRating(2, 0.5, 3.5), T2)
+
+    assert rated.rate(StoreRating(1, 1.0, 5.0), T1) is False
+
+    assert (rated.rating, rated.rating_as_of) == (StoreRating(2, 0.5, 3.5), T2)
+    assert len(rated.events) == 1
+
+
+def test_the_same_figures_newer_are_taken_and_record_nothing():
+    rated = store()
+    rated.rate(StoreRating(1, 1.0, 5.0), T1)
+
+    assert rated.rate(StoreRating(1, 1.0, 5.0), T2) is True
+
+    assert rated.rating_as_of == T2
+    assert len(rated.events) == 1
+
+
+def test_a_store_never_rated_records_nothing_for_no_reviews():
+    rated = store()
+
+    assert rated.rate(StoreRating(), T1) is True
+
+    assert rated.events == []
+
+
+def test_an_instant_without_a_timezone_is_a_programming_error():
+    with pytest.raises(ValueError):
+        store().rate(StoreRating(), datetime(2026, 11, 25, 8, 0))  # noqa: DTZ001

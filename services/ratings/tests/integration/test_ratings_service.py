@@ -6,6 +6,7 @@ ratings emits is read from a test queue bound to ``ratings.events``.
 
 import json
 import uuid
+from datetime import timedelta
 
 import eventlet
 import pytest
@@ -17,10 +18,11 @@ from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import find_free_port
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.common import clock
 from services.common.db import make_engine
 from services.common.errors import Conflict, Forbidden, Invalid
 from services.common.messaging import topology
-from services.common.messaging.envelope import make_envelope
+from services.common.messaging.envelope import isoformat_utc, make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.migrations import upgrade
@@ -43,7 +45,7 @@ def database_url(database_factory, monkeypatch):
 
 
 @pytest.fixture
-def config(amqp_uri, database_url):
+def config(amqp_uri, database_url, no_ratings_events_left):
     return {
         "AMQP_URI": amqp_uri,
         "DATABASE_URL": database_url,
@@ -107,7 +109,8 @@ def publish_completed(amqp_uri, **overrides):
         "department_code": DEPARTMENT,
         "region_code": "320102",
         "store_id": "store-nj-msa",
-        "completed_at": "2026-11-24T09:30:00Z",
+        # Within the review window of the process clock.
+        "completed_at": isoformat_utc(clock.now() - timedelta(hours=1)),
     }
     payload.update(overrides)
     envelope = make_envelope("workflow", "application_completed", payload)
@@ -212,15 +215,20 @@ def test_a_review_over_rpc_emits_review_submitted(ratings, config, amqp_uri, rat
     assert payload == {
         "review_id": result["review_id"],
         "application_id": application_id,
+        "visit_id": None,
         "store_id": "store-nj-msa",
         "department_code": DEPARTMENT,
         "region_code": "320102",
         "item_id": "item-food",
+        "item_name": "食品经营许可",
         "grade": 5,
+        "channel": "web",
+        "real_name": True,
+        "indicators": {},
     }
     assert reviews["total"] == 1
-    assert reviews["items"][0]["reviewer"] == "用户0042"
-    assert reviews["summary"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 5.0}
+    assert reviews["items"][0]["reviewer"] == "u***"
+    assert reviews["items"][0]["reply"] is None
 
 
 def test_a_grade_1_review_is_flagged_and_opens_a_rectification(
@@ -247,15 +255,22 @@ def test_a_grade_1_review_is_flagged_and_opens_a_rectification(
         "application_id": application_id,
         "department_code": DEPARTMENT,
         "grade": 1,
+        "verify_due": rectification["verify_due"],
     }
-    assert rectification["status"] == "open"
+    assert rectification["state"] == "awaiting_verification"
     assert count(engine, orm.rectifications, application_id=application_id) == 1
 
     with ServiceRpcProxy("ratings", config) as proxy:
+        proxy.verify_rectification(
+            actor=CLERK,
+            rectification_id=rectification["rectification_id"],
+            decision="deadline",
+            plan="完善窗口服务规范",
+        )
         resolved = proxy.resolve_rectification(
             actor=CLERK, rectification_id=rectification["rectification_id"], comment="已电话回访"
         )
-    assert resolved["status"] == "resolved"
+    assert resolved["state"] == "resolved"
     [closed] = ratings_events.take(1)
     assert closed["type"] == "rectification_resolved"
     assert closed["payload"]["resolved_by"] == "u-clerk"
@@ -300,7 +315,7 @@ def test_errors_cross_rpc_as_their_types_with_their_fields(ratings, config, amqp
     assert invalid.value.fields == {"grade": "must be an integer from 1 to 5"}
     assert set(bad_page.value.fields) == {"page"}
     assert set(empty_filter.value.fields) == {"region"}
-    assert not_completed.value.message == "the case is not completed yet"
+    assert not_completed.value.message == "the case has not ended yet"
     assert reviewed.value.code == "already_reviewed"
 
 
@@ -309,12 +324,15 @@ def test_stats_over_rpc(ratings, config, amqp_uri):
     second = completed_case(ratings, amqp_uri, applicant_id="u-b", region_code="320106")
 
     with ServiceRpcProxy("ratings", config) as proxy:
-        proxy.submit_review(actor=citizen("u-a"), application_id=first, grade=5)
-        proxy.submit_review(actor=citizen("u-b"), application_id=second, grade=2)
+        # The stats are the indicators', counted from the reviews' events.
+        for user, application_id, grade in [("u-a", first, 5), ("u-b", second, 2)]:
+            with entrypoint_waiter(ratings, "count_review_submitted"):
+                proxy.submit_review(actor=citizen(user), application_id=application_id, grade=grade)
         everything = proxy.stats()
         nanjing_gulou = proxy.stats(region="320106")
 
-    assert everything["overall"] == {"reviews": 2, "praise_rate": 0.5, "average_grade": 3.5}
+    overall = everything["overall"]
+    assert (overall["reviews"], overall["praise_rate"], overall["average_grade"]) == (2, 0.5, 3.5)
     assert [r["region_code"] for r in everything["regions"]] == ["320102", "320106"]
     assert nanjing_gulou["overall"]["reviews"] == 1
     assert nanjing_gulou["stores"][0]["rating"]["praise_rate"] == 0.0
@@ -363,7 +381,9 @@ def test_metrics_count_reviews_per_grade_and_the_praise_rate(container_factory, 
     ]
     with ServiceRpcProxy("ratings", config) as proxy:
         for user, grade, application_id in cases:
-            proxy.submit_review(actor=citizen(user), application_id=application_id, grade=grade)
+            # The praise rate is the indicators', counted from the review's event.
+            with entrypoint_waiter(ratings, "count_review_submitted"):
+                proxy.submit_review(actor=citizen(user), application_id=application_id, grade=grade)
 
     assert scrape(config) == {
         "tongban_ratings_reviews": {

@@ -3,20 +3,23 @@ arguments the gateway sends, answers exactly what its response schema documents;
 every event the domain records is exactly its documented payload; and every bad
 input is Invalid naming the field, never a crash."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.common import clock
 from services.common.entrypoints import ContractRpc, contract_entrypoints
 from services.common.errors import Invalid
 from services.common.schemas import field_errors, load
 from services.common.testing import assert_documented, citizen, envelope, outbox, staff
 from services.ratings import contract
+from services.ratings.adapters.evaluation_dependency import EvaluationSettings
 from services.ratings.service import RatingsService
+from services.ratings.service_layer import rectifications
 from services.workflow import contract as workflow
 
-from .conftest import APPLICANT, CLERK, DEPARTMENT, OPERATOR, completed_payload
+from .conftest import APPLICANT, CLERK, DEPARTMENT, OPERATOR, catalog_item, completed_payload
 
 GRADE_MESSAGE = "must be an integer from 1 to 5"
 
@@ -24,9 +27,49 @@ GRADE_MESSAGE = "must be an integer from 1 to 5"
 # --- answers and events -----------------------------------------------------
 
 
+class Catalog:
+    """The RPC client pool, answering catalog's ``get_item`` for window visits."""
+
+    def call(self, service, method, correlation_id=None, **kwargs):
+        assert (service, method) == ("catalog", "get_item")
+        return catalog_item(item_id=kwargs["item_id"])
+
+
 @pytest.fixture
-def service(uow):
-    return worker_factory(RatingsService, uow=uow)
+def service(uow, monkeypatch):
+    # The process clock within the review window of the cases completed here.
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+    return worker_factory(
+        RatingsService,
+        uow=uow,
+        clients=Catalog(),
+        evaluation=EvaluationSettings.from_config({}),
+    )
+
+
+def evaluated(service) -> set[str]:
+    """Drive the evaluation methods not driven by ``calls`` (a visit, a reply,
+    an appeal decided), as the gateway sends them; the methods called."""
+    clerk = staff("u-clerk", DEPARTMENT, "window_clerk")
+    admin = staff("u-admin", DEPARTMENT, "dept_admin")
+    visit = service.record_visit(actor=clerk, item_id="item-1", phone="13800000001")
+    rated = service.review_visit(token=visit["token"], grade=2, channel="sms")
+    service.reply_to_review(actor=clerk, review_id=rated["review_id"], reply="已改进")
+    service.list_reviews(actor=admin, appealed="false")
+    appeal = service.file_appeal(actor=admin, review_id=rated["review_id"], reason="恶意差评")
+    service.list_appeals(actor=OPERATOR, state="pending")
+    service.decide_appeal(
+        actor=OPERATOR, appeal_id=appeal["appeal_id"], uphold=True, comment="属实"
+    )
+    return {
+        "record_visit",
+        "review_visit",
+        "reply_to_review",
+        "list_reviews",
+        "file_appeal",
+        "list_appeals",
+        "decide_appeal",
+    }
 
 
 def completed(service, number: int, **overrides) -> tuple[str, dict]:
@@ -89,7 +132,55 @@ def rectification_of(service) -> str:
     return entry["rectification_id"]
 
 
-def test_every_answer_is_exactly_its_documented_schema(service):
+def counted(service, uow) -> None:
+    """Hand the ratings events recorded so far to the indicators' handlers, as
+    the broker does (each once: a repeat is skipped)."""
+    handlers = {
+        "review_submitted": service.count_review_submitted,
+        "visit_recorded": service.count_visit_recorded,
+        "rectification_resolved": service.count_rectification_resolved,
+        "return_visit_recorded": service.count_return_visit,
+        "appeal_decided": service.count_appeal_decided,
+    }
+    for recorded in outbox(uow):
+        if recorded["type"] in handlers:
+            handlers[recorded["type"]](recorded)
+
+
+def case_data(service) -> None:
+    """A case submitted by express and completed, as workflow emits it, for
+    the live case data."""
+    case = {
+        "application_id": "app-live",
+        "applicant_id": "u-applicant-live",
+        "item_id": "item-1",
+        "item_name": "食品经营许可",
+        "department_code": DEPARTMENT,
+        "region_code": "320102",
+        "store_id": "store-1",
+        "submitted_at": datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
+        "due_date": date(2026, 12, 4),
+    }
+    submitted = workflow.ApplicationSubmitted().dump(
+        {**case, "delivery": {"mode": "express", "address": None}, "window": None}
+    )
+    service.count_case_submitted(envelope("workflow", "application_submitted", submitted))
+    ended = workflow.ApplicationEnded().dump(
+        {
+            **case,
+            "principal_id": None,
+            "handled_by": DEPARTMENT,
+            "mode": "express",
+            "outcome": "completed",
+            "ended_at": datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+            "on_time": True,
+            "working_days": 3,
+        }
+    )
+    service.count_case_ended(envelope("workflow", "application_ended", ended))
+
+
+def test_every_answer_is_exactly_its_documented_schema(service, uow):
     entrypoints = dict(contract_entrypoints(RatingsService))
     rpc_methods = {name for name, entry in entrypoints.items() if isinstance(entry, ContractRpc)}
     called = set()
@@ -102,6 +193,8 @@ def test_every_answer_is_exactly_its_documented_schema(service):
 
     for method, arguments in calls(service):
         check(method, arguments)
+    counted(service, uow)
+    case_data(service)
     # Non-empty now: a store with reviews, stats with every grouping, an open
     # rectification, then a resolved one (its nullable fields set).
     assert check("list_store_reviews", {"store_id": "store-1", "page": 1, "page_size": 1})["items"]
@@ -122,31 +215,74 @@ def test_every_answer_is_exactly_its_documented_schema(service):
     by_region = check("stats", {"region": "320102"})
     assert by_region["escalations"] is None
     assert [d["escalations"] for d in by_region["departments"]] == [None]
+    period = {"from": "2026-11-01", "to": "2026-11-30"}
+    assert check("stats", {"store": "store-1", **period})["overall"]["evaluable"] == 1
+    cases = check("case_stats", {})
+    assert (cases["submitted"], cases["completed"], cases["on_time_rate"]) == (1, 1, 1.0)
+    assert check("case_stats", {"region": "320102", **period})["by_mode"]["express"] == 1
+    assert check("live_case_stats", {})["all_time"]["completed"] == 1
     listed = check("list_rectifications", {"actor": CLERK, "page": "1", "page_size": "20"})
     assert listed["items"][0]["resolved_at"] is None
-    resolved = check(
-        "resolve_rectification",
-        {"actor": CLERK, "rectification_id": rectification_of(service), "comment": "已回访"},
+    rectification = {"actor": CLERK, "rectification_id": rectification_of(service)}
+    assert check("get_rectification", rectification)["state"] == "awaiting_verification"
+    verified = check(
+        "verify_rectification", {**rectification, "decision": "deadline", "plan": "整改"}
     )
+    assert verified["due_date"] is not None
+    resolved = check("resolve_rectification", {**rectification, "comment": "已回访"})
     assert resolved["resolved_at"] is not None
-    assert check("list_rectifications", {"actor": OPERATOR})["items"][0]["status"] == "resolved"
+    closed = check("record_return_visit", {**rectification, "reached": True, "satisfied": True})
+    assert closed["outcome"] == "satisfied"
+    assert check("list_rectifications", {"actor": OPERATOR})["items"][0]["state"] == "closed"
+
+    for method in evaluated(service):
+        called.add(method)
+    listed_reviews = check("list_reviews", {"actor": OPERATOR, "page": "1", "page_size": "5"})
+    # Reviews made at the same instant (the clock stands still here) list in
+    # review id order: the one excluded by the upheld appeal is among them.
+    assert [item["excluded"] for item in listed_reviews["items"]].count(True) == 1
+    assert check("list_appeals", {"actor": OPERATOR})["items"][0]["state"] == "upheld"
 
     assert called == rpc_methods, "every RPC method is exercised here"
-    assert set(entrypoints) - rpc_methods == {"on_application_completed", "on_case_escalated"}
+    assert set(entrypoints) - rpc_methods == {
+        "on_application_completed",
+        "on_application_ended",
+        "on_case_escalated",
+        "on_calendar_loaded",
+        "count_review_submitted",
+        "count_visit_recorded",
+        "count_rectification_resolved",
+        "count_return_visit",
+        "count_appeal_decided",
+        "count_case_submitted",
+        "count_case_accepted",
+        "count_case_ended",
+        "count_case_overdue",
+        "count_shipment",
+    }
 
 
 def test_empty_answers_are_documented_with_null_rates(service):
     reviews = service.list_store_reviews(store_id="store-none")
     stats = service.stats(region="999999")
 
-    assert reviews == {
-        "items": [],
-        "page": 1,
-        "page_size": 20,
-        "total": 0,
-        "summary": {"reviews": 0, "praise_rate": None, "average_grade": None},
+    assert (reviews["items"], reviews["page"], reviews["page_size"], reviews["total"]) == (
+        [],
+        1,
+        20,
+        0,
+    )
+    assert (reviews["summary"]["reviews"], reviews["summary"]["praise_rate"]) == (0, None)
+    overall = stats["overall"]
+    assert (overall["reviews"], overall["evaluable"], overall["sub_grades"]) == (0, 0, {})
+    assert {name: overall[name] for name in overall if name.endswith(("_rate", "_grade"))} == {
+        "praise_rate": None,
+        "average_grade": None,
+        "evaluation_rate": None,
+        "bad_rate": None,
+        "rectification_rate": None,
+        "callback_rate": None,
     }
-    assert stats["overall"] == {"reviews": 0, "praise_rate": None, "average_grade": None}
     assert_documented(contract.StoreReviews, reviews)
     assert_documented(contract.RatingStats, stats)
 
@@ -154,9 +290,14 @@ def test_empty_answers_are_documented_with_null_rates(service):
 def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     for method, arguments in calls(service):
         getattr(service, method)(**arguments)
-    service.resolve_rectification(
-        actor=CLERK, rectification_id=rectification_of(service), comment="已回访"
-    )
+    rectification = {"actor": CLERK, "rectification_id": rectification_of(service)}
+    due = date.fromisoformat(service.get_rectification(**rectification)["verify_due"])
+    rectifications.escalate_late_rectifications(uow, due + timedelta(days=30))
+    service.verify_rectification(**rectification, decision="explain", plan="依法须本人办理")
+    service.resolve_rectification(**rectification, comment="已回访")
+    service.record_return_visit(**rectification, reached=True, satisfied=True)
+    evaluated(service)
+    case_data(service)
 
     seen = set()
     for recorded in outbox(uow):
@@ -185,6 +326,8 @@ def test_the_consumed_events_are_workflows():
             workflow.ApplicationCompleted,
         ),
         "on_case_escalated": ("workflow", "case_escalated", workflow.CaseEscalated),
+        "on_calendar_loaded": ("workflow", "calendar_loaded", workflow.CalendarLoaded),
+        "on_application_ended": ("workflow", "application_ended", workflow.ApplicationEnded),
     }
 
 
@@ -235,7 +378,12 @@ def test_a_good_review_loads():
 
 
 def test_the_comment_defaults_to_empty():
-    assert load(contract.SubmitReviewBody, {"grade": 4}) == {"grade": 4, "comment": ""}
+    assert load(contract.SubmitReviewBody, {"grade": 4}) == {
+        "grade": 4,
+        "comment": "",
+        "channel": "web",
+        "indicators": {},
+    }
 
 
 @pytest.mark.parametrize("grade", ["5", 0, 6, True, False, 4.5, 4.0, None, [], {}])
@@ -370,10 +518,10 @@ def test_stats_filters_are_optional_but_never_empty():
     }
 
 
-@pytest.mark.parametrize("comment", [None, "", "   ", "\n\t", "好" * 501, 3])
-def test_a_resolution_needs_a_comment_of_1_to_500_characters(comment):
+@pytest.mark.parametrize("comment", ["", "   ", "\n\t", "好" * 501, 3])
+def test_a_resolution_given_is_a_comment_of_1_to_500_characters(comment):
     fields = invalid_fields(
-        contract.ResolveRectification,
+        contract.Resolve,
         {"actor": CLERK, "rectification_id": "r-1", "comment": comment},
     )
 
@@ -383,12 +531,21 @@ def test_a_resolution_needs_a_comment_of_1_to_500_characters(comment):
 def test_a_resolution_loads():
     clerk = staff("u-clerk", DEPARTMENT, "dept_admin")
     args = load(
-        contract.ResolveRectification,
+        contract.Resolve,
         {"actor": clerk, "rectification_id": "r-1", "comment": " 已回访 "},
     )
 
     assert args["comment"] == " 已回访 "
     assert args["actor"]["roles"] == ["dept_admin"]
+
+
+@pytest.mark.parametrize("body", [{}, {"comment": None}])
+def test_a_resolution_may_leave_the_comment_out(body):
+    """After an explain decision the explanation is the answer; the domain
+    refuses a missing comment after the others."""
+    args = load(contract.Resolve, {"actor": CLERK, "rectification_id": "r-1", **body})
+
+    assert args["comment"] is None
 
 
 # --- events -----------------------------------------------------------------
@@ -403,6 +560,7 @@ def test_instants_are_dumped_in_utc_with_z():
         "department_code": "d",
         "resolved_by": "u",
         "resolved_at": "2026-11-27T10:00:00+08:00",
+        "round": 1,
     }
 
     assert schema.dump(schema.load(payload))["resolved_at"] == "2026-11-27T02:00:00Z"

@@ -1,5 +1,5 @@
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -27,11 +27,16 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
             [
                 "review_id",
                 "application_id",
+                "visit_id",
                 "store_id",
                 "department_code",
                 "region_code",
                 "item_id",
+                "item_name",
                 "grade",
+                "channel",
+                "real_name",
+                "indicators",
                 "submitted_at",
             ],
         ),
@@ -44,6 +49,7 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
                 "application_id",
                 "department_code",
                 "grade",
+                "verify_due",
             ],
         ),
         (
@@ -56,7 +62,50 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
                 "department_code",
                 "resolved_by",
                 "resolved_at",
+                "round",
             ],
+        ),
+        (
+            events.RectificationVerified,
+            "rectification_verified",
+            [
+                "rectification_id",
+                "review_id",
+                "department_code",
+                "decision",
+                "due_date",
+                "verified_at",
+            ],
+        ),
+        (
+            events.ReturnVisitRecorded,
+            "return_visit_recorded",
+            [
+                "rectification_id",
+                "review_id",
+                "department_code",
+                "reached",
+                "satisfied",
+                "reopened",
+                "recorded_at",
+            ],
+        ),
+        (
+            events.RectificationEscalated,
+            "rectification_escalated",
+            [
+                "rectification_id",
+                "review_id",
+                "department_code",
+                "level",
+                "due_date",
+                "escalated_at",
+            ],
+        ),
+        (
+            events.RectificationClosed,
+            "rectification_closed",
+            ["rectification_id", "review_id", "department_code", "outcome", "closed_at"],
         ),
     ],
 )
@@ -66,14 +115,14 @@ def test_events_carry_their_name_and_the_contract_fields(event_class, name, fiel
 
 
 def test_type_is_a_class_attribute_not_a_field():
-    event = events.BadReviewFlagged("r-1", "x-1", "app-1", "320100-MSA", 1)
+    event = events.BadReviewFlagged("r-1", "x-1", "app-1", "320100-MSA", 1, date(2026, 11, 26))
 
     assert event.type == "bad_review_flagged"
     assert "type" not in dataclasses.asdict(event)
 
 
 def test_events_are_immutable():
-    event = events.BadReviewFlagged("r-1", "x-1", "app-1", "320100-MSA", 1)
+    event = events.BadReviewFlagged("r-1", "x-1", "app-1", "320100-MSA", 1, date(2026, 11, 26))
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         event.grade = 5
@@ -126,7 +175,7 @@ def test_errors_of_the_service_layer_say_what_happened():
 
     assert isinstance(not_completed, errors.Conflict)
     assert (not_completed.message, not_completed.code) == (
-        "the case is not completed yet",
+        "the case has not ended yet",
         "conflict",
     )
     assert isinstance(unknown, errors.NotFound)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from services.common.errors import Conflict, Forbidden
+from services.common.working_calendar import WorkingCalendar
 from services.ratings.domain.events import BadReviewFlagged, ReviewSubmitted
 from services.ratings.domain.exceptions import AlreadyReviewed, ValidationFailed
 from services.ratings.domain.model import Rectification, Review, ReviewableCase
@@ -27,7 +28,8 @@ def test_case_is_built_from_the_completed_event():
     assert case.department_code == "320100-MSA"
     assert case.region_code == "320102"
     assert case.store_id == "store-1"
-    assert case.completed_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert case.ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert (case.outcome, case.handled_by, case.principal_id) == ("completed", "320100-MSA", None)
     assert case.reviewed is False
     assert case.events == []
 
@@ -37,8 +39,8 @@ def test_completed_at_with_an_offset_is_kept_in_utc():
         completed_payload(completed_at="2026-11-24T17:30:00+08:00")
     )
 
-    assert case.completed_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-    assert case.completed_at.utcoffset() == timedelta(0)
+    assert case.ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+    assert case.ended_at.utcoffset() == timedelta(0)
 
 
 def test_completed_at_may_already_be_a_datetime():
@@ -46,7 +48,7 @@ def test_completed_at_may_already_be_a_datetime():
 
     case = ReviewableCase.from_application_completed(completed_payload(completed_at=instant))
 
-    assert case.completed_at == instant
+    assert case.ended_at == instant
 
 
 def test_unknown_event_fields_are_ignored():
@@ -161,18 +163,24 @@ def test_a_naive_now_is_a_programming_error(case):
 def test_review_records_review_submitted(case):
     review = case.review(APPLICANT, 4, "ok", NOW)
 
-    assert case.events == [
+    assert review.events == [
         ReviewSubmitted(
             review_id=review.review_id,
             application_id="app-1",
+            visit_id=None,
             store_id="store-1",
             department_code="320100-MSA",
             region_code="320102",
             item_id="item-1",
+            item_name="Food business licence",
             grade=4,
+            channel="web",
+            real_name=True,
+            indicators={},
             submitted_at=NOW,
         )
     ]
+    assert case.events == []
 
 
 @pytest.mark.parametrize(
@@ -215,7 +223,6 @@ def test_a_case_is_reviewed_once(case):
         case.review(APPLICANT, 1, "changed my mind", NOW)
 
     assert isinstance(caught.value, Conflict)
-    assert len(case.events) == 1
 
 
 def test_a_reviewed_case_loaded_from_storage_refuses_another_review():
@@ -320,16 +327,14 @@ def test_grades_4_and_5_are_praise_and_1_and_2_are_bad(grade, praise, bad):
 def test_a_bad_review_opens_a_rectification(case, grade):
     review = case.review(APPLICANT, grade, "Lost my documents.", NOW)
 
-    rectification = review.rectification
+    rectification = review.open_rectification(NOW, WorkingCalendar())
     assert isinstance(rectification, Rectification)
     assert rectification.review_id == review.review_id
     assert rectification.application_id == "app-1"
     assert rectification.department_code == "320100-MSA"
-    assert rectification.status == "open"
+    assert rectification.is_open
     assert rectification.opened_at == NOW
     assert rectification.resolved_at is None
-    assert rectification.resolved_by is None
-    assert rectification.resolution_comment is None
     assert re.fullmatch(r"[0-9a-f]{32}", rectification.rectification_id)
     assert rectification.rectification_id != review.review_id
 
@@ -337,14 +342,16 @@ def test_a_bad_review_opens_a_rectification(case, grade):
 @pytest.mark.parametrize("grade", [1, 2])
 def test_a_bad_review_records_bad_review_flagged_after_review_submitted(case, grade):
     review = case.review(APPLICANT, grade, "", NOW)
+    rectification = review.open_rectification(NOW, WorkingCalendar())
 
-    assert [type(event) for event in case.events] == [ReviewSubmitted, BadReviewFlagged]
-    assert case.events[1] == BadReviewFlagged(
+    assert [type(event) for event in review.events] == [ReviewSubmitted, BadReviewFlagged]
+    assert review.events[1] == BadReviewFlagged(
         review_id=review.review_id,
-        rectification_id=review.rectification.rectification_id,
+        rectification_id=rectification.rectification_id,
         application_id="app-1",
         department_code="320100-MSA",
         grade=grade,
+        verify_due=rectification.verify_due,
     )
 
 
@@ -352,8 +359,8 @@ def test_a_bad_review_records_bad_review_flagged_after_review_submitted(case, gr
 def test_other_grades_open_no_rectification(case, grade):
     review = case.review(APPLICANT, grade, "", NOW)
 
-    assert review.rectification is None
-    assert [type(event) for event in case.events] == [ReviewSubmitted]
+    assert not review.is_bad
+    assert [type(event) for event in review.events] == [ReviewSubmitted]
 
 
 def test_reviews_are_the_same_entity_when_the_id_is(case):

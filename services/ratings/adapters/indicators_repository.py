@@ -1,0 +1,431 @@
+"""Repositories of the read models: the published indicators and the live case
+data (tables in ``adapters.orm``, rules in ``domain.indicators``).
+
+Counts are added with ``INSERT ... ON CONFLICT DO UPDATE`` (x = x + change), so
+concurrent handlers never lose a count and a bucket's row appears with its
+first fact. Figures are sums over day buckets, filtered by exact codes and an
+inclusive range of China days.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.ratings.adapters import orm
+from services.ratings.adapters.repository import _upsert
+from services.ratings.domain.indicators import (
+    CASE_MEASURES,
+    RATING_COUNTERS,
+    CaseBucket,
+    CaseCounts,
+    CaseDimensions,
+    RatingBucket,
+    RatingCounts,
+    ReviewFacts,
+    SubGrade,
+    TrackedCase,
+)
+
+# The filters a figure may be narrowed by, and the groupings of the rating
+# indicators, each with the column it is keyed by.
+RATING_FILTERS = ("store_id", "department_code", "region_code", "item_id")
+CASE_FILTERS = ("region_code", "department_code", "item_id")
+RATING_GROUPINGS = {
+    "stores": "store_id",
+    "departments": "department_code",
+    "regions": "region_code",
+    "items": "item_id",
+}
+# The first key of the store locks (PostgreSQL's two-key advisory locks: this
+# one, then the store id's hash), so they never meet another use of advisory
+# locks. "rate" in ASCII.
+STORE_LOCK_KEY = 0x72617465
+
+
+def _conditions(
+    table: sa.Table, where: Mapping[str, str], day_from: date | None, day_to: date | None
+) -> list:
+    conditions = [table.c[name] == value for name, value in where.items()]
+    if day_from is not None:
+        conditions.append(table.c.day >= day_from)
+    if day_to is not None:
+        conditions.append(table.c.day <= day_to)
+    return conditions
+
+
+def _increment(session: Session, table: sa.Table, key: dict, changes: dict, **labels) -> None:
+    """Add ``changes`` (column -> number) to the row of ``key``, creating it."""
+    statement = _upsert(session)(table).values(**key, **labels, **changes)
+    set_ = {name: table.c[name] + statement.excluded[name] for name in changes}
+    for name in labels:
+        # A label (an item's name) follows the newest fact that names it.
+        set_[name] = sa.case(
+            (statement.excluded[name] != "", statement.excluded[name]), else_=table.c[name]
+        )
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=set_))
+
+
+class IndicatorRepository:
+    """The published indicators: counts per rating bucket, sub-grades, and what
+    is known of each review."""
+
+    totals = orm.rating_indicators
+    sub_grades = orm.rating_sub_grades
+    reviews = orm.indicator_reviews
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # --- reviews ---------------------------------------------------------------
+
+    def review(self, review_id: str, for_update: bool = False) -> ReviewFacts | None:
+        """What is known of a review, or None. ``for_update`` locks the row
+        (PostgreSQL), so two facts about one review are counted one after the other."""
+        statement = sa.select(self.reviews).where(self.reviews.c.review_id == review_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).mappings().first()
+        if row is None:
+            return None
+        bucket = None
+        if row["day"] is not None:
+            bucket = RatingBucket(
+                day=row["day"],
+                store_id=row["store_id"],
+                department_code=row["department_code"],
+                region_code=row["region_code"],
+                item_id=row["item_id"],
+                item_name=row["item_name"] or "",
+            )
+        return ReviewFacts(
+            review_id=row["review_id"],
+            bucket=bucket,
+            grade=row["grade"],
+            real_name=row["real_name"],
+            sub_grades={str(name): int(grade) for name, grade in (row["sub_grades"] or {}).items()},
+            rectified=row["rectified"],
+            called_back=row["called_back"],
+            excluded=row["excluded"],
+        )
+
+    def lock_review(self, review_id: str) -> ReviewFacts:
+        """What is known of a review, its row created empty if there is none,
+        and locked (PostgreSQL) until the transaction ends: concurrent facts
+        about one review are counted one after the other, and two creating its
+        row at once do not collide (the second waits, then finds it)."""
+        statement = _upsert(self.session)(self.reviews).values(
+            **self._review_values(ReviewFacts(review_id=review_id))
+        )
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=["review_id"]))
+        return self.review(review_id, for_update=True)
+
+    def save_review(self, facts: ReviewFacts) -> None:
+        values = self._review_values(facts)
+        review_id = values.pop("review_id")
+        self.session.execute(
+            self.reviews.update().where(self.reviews.c.review_id == review_id).values(**values)
+        )
+
+    @staticmethod
+    def _review_values(facts: ReviewFacts) -> dict:
+        bucket = facts.bucket
+        return {
+            "review_id": facts.review_id,
+            "day": bucket.day if bucket else None,
+            "store_id": bucket.store_id if bucket else None,
+            "department_code": bucket.department_code if bucket else None,
+            "region_code": bucket.region_code if bucket else None,
+            "item_id": bucket.item_id if bucket else None,
+            "item_name": bucket.item_name if bucket else None,
+            "grade": facts.grade,
+            "real_name": facts.real_name,
+            "sub_grades": dict(facts.sub_grades),
+            "rectified": facts.rectified,
+            "called_back": facts.called_back,
+            "excluded": facts.excluded,
+        }
+
+    # --- counts ----------------------------------------------------------------
+
+    def add(self, bucket: RatingBucket, change: RatingCounts) -> None:
+        """Add ``change`` (possibly negative) to the bucket's counts."""
+        key = {
+            "day": bucket.day,
+            "store_id": bucket.store_id,
+            "department_code": bucket.department_code,
+            "region_code": bucket.region_code,
+            "item_id": bucket.item_id,
+        }
+        counters = {name: getattr(change, name) for name in RATING_COUNTERS}
+        if any(counters.values()):
+            _increment(self.session, self.totals, key, counters, item_name=bucket.item_name)
+        for indicator, grade in sorted(change.sub_grades.items()):
+            _increment(
+                self.session,
+                self.sub_grades,
+                {**key, "indicator": indicator},
+                {"grade_sum": grade.total, "grades": grade.count},
+            )
+
+    def lock_store(self, store_id: str) -> None:
+        """Wait until every other transaction that took this store's lock has
+        ended, and hold the lock until this one ends (PostgreSQL; SQLite has
+        one writer at a time anyway). Taken after a change is added and before
+        the store's totals are read, it makes those totals include every change
+        to the store committed before, and one store's announcements follow
+        its changes in commit order. The last lock a transaction takes, so it
+        waits for no row while holding it."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(STORE_LOCK_KEY, sa.func.hashtext(store_id)))
+        )
+
+    def store_counts(self, store_id: str) -> RatingCounts:
+        """The counts of every bucket of a store over all time, without the
+        sub-grades: one sum over the store's rows (index ``store_id, day``),
+        cheap enough to read after every change."""
+        return self._counters({"store_id": store_id})
+
+    def _counters(
+        self,
+        where: Mapping[str, str],
+        day_from: date | None = None,
+        day_to: date | None = None,
+    ) -> RatingCounts:
+        totals = self.totals
+        row = self.session.execute(
+            sa.select(
+                *[sa.func.coalesce(sa.func.sum(totals.c[name]), 0) for name in RATING_COUNTERS]
+            ).where(*_conditions(totals, where, day_from, day_to))
+        ).one()
+        return RatingCounts(
+            **{name: int(value) for name, value in zip(RATING_COUNTERS, row, strict=True)}
+        )
+
+    def summary(
+        self,
+        where: Mapping[str, str] | None = None,
+        day_from: date | None = None,
+        day_to: date | None = None,
+    ) -> RatingCounts:
+        """The counts of every bucket matching ``where`` (column -> code) within
+        the days ``day_from``..``day_to`` (inclusive; None: unbounded)."""
+        where = dict(where or {})
+        counters = self._counters(where, day_from, day_to)
+        grades = self.session.execute(
+            sa.select(
+                self.sub_grades.c.indicator,
+                sa.func.sum(self.sub_grades.c.grade_sum),
+                sa.func.sum(self.sub_grades.c.grades),
+            )
+            .where(*_conditions(self.sub_grades, where, day_from, day_to))
+            .group_by(self.sub_grades.c.indicator)
+        )
+        return dataclasses.replace(
+            counters,
+            sub_grades=_sub_grades((indicator, total, count) for indicator, total, count in grades),
+        )
+
+    def grouped(
+        self,
+        grouping: str,
+        where: Mapping[str, str] | None = None,
+        day_from: date | None = None,
+        day_to: date | None = None,
+    ) -> list[tuple[dict, RatingCounts]]:
+        """Counts per store, department, region or item (``RATING_GROUPINGS``),
+        in code order, of the buckets matching ``where`` and the days; items
+        are labelled with their newest name."""
+        where = dict(where or {})
+        totals = self.totals
+        key = totals.c[RATING_GROUPINGS[grouping]]
+        extra = [sa.func.max(totals.c.item_name).label("item_name")] if grouping == "items" else []
+        rows = self.session.execute(
+            sa.select(
+                key,
+                *extra,
+                *[sa.func.sum(totals.c[name]).label(name) for name in RATING_COUNTERS],
+            )
+            .where(*_conditions(totals, where, day_from, day_to))
+            .group_by(key)
+            .order_by(key)
+        ).mappings()
+        sub_key = self.sub_grades.c[RATING_GROUPINGS[grouping]]
+        graded: dict[str, list] = {}
+        for code, indicator, total, count in self.session.execute(
+            sa.select(
+                sub_key,
+                self.sub_grades.c.indicator,
+                sa.func.sum(self.sub_grades.c.grade_sum),
+                sa.func.sum(self.sub_grades.c.grades),
+            )
+            .where(*_conditions(self.sub_grades, where, day_from, day_to))
+            .group_by(sub_key, self.sub_grades.c.indicator)
+        ):
+            graded.setdefault(code, []).append((indicator, total, count))
+        result = []
+        for row in rows:
+            code = row[key.name]
+            labels = {key.name: code}
+            if extra:
+                labels["item_name"] = row["item_name"]
+            counts = RatingCounts(
+                **{name: int(row[name]) for name in RATING_COUNTERS},
+                sub_grades=_sub_grades(graded.get(code, ())),
+            )
+            result.append((labels, counts))
+        return result
+
+
+def _sub_grades(rows) -> dict[str, SubGrade]:
+    return {
+        str(indicator): SubGrade(int(total), int(count))
+        for indicator, total, count in rows
+        if int(count) > 0
+    }
+
+
+class CaseStatsRepository:
+    """The live case data: counts per case bucket, the province's per day, and
+    what is known of each case."""
+
+    totals = orm.case_stats
+    province = orm.case_stats_province
+    cases = orm.case_stats_cases
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # --- cases -----------------------------------------------------------------
+
+    def case(self, application_id: str, for_update: bool = False) -> TrackedCase | None:
+        statement = sa.select(self.cases).where(self.cases.c.application_id == application_id)
+        if for_update:
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).mappings().first()
+        if row is None:
+            return None
+        dimensions = None
+        if row["mode"] is not None:
+            dimensions = CaseDimensions(
+                region_code=row["region_code"],
+                department_code=row["department_code"],
+                item_id=row["item_id"],
+                mode=row["mode"],
+            )
+        return TrackedCase(
+            application_id=row["application_id"],
+            dimensions=dimensions,
+            submitted_on=row["submitted_on"],
+            accepted_on=row["accepted_on"],
+            overdue_on=row["overdue_on"],
+            ems_on=row["ems_on"],
+            ended_on=row["ended_on"],
+            outcome=row["outcome"],
+            on_time=row["on_time"],
+            working_days=row["working_days"],
+        )
+
+    def lock_case(self, application_id: str) -> TrackedCase:
+        """What is known of a case, its row created empty if there is none, and
+        locked (PostgreSQL) until the transaction ends (as ``lock_review``)."""
+        statement = _upsert(self.session)(self.cases).values(
+            **self._case_values(TrackedCase(application_id=application_id))
+        )
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=["application_id"]))
+        return self.case(application_id, for_update=True)
+
+    def save_case(self, case: TrackedCase) -> None:
+        values = self._case_values(case)
+        application_id = values.pop("application_id")
+        self.session.execute(
+            self.cases.update()
+            .where(self.cases.c.application_id == application_id)
+            .values(**values)
+        )
+
+    @staticmethod
+    def _case_values(case: TrackedCase) -> dict:
+        dimensions = case.dimensions
+        return {
+            "application_id": case.application_id,
+            "region_code": dimensions.region_code if dimensions else None,
+            "department_code": dimensions.department_code if dimensions else None,
+            "item_id": dimensions.item_id if dimensions else None,
+            "mode": dimensions.mode if dimensions else None,
+            "submitted_on": case.submitted_on,
+            "accepted_on": case.accepted_on,
+            "overdue_on": case.overdue_on,
+            "ems_on": case.ems_on,
+            "ended_on": case.ended_on,
+            "outcome": case.outcome,
+            "on_time": case.on_time,
+            "working_days": case.working_days,
+        }
+
+    def count_pending(self) -> int:
+        """Cases with facts waiting for their dimensions (their
+        ``application_submitted`` has not arrived)."""
+        cases = self.cases
+        return self.session.execute(
+            sa.select(sa.func.count()).select_from(cases).where(cases.c.mode.is_(None))
+        ).scalar_one()
+
+    # --- counts ----------------------------------------------------------------
+
+    def add(self, bucket: CaseBucket, change: CaseCounts) -> None:
+        """Add ``change`` to the bucket's measures and to the province's day."""
+        measures = {name: getattr(change, name) for name in CASE_MEASURES}
+        if not any(measures.values()):
+            return
+        dimensions = bucket.dimensions
+        key = {
+            "day": bucket.day,
+            "region_code": dimensions.region_code,
+            "department_code": dimensions.department_code,
+            "item_id": dimensions.item_id,
+            "mode": dimensions.mode,
+        }
+        _increment(self.session, self.totals, key, measures)
+        _increment(self.session, self.province, {"day": bucket.day}, measures)
+
+    def summary(
+        self,
+        where: Mapping[str, str] | None = None,
+        day_from: date | None = None,
+        day_to: date | None = None,
+    ) -> CaseCounts:
+        """The measures of every bucket matching ``where`` (column -> code)
+        within the days (inclusive; None: unbounded)."""
+        where = dict(where or {})
+        # The province's day rows answer the unfiltered figures.
+        table = self.province if not where else self.totals
+        row = self.session.execute(
+            sa.select(
+                *[sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in CASE_MEASURES]
+            ).where(*_conditions(table, where, day_from, day_to))
+        ).one()
+        return CaseCounts(
+            **{name: int(value) for name, value in zip(CASE_MEASURES, row, strict=True)}
+        )
+
+    def submitted_by_mode(
+        self,
+        where: Mapping[str, str] | None = None,
+        day_from: date | None = None,
+        day_to: date | None = None,
+    ) -> dict[str, int]:
+        """Submitted cases per delivery mode (modes without any are absent)."""
+        where = dict(where or {})
+        totals = self.totals
+        rows = self.session.execute(
+            sa.select(totals.c.mode, sa.func.sum(totals.c.submitted))
+            .where(*_conditions(totals, where, day_from, day_to))
+            .group_by(totals.c.mode)
+            .order_by(totals.c.mode)
+        )
+        return {mode: int(count) for mode, count in rows if int(count) > 0}

@@ -1,0 +1,319 @@
+"""The indicators' and case data's entrypoints via worker_factory, on a SQLite
+unit of work: RPC arguments as the contract names them, events as they arrive."""
+
+from datetime import date
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from services.common.entrypoints import contract_entrypoints
+from services.common.errors import Invalid
+from services.common.schemas import load
+from services.common.testing import assert_documented, envelope, outbox
+from services.courier import contract as courier
+from services.ratings import contract
+from services.ratings.service import RatingsService
+from services.workflow import contract as workflow
+
+SUBMITTED_AT = "2026-11-25T02:00:00Z"
+
+
+@pytest.fixture
+def service(uow):
+    return worker_factory(RatingsService, uow=uow)
+
+
+def review_submitted(review_id="r-1", grade=5, **extra):
+    return envelope(
+        "ratings",
+        "review_submitted",
+        {
+            "review_id": review_id,
+            "application_id": "app-1",
+            "visit_id": None,
+            "store_id": "store-1",
+            "department_code": "320100-MSA",
+            "region_code": "320102",
+            "item_id": "item-1",
+            "item_name": "食品经营许可",
+            "grade": grade,
+            "channel": "web",
+            "real_name": True,
+            "indicators": {"efficiency": grade},
+            "submitted_at": SUBMITTED_AT,
+            **extra,
+        },
+    )
+
+
+def application_submitted(application_id="app-1", mode="window"):
+    return envelope(
+        "workflow",
+        "application_submitted",
+        {
+            "application_id": application_id,
+            "item_id": "item-1",
+            "item_name": "食品经营许可",
+            "applicant_id": "u-applicant",
+            "department_code": "320100-MSA",
+            "region_code": "320102",
+            "store_id": "store-1",
+            "delivery": {"mode": mode, "address": None},
+            "window": None,
+            "due_date": "2026-12-09",
+            "submitted_at": SUBMITTED_AT,
+        },
+    )
+
+
+def application_ended(application_id="app-1", outcome="completed"):
+    return envelope(
+        "workflow",
+        "application_ended",
+        {
+            "application_id": application_id,
+            "applicant_id": "u-applicant",
+            "principal_id": None,
+            "item_id": "item-1",
+            "item_name": "食品经营许可",
+            "department_code": "320100-MSA",
+            "handled_by": "320100-MSA",
+            "region_code": "320102",
+            "store_id": "store-1",
+            "mode": "window",
+            "outcome": outcome,
+            "submitted_at": "2026-11-20T01:00:00Z",
+            "ended_at": SUBMITTED_AT,
+            "due_date": "2026-11-30",
+            "on_time": True,
+            "working_days": 3,
+        },
+    )
+
+
+# --- handlers ---------------------------------------------------------------
+
+
+def test_reviews_rectifications_visits_and_appeals_feed_the_indicators(service):
+    service.count_review_submitted(review_submitted("r-1", 5))
+    service.count_review_submitted(review_submitted("r-2", 1))
+    service.count_case_ended(application_ended("app-1"))
+    service.count_case_ended(application_ended("app-2", outcome="denied"))
+    service.count_visit_recorded(
+        envelope(
+            "ratings",
+            "visit_recorded",
+            {
+                "visit_id": "v-1",
+                "store_id": "store-1",
+                "department_code": "320100-MSA",
+                "region_code": "320102",
+                "item_id": "item-1",
+                "item_name": "食品经营许可",
+                "recorded_at": SUBMITTED_AT,
+            },
+        )
+    )
+    service.count_rectification_resolved(
+        envelope(
+            "ratings",
+            "rectification_resolved",
+            {
+                "rectification_id": "rect-1",
+                "review_id": "r-2",
+                "application_id": "app-2",
+                "department_code": "320100-MSA",
+                "resolved_by": "u-clerk",
+                "resolved_at": SUBMITTED_AT,
+                "round": 1,
+            },
+        )
+    )
+    service.count_return_visit(
+        envelope(
+            "ratings",
+            "return_visit_recorded",
+            {
+                "rectification_id": "rect-1",
+                "review_id": "r-2",
+                "department_code": "320100-MSA",
+                "reached": True,
+                "satisfied": True,
+                "reopened": False,
+                "recorded_at": SUBMITTED_AT,
+            },
+        )
+    )
+
+    answer = service.stats()
+    overall = answer["overall"]
+    assert (overall["reviews"], overall["evaluable"], overall["evaluation_rate"]) == (2, 3, 0.6667)
+    assert (overall["rectification_rate"], overall["callback_rate"]) == (1.0, 1.0)
+    assert overall["sub_grades"] == {"efficiency": 3.0}
+    assert_documented(contract.RatingStats, answer)
+
+    service.count_appeal_decided(
+        envelope(
+            "ratings",
+            "appeal_decided",
+            {"appeal_id": "ap-1", "review_id": "r-2", "upheld": True, "decided_at": SUBMITTED_AT},
+        )
+    )
+    overall = service.stats()["overall"]
+    assert (overall["reviews"], overall["bad"], overall["praise_rate"]) == (1, 0, 1.0)
+
+
+def test_a_payload_that_does_not_load_is_invalid_so_it_is_dead_lettered(service):
+    with pytest.raises(Invalid) as caught:
+        service.count_review_submitted(review_submitted(grade=9, indicators={}))
+
+    assert set(caught.value.fields) == {"payload.grade"}
+
+
+def test_workflows_and_couriers_events_feed_the_case_data(service, uow):
+    service.count_case_accepted(
+        envelope(
+            "workflow",
+            "application_accepted",
+            {"application_id": "app-1", "accepted_at": SUBMITTED_AT},
+        )
+    )
+    service.count_case_submitted(application_submitted("app-1", mode="express"))
+    service.count_shipment(
+        envelope(
+            "courier",
+            "shipment_created",
+            {
+                "shipment_id": "sh-1",
+                "tracking_no": "EA123456785CN",
+                "application_id": "app-1",
+                "direction": "materials",
+            },
+        )
+    )
+    service.count_case_overdue(
+        envelope("workflow", "case_overdue", {"application_id": "app-1", "due_date": "2026-11-24"})
+    )
+    service.count_case_ended(application_ended("app-1"))
+
+    answer = service.case_stats(region="320102")
+    assert {name: answer[name] for name in ("submitted", "accepted", "completed", "overdue")} == {
+        "submitted": 1,
+        "accepted": 1,
+        "completed": 1,
+        "overdue": 1,
+    }
+    assert (answer["ems"], answer["by_mode"]["express"]) == (1, 1)
+    assert_documented(contract.CaseStats, answer)
+    types = [event["type"] for event in outbox(uow)]
+    assert types.count("case_stats_changed") == 4  # acceptance waited for the submission
+
+
+# --- RPC --------------------------------------------------------------------
+
+
+def test_stats_take_their_filters_and_period_as_the_contract_names_them(service):
+    service.count_review_submitted(review_submitted("r-1", 4))
+
+    answer = service.stats(store="store-1", item="item-1", **{"from": "2026-11-25"})
+
+    assert answer["overall"]["reviews"] == 1
+    assert (answer["store"], answer["item"], answer["from"], answer["to"]) == (
+        "store-1",
+        "item-1",
+        "2026-11-25",
+        None,
+    )
+    assert answer["escalations"] is None
+    assert service.stats(to="2026-11-24")["overall"]["reviews"] == 0
+
+
+@pytest.mark.parametrize("method", ["stats", "case_stats"])
+def test_a_period_ending_before_it_begins_is_invalid_naming_to(service, method):
+    with pytest.raises(Invalid) as caught:
+        getattr(service, method)(**{"from": "2026-11-25", "to": "2026-11-24"})
+
+    assert set(caught.value.fields) == {"to"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"from": "25/11/2026"}, "from"),
+        ({"to": "2026-02-30"}, "to"),
+        ({"region": ""}, "region"),
+        ({"department": "x" * 65}, "department"),
+        ({"from_": "2026-11-25"}, "from_"),
+    ],
+)
+def test_bad_filters_are_invalid_naming_them(service, arguments, field):
+    for method in ("stats", "case_stats"):
+        with pytest.raises(Invalid) as caught:
+            getattr(service, method)(**arguments)
+        assert set(caught.value.fields) == {field}
+
+
+def test_the_live_case_data_for_a_new_feed(service):
+    service.count_case_submitted(application_submitted())
+
+    answer = service.live_case_stats()
+
+    assert answer["all_time"]["submitted"] == 1
+    assert date.fromisoformat(answer["day"])
+    assert_documented(contract.CaseStatsChanged, answer)
+
+
+def test_the_live_case_data_takes_no_arguments(service):
+    with pytest.raises(Invalid):
+        service.live_case_stats(day="2026-11-25")
+
+
+def test_the_read_models_consume_the_producers_events_with_their_schemas():
+    handlers = {
+        name: (entrypoint.source_service, entrypoint.event_type, type(entrypoint.payload))
+        for name, entrypoint in contract_entrypoints(RatingsService)
+        if name.startswith("count_")
+    }
+
+    assert handlers == {
+        "count_review_submitted": ("ratings", "review_submitted", contract.ReviewSubmitted),
+        "count_visit_recorded": ("ratings", "visit_recorded", contract.EVENTS["visit_recorded"]),
+        "count_rectification_resolved": (
+            "ratings",
+            "rectification_resolved",
+            contract.RectificationResolved,
+        ),
+        "count_return_visit": ("ratings", "return_visit_recorded", contract.ReturnVisitRecorded),
+        "count_appeal_decided": ("ratings", "appeal_decided", contract.AppealDecided),
+        "count_case_submitted": (
+            "workflow",
+            "application_submitted",
+            workflow.ApplicationSubmitted,
+        ),
+        "count_case_accepted": ("workflow", "application_accepted", workflow.ApplicationAccepted),
+        "count_case_ended": ("workflow", "application_ended", workflow.ApplicationEnded),
+        "count_case_overdue": ("workflow", "case_overdue", workflow.CaseOverdue),
+        "count_shipment": ("courier", "shipment_created", courier.ShipmentCreated),
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "schema", "query"),
+    [
+        (
+            "stats",
+            contract.StatsQuery,
+            {"store": "store-1", "from": "2026-11-25", "to": "2026-11-25"},
+        ),
+        ("case_stats", contract.CaseStatsQuery, {"region": "320102", "from": "2026-11-01"}),
+    ],
+)
+def test_a_query_the_gateway_loaded_dumps_back_to_the_rpc_arguments(service, method, schema, query):
+    """The gateway loads the query string with the contract's schema (``from``
+    becomes ``from_``, a date); dumped with the same schema it is the RPC's
+    arguments again."""
+    loaded = load(schema, query)
+
+    assert loaded["from_"] == date.fromisoformat(query["from"])
+    assert schema().dump(loaded) == query
+    getattr(service, method)(**schema().dump(loaded))
