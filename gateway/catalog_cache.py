@@ -4,9 +4,10 @@ Regions, departments, item search and guides, stores and their reviews are read
 far more than they change. Each answer is kept here for at most
 ``CATALOG_CACHE_SECONDS`` (default 30) and dropped earlier when catalog or
 ratings announces a change (``item_published``, ``item_retired``,
-``store_rating_updated``, ``review_submitted``, and workflow's
-``process_published`` for items' processes; the gateway subscribes with one
-broadcast queue per process). A miss costs one RPC; concurrent misses of the
+``store_rating_updated``; ratings' ``review_submitted``, ``review_replied`` and
+``store_rating_changed`` for a store's board; workflow's ``process_published``
+for items' processes; the gateway subscribes with one broadcast queue per
+process). A miss costs one RPC; concurrent misses of the
 same key share it. The cache holds at most ``CATALOG_CACHE_MAX_ENTRIES``
 answers, the least recently used going first.
 
@@ -111,6 +112,22 @@ class CatalogCache(DependencyProvider):
         return self.cache
 
 
+class FiguresCache(DependencyProvider):
+    """Published figures (case data, rating indicators) answered in the gateway
+    process: kept at most ``FIGURES_CACHE_SECONDS`` (default 5), dropped earlier
+    when ratings announces that they changed."""
+
+    def setup(self):
+        config = self.container.config
+        self.cache = ReadCache(
+            ttl=float(config.get("FIGURES_CACHE_SECONDS", 5)),
+            max_entries=int(config.get("CATALOG_CACHE_MAX_ENTRIES", 10_000)),
+        )
+
+    def get_dependency(self, worker_ctx):
+        return self.cache
+
+
 def apply_event(cache: ReadCache, event_type: str, body) -> None:
     """Drop what the event makes stale."""
     payload = payload_of(body)
@@ -127,6 +144,6 @@ def apply_event(cache: ReadCache, event_type: str, body) -> None:
         store_id = payload.get("store_id")
         cache.invalidate("store", str(store_id) if store_id is not None else None)
         cache.invalidate("stores")
-    elif event_type == "review_submitted":
+    elif event_type in ("review_submitted", "review_replied", "store_rating_changed"):
         store_id = payload.get("store_id")
         cache.invalidate("reviews", str(store_id) if store_id is not None else None)

@@ -17,10 +17,11 @@ from werkzeug.wrappers import Response
 
 from gateway import openapi
 from gateway import schemas as s
-from gateway.auth import OPERATOR, SIGNED_IN, STAFF, KeyRing, staff_with
-from gateway.catalog_cache import CatalogCache, apply_event, cache_key
+from gateway.auth import OPERATOR, SIGNED_IN, STAFF, Access, KeyRing, staff_with
+from gateway.catalog_cache import CatalogCache, FiguresCache, apply_event, cache_key
 from gateway.errors import json_response
 from gateway.http import Call, route
+from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
 from gateway.sessions import apply_session_revoked
 from gateway.webhooks import verify_ems_request
 from gateway.workflow_instances import (
@@ -42,6 +43,9 @@ from services.workflow import contract as workflow
 CACHED = {"cached": True}
 ITEM_ADMIN = staff_with("dept_admin", operator=True)
 CASE_WORKER = staff_with("window_clerk", "approver")
+WINDOW_CLERK = staff_with("window_clerk")
+DEPT_ADMIN = staff_with("dept_admin")
+RATINGS_STAFF = Access(kinds=frozenset({"staff", "operator"}))
 
 
 def _broadcast(source: str, event_type: str):
@@ -67,12 +71,17 @@ class GatewayService:
     rpc = RpcClients()
     keys = KeyRing()
     reads = CatalogCache()
+    figures = FiguresCache()
+    live = LiveFeeds()
     workflows = Workflows()
     instrumentation = Instrumentation()
     config = Config()
 
     def _call(self, call: Call, service: str, method: str, **kwargs):
         return self.rpc.call(service, method, correlation_id=call.correlation_id, **kwargs)
+
+    def _stats(self, call: Call, key: tuple, method: str, **query):
+        return self.figures.get(key, lambda: self._call(call, "ratings", method, **query))
 
     def _caller(self, call: Call):
         """``call(service, method, **arguments)`` with this request's correlation id."""
@@ -795,7 +804,12 @@ class GatewayService:
         status=201,
         auth=SIGNED_IN,
         tags=("ratings",),
-        summary="Rate a completed case (grade 1..5)",
+        summary="Rate an ended case once (一事一评): grade 1..5, sub-grades, channel",
+        description=(
+            "The applicant (or whom the case was for) rates a completed, denied or"
+            " rejected case once, within REVIEW_WINDOW_DAYS of its end. Grades 1 and 2"
+            " open a rectification for the department that handled the case."
+        ),
         errors=(403, 409),
     )
     def review(self, call, application_id):
@@ -806,6 +820,112 @@ class GatewayService:
             actor=call.actor,
             application_id=application_id,
             **call.body,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/visits",
+        request=ratings.RecordVisitBody,
+        response=ratings.VisitRecorded,
+        status=201,
+        auth=WINDOW_CLERK,
+        tags=("ratings",),
+        summary="Record a window visit to be rated once (一次一评; window clerk)",
+        description=(
+            "Answers the visit's one-time rating token for the window's terminal; with"
+            " a phone the rating link is also sent by SMS. The token expires after"
+            " VISIT_TOKEN_DAYS."
+        ),
+        errors=(404,),
+    )
+    def record_visit(self, call):
+        return self._call(call, "ratings", "record_visit", actor=call.actor, **call.body)
+
+    @route(
+        "POST",
+        "/api/v1/visits/review",
+        request=ratings.ReviewVisitBody,
+        response=ratings.ReviewId,
+        status=201,
+        rate_limited=True,
+        tags=("ratings",),
+        summary="Rate a window visit with its one-time token (terminal or SMS link)",
+        errors=(404, 409),
+    )
+    def review_visit(self, call):
+        return self._call(call, "ratings", "review_visit", **call.body)
+
+    @route(
+        "GET",
+        "/api/v1/reviews",
+        query=ratings.ListReviewsQuery,
+        response=ratings.ReviewPage,
+        auth=RATINGS_STAFF,
+        tags=("ratings",),
+        summary="Reviews with their replies and appeals (staff: their department; operator)",
+    )
+    def reviews(self, call):
+        return self._call(call, "ratings", "list_reviews", actor=call.actor, **call.query)
+
+    @route(
+        "POST",
+        "/api/v1/reviews/<review_id>/reply",
+        path=ratings.Reply,
+        request=ratings.ReplyBody,
+        response=ratings.ReviewView,
+        auth=RATINGS_STAFF,
+        tags=("ratings",),
+        summary="The department's public reply, shown under the review (once)",
+        errors=(409,),
+    )
+    def reply_to_review(self, call, review_id):
+        return self._call(
+            call, "ratings", "reply_to_review", actor=call.actor, review_id=review_id, **call.body
+        )
+
+    @route(
+        "POST",
+        "/api/v1/reviews/<review_id>/appeal",
+        path=ratings.FileAppeal,
+        request=ratings.AppealBody,
+        response=ratings.AppealId,
+        status=201,
+        auth=DEPT_ADMIN,
+        tags=("ratings",),
+        summary="Appeal a malicious or mistaken review (申诉; the department admin)",
+        errors=(409,),
+    )
+    def appeal(self, call, review_id):
+        return self._call(
+            call, "ratings", "file_appeal", actor=call.actor, review_id=review_id, **call.body
+        )
+
+    @route(
+        "GET",
+        "/api/v1/appeals",
+        query=ratings.ListAppealsQuery,
+        response=ratings.AppealPage,
+        auth=ITEM_ADMIN,
+        tags=("ratings",),
+        summary="Appeals against reviews (operator: all; department admin: their own)",
+    )
+    def appeals(self, call):
+        return self._call(call, "ratings", "list_appeals", actor=call.actor, **call.query)
+
+    @route(
+        "POST",
+        "/api/v1/appeals/<appeal_id>/decision",
+        path=ratings.DecideAppeal,
+        request=ratings.AppealDecisionBody,
+        response=ratings.Appeal,
+        auth=OPERATOR,
+        tags=("ratings",),
+        summary="Decide an appeal (复核): upheld, the review leaves every rate",
+        errors=(409,),
+    )
+    def decide_appeal(self, call, appeal_id):
+        return self._call(
+            call, "ratings", "decide_appeal", actor=call.actor, appeal_id=appeal_id, **call.body
         )
 
     @route(
@@ -833,27 +953,104 @@ class GatewayService:
         summary="Praise rates by department and region",
     )
     def rating_stats(self, call):
-        return self._call(call, "ratings", "stats", **call.query)
+        query = ratings.StatsQuery().dump(call.query)
+        key = cache_key("rating_stats", None, **query)
+        return self._stats(call, key, "stats", **query)
+
+    @route(
+        "GET",
+        "/api/v1/stats/cases",
+        query=ratings.CaseStatsQuery,
+        response=ratings.CaseStats,
+        tags=("ratings",),
+        summary="Live case data: submitted, accepted, completed (on time), overdue, by mode",
+        description=(
+            "Counts of a read model fed by workflow's and courier's events, by China day;"
+            " each filter narrows them. Answered from the gateway's short-lived copy,"
+            " dropped whenever the figures change."
+        ),
+    )
+    def case_stats(self, call):
+        query = ratings.CaseStatsQuery().dump(call.query)
+        key = cache_key("case_stats", None, **query)
+        return self._stats(call, key, "case_stats", **query)
+
+    @route(
+        "GET",
+        "/api/v1/stats/live",
+        tags=("ratings",),
+        summary="The province's case counts as Server-Sent Events, as cases move",
+        description=(
+            "A text/event-stream for wall dashboards: an event `case_stats` with"
+            " {day, today, all_time} at once and whenever the counts change,"
+            " `: keepalive` comments while idle. A client resuming with Last-Event-ID"
+            " is not sent the snapshot it already has."
+        ),
+        content_type="text/event-stream",
+        errors=(503,),
+    )
+    def live_stats(self, call):
+        self.live.prime(lambda: self._call(call, "ratings", "live_case_stats"))
+        return event_stream_response(self.live, call.request)
 
     @route(
         "GET",
         "/api/v1/rectifications",
         query=ratings.ListRectificationsQuery,
         response=ratings.RectificationPage,
-        auth=STAFF,
+        auth=RATINGS_STAFF,
         tags=("ratings",),
-        summary="Bad reviews my department must rectify (staff)",
+        summary="Rectifications of bad reviews (staff: their department; operator: all)",
     )
     def rectifications(self, call):
         return self._call(call, "ratings", "list_rectifications", actor=call.actor, **call.query)
 
     @route(
+        "GET",
+        "/api/v1/rectifications/<rectification_id>",
+        path=ratings.GetRectification,
+        response=ratings.Rectification,
+        auth=RATINGS_STAFF,
+        tags=("ratings",),
+        summary="A rectification with its verification, fix, return visits and escalations",
+    )
+    def rectification(self, call, rectification_id):
+        return self._call(
+            call,
+            "ratings",
+            "get_rectification",
+            actor=call.actor,
+            rectification_id=rectification_id,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/rectifications/<rectification_id>/verify",
+        path=ratings.Verify,
+        request=ratings.VerifyBody,
+        response=ratings.Rectification,
+        auth=RATINGS_STAFF,
+        tags=("ratings",),
+        summary="Verify a bad review within a working day (核实): immediate, deadline or explain",
+        errors=(409,),
+    )
+    def verify_rectification(self, call, rectification_id):
+        return self._call(
+            call,
+            "ratings",
+            "verify_rectification",
+            actor=call.actor,
+            rectification_id=rectification_id,
+            **call.body,
+        )
+
+    @route(
         "POST",
         "/api/v1/rectifications/<rectification_id>/resolve",
-        path=ratings.ResolveRectification,
-        request=ratings.ResolveRectificationBody,
+        path=ratings.Resolve,
+        request=ratings.ResolveBody,
         response=ratings.Rectification,
-        auth=STAFF,
+        auth=RATINGS_STAFF,
         tags=("ratings",),
         summary="Record how a bad review was rectified (staff)",
         errors=(409,),
@@ -863,6 +1060,27 @@ class GatewayService:
             call,
             "ratings",
             "resolve_rectification",
+            actor=call.actor,
+            rectification_id=rectification_id,
+            **call.body,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/rectifications/<rectification_id>/return-visit",
+        path=ratings.ReturnVisit,
+        request=ratings.ReturnVisitBody,
+        response=ratings.Rectification,
+        auth=RATINGS_STAFF,
+        tags=("ratings",),
+        summary="Record the call back to the citizen (回访); unsatisfied reopens it once",
+        errors=(409,),
+    )
+    def return_visit(self, call, rectification_id):
+        return self._call(
+            call,
+            "ratings",
+            "record_return_visit",
             actor=call.actor,
             rectification_id=rectification_id,
             **call.body,
@@ -889,6 +1107,20 @@ class GatewayService:
     @_broadcast("ratings", "review_submitted")
     def on_review_submitted(self, body):
         apply_event(self.reads, "review_submitted", body)
+
+    @_broadcast("ratings", "review_replied")
+    def on_review_replied(self, body):
+        apply_event(self.reads, "review_replied", body)
+
+    @_broadcast("ratings", "store_rating_changed")
+    def on_store_rating_changed(self, body):
+        self.figures.invalidate("rating_stats")
+        apply_event(self.reads, "store_rating_changed", body)
+
+    @_broadcast("ratings", "case_stats_changed")
+    def on_case_stats_changed(self, body):
+        self.figures.invalidate("case_stats")
+        apply_case_stats_changed(self.live, body)
 
     # ---------------------------------------------------------------- sessions
 

@@ -138,7 +138,7 @@ BAD_INPUT = [
     ("GET", "/api/v1/stores/s-1/reviews", None, {"page_size": "0"}, "page_size"),
     ("GET", "/api/v1/stats/ratings", None, {"dept": "x"}, "dept"),
     ("GET", "/api/v1/rectifications", "window_clerk", {"page": "x"}, "page"),
-    ("POST", "/api/v1/rectifications/r-1/resolve", "dept_admin", {}, "comment"),
+    ("POST", "/api/v1/rectifications/r-1/resolve", "dept_admin", {"comment": " "}, "comment"),
 ]
 
 TOKENS = {
