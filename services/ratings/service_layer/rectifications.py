@@ -122,6 +122,16 @@ def record_calendar_year(uow, envelope: dict) -> bool:
     """
     if not isinstance(envelope.get("id"), str) or not envelope["id"]:
         raise Invalid("not an event envelope", {"id": "is required"})
+    try:
+        return _record_calendar_year_once(uow, envelope)
+    except sa.exc.IntegrityError:
+        # Each workflow instance announces the year it loaded, at the same
+        # moment: both found no row to lock and the other inserted it first.
+        # Again, this one finds it and replaces it or keeps the later one.
+        return _record_calendar_year_once(uow, envelope)
+
+
+def _record_calendar_year_once(uow, envelope: dict) -> bool:
     payload = envelope["payload"]
     loaded_at = _occurred_at(envelope)
     with uow:

@@ -7,6 +7,7 @@ import shutil
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.testing import assert_documented, citizen, clear_outbox, delivered, outbox
@@ -537,6 +538,30 @@ def test_a_year_not_shipped_counts_once_loaded(uow):
     assert calendar.covers(date(2027, 1, 1), date(2027, 12, 31))
     assert not calendar.is_working_day(date(2027, 1, 1))
     assert calendar.is_working_day(date(2027, 1, 2))  # a make-up Saturday
+
+
+def test_two_instances_announcing_a_new_year_at_once_store_it_once(uow, monkeypatch):
+    """Each workflow instance announces the year it loaded, at the same moment:
+    the one that inserts it second (it found no row to lock) is refused by the
+    primary key, and does it again."""
+    put = calendar_repository.CalendarRepository.put
+    tries = []
+
+    def raced(self, year, *args, **kwargs):
+        tries.append(year)
+        if len(tries) == 1:
+            raise sa.exc.IntegrityError("INSERT INTO calendar_years", {}, Exception("pk"))
+        return put(self, year, *args, **kwargs)
+
+    monkeypatch.setattr(calendar_repository.CalendarRepository, "put", raced)
+
+    event = calendar_loaded(2027, [date(2027, 1, 1)], [])
+    assert rectifications.record_calendar_year(uow, event) is True
+
+    assert tries == [2027, 2027]
+    with uow:
+        assert uow.calendar.year(2027)["holidays"] == [date(2027, 1, 1)]
+    assert rectifications.record_calendar_year(uow, event) is False  # handled once
 
 
 def test_an_older_correction_arriving_late_does_not_replace_a_newer_one(uow):
