@@ -81,10 +81,19 @@ def id_number(region: str = "320102", born: date | None = None) -> str:
 
 
 def citizen(
-    base_url: str, name: str, *, region: str = "320102", born: date | None = None
+    base_url: str,
+    name: str,
+    *,
+    region: str = "320102",
+    born: date | None = None,
+    fresh_token: bool = False,
 ) -> tuple[Client, str]:
     """A new citizen, signed in and real-name verified (level 2) with a fresh
-    ID number of a household in ``region``; the client and the number."""
+    ID number of a household in ``region``; the client and the number.
+
+    The token is the one signed in with before the verification (level 1 in
+    its claims) unless ``fresh_token``: then the citizen signs in again, and
+    what reads the level from the token (a review's real name) sees 2."""
     client = Client(base_url)
     phone = new_phone()
     response = _auth(
@@ -95,6 +104,8 @@ def citizen(
     number = id_number(region, born)
     response = client.post("/api/v1/me/real-name", json={"name": name, "id_number": number})
     assert response.status_code == 200, response.text
+    if fresh_token:
+        client = signed_in(base_url, phone, PASSWORD)
     return client, number
 
 
@@ -151,6 +162,30 @@ def act(worker: Client, application_id: str, action: str, *, expect: int = 200, 
     )
     assert response.status_code == expect, (action, response.status_code, response.text)
     return response.json()
+
+
+ENDED = ("completed", "denied", "rejected")
+
+
+def end(worker: Client, application_id: str, outcome: str) -> dict:
+    """Take a case to ``outcome``: rejected at the window, or accepted and then
+    approved at every step (completed) or denied at the first that decides.
+    ``worker`` works every step (window_clerk and approver of the item's
+    department); an online case completes with its decision. The case."""
+    assert outcome in ENDED, outcome
+    view = case(worker, application_id)
+    while view["state"] not in ENDED:
+        names = {name for name, _ in actions(view)}
+        if outcome == "rejected":
+            action = "reject"
+        elif "accept" in names:
+            action = "accept"
+        else:
+            action = "deny" if outcome == "denied" else "approve"
+        assert action in names, (action, view["state"], names)
+        view = act(worker, application_id, action)
+    assert view["state"] == outcome, view["state"]
+    return view
 
 
 def actions(view: dict) -> set[tuple[str, str | None]]:

@@ -8,7 +8,8 @@ as in the local cluster.
 Every process reads its clock through ``services.common.clock``: the ``clock``
 fixture moves it (the days written in the cluster's CLOCK_OFFSET_FILE) and puts
 it back afterwards. The workflow instances sweep for late and unsupplemented
-cases every second, so what a moved clock causes shows at once.
+cases every second, and ratings for late rectifications, so what a moved
+clock causes shows at once.
 """
 
 import os
@@ -34,6 +35,7 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
         gateway_port=free_port(),
         ems_port=free_port(),
         data_exchange_port=free_port(),
+        sms_port=free_port(),
         service_ports={name: free_port() for name in [*SERVICES, *instances]},
         workflow_departments=departments,
         amqp_uri=amqp_uri,
@@ -50,6 +52,10 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
             "LOG_LEVEL": "INFO",
             "CLOCK_OFFSET_FILE": str(clock_offset_file),
             "OVERDUE_CHECK_SECONDS": "1",
+            # ratings' sweep escalating late rectifications, as workflow's above.
+            "RECTIFICATION_CHECK_SECONDS": "1",
+            # A text the SMS simulator could not take is tried again soon.
+            "SMS_RETRY_SECONDS": "0.5",
         },
     )
     cluster.clock_offset_file = clock_offset_file
@@ -140,6 +146,54 @@ class DataExchange:
 @pytest.fixture(scope="session")
 def data_exchange(cluster):
     return DataExchange(cluster)
+
+
+class Sms:
+    """The cluster's SMS simulator, as ratings is configured to text through it:
+    ``inbox`` reads what a phone was sent (newest first), ``wait_for`` waits for
+    a text, ``set_down`` makes the gateway answer 503 (see simulators/sms/app.py)."""
+
+    def __init__(self, cluster):
+        ratings = next(p for p in cluster.processes if p.name == "ratings")
+        self.url = ratings.env["SMS_URL"]
+        self.api_key = ratings.env["SMS_API_KEY"]
+
+    def inbox(self, phone: str) -> list[dict]:
+        """``[{message_id, text, status, sent_at}, ...]``, newest first."""
+        response = requests.get(
+            self.url + "/api/messages",
+            params={"phone": phone},
+            headers={"X-Api-Key": self.api_key},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()["messages"]
+
+    def wait_for(self, phone: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
+        """The phone's inbox once it holds ``count`` texts; AssertionError after
+        ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = self.inbox(phone)
+            if len(messages) >= count or time.monotonic() > deadline:
+                assert len(messages) >= count, f"{phone} got {len(messages)} of {count} texts"
+                return messages
+            time.sleep(0.2)
+
+    def set_down(self, down: bool = True) -> dict:
+        response = requests.post(
+            self.url + "/admin/outage",
+            json={"down": down},
+            headers={"X-Api-Key": self.api_key},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def sms(cluster):
+    return Sms(cluster)
 
 
 CHINA = timezone(timedelta(hours=8))

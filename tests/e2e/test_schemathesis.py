@@ -97,6 +97,12 @@ def test_schemathesis_finds_no_failure(cluster, credentials, watch, actor, tmp_p
         "json",
         "--report-json-path",
         str(tmp_path / "report.json"),
+        # The live feed is a text/event-stream that never ends: a request and
+        # response tool waits out its request timeout on every case, then
+        # checks each event against the schema of the whole body (a string)
+        # and fails. test_live_data.py reads it as a client does.
+        "--exclude-name",
+        "GET /api/v1/stats/live",
     ]
     if credentials[actor] is not None:
         token = sign_in(base, *credentials[actor])
