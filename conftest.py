@@ -93,6 +93,16 @@ def amqp_uri():
 
 
 @pytest.fixture(scope="session")
+def cluster_amqp_uri():
+    """A virtual host of its own for the end-to-end cluster, so its services
+    hear nothing that integration tests left in durable queues on the run's
+    host (events of their made-up items and stores)."""
+    uri = _broker_uri()
+    with _virtual_host(uri) as own:
+        yield own or uri
+
+
+@pytest.fixture(scope="session")
 def quorum_amqp_uri():
     """A second virtual host of this run, for tests with EVENT_QUEUE_TYPE=quorum.
 

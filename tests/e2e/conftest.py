@@ -1,6 +1,8 @@
 """Start the whole cluster as processes for the end-to-end tests.
 
-Each run gets its own RabbitMQ virtual host (the root conftest's ``amqp_uri``),
+The cluster gets a RabbitMQ virtual host of its own (the root conftest's
+``cluster_amqp_uri``: nothing the integration tests left on the run's host
+reaches it),
 its own PostgreSQL databases (or SQLite files when TEST_DATABASE=sqlite) and
 free ports. js-ga (江苏省公安厅) runs its own workflow instance, workflow-js-ga,
 as in the local cluster.
@@ -24,7 +26,7 @@ from operations.roster import SERVICES
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
+def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
     data_dir = tmp_path_factory.mktemp("cluster")
     clock_offset_file = data_dir / "clock-offset-days"
     clock_offset_file.write_text("0", encoding="utf-8")
@@ -38,7 +40,7 @@ def cluster(tmp_path_factory, database_factory, amqp_uri, free_port):
         sms_port=free_port(),
         service_ports={name: free_port() for name in [*SERVICES, *instances]},
         workflow_departments=departments,
-        amqp_uri=amqp_uri,
+        amqp_uri=cluster_amqp_uri,
         database_urls={
             name: database_factory(name.replace("-", "_")) for name in [*SERVICES, *instances]
         },
