@@ -12,7 +12,7 @@ import argparse
 import os
 from collections.abc import Mapping
 
-from ..server import configure_logging, serve_until_signalled
+from ..server import argument_parser, configure_logging, serve_until_signalled
 from .app import DEFAULT_API_KEY, DEFAULT_PORT, SimulatorServer
 from .demo import demo_people
 from .records import Registers
@@ -21,25 +21,16 @@ __all__ = ["DEFAULT_API_KEY", "DEFAULT_PORT", "main", "parse_args"]
 
 
 def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m simulators.data_exchange",
-        description="Government data exchange simulator (civil affairs, housing)",
-    )
-    parser.add_argument(
-        "--host",
-        default=environ.get("DATA_EXCHANGE_HOST") or "127.0.0.1",
-        help="address to listen on (default: $DATA_EXCHANGE_HOST or 127.0.0.1)",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(environ.get("DATA_EXCHANGE_PORT") or DEFAULT_PORT),
-        help=f"port (default: $DATA_EXCHANGE_PORT or {DEFAULT_PORT})",
+    parser = argument_parser(
+        "python -m simulators.data_exchange",
+        "Government data exchange simulator (civil affairs, housing)",
+        environ=environ,
+        prefix="DATA_EXCHANGE",
+        default_port=DEFAULT_PORT,
     )
     parser.add_argument(
         "--no-demo", action="store_true", help="start with empty registers, not the demo records"
     )
-    parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
 

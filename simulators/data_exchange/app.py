@@ -30,11 +30,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..server import BackgroundServer, has_api_key, json_response
+from ..server import BackgroundServer, JsonApi, json_body, json_response
 from .records import REGISTERS, RegisterDown, Registers, check_person, check_query
 
 log = logging.getLogger(__name__)
@@ -44,15 +43,6 @@ DEFAULT_API_KEY = "dev-data-exchange-api-key"
 DEFAULT_PORT = 8300
 FOUND = "found"
 NO_RECORD = "no_record"
-MAX_BODY_BYTES = 64 * 1024
-_ERROR_CODES = {400: "invalid", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}
-
-
-def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
-    code = _ERROR_CODES.get(status, "unavailable" if status == 503 else "error")
-    return json_response(
-        {"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status
-    )
 
 
 def answer(record: dict[str, Any] | None) -> Response:
@@ -61,7 +51,7 @@ def answer(record: dict[str, Any] | None) -> Response:
     return json_response({"result": FOUND, "record": record})
 
 
-class DataExchangeApi:
+class DataExchangeApi(JsonApi):
     """The WSGI app; see the module's docstring for the API."""
 
     url_map = Map(
@@ -75,57 +65,44 @@ class DataExchangeApi:
     )
 
     def __init__(self, registers: Registers, api_key: str):
+        super().__init__(api_key)
         self.registers = registers
-        self._api_key = api_key.encode("utf-8")
 
-    def __call__(self, environ, start_response):
-        return self.dispatch(Request(environ))(environ, start_response)
-
-    def dispatch(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
+    def handle(self, request: Request, endpoint: str, arguments: dict[str, Any]) -> Response:
         try:
-            endpoint, arguments = adapter.match()
-        except HTTPException as error:
-            return error_response(error.code or 500, error.description or error.name)
-        if endpoint != "health" and not has_api_key(request, self._api_key):
-            return error_response(401, "missing or invalid X-Api-Key")
-        try:
-            return getattr(self, endpoint)(request, **arguments)
+            return super().handle(request, endpoint, arguments)
         except RegisterDown as down:
-            return error_response(503, str(down))
-
-    def health(self, request: Request) -> Response:
-        return json_response({"status": "ok"})
+            return self.error_response(503, str(down))
 
     def marital_status(self, request: Request) -> Response:
-        query, problems = check_query(_body(request), with_city=False)
+        query, problems = check_query(json_body(request), with_city=False)
         if problems:
-            return error_response(400, "invalid query", problems)
+            return self.error_response(400, "invalid query", problems)
         return answer(self.registers.marriage(query["id_number"]))
 
     def homes_owned(self, request: Request) -> Response:
-        query, problems = check_query(_body(request), with_city=True)
+        query, problems = check_query(json_body(request), with_city=True)
         if problems:
-            return error_response(400, "invalid query", problems)
+            return self.error_response(400, "invalid query", problems)
         return answer(self.registers.homes_owned(query["id_number"], query["city_code"]))
 
     def put_records(self, request: Request) -> Response:
-        person, problems = check_person(_body(request))
+        person, problems = check_person(json_body(request))
         if person is None:
-            return error_response(400, "invalid record", problems)
+            return self.error_response(400, "invalid record", problems)
         changed = self.registers.put(person)
         log.info("records replaced in %s", ", ".join(changed))
         return json_response({"changed": changed})
 
     def set_outage(self, request: Request) -> Response:
-        body = _body(request)
+        body = json_body(request)
         if (
             not isinstance(body, dict)
             or set(body) != {"register", "down"}
             or body["register"] not in REGISTERS
             or not isinstance(body["down"], bool)
         ):
-            return error_response(
+            return self.error_response(
                 400,
                 "invalid outage",
                 {"body": f"must be {{register: {' or '.join(REGISTERS)}, down: true or false}}"},
@@ -133,13 +110,6 @@ class DataExchangeApi:
         down = self.registers.set_down(body["register"], body["down"])
         log.info("registers down: %s", ", ".join(down) or "none")
         return json_response({"down": down})
-
-
-def _body(request: Request) -> Any:
-    """The JSON body, or None when there is none, it is too long or unreadable."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return None
-    return request.get_json(silent=True, force=True)
 
 
 class SimulatorServer(BackgroundServer):

@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..server import BackgroundServer, has_api_key, json_response
+from ..server import BackgroundServer, JsonApi, json_response
 from .simulator import (
     EmsSimulator,
     IdempotencyConflict,
@@ -32,7 +31,7 @@ def error_response(status: int, message: str, fields: dict[str, str] | None = No
     return json_response(body, status)
 
 
-class EmsApi:
+class EmsApi(JsonApi):
     """WSGI app: ``POST /api/orders``, ``GET /api/orders/<tracking_no>`` (both
     need ``X-Api-Key``) and ``GET /healthz``."""
 
@@ -43,26 +42,11 @@ class EmsApi:
             Rule("/api/orders/<tracking_no>", endpoint="get_order", methods=["GET"]),
         ]
     )
+    error_response = staticmethod(error_response)
 
     def __init__(self, simulator: EmsSimulator, api_key: str):
+        super().__init__(api_key)
         self.simulator = simulator
-        self._api_key = api_key.encode("utf-8")
-
-    def __call__(self, environ, start_response):
-        return self.dispatch(Request(environ))(environ, start_response)
-
-    def dispatch(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
-        try:
-            endpoint, arguments = adapter.match()
-        except HTTPException as error:
-            return error_response(error.code or 500, error.description or error.name)
-        if endpoint != "health" and not has_api_key(request, self._api_key):
-            return error_response(401, "missing or invalid X-Api-Key")
-        return getattr(self, endpoint)(request, **arguments)
-
-    def health(self, request: Request) -> Response:
-        return json_response({"status": "ok"})
 
     def create_order(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()

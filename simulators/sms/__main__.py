@@ -12,7 +12,7 @@ import argparse
 import os
 from collections.abc import Mapping
 
-from ..server import configure_logging, serve_until_signalled
+from ..server import argument_parser, configure_logging, serve_until_signalled
 from .app import DEFAULT_API_KEY, DEFAULT_PORT, SimulatorServer
 from .messages import DEFAULT_CAPACITY, Messages
 
@@ -20,20 +20,12 @@ __all__ = ["DEFAULT_API_KEY", "DEFAULT_PORT", "main", "parse_args"]
 
 
 def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m simulators.sms",
-        description="SMS gateway simulator (texts to citizens, an inbox per phone)",
-    )
-    parser.add_argument(
-        "--host",
-        default=environ.get("SMS_HOST") or "127.0.0.1",
-        help="address to listen on (default: $SMS_HOST or 127.0.0.1)",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(environ.get("SMS_PORT") or DEFAULT_PORT),
-        help=f"port (default: $SMS_PORT or {DEFAULT_PORT})",
+    parser = argument_parser(
+        "python -m simulators.sms",
+        "SMS gateway simulator (texts to citizens, an inbox per phone)",
+        environ=environ,
+        prefix="SMS",
+        default_port=DEFAULT_PORT,
     )
     parser.add_argument(
         "--keep",
@@ -41,7 +33,6 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
         default=DEFAULT_CAPACITY,
         help=f"messages kept in memory, the oldest forgotten first (default {DEFAULT_CAPACITY})",
     )
-    parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     if args.keep < 1:
         parser.error("--keep must be at least 1")

@@ -24,13 +24,11 @@ name each problem, never echoing a phone or a text), 401 ``unauthorized``, 404
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..server import BackgroundServer, has_api_key, json_response
+from ..server import BackgroundServer, JsonApi, json_body, json_response
 from .messages import (
     MAX_INBOX,
     MAX_KEY_LENGTH,
@@ -46,25 +44,9 @@ log = logging.getLogger(__name__)
 # Development defaults only; deployments set SMS_API_KEY.
 DEFAULT_API_KEY = "dev-sms-api-key"
 DEFAULT_PORT = 8400
-MAX_BODY_BYTES = 64 * 1024
-_ERROR_CODES = {
-    400: "invalid",
-    401: "unauthorized",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    503: "unavailable",
-}
 
 
-def error_response(status: int, message: str, fields: dict[str, str] | None = None) -> Response:
-    code = _ERROR_CODES.get(status, "error")
-    return json_response(
-        {"error": {"code": code, "message": message, "fields": dict(fields or {})}}, status
-    )
-
-
-class SmsApi:
+class SmsApi(JsonApi):
     """The WSGI app; see the module's docstring for the API."""
 
     url_map = Map(
@@ -77,42 +59,26 @@ class SmsApi:
     )
 
     def __init__(self, messages: Messages, api_key: str):
+        super().__init__(api_key)
         self.messages = messages
-        self._api_key = api_key.encode("utf-8")
-
-    def __call__(self, environ, start_response):
-        return self.dispatch(Request(environ))(environ, start_response)
-
-    def dispatch(self, request: Request) -> Response:
-        adapter = self.url_map.bind_to_environ(request.environ)
-        try:
-            endpoint, arguments = adapter.match()
-        except HTTPException as error:
-            return error_response(error.code or 500, error.description or error.name)
-        if endpoint != "health" and not has_api_key(request, self._api_key):
-            return error_response(401, "missing or invalid X-Api-Key")
-        return getattr(self, endpoint)(request, **arguments)
-
-    def health(self, request: Request) -> Response:
-        return json_response({"status": "ok"})
 
     def send(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            return error_response(
+            return self.error_response(
                 400,
                 "invalid message",
                 {"Idempotency-Key": f"required header, 1..{MAX_KEY_LENGTH} characters"},
             )
-        message, problems = check_message(_body(request))
+        message, problems = check_message(json_body(request))
         if problems:
-            return error_response(400, "invalid message", problems)
+            return self.error_response(400, "invalid message", problems)
         try:
             sent, created = self.messages.send(key, message["phone"], message["text"])
         except GatewayDown as down:
-            return error_response(503, str(down))
+            return self.error_response(503, str(down))
         except IdempotencyConflict:
-            return error_response(409, "Idempotency-Key was already used for another message")
+            return self.error_response(409, "Idempotency-Key was already used for another message")
         if created:
             log.info("message %s sent", sent.message_id)
             return json_response(sent.receipt(), 201)
@@ -131,30 +97,25 @@ class SmsApi:
         ):
             problems["limit"] = f"must be a whole number 1..{MAX_INBOX}"
         if problems:
-            return error_response(400, "invalid query", problems)
+            return self.error_response(400, "invalid query", problems)
         messages = self.messages.inbox(phone, int(limit_text))
         return json_response(
             {"phone": phone, "messages": [message.in_inbox() for message in messages]}
         )
 
     def set_outage(self, request: Request) -> Response:
-        body = _body(request)
+        body = json_body(request)
         if (
             not isinstance(body, dict)
             or set(body) != {"down"}
             or not isinstance(body["down"], bool)
         ):
-            return error_response(400, "invalid outage", {"body": "must be {down: true or false}"})
+            return self.error_response(
+                400, "invalid outage", {"body": "must be {down: true or false}"}
+            )
         down = self.messages.set_down(body["down"])
         log.info("gateway %s", "down" if down else "up")
         return json_response({"down": down})
-
-
-def _body(request: Request) -> Any:
-    """The JSON body, or None when there is none, it is too long or unreadable."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return None
-    return request.get_json(silent=True, force=True)
 
 
 class SimulatorServer(BackgroundServer):

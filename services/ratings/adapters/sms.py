@@ -15,12 +15,8 @@ error.
 
 from __future__ import annotations
 
-from typing import Self
-
-import requests
-
-from services.common.errors import Invalid, Unavailable
-from services.common.http import error_details, retrying_session
+from services.common.errors import Unavailable
+from services.common.http import PartyClient, PartyRejected
 from services.ratings.domain.sms import mask_phones
 
 # Answers that say "not now" rather than "not this message".
@@ -39,23 +35,22 @@ class SmsUnavailable(SmsError, Unavailable):
     code = "sms_unavailable"
 
 
-class SmsRejected(SmsError, Invalid):
+class SmsRejected(SmsError, PartyRejected):
     """The gateway refused the message itself (400, 404, 409, 422: the number,
     the text, a key reused for another message); ``fields`` names what it refused."""
 
     code = "sms_rejected"
-
-    def __init__(self, status_code: int, message: str, fields: dict | None = None):
-        super().__init__(message, fields)
-        self.status_code = status_code
-
-    def __str__(self) -> str:
-        return f"the SMS gateway refused the message ({self.status_code}): {super().__str__()}"
+    refusal = "the SMS gateway refused the message"
 
 
-class SmsClient:
+class SmsClient(PartyClient):
     """``SmsClient("http://127.0.0.1:8400", api_key)``; one per service container,
     it keeps a pooled session. ``timeout`` is requests' (connect, read) pair."""
+
+    party = "SMS gateway"
+    unavailable = SmsUnavailable
+    rejected = SmsRejected
+    clean = staticmethod(mask_phones)
 
     def __init__(
         self,
@@ -65,50 +60,25 @@ class SmsClient:
         retries: int = 2,
         backoff_factor: float = 0.5,
     ):
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.session = retrying_session(
-            api_key, methods=("POST",), retries=retries, backoff_factor=backoff_factor
-        )
+        super().__init__(base_url, api_key, timeout, retries, backoff_factor)
 
     def send(self, idempotency_key: str, phone: str, text: str) -> dict[str, str]:
         """Text ``text`` to ``phone``; returns the gateway's ``{"message_id",
         "status"}``. The same ``idempotency_key`` is always the same message."""
         path = "/api/messages"
-        try:
-            response = self.session.post(
-                self.base_url + path,
-                json={"phone": phone, "text": text},
-                headers={"Idempotency-Key": idempotency_key},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as error:
-            raise SmsUnavailable(
-                f"SMS gateway POST {path} failed: {mask_phones(str(error))}"
-            ) from error
-        status = response.status_code
-        if status >= 500:
-            raise SmsUnavailable(f"SMS gateway POST {path} answered {status}")
-        if status in _TRY_LATER:
-            hint = ": check SMS_API_KEY" if status in (401, 403) else ""
-            raise SmsUnavailable(f"SMS gateway POST {path} answered {status}{hint}")
-        if status >= 400:
-            message, fields = error_details(response, clean=mask_phones)
-            raise SmsRejected(status, message, fields)
-        try:
-            body = response.json()
-        except ValueError as error:
-            raise SmsUnavailable(f"SMS gateway POST {path} answered non-JSON") from error
+        body = self.request(
+            "POST",
+            path,
+            json={"phone": phone, "text": text},
+            headers={"Idempotency-Key": idempotency_key},
+        )
         message_id = body.get("message_id") if isinstance(body, dict) else None
         if not isinstance(message_id, str) or not message_id.strip():
             raise SmsUnavailable(f"SMS gateway POST {path} answered without a message_id")
         return {"message_id": message_id, "status": str(body.get("status") or "")}
 
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def try_later(self, where: str, status: int) -> str | None:
+        if status not in _TRY_LATER:
+            return None
+        hint = ": check SMS_API_KEY" if status in (401, 403) else ""
+        return f"{where} answered {status}{hint}"

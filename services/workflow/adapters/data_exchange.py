@@ -17,12 +17,10 @@ answer (``None``), distinct from every error; errors are the shared types of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
-import requests
-
-from services.common.errors import Invalid, Unavailable
-from services.common.http import error_details, retrying_session
+from services.common.errors import Unavailable
+from services.common.http import PartyClient, PartyRejected
 from services.common.logs import redact
 from services.common.masking import mask_id_number
 
@@ -44,18 +42,12 @@ class DataExchangeUnavailable(DataExchangeError, Unavailable):
     code = "data_exchange_unavailable"
 
 
-class DataExchangeRejected(DataExchangeError, Invalid):
+class DataExchangeRejected(DataExchangeError, PartyRejected):
     """The platform refused the query itself (400, 404, 422: a malformed ID number
     or city code); asking again cannot help."""
 
     code = "data_exchange_rejected"
-
-    def __init__(self, status_code: int, message: str, fields: dict | None = None):
-        super().__init__(message, fields)
-        self.status_code = status_code
-
-    def __str__(self) -> str:
-        return f"the data exchange refused the query ({self.status_code}): {super().__str__()}"
+    refusal = "the data exchange refused the query"
 
 
 @dataclass(frozen=True)
@@ -71,10 +63,19 @@ class MarriageRecord:
         return f"MarriageRecord(marital_status={self.marital_status!r}, spouse={spouse!r})"
 
 
-class DataExchangeClient:
+class DataExchangeClient(PartyClient):
     """``DataExchangeClient("http://127.0.0.1:8300", api_key)``; one per service
     container, it keeps a pooled session. ``timeout`` is requests' (connect,
     read) pair."""
+
+    party = "data exchange"
+    unavailable = DataExchangeUnavailable
+    rejected = DataExchangeRejected
+    # Queries only: a POST here changes nothing, so repeating it is safe.
+    retried_methods = ("POST",)
+    # requests' messages name the URL, which carries no ID number; a platform
+    # may echo what it refused: ID numbers are masked.
+    clean = staticmethod(redact)
 
     def __init__(
         self,
@@ -84,12 +85,7 @@ class DataExchangeClient:
         retries: int = 2,
         backoff_factor: float = 0.2,
     ):
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        # Queries only: a POST here changes nothing, so repeating it is safe.
-        self.session = retrying_session(
-            api_key, methods=("POST",), retries=retries, backoff_factor=backoff_factor
-        )
+        super().__init__(base_url, api_key, timeout, retries, backoff_factor)
 
     def marriage_record(self, id_number: str) -> MarriageRecord | None:
         """Civil affairs' marriage record of the person, or None when it has none."""
@@ -117,18 +113,9 @@ class DataExchangeClient:
             raise DataExchangeUnavailable("housing answered an unreadable count of homes")
         return homes
 
-    def close(self) -> None:
-        self.session.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _query(self, path: str, body: dict[str, str]) -> dict[str, Any] | None:
         """The record the platform found, or None for its "no record" answer."""
-        answer = self._post(path, body)
+        answer = self.request("POST", path, json=body)
         result = answer.get("result") if isinstance(answer, dict) else None
         if result == NO_RECORD:
             return None
@@ -136,26 +123,7 @@ class DataExchangeClient:
             return answer["record"]
         raise DataExchangeUnavailable(f"the data exchange answered {path} unreadably")
 
-    def _post(self, path: str, body: dict[str, str]) -> Any:
-        try:
-            response = self.session.post(self.base_url + path, json=body, timeout=self.timeout)
-        except requests.RequestException as error:
-            # requests' messages name the URL, which carries no ID number.
-            raise DataExchangeUnavailable(
-                f"data exchange POST {path} failed: {redact(str(error))}"
-            ) from error
-        status = response.status_code
-        if status >= 500:
-            raise DataExchangeUnavailable(f"data exchange POST {path} answered {status}")
+    def try_later(self, where: str, status: int) -> str | None:
         if status in (401, 403):
-            raise DataExchangeUnavailable(
-                f"data exchange POST {path} refused our key ({status}): check DATA_EXCHANGE_API_KEY"
-            )
-        if status >= 400:
-            # A platform may echo what it refused: ID numbers are masked.
-            message, fields = error_details(response, clean=redact)
-            raise DataExchangeRejected(status, message, fields)
-        try:
-            return response.json()
-        except ValueError as error:
-            raise DataExchangeUnavailable(f"data exchange POST {path} answered non-JSON") from error
+            return f"{where} refused our key ({status}): check DATA_EXCHANGE_API_KEY"
+        return None

@@ -10,7 +10,14 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from services.common.http import error_details, retrying_session
+from services.common.errors import Unavailable
+from services.common.http import (
+    PartyClient,
+    PartyRejected,
+    error_details,
+    retrying_session,
+    setting,
+)
 from services.common.logs import redact
 
 
@@ -179,3 +186,62 @@ def test_clean_is_applied_before_the_cut_to_the_message_and_each_field():
     assert number not in message and number[:12] not in message
     assert message.startswith("y" * 190) and len(message) == 200
     assert fields == {"3201**********0314": "refused 3201**********0314"}
+
+
+class PartyDown(Unavailable):
+    pass
+
+
+class PartyRefused(PartyRejected):
+    refusal = "the party refused"
+
+
+class Party(PartyClient):
+    party = "party"
+    unavailable = PartyDown
+    rejected = PartyRefused
+    clean = staticmethod(redact)
+
+    def try_later(self, where, status):
+        return f"{where} throttled" if status == 429 else None
+
+
+def party(server):
+    return Party(server.url, "the-key", timeout=2, retries=0, backoff_factor=0)
+
+
+def test_a_party_client_hands_back_the_json_of_its_answer():
+    with Scripted([(200, '{"ok": true}')]) as server, party(server) as client:
+        assert client.request("POST", "/x", json={}) == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ((503, "{}"), "party GET /x answered 503"),
+        ((429, "{}"), "party GET /x throttled"),
+        ((200, "not json"), "party GET /x answered non-JSON"),
+    ],
+)
+def test_a_party_client_raises_its_unavailable(answer, message):
+    with Scripted([answer]) as server, party(server) as client:
+        with pytest.raises(PartyDown, match=message):
+            client.request("GET", "/x")
+
+
+def test_a_party_client_raises_its_rejection_with_the_cleaned_details():
+    body = json.dumps({"error": "bad 11010519491231002X", "fields": {"id": "bad"}})
+    with Scripted([(422, body)]) as server, party(server) as client:
+        with pytest.raises(PartyRefused) as refused:
+            client.request("GET", "/x")
+    assert refused.value.status_code == 422
+    assert refused.value.fields == {"id": "bad"}
+    assert str(refused.value).startswith("the party refused (422): ")
+    assert "11010519491231002X" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"), [({}, 1.5), ({"X": ""}, 1.5), ({"X": "0"}, 0.0), ({"X": 2}, 2.0)]
+)
+def test_a_setting_missing_or_empty_takes_its_default(config, expected):
+    assert setting(config, "X", 1.5, float) == expected
