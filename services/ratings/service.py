@@ -5,6 +5,7 @@ python -m operations.runner services.ratings.service:RatingsService
 """
 
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 from services.common import clock
@@ -52,12 +53,46 @@ class RectificationTimer(Timer):
 rectification_timer = RectificationTimer.decorator
 
 
+class LiveAnnounceTimer(Timer):
+    """A timer whose interval is the config value LIVE_ANNOUNCE_SECONDS (1
+    when missing or empty, as ``${LIVE_ANNOUNCE_SECONDS:1}`` reads an empty
+    variable); a bad value stops the service at start."""
+
+    def setup(self):
+        value = self.container.config.get("LIVE_ANNOUNCE_SECONDS")
+        if value is None or value == "":
+            self.interval = 1.0
+            return
+        try:
+            self.interval = float(value)
+        except (TypeError, ValueError):
+            self.interval = float("nan")
+        # Not infinite either: the feed would never hear of a change.
+        if not 0 < self.interval < float("inf"):
+            raise ValueError(f"LIVE_ANNOUNCE_SECONDS must be a positive number, not {value!r}")
+
+
+live_announce_timer = LiveAnnounceTimer.decorator
+
+
+class Announced(DependencyProvider):
+    """What this process last announced of the live case data (in memory: a
+    new process announces once at start)."""
+
+    def setup(self):
+        self.state = {"last": None}
+
+    def get_dependency(self, worker_ctx):
+        return self.state
+
+
 class RatingsService(OpsEntrypoints):
     name = "ratings"
 
     uow = Database(RatingsUnitOfWork, gauges=gauges)
     instrumentation = Instrumentation()
     config = Config()
+    announced = Announced()
     # The SMS gateway that texts citizens (the rating link of a window visit).
     sms = Sms()
     # Review window, visit tokens, the portal the SMS links to.
@@ -126,6 +161,13 @@ class RatingsService(OpsEntrypoints):
     @rpc(response=contract.CaseStatsChanged)
     def live_case_stats(self):
         return indicators.live_case_data(self.uow)
+
+    @live_announce_timer(interval=1)
+    def announce_live_case_data(self):
+        """case_stats_changed for the live feed, when the counts moved."""
+        self.announced["last"] = indicators.announce_live_case_data(
+            self.uow, self.announced["last"]
+        )
 
     # --- rectification of bad reviews (差评整改) -------------------------------
 

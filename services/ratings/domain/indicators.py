@@ -625,3 +625,7 @@ class LiveCaseData:
         self.events.append(
             CaseStatsChanged(day=self.day, today=self.today.live(), all_time=self.all_time.live())
         )
+
+    def payload(self) -> dict:
+        """What ``announce`` says, as a plain mapping (the day a date)."""
+        return {"day": self.day, "today": self.today.live(), "all_time": self.all_time.live()}

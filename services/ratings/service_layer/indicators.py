@@ -14,11 +14,13 @@ may arrive before the review or the case. Such a fact is kept on the review's
 (``indicator_reviews``) or the case's (``case_stats_cases``) row and counted
 when what it needs arrives; totals are then the same in any order.
 
-Every change to a rating bucket records ``store_rating_changed`` (the bucket
-and its store's rating over all time) for catalog's copy of the rating and the
-gateway's cached boards and stats; every change to the case data records
-``case_stats_changed`` (the province's totals of today and of all time) for the
-live feed.
+Every change to what a store's reviews rate records ``store_rating_changed``
+(the bucket and its store's rating over all time) for catalog's copy of the
+rating and the gateway's cached boards and stats. The case data is announced
+by ``announce_live_case_data``, which a timer runs (LIVE_ANNOUNCE_SECONDS): it
+records ``case_stats_changed`` (the province's totals of today and of all
+time) for the live feed when they differ from the last it announced, so a
+burst of cases costs the feed one event a second, not one per fact.
 """
 
 from collections.abc import Mapping
@@ -110,12 +112,16 @@ def _required(payload: Mapping, *names: str) -> None:
 # Rating indicators: handlers
 
 
-def _add_rating(uow, bucket: RatingBucket, change) -> None:
-    """Add ``change`` to the bucket and record ``store_rating_changed`` with the
-    store's rating as this transaction sees it: after ``lock_store``, every
-    earlier change of the store committed, so the newest announcement (by
-    ``occurred_at``) holds them all."""
+def _add_rating(uow, bucket: RatingBucket, change, *, rated: bool = True) -> None:
+    """Add ``change`` to the bucket and, when it changed what was rated
+    (``rated``: a review counted, excluded, rectified or called back; not one
+    more evaluable service, which leaves the store's rating as it was), record
+    ``store_rating_changed`` with the store's rating as this transaction sees
+    it: after ``lock_store``, every earlier change of the store committed, so
+    the newest announcement (by ``occurred_at``) holds them all."""
     uow.indicators.add(bucket, change)
+    if not rated:
+        return
     uow.indicators.lock_store(bucket.store_id)
     store = IndicatorSummary(uow.indicators.store_counts(bucket.store_id))
     uow.emit(store_rating_changed(bucket, store))
@@ -208,7 +214,7 @@ def count_visit_recorded(uow, envelope: dict) -> bool:
     with uow:
         if not uow.first_delivery(envelope, CONSUMERS["visit_recorded"]):
             return False
-        _add_rating(uow, bucket, evaluable())
+        _add_rating(uow, bucket, evaluable(), rated=False)
         uow.commit()
     return True
 
@@ -232,25 +238,32 @@ def _record_case_fact(
         uow.case_stats.save_case(case)
         for bucket, counts in changes:
             uow.case_stats.add(bucket, counts)
-        if changes:
-            if counted is not None:
-                counted()
-            _announce(uow, now)
+        if changes and counted is not None:
+            counted()
         uow.commit()
     return True
 
 
-def _announce(uow, now: datetime | None) -> None:
-    """Record ``case_stats_changed`` with the province's totals as this
-    transaction sees them."""
+def announce_live_case_data(
+    uow, last: Mapping | None = None, now: datetime | None = None
+) -> dict | None:
+    """Record ``case_stats_changed`` with the province's totals of today and
+    of all time, unless they are ``last`` (what this process announced
+    before); answers what was announced (``last`` when nothing was)."""
     today = china_day(now or clock.now())
-    live = LiveCaseData(
-        day=today,
-        today=uow.case_stats.summary(day_from=today, day_to=today),
-        all_time=uow.case_stats.summary(),
-    )
-    live.announce()
-    uow.collect(live)
+    with uow:
+        live = LiveCaseData(
+            day=today,
+            today=uow.case_stats.summary(day_from=today, day_to=today),
+            all_time=uow.case_stats.summary(),
+        )
+        live.announce()
+        payload = live.payload()
+        if last is not None and payload == dict(last):
+            return dict(last)
+        uow.collect(live)
+        uow.commit()
+    return payload
 
 
 def record_case_submitted(uow, envelope: dict, now: datetime | None = None) -> bool:
@@ -358,7 +371,7 @@ def record_case_ended(uow, envelope: dict, now: datetime | None = None) -> bool:
 
     def evaluable_case() -> None:
         if is_evaluable_outcome(outcome):
-            _add_rating(uow, RatingBucket.of(payload, ended_at), evaluable())
+            _add_rating(uow, RatingBucket.of(payload, ended_at), evaluable(), rated=False)
 
     return _record_case_fact(
         uow,

@@ -1,6 +1,7 @@
 """The live case data on a SQLite unit of work: fed by workflow's and courier's
 events in any order, read by ``case_stats``, announced by
-``case_stats_changed``."""
+``announce_live_case_data`` (``case_stats_changed``) when it moved, never by the
+handlers."""
 
 import dataclasses
 from datetime import UTC, date, datetime
@@ -163,7 +164,7 @@ def test_each_outcome_is_counted(uow, outcome):
     assert result["average_working_days"] == (0.0 if outcome == "completed" else None)
 
 
-def test_a_repeated_delivery_counts_once_and_announces_once(uow):
+def test_a_repeated_delivery_counts_once_and_the_handler_announces_nothing(uow):
     event = submitted()
 
     assert indicators.record_case_submitted(uow, event, now=NOW) is True
@@ -171,7 +172,10 @@ def test_a_repeated_delivery_counts_once_and_announces_once(uow):
     assert indicators.record_case_submitted(uow, submitted(), now=NOW) is True  # another event
 
     assert figures(uow)["submitted"] == 1
-    assert len(announced(uow)) == 1
+    assert announced(uow) == []
+    indicators.announce_live_case_data(uow, now=NOW)
+    [payload] = announced(uow)
+    assert payload["all_time"]["submitted"] == 1
 
 
 def test_ems_counts_a_case_once_whatever_its_shipments(uow):
@@ -207,13 +211,16 @@ def test_facts_count_on_their_own_china_day(uow):
 
 
 def test_an_acceptance_before_its_submission_waits_and_then_counts(uow):
+    last = indicators.announce_live_case_data(uow, now=NOW)
+
     indicators.record_case_accepted(uow, accepted(), now=NOW)
     indicators.record_case_overdue(uow, overdue(), now=NOW)
     indicators.record_shipment(uow, shipment(), now=NOW)
 
     assert figures(uow)["accepted"] == 0
     assert indicators.pending_cases(uow) == 1
-    assert announced(uow) == []  # nothing visible changed
+    assert indicators.announce_live_case_data(uow, last, now=NOW) == last
+    assert len(announced(uow)) == 1  # nothing visible changed
 
     indicators.record_case_submitted(uow, submitted(), now=NOW)
 
@@ -225,7 +232,9 @@ def test_an_acceptance_before_its_submission_waits_and_then_counts(uow):
         1,
     )
     assert indicators.pending_cases(uow) == 0
-    assert announced(uow)[-1]["all_time"]["accepted"] == 1
+    assert len(announced(uow)) == 1  # the handler announces nothing
+    indicators.announce_live_case_data(uow, last, now=NOW)
+    assert [payload["all_time"]["accepted"] for payload in announced(uow)] == [0, 1]
 
 
 def test_an_ended_case_whose_submission_never_came_counts_by_its_own_facts(uow):
@@ -352,37 +361,89 @@ def test_a_period_that_ends_before_it_begins_is_invalid_naming_to(uow):
 # --- the live feed's event --------------------------------------------------
 
 
-def test_each_change_announces_the_provinces_totals_of_today_and_all_time(counted):
-    payloads = announced(counted)
+TODAY = {
+    "submitted": 3,
+    "accepted": 0,
+    "completed": 1,
+    "completed_on_time": 1,
+    "overdue": 0,
+    "denied": 1,
+    "rejected": 0,
+    "ems": 1,
+}
 
-    # 5 submitted, 2 EMS, 4 ended: one announcement each.
-    assert len(payloads) == 11
-    last = payloads[-1]
-    assert last["day"] == "2026-11-25"
-    assert last["today"] == {
-        "submitted": 3,
+
+def test_the_handlers_announce_nothing(counted):
+    # 5 submitted, 2 EMS, 4 ended: the counts moved, the outbox has no
+    # case_stats_changed (the timer announces them).
+    assert figures(counted)["submitted"] == 5
+    assert announced(counted) == []
+
+
+def test_the_announcement_is_the_provinces_totals_of_today_and_all_time(counted):
+    answer = indicators.announce_live_case_data(counted, now=NOW)
+
+    [payload] = announced(counted)
+    assert payload["day"] == "2026-11-25"
+    assert payload["today"] == TODAY
+    assert payload["all_time"] == {
+        "submitted": 5,
         "accepted": 0,
-        "completed": 1,
-        "completed_on_time": 1,
+        "completed": 3,
+        "completed_on_time": 2,
         "overdue": 0,
         "denied": 1,
         "rejected": 0,
-        "ems": 1,
+        "ems": 2,
     }
-    assert last["all_time"]["submitted"] == 5 and last["all_time"]["completed"] == 3
-    for payload in payloads:
-        contract.CaseStatsChanged().load(payload)
+    assert contract.CaseStatsChanged().dump(answer) == payload
+    assert_documented(contract.CaseStatsChanged, payload)
+
+
+def test_nothing_is_announced_again_until_the_totals_move(counted):
+    first = indicators.announce_live_case_data(counted, now=NOW)
+
+    assert indicators.announce_live_case_data(counted, first, now=NOW) == first
+    assert len(announced(counted)) == 1
+
+    indicators.record_case_submitted(counted, submitted("a6", mode="online"), now=NOW)
+    second = indicators.announce_live_case_data(counted, first, now=NOW)
+
+    assert second != first
+    assert [p["all_time"]["submitted"] for p in announced(counted)] == [5, 6]
+    assert announced(counted)[-1]["today"] == {**TODAY, "submitted": 4}
+    assert contract.CaseStatsChanged().dump(second) == announced(counted)[-1]
+    assert indicators.announce_live_case_data(counted, second, now=NOW) == second
+    assert len(announced(counted)) == 2
+
+
+def test_a_process_that_announced_nothing_yet_announces_even_no_change(uow):
+    assert indicators.announce_live_case_data(uow, now=NOW) is not None
+    assert indicators.announce_live_case_data(uow, None, now=NOW) is not None
+
+    assert [payload["all_time"]["submitted"] for payload in announced(uow)] == [0, 0]
 
 
 def test_today_follows_the_clock(uow):
     later = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
-
     indicators.record_case_submitted(uow, submitted(), now=later)
+    assert announced(uow) == []
 
-    [payload] = announced(uow)
-    assert payload["day"] == "2026-11-26"
-    assert payload["today"]["submitted"] == 0  # submitted on the 25th
-    assert payload["all_time"]["submitted"] == 1
+    on_the_25th = indicators.announce_live_case_data(uow, now=NOW)
+    indicators.announce_live_case_data(uow, on_the_25th, now=later)
+
+    # The totals did not move; the day did, so today's counts start again.
+    first, second = announced(uow)
+    assert (first["day"], first["today"]["submitted"], first["all_time"]["submitted"]) == (
+        "2026-11-25",
+        1,
+        1,
+    )
+    assert (second["day"], second["today"]["submitted"], second["all_time"]["submitted"]) == (
+        "2026-11-26",
+        0,  # submitted on the 25th
+        1,
+    )
 
 
 def test_the_live_data_a_new_feed_starts_from(counted):
@@ -391,6 +452,7 @@ def test_the_live_data_a_new_feed_starts_from(counted):
     answer = contract.CaseStatsChanged().dump(live)
     assert answer["day"] == "2026-11-25"
     assert answer["today"]["submitted"] == 3 and answer["all_time"]["submitted"] == 5
+    indicators.announce_live_case_data(counted, now=NOW)
     assert answer == announced(counted)[-1]
     assert_documented(contract.CaseStatsChanged, answer)
 

@@ -44,6 +44,7 @@ def service(uow, monkeypatch):
         uow=uow,
         clients=Catalog(),
         evaluation=EvaluationSettings.from_config({}),
+        announced={"last": None},
     )
 
 
@@ -297,7 +298,9 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     service.resolve_rectification(**rectification, comment="已回访")
     service.record_return_visit(**rectification, reached=True, satisfied=True)
     evaluated(service)
+    counted(service, uow)  # the reviews rate the store: store_rating_changed
     case_data(service)
+    service.announce_live_case_data()  # the timer's pass: case_stats_changed
 
     seen = set()
     for recorded in outbox(uow):

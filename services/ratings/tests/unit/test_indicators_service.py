@@ -1,10 +1,13 @@
 """The indicators' and case data's entrypoints via worker_factory, on a SQLite
-unit of work: RPC arguments as the contract names them, events as they arrive."""
+unit of work: RPC arguments as the contract names them, events as they arrive;
+the live case data announced on a timer whose interval is checked at start."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from nameko.containers import ServiceContainer
 from nameko.testing.services import worker_factory
+from nameko.testing.utils import get_extension
 
 from services.common.entrypoints import contract_entrypoints
 from services.common.errors import Invalid
@@ -12,15 +15,20 @@ from services.common.schemas import load
 from services.common.testing import assert_documented, envelope, outbox
 from services.courier import contract as courier
 from services.ratings import contract
-from services.ratings.service import RatingsService
+from services.ratings.service import Announced, LiveAnnounceTimer, RatingsService
 from services.workflow import contract as workflow
 
 SUBMITTED_AT = "2026-11-25T02:00:00Z"
+NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def service(uow):
-    return worker_factory(RatingsService, uow=uow)
+    return worker_factory(RatingsService, uow=uow, announced={"last": None})
+
+
+def live_announcements(uow) -> list[dict]:
+    return [e["payload"] for e in outbox(uow) if e["type"] == "case_stats_changed"]
 
 
 def review_submitted(review_id="r-1", grade=5, **extra):
@@ -205,8 +213,14 @@ def test_workflows_and_couriers_events_feed_the_case_data(service, uow):
     }
     assert (answer["ems"], answer["by_mode"]["express"]) == (1, 1)
     assert_documented(contract.CaseStats, answer)
-    types = [event["type"] for event in outbox(uow)]
-    assert types.count("case_stats_changed") == 4  # acceptance waited for the submission
+    assert live_announcements(uow) == []  # the timer announces, not the handlers
+    service.announce_live_case_data()
+    [payload] = live_announcements(uow)
+    assert {name: payload["all_time"][name] for name in ("submitted", "accepted", "ems")} == {
+        "submitted": 1,
+        "accepted": 1,  # it waited for the submission
+        "ems": 1,
+    }
 
 
 # --- RPC --------------------------------------------------------------------
@@ -317,3 +331,77 @@ def test_a_query_the_gateway_loaded_dumps_back_to_the_rpc_arguments(service, met
     assert loaded["from_"] == date.fromisoformat(query["from"])
     assert schema().dump(loaded) == query
     getattr(service, method)(**schema().dump(loaded))
+
+
+# --- the live case data's timer -----------------------------------------------
+
+
+def container(config):
+    return ServiceContainer(RatingsService, {"AMQP_URI": "memory://", **config})
+
+
+def test_the_live_case_data_is_announced_on_a_timer():
+    built = container({})
+    timer = get_extension(built, LiveAnnounceTimer)
+
+    assert timer is not None and timer.method_name == "announce_live_case_data"
+    assert get_extension(built, Announced) is not None
+
+
+@pytest.mark.parametrize(
+    ("config", "interval"),
+    [
+        ({}, 1.0),
+        ({"LIVE_ANNOUNCE_SECONDS": None}, 1.0),  # ${LIVE_ANNOUNCE_SECONDS:1}, set empty
+        ({"LIVE_ANNOUNCE_SECONDS": ""}, 1.0),
+        ({"LIVE_ANNOUNCE_SECONDS": "0.5"}, 0.5),
+        ({"LIVE_ANNOUNCE_SECONDS": 3}, 3.0),
+    ],
+)
+def test_the_timer_takes_its_interval_from_the_config(config, interval):
+    built = container(config)  # an extension refers to its container weakly
+    timer = get_extension(built, LiveAnnounceTimer)
+    timer.setup()
+
+    assert timer.interval == interval
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf", [1]])
+def test_a_bad_interval_stops_the_service_at_start(value):
+    built = container({"LIVE_ANNOUNCE_SECONDS": value})
+    timer = get_extension(built, LiveAnnounceTimer)
+
+    with pytest.raises(ValueError, match="LIVE_ANNOUNCE_SECONDS"):
+        timer.setup()
+
+
+def test_a_pass_announces_only_when_the_case_data_moved(uow, monkeypatch):
+    monkeypatch.setattr("services.common.clock.now", lambda: NOW)
+    built = container({})
+    # What the process announced, kept by its provider across the workers of
+    # the timer's passes.
+    announced = get_extension(built, Announced)
+    announced.setup()
+
+    def timer_pass():
+        worker = worker_factory(RatingsService, uow=uow, announced=announced.get_dependency(None))
+        worker.announce_live_case_data()
+
+    handlers = worker_factory(RatingsService, uow=uow)
+    handlers.count_case_submitted(application_submitted("app-1"))
+
+    timer_pass()
+    timer_pass()  # nothing moved
+
+    [first] = live_announcements(uow)
+    assert (first["day"], first["today"]["submitted"], first["all_time"]["submitted"]) == (
+        "2026-11-25",
+        1,
+        1,
+    )
+    assert_documented(contract.CaseStatsChanged, first)
+
+    handlers.count_case_submitted(application_submitted("app-2"))
+    timer_pass()
+
+    assert [p["all_time"]["submitted"] for p in live_announcements(uow)] == [1, 2]

@@ -1,6 +1,7 @@
-"""Every change to a rating bucket announces its store's rating
+"""Every change to what a store's reviews rate announces its store's rating
 (``store_rating_changed``) through the outbox, in the transaction that made it;
-a fact that changes no count announces nothing."""
+one more evaluable service (a visit, an ended case) changes a bucket but not the
+rating and announces nothing, nor does a fact that changes no count."""
 
 from datetime import date
 
@@ -30,6 +31,7 @@ from .test_indicators import (
     resolved,
     return_visit,
     review_event,
+    summary,
     visit_recorded,
 )
 
@@ -110,15 +112,22 @@ def test_rectified_and_called_back_change_a_bucket_and_are_announced(uow):
     assert [rating(payload) for payload in announced(uow)] == [(1, 0.0, 2.0)] * 3
 
 
-def test_a_visit_and_an_evaluable_case_change_a_bucket_and_are_announced(uow):
+@pytest.mark.parametrize("outcome", ["completed", "denied", "rejected"])
+def test_a_visit_and_an_evaluable_case_change_a_bucket_and_are_not_announced(uow, outcome):
     indicators.count_review_submitted(uow, review_event(4))
+    assert summary(uow, item=ITEM).evaluable == 0
 
-    indicators.count_visit_recorded(uow, visit_recorded(item_id="item-window"))
-    indicators.record_case_ended(uow, ended("denied"))
+    assert indicators.count_visit_recorded(uow, visit_recorded(item_id="item-window"))
+    assert indicators.record_case_ended(uow, ended(outcome, ended_at="2026-11-25T03:00:00Z"))
 
-    visit, case = announced(uow)[1:]
-    assert (visit["item_id"], rating(visit)) == ("item-window", (1, 1.0, 4.0))
-    assert (case["item_id"], rating(case)) == (ITEM, (1, 1.0, 4.0))
+    assert summary(uow, item="item-window").evaluable == 1
+    assert summary(uow, item=ITEM).evaluable == 1
+    assert [rating(payload) for payload in announced(uow)] == [(1, 1.0, 4.0)]  # the review's
+
+    indicators.count_review_submitted(uow, review_event(2, item_id="item-window"))
+
+    last = announced(uow)[-1]
+    assert (len(announced(uow)), last["item_id"], rating(last)) == (2, "item-window", (2, 0.5, 3.0))
 
 
 def test_facts_waiting_for_their_review_are_announced_with_it(uow):
