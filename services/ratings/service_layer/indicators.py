@@ -224,7 +224,7 @@ def count_visit_recorded(uow, envelope: dict) -> bool:
 
 
 def _record_case_fact(
-    uow, envelope, event_type: str, application_id: str, record, now, counted=None
+    uow, envelope, event_type: str, application_id: str, record, counted=None
 ) -> bool:
     """Apply ``record(case) -> changes`` to the case, once; a case not known yet
     gets a row that keeps the fact until its dimensions are known. ``counted()``,
@@ -266,7 +266,7 @@ def announce_live_case_data(
     return payload
 
 
-def record_case_submitted(uow, envelope: dict, now: datetime | None = None) -> bool:
+def record_case_submitted(uow, envelope: dict) -> bool:
     """A case was submitted (workflow's ``application_submitted``): counted on
     the day of ``submitted_at`` (the envelope's ``occurred_at`` for an event from
     before workflow sent it) by region, department, item and delivery mode."""
@@ -289,11 +289,10 @@ def record_case_submitted(uow, envelope: dict, now: datetime | None = None) -> b
         "application_submitted",
         payload["application_id"],
         lambda case: case.record_submitted(dimensions, day),
-        now,
     )
 
 
-def record_case_accepted(uow, envelope: dict, now: datetime | None = None) -> bool:
+def record_case_accepted(uow, envelope: dict) -> bool:
     """The window accepted a case (workflow's ``application_accepted``): counted
     on the day of ``accepted_at``, in the case's bucket."""
     payload = _payload(envelope)
@@ -305,11 +304,10 @@ def record_case_accepted(uow, envelope: dict, now: datetime | None = None) -> bo
         "application_accepted",
         payload["application_id"],
         lambda case: case.record_accepted(day),
-        now,
     )
 
 
-def record_case_overdue(uow, envelope: dict, now: datetime | None = None) -> bool:
+def record_case_overdue(uow, envelope: dict) -> bool:
     """A case passed its due date unfinished (workflow's ``case_overdue``):
     counted on the day workflow found it (the envelope's ``occurred_at``)."""
     payload = _payload(envelope)
@@ -321,11 +319,10 @@ def record_case_overdue(uow, envelope: dict, now: datetime | None = None) -> boo
         "case_overdue",
         payload["application_id"],
         lambda case: case.record_overdue(day),
-        now,
     )
 
 
-def record_shipment(uow, envelope: dict, now: datetime | None = None) -> bool:
+def record_shipment(uow, envelope: dict) -> bool:
     """An EMS shipment was booked for a case (courier's ``shipment_created``,
     materials or result): the case counts as an EMS case once, on the day its
     first shipment was booked."""
@@ -338,11 +335,10 @@ def record_shipment(uow, envelope: dict, now: datetime | None = None) -> bool:
         "shipment_created",
         payload["application_id"],
         lambda case: case.record_ems(day),
-        now,
     )
 
 
-def record_case_ended(uow, envelope: dict, now: datetime | None = None) -> bool:
+def record_case_ended(uow, envelope: dict) -> bool:
     """A case ended (workflow's ``application_ended``): its outcome counts on
     the day it ended (a completed case also whether it was on time and its
     working days), and a case completed, denied or rejected is one more
@@ -379,7 +375,6 @@ def record_case_ended(uow, envelope: dict, now: datetime | None = None) -> bool:
         "application_ended",
         payload["application_id"],
         lambda case: case.record_ended(dimensions, day, outcome, on_time, working_days),
-        now,
         counted=evaluable_case,
     )
 

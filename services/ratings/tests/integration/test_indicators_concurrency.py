@@ -122,12 +122,10 @@ def test_racing_events_of_one_case_count_each_once_and_are_announced_after(make_
                 application_id=application_id,
                 accepted_at="2026-11-25T02:00:00Z",
             ),
-            now=NOW,
         ),
         lambda: indicators.record_case_overdue(
             make_uow(),
             workflow_event("case_overdue", application_id=application_id, due_date="2026-11-24"),
-            now=NOW,
         ),
         lambda: indicators.record_shipment(
             make_uow(),
@@ -144,7 +142,6 @@ def test_racing_events_of_one_case_count_each_once_and_are_announced_after(make_
                 ),
                 courier.ShipmentCreated,
             ),
-            now=NOW,
         ),
         lambda: indicators.record_case_submitted(
             make_uow(),
@@ -162,7 +159,6 @@ def test_racing_events_of_one_case_count_each_once_and_are_announced_after(make_
                 due_date="2026-12-09",
                 submitted_at="2026-11-25T01:00:00Z",
             ),
-            now=NOW,
         ),
     ]
     # Many other cases submitted at the same time, all racing for the
@@ -184,7 +180,6 @@ def test_racing_events_of_one_case_count_each_once_and_are_announced_after(make_
                 due_date="2026-12-09",
                 submitted_at="2026-11-25T01:00:00Z",
             ),
-            now=NOW,
         )
         for n in range(15)
     ]

@@ -116,8 +116,8 @@ def announced(uow) -> list[dict]:
 
 
 def test_a_submitted_case_is_counted_by_its_delivery_mode(uow):
-    assert indicators.record_case_submitted(uow, submitted(mode="express"), now=NOW)
-    indicators.record_case_submitted(uow, submitted("app-2", mode="online"), now=NOW)
+    assert indicators.record_case_submitted(uow, submitted(mode="express"))
+    indicators.record_case_submitted(uow, submitted("app-2", mode="online"))
 
     result = figures(uow)
     assert result["submitted"] == 2
@@ -128,12 +128,12 @@ def test_a_submitted_case_is_counted_by_its_delivery_mode(uow):
 
 
 def test_every_measure_of_a_case(uow):
-    indicators.record_case_submitted(uow, submitted(), now=NOW)
-    indicators.record_case_accepted(uow, accepted(), now=NOW)
-    indicators.record_case_overdue(uow, overdue(), now=NOW)
-    indicators.record_shipment(uow, shipment(), now=NOW)
-    indicators.record_shipment(uow, shipment(direction="result"), now=NOW)
-    indicators.record_case_ended(uow, ended(on_time=False, working_days=7), now=NOW)
+    indicators.record_case_submitted(uow, submitted())
+    indicators.record_case_accepted(uow, accepted())
+    indicators.record_case_overdue(uow, overdue())
+    indicators.record_shipment(uow, shipment())
+    indicators.record_shipment(uow, shipment(direction="result"))
+    indicators.record_case_ended(uow, ended(on_time=False, working_days=7))
 
     result = figures(uow)
     assert {name: result[name] for name in contract.LiveCaseTotals._declared_fields} == {
@@ -157,7 +157,7 @@ def test_every_measure_of_a_case(uow):
     "outcome", ["completed", "denied", "rejected", "not_supplemented", "withdrawn"]
 )
 def test_each_outcome_is_counted(uow, outcome):
-    indicators.record_case_ended(uow, ended(outcome=outcome, working_days=None), now=NOW)
+    indicators.record_case_ended(uow, ended(outcome=outcome, working_days=None))
 
     result = figures(uow)
     assert result[outcome] == 1
@@ -167,9 +167,9 @@ def test_each_outcome_is_counted(uow, outcome):
 def test_a_repeated_delivery_counts_once_and_the_handler_announces_nothing(uow):
     event = submitted()
 
-    assert indicators.record_case_submitted(uow, event, now=NOW) is True
-    assert indicators.record_case_submitted(uow, event, now=NOW) is False
-    assert indicators.record_case_submitted(uow, submitted(), now=NOW) is True  # another event
+    assert indicators.record_case_submitted(uow, event) is True
+    assert indicators.record_case_submitted(uow, event) is False
+    assert indicators.record_case_submitted(uow, submitted()) is True  # another event
 
     assert figures(uow)["submitted"] == 1
     assert announced(uow) == []
@@ -179,9 +179,9 @@ def test_a_repeated_delivery_counts_once_and_the_handler_announces_nothing(uow):
 
 
 def test_ems_counts_a_case_once_whatever_its_shipments(uow):
-    indicators.record_case_submitted(uow, submitted(), now=NOW)
-    indicators.record_shipment(uow, shipment(direction="materials"), now=NOW)
-    indicators.record_shipment(uow, shipment(direction="result"), now=NOW)
+    indicators.record_case_submitted(uow, submitted())
+    indicators.record_shipment(uow, shipment(direction="materials"))
+    indicators.record_shipment(uow, shipment(direction="result"))
 
     assert (figures(uow)["ems"], figures(uow)["ems_share"]) == (1, 1.0)
 
@@ -191,14 +191,14 @@ def test_an_event_from_before_submitted_at_counts_on_the_day_it_occurred(uow):
     del event["payload"]["submitted_at"]
     event["occurred_at"] = "2026-11-23T17:00:00Z"  # 24 November in China
 
-    indicators.record_case_submitted(uow, event, now=NOW)
+    indicators.record_case_submitted(uow, event)
 
     assert figures(uow, from_=date(2026, 11, 24), to=date(2026, 11, 24))["submitted"] == 1
 
 
 def test_facts_count_on_their_own_china_day(uow):
-    indicators.record_case_submitted(uow, submitted(at="2026-11-23T16:30:00Z"), now=NOW)
-    indicators.record_case_accepted(uow, accepted(at="2026-11-25T02:00:00Z"), now=NOW)
+    indicators.record_case_submitted(uow, submitted(at="2026-11-23T16:30:00Z"))
+    indicators.record_case_accepted(uow, accepted(at="2026-11-25T02:00:00Z"))
 
     on_the_24th = figures(uow, from_=date(2026, 11, 24), to=date(2026, 11, 24))
     on_the_25th = figures(uow, from_=date(2026, 11, 25), to=date(2026, 11, 25))
@@ -213,16 +213,16 @@ def test_facts_count_on_their_own_china_day(uow):
 def test_an_acceptance_before_its_submission_waits_and_then_counts(uow):
     last = indicators.announce_live_case_data(uow, now=NOW)
 
-    indicators.record_case_accepted(uow, accepted(), now=NOW)
-    indicators.record_case_overdue(uow, overdue(), now=NOW)
-    indicators.record_shipment(uow, shipment(), now=NOW)
+    indicators.record_case_accepted(uow, accepted())
+    indicators.record_case_overdue(uow, overdue())
+    indicators.record_shipment(uow, shipment())
 
     assert figures(uow)["accepted"] == 0
     assert indicators.pending_cases(uow) == 1
     assert indicators.announce_live_case_data(uow, last, now=NOW) == last
     assert len(announced(uow)) == 1  # nothing visible changed
 
-    indicators.record_case_submitted(uow, submitted(), now=NOW)
+    indicators.record_case_submitted(uow, submitted())
 
     result = figures(uow, department=DEPARTMENT, region=REGION, item=ITEM)
     assert (result["submitted"], result["accepted"], result["overdue"], result["ems"]) == (
@@ -238,8 +238,8 @@ def test_an_acceptance_before_its_submission_waits_and_then_counts(uow):
 
 
 def test_an_ended_case_whose_submission_never_came_counts_by_its_own_facts(uow):
-    indicators.record_case_accepted(uow, accepted(), now=NOW)
-    indicators.record_case_ended(uow, ended(), now=NOW)
+    indicators.record_case_accepted(uow, accepted())
+    indicators.record_case_ended(uow, ended())
 
     result = figures(uow, region=REGION)
     assert (result["submitted"], result["accepted"], result["completed"]) == (0, 1, 1)
@@ -251,7 +251,7 @@ def test_an_ended_case_whose_submission_never_came_counts_by_its_own_facts(uow):
 
 def test_an_event_without_an_id_is_invalid(uow):
     with pytest.raises(Invalid) as caught:
-        indicators.record_case_submitted(uow, {**submitted(), "id": ""}, now=NOW)
+        indicators.record_case_submitted(uow, {**submitted(), "id": ""})
 
     assert set(caught.value.fields) == {"id"}
 
@@ -261,7 +261,7 @@ def test_an_unknown_outcome_is_invalid_and_counts_nothing(uow):
     event["payload"]["outcome"] = "lost"
 
     with pytest.raises(Invalid) as caught:
-        indicators.record_case_ended(uow, event, now=NOW)
+        indicators.record_case_ended(uow, event)
 
     assert set(caught.value.fields) == {"payload.outcome"}
     assert figures(uow)["completed"] == 0
@@ -272,7 +272,7 @@ def test_a_submission_without_a_delivery_mode_is_invalid(uow):
     event["payload"]["delivery"] = {}
 
     with pytest.raises(Invalid) as caught:
-        indicators.record_case_submitted(uow, event, now=NOW)
+        indicators.record_case_submitted(uow, event)
 
     assert set(caught.value.fields) == {"payload.delivery.mode"}
 
@@ -294,11 +294,11 @@ def counted(uow):
     for application_id, region, department, mode, day, outcome, on_time, days in cases:
         dims = {"region_code": region, "department_code": department}
         indicators.record_case_submitted(
-            uow, submitted(application_id, mode=mode, at=f"{day}T01:00:00Z", **dims), now=NOW
+            uow, submitted(application_id, mode=mode, at=f"{day}T01:00:00Z", **dims)
         )
         if mode == "express":
             booked = datetime.fromisoformat(f"{day}T02:00:00+00:00")
-            indicators.record_shipment(uow, shipment(application_id, occurred_at=booked), now=NOW)
+            indicators.record_shipment(uow, shipment(application_id, occurred_at=booked))
         if outcome is not None:
             indicators.record_case_ended(
                 uow,
@@ -311,7 +311,6 @@ def counted(uow):
                     ended_at=f"{day}T06:00:00Z",
                     **dims,
                 ),
-                now=NOW,
             )
     return uow
 
@@ -406,7 +405,7 @@ def test_nothing_is_announced_again_until_the_totals_move(counted):
     assert indicators.announce_live_case_data(counted, first, now=NOW) == first
     assert len(announced(counted)) == 1
 
-    indicators.record_case_submitted(counted, submitted("a6", mode="online"), now=NOW)
+    indicators.record_case_submitted(counted, submitted("a6", mode="online"))
     second = indicators.announce_live_case_data(counted, first, now=NOW)
 
     assert second != first
@@ -426,7 +425,7 @@ def test_a_process_that_announced_nothing_yet_announces_even_no_change(uow):
 
 def test_today_follows_the_clock(uow):
     later = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
-    indicators.record_case_submitted(uow, submitted(), now=later)
+    indicators.record_case_submitted(uow, submitted())
     assert announced(uow) == []
 
     on_the_25th = indicators.announce_live_case_data(uow, now=NOW)
