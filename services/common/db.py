@@ -7,6 +7,7 @@ they describe; the relay (``messaging.relay``) publishes them afterwards.
 
 import logging
 import uuid
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
@@ -14,6 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common import metrics
 from services.common.messaging.envelope import envelope_for, utcnow
+
+
+def stored_instant(value: datetime | None) -> datetime | None:
+    """An instant read back from the database, in UTC. Instants are stored
+    timezone-aware; SQLite hands them back naive (its column has no zone)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,13 @@ neither counts weekdays only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.common import working_calendar
+from services.common.db import stored_instant
 from services.common.working_calendar import WorkingCalendar, year_calendar
 from services.ratings.adapters import orm
 
@@ -30,12 +31,6 @@ def _dates(values: Iterable) -> list[date]:
     return sorted(
         {value if isinstance(value, date) else date.fromisoformat(value) for value in values}
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class CalendarRepository:
@@ -60,7 +55,7 @@ class CalendarRepository:
                 "holidays": _dates(row["holidays"]),
                 "workdays": _dates(row["workdays"]),
                 "source": row["source"],
-                "loaded_at": _utc(row["loaded_at"]),
+                "loaded_at": stored_instant(row["loaded_at"]),
             }
         shipped = working_calendar.shipped_schedule(year, SHIPPED_CALENDARS)
         if shipped is None:
@@ -104,7 +99,7 @@ class CalendarRepository:
         both a holiday and a workday (``year_calendar``'s)."""
         holidays, workdays = _dates(holidays), _dates(workdays)
         year_calendar(year, holidays, workdays)
-        loaded_at = _utc(loaded_at)
+        loaded_at = stored_instant(loaded_at)
         stored = self.session.execute(
             sa.select(self.table.c.loaded_at).where(self.table.c.year == year).with_for_update()
         ).first()
@@ -117,7 +112,7 @@ class CalendarRepository:
         if stored is None:
             self.session.execute(self.table.insert().values(year=year, **values))
             return True
-        stored_at = _utc(stored.loaded_at)
+        stored_at = stored_instant(stored.loaded_at)
         if stored_at is not None and (loaded_at is None or loaded_at < stored_at):
             return False
         self.session.execute(self.table.update().where(self.table.c.year == year).values(**values))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.common.db import stored_instant
 from services.ratings.adapters import orm
 from services.ratings.domain.rectification import (
     AWAITING_VERIFICATION,
@@ -24,14 +25,6 @@ from services.ratings.domain.rectification import (
     Rectification,
     ReturnVisit,
 )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -249,7 +242,7 @@ class RectificationRepository:
                     item_id=row["item_id"],
                     item_name=row["item_name"],
                     store_id=row["store_id"],
-                    submitted_at=_utc(row["submitted_at"]),
+                    submitted_at=stored_instant(row["submitted_at"]),
                 ),
             )
             for rectification, row in zip(rectifications, rows, strict=True)
@@ -345,7 +338,7 @@ class RectificationRepository:
                         satisfied=row["satisfied"],
                         comment=row["comment"],
                         recorded_by=row["recorded_by"],
-                        recorded_at=_utc(row["recorded_at"]),
+                        recorded_at=stored_instant(row["recorded_at"]),
                     )
                 )
             table = self.escalations
@@ -359,7 +352,7 @@ class RectificationRepository:
                         level=row["level"],
                         round=row["round"],
                         due_date=row["due_date"],
-                        escalated_at=_utc(row["escalated_at"]),
+                        escalated_at=stored_instant(row["escalated_at"]),
                     )
                 )
         return [
@@ -404,18 +397,18 @@ class RectificationRepository:
             department_code=row["department_code"],
             state=row["state"],
             round=row["round"],
-            opened_at=_utc(row["opened_at"]),
+            opened_at=stored_instant(row["opened_at"]),
             verify_due=row["verify_due"],
             decision=row["decision"],
             plan=row["plan"],
             working_days=row["working_days"],
             due_date=row["due_date"],
-            verified_at=_utc(row["verified_at"]),
+            verified_at=stored_instant(row["verified_at"]),
             verified_by=row["verified_by"],
-            resolved_at=_utc(row["resolved_at"]),
+            resolved_at=stored_instant(row["resolved_at"]),
             resolution_comment=row["resolution_comment"],
             resolved_by=row["resolved_by"],
-            closed_at=_utc(row["closed_at"]),
+            closed_at=stored_instant(row["closed_at"]),
             outcome=row["outcome"],
             return_visits=visits,
             escalations=escalations,

@@ -5,11 +5,11 @@ no zone), so every instant read is put back in UTC before the domain sees it.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.common.db import stored_instant
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -19,14 +19,6 @@ from services.ratings.domain.model import (
     ReviewableCase,
     Visit,
 )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _page(statement, offset: int, limit: int):
@@ -61,7 +53,7 @@ class CaseRepository:
             region_code=row["region_code"],
             store_id=row["store_id"],
             outcome=row["outcome"],
-            ended_at=_utc(row["ended_at"]),
+            ended_at=stored_instant(row["ended_at"]),
             reviewed=row["reviewed"],
         )
 
@@ -219,10 +211,10 @@ class ReviewRepository:
             department_code=row["department_code"],
             handled_by=row["handled_by"],
             region_code=row["region_code"],
-            submitted_at=_utc(row["submitted_at"]),
+            submitted_at=stored_instant(row["submitted_at"]),
             excluded=bool(row["excluded"]),
             reply=row["reply"],
-            replied_at=_utc(row["replied_at"]),
+            replied_at=stored_instant(row["replied_at"]),
             replied_by=row["replied_by"],
             appeal_state=row["appeal_state"],
         )
@@ -290,8 +282,8 @@ class VisitRepository:
             region_code=row["region_code"],
             recorded_by=row["recorded_by"],
             phone_masked=row["phone_masked"],
-            recorded_at=_utc(row["recorded_at"]),
-            expires_at=_utc(row["expires_at"]),
+            recorded_at=stored_instant(row["recorded_at"]),
+            expires_at=stored_instant(row["expires_at"]),
             review_id=row["review_id"],
         )
 
@@ -398,10 +390,10 @@ class AppealRepository:
             department_code=row["department_code"],
             reason=row["reason"],
             filed_by=row["filed_by"],
-            filed_at=_utc(row["filed_at"]),
+            filed_at=stored_instant(row["filed_at"]),
             state=row["state"],
             decided_by=row["decided_by"],
-            decided_at=_utc(row["decided_at"]),
+            decided_at=stored_instant(row["decided_at"]),
             decision_comment=row["decision_comment"],
         )
 

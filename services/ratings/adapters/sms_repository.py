@@ -7,23 +7,16 @@ in UTC before the domain sees it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.common import clock
+from services.common.db import stored_instant
 from services.ratings.adapters import orm
 from services.ratings.adapters.repository import _upsert
 from services.ratings.domain.sms import PENDING, TextMessage
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 class SmsRepository:
@@ -61,7 +54,10 @@ class SmsRepository:
             sa.select(table)
             .where(
                 table.c.state == PENDING,
-                sa.or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= _utc(now)),
+                sa.or_(
+                    table.c.next_attempt_at.is_(None),
+                    table.c.next_attempt_at <= stored_instant(now),
+                ),
             )
             .order_by(table.c.queued_at, table.c.message_id)
             .limit(limit)
@@ -100,10 +96,10 @@ class SmsRepository:
             "text": message.text,
             "state": message.state,
             "attempts": message.attempts,
-            "queued_at": _utc(message.queued_at),
-            "next_attempt_at": _utc(message.next_attempt_at),
-            "sent_at": _utc(message.sent_at),
-            "failed_at": _utc(message.failed_at),
+            "queued_at": stored_instant(message.queued_at),
+            "next_attempt_at": stored_instant(message.next_attempt_at),
+            "sent_at": stored_instant(message.sent_at),
+            "failed_at": stored_instant(message.failed_at),
             "gateway_message_id": message.gateway_message_id,
             "last_error": message.last_error,
         }
@@ -114,12 +110,12 @@ class SmsRepository:
             message_id=row["message_id"],
             phone=row["phone"],
             text=row["text"],
-            queued_at=_utc(row["queued_at"]),
+            queued_at=stored_instant(row["queued_at"]),
             state=row["state"],
             attempts=row["attempts"],
-            next_attempt_at=_utc(row["next_attempt_at"]),
-            sent_at=_utc(row["sent_at"]),
-            failed_at=_utc(row["failed_at"]),
+            next_attempt_at=stored_instant(row["next_attempt_at"]),
+            sent_at=stored_instant(row["sent_at"]),
+            failed_at=stored_instant(row["failed_at"]),
             gateway_message_id=row["gateway_message_id"],
             last_error=row["last_error"],
         )
