@@ -1,9 +1,38 @@
 import pytest
 from amqp.exceptions import NotFound
 from kombu import Connection
+from nameko.testing.utils import find_free_port
 
 from services.common.messaging import topology
+from services.common.migrations import upgrade
 from services.ratings.service import RatingsService
+
+
+@pytest.fixture
+def database_url(database_factory, monkeypatch):
+    monkeypatch.delenv("RATINGS_DATABASE_URL", raising=False)
+    url = database_factory("ratings")
+    upgrade("ratings", url)  # the migrations, as a deploy runs them
+    return url
+
+
+@pytest.fixture
+def config(amqp_uri, database_url, no_ratings_events_left):
+    return {
+        "AMQP_URI": amqp_uri,
+        "DATABASE_URL": database_url,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
+        "OUTBOX_POLL_SECONDS": 0.05,
+        "EVENT_MAX_ATTEMPTS": 2,
+        "EVENT_RETRY_DELAYS_MS": "50",
+    }
+
+
+@pytest.fixture
+def ratings(container_factory, config):
+    container = container_factory(RatingsService, config)
+    container.start()
+    return container
 
 
 @pytest.fixture

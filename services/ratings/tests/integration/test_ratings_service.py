@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
-from nameko.testing.utils import find_free_port
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.common import clock
@@ -25,7 +24,6 @@ from services.common.messaging import topology
 from services.common.messaging.envelope import isoformat_utc, make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
-from services.common.migrations import upgrade
 from services.common.testing import citizen, staff
 from services.ratings.adapters import orm
 from services.ratings.service import RatingsService
@@ -34,33 +32,6 @@ DEPARTMENT = "320100-MSA"
 
 
 CLERK = staff("u-clerk", DEPARTMENT, "window_clerk")
-
-
-@pytest.fixture
-def database_url(database_factory, monkeypatch):
-    monkeypatch.delenv("RATINGS_DATABASE_URL", raising=False)
-    url = database_factory("ratings")
-    upgrade("ratings", url)  # the migrations, as a deploy runs them
-    return url
-
-
-@pytest.fixture
-def config(amqp_uri, database_url, no_ratings_events_left):
-    return {
-        "AMQP_URI": amqp_uri,
-        "DATABASE_URL": database_url,
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "OUTBOX_POLL_SECONDS": 0.05,
-        "EVENT_MAX_ATTEMPTS": 2,
-        "EVENT_RETRY_DELAYS_MS": "50",
-    }
-
-
-@pytest.fixture
-def ratings(container_factory, config):
-    container = container_factory(RatingsService, config)
-    container.start()
-    return container
 
 
 @pytest.fixture

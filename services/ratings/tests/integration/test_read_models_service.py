@@ -14,47 +14,14 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
-from nameko.testing.utils import find_free_port
 
-from services.common.db import make_engine
 from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.testing import citizen
-from services.ratings.adapters import orm
-from services.ratings.service import RatingsService
 
 DEPARTMENT = "320100-MSA"
 APPLICANT = "u-applicant-0042"
-
-
-@pytest.fixture
-def database_url(database_factory, monkeypatch):
-    monkeypatch.delenv("RATINGS_DATABASE_URL", raising=False)
-    url = database_factory("ratings_read_models")
-    engine = make_engine(url)
-    orm.metadata.create_all(engine)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture
-def config(amqp_uri, database_url, no_ratings_events_left):
-    return {
-        "AMQP_URI": amqp_uri,
-        "DATABASE_URL": database_url,
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}",
-        "OUTBOX_POLL_SECONDS": 0.05,
-        "EVENT_MAX_ATTEMPTS": 2,
-        "EVENT_RETRY_DELAYS_MS": "50",
-    }
-
-
-@pytest.fixture
-def ratings(container_factory, config):
-    container = container_factory(RatingsService, config)
-    container.start()
-    return container
 
 
 @pytest.fixture
