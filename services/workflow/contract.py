@@ -22,6 +22,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from services.common import rules
 from services.common.masking import mask_id_number
 from services.common.schemas import (
     ActorSchema,
@@ -33,7 +34,6 @@ from services.common.schemas import (
     page_of,
 )
 from services.workflow.domain import process as processes
-from services.workflow.domain import rules
 from services.workflow.domain.model import (
     Decision,
     DeliveryMode,
@@ -410,7 +410,7 @@ JOIN_SCHEMA = {
 
 
 class _Rule(fields.Dict):
-    """A rule (``domain.rules``): {"fact", "op", "value"} or a group."""
+    """A rule (``services.common.rules``): {"fact", "op", "value"} or a group."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         loaded = super()._deserialize(value, attr, data, **kwargs)

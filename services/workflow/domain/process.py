@@ -17,7 +17,7 @@ Kinds and what may be done at them (:data:`ACTIONS`):
 - ``review`` and ``approve``: approve (the case moves on) or deny (it is denied);
 - ``parallel`` (联合审): each branch approves or denies; ``join`` is ``"all"``,
   ``"any"`` or ``{"at_least": n}``;
-- ``auto`` (即办): decided by ``rules`` (``domain.rules``) over facts; when a
+- ``auto`` (即办): decided by ``rules`` (``services.common.rules``) over facts; when a
   source of facts cannot answer, a person decides instead (``fallback``: role,
   department and days of that human step; an approver of the item's department
   within a working day by default).
@@ -39,7 +39,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import rules as rules_module
+from services.common import rules as rules_module
+
 from .exceptions import ValidationFailed
 
 KINDS = ("accept", "review", "approve", "parallel", "auto")

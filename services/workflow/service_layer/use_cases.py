@@ -14,11 +14,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.common import clock, errors, instances
+from services.common import clock, errors, instances, rules
 from services.common.masking import mask
 from services.common.working_calendar import WorkingCalendar
 from services.workflow.domain import exceptions as domain
-from services.workflow.domain import rules
 from services.workflow.domain.events import CalendarLoaded, ProcessPublished
 from services.workflow.domain.model import (
     DEPT_ADMIN,

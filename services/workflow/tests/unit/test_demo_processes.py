@@ -7,8 +7,8 @@ import pytest
 
 from services.catalog.demo import load_departments, load_items
 from services.catalog.service_layer.use_cases import item_id_for
+from services.common import rules
 from services.workflow.demo import load_processes
-from services.workflow.domain import rules
 from services.workflow.domain.process import ProcessDefinition
 
 ITEMS = {item["code"]: item for item in load_items()}

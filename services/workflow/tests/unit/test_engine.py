@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from services.common.rules import Failure
 from services.workflow.domain.events import (
     ApplicationAccepted,
     ApplicationDenied,
@@ -17,7 +18,6 @@ from services.workflow.domain.events import (
 from services.workflow.domain.exceptions import Forbidden, InvalidTransition, ValidationFailed
 from services.workflow.domain.model import State
 from services.workflow.domain.process import ProcessDefinition
-from services.workflow.domain.rules import Failure
 
 from .conftest import (
     APPLICANT,

@@ -373,7 +373,7 @@ def test_every_fact_at_once_asks_each_source_once():
 
 
 def test_the_facts_are_the_ones_rules_may_name():
-    from services.workflow.domain import rules
+    from services.common import rules
 
     assert set(rules.FACTS) == FACTS
 

@@ -1,4 +1,4 @@
-"""Declarative rules an instant decision (即办件) is made by.
+"""Declarative rules over facts: what an instant decision (即办件) or a fee waiver is made by.
 
 A rule is a condition on one fact, ``{"fact": "applicant.age", "op": "ge",
 "value": 60}``, or a group, ``{"all": [...]}`` / ``{"any": [...]}``, nested as

@@ -3,7 +3,7 @@ with every failed condition named."""
 
 import pytest
 
-from services.workflow.domain.rules import FACTS, Failure, check, evaluate, facts_of, undetermined
+from services.common.rules import FACTS, Failure, check, evaluate, facts_of, undetermined
 
 ADULT = {"fact": "applicant.age", "op": "ge", "value": 18}
 VERIFIED = {"fact": "applicant.level", "op": "ge", "value": 2}
