@@ -21,9 +21,10 @@ from gateway.auth import OPERATOR, SIGNED_IN, STAFF, Access, KeyRing, staff_with
 from gateway.catalog_cache import CatalogCache, FiguresCache, apply_event, cache_key
 from gateway.errors import json_response
 from gateway.http import Call, route
+from gateway.licences import LicenceCheckLimit, merged_jwks
 from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
 from gateway.sessions import apply_session_revoked
-from gateway.webhooks import verify_ems_request
+from gateway.webhooks import verify_ems_request, verify_payment_request
 from gateway.workflow_instances import (
     WorkflowInstances,
     newest_raised_first,
@@ -32,7 +33,7 @@ from gateway.workflow_instances import (
 from services.catalog import contract as catalog
 from services.common import instances
 from services.common.config import amqp_uri
-from services.common.errors import Unavailable
+from services.common.errors import NotFound, Unavailable
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcClients
 from services.courier import contract as courier
@@ -74,6 +75,7 @@ class GatewayService:
     figures = FiguresCache()
     live = LiveFeeds()
     workflows = Workflows()
+    licence_checks = LicenceCheckLimit()
     instrumentation = Instrumentation()
     config = Config()
 
@@ -229,6 +231,152 @@ class GatewayService:
     def create_staff(self, call):
         return self._call(call, "identity", "create_staff", actor=call.actor, **call.body)
 
+    # Enterprise members and mandates to agents (代办制).
+
+    @route(
+        "POST",
+        "/api/v1/enterprises/<uscc>/members",
+        path=identity.AddMember,
+        request=identity.MemberBody,
+        response=identity.Member,
+        status=201,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Add a member who acts for the enterprise (its owner)",
+        description="The member is a real-name verified citizen other than the owner.",
+        errors=(409,),
+    )
+    def add_enterprise_member(self, call, uscc):
+        return self._call(
+            call, "identity", "add_enterprise_member", actor=call.actor, uscc=uscc, **call.body
+        )
+
+    @route(
+        "GET",
+        "/api/v1/enterprises/<uscc>/members",
+        path=identity.ListMembers,
+        query=identity.MembersQuery,
+        response=identity.MemberPage,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="The enterprise's members (its owner, its members, operators)",
+    )
+    def list_enterprise_members(self, call, uscc):
+        return self._call(
+            call, "identity", "list_enterprise_members", actor=call.actor, uscc=uscc, **call.query
+        )
+
+    @route(
+        "DELETE",
+        "/api/v1/enterprises/<uscc>/members/<user_id>",
+        path=identity.RemoveMember,
+        status=204,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Remove a member: they act for the enterprise no more (its owner)",
+    )
+    def remove_enterprise_member(self, call, uscc, user_id):
+        self._call(
+            call,
+            "identity",
+            "remove_enterprise_member",
+            actor=call.actor,
+            uscc=uscc,
+            user_id=user_id,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/enterprises/<uscc>/mandates",
+        path=identity.GrantEnterpriseMandate,
+        request=identity.MandateBody,
+        response=identity.MandateId,
+        status=201,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Mandate an agent to apply for the enterprise (its owner)",
+        description=(
+            "The agent is a staff member with the role agent (a government service"
+            " centre's) or a real-name verified citizen; for the items listed (every item"
+            " when none), through expires_on (after today, at most a year ahead)."
+        ),
+    )
+    def grant_enterprise_mandate(self, call, uscc):
+        return self._call(
+            call, "identity", "grant_enterprise_mandate", actor=call.actor, uscc=uscc, **call.body
+        )
+
+    @route(
+        "GET",
+        "/api/v1/enterprises/<uscc>/mandates",
+        path=identity.ListEnterpriseMandates,
+        query=identity.EnterpriseMandatesQuery,
+        response=identity.MandatePage,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="The enterprise's mandates, each active, expired or revoked",
+    )
+    def list_enterprise_mandates(self, call, uscc):
+        return self._call(
+            call, "identity", "list_enterprise_mandates", actor=call.actor, uscc=uscc, **call.query
+        )
+
+    @route(
+        "DELETE",
+        "/api/v1/enterprises/<uscc>/mandates/<mandate_id>",
+        path=identity.RevokeEnterpriseMandate,
+        status=204,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Revoke a mandate: the agent's next action on any case is refused (its owner)",
+    )
+    def revoke_enterprise_mandate(self, call, uscc, mandate_id):
+        self._call(
+            call,
+            "identity",
+            "revoke_enterprise_mandate",
+            actor=call.actor,
+            uscc=uscc,
+            mandate_id=mandate_id,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/me/mandates",
+        request=identity.MandateBody,
+        response=identity.MandateId,
+        status=201,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Mandate an agent to apply for me (citizens)",
+    )
+    def grant_my_mandate(self, call):
+        return self._call(call, "identity", "grant_personal_mandate", actor=call.actor, **call.body)
+
+    @route(
+        "GET",
+        "/api/v1/me/mandates",
+        query=identity.MyMandatesQuery,
+        response=identity.MandatePage,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Mandates I granted, or (role=agent) those granted to me: whom I may act for",
+    )
+    def my_mandates(self, call):
+        return self._call(call, "identity", "list_my_mandates", actor=call.actor, **call.query)
+
+    @route(
+        "DELETE",
+        "/api/v1/me/mandates/<mandate_id>",
+        path=identity.RevokeMyMandate,
+        status=204,
+        auth=SIGNED_IN,
+        tags=("identity",),
+        summary="Revoke a mandate I granted",
+    )
+    def revoke_my_mandate(self, call, mandate_id):
+        self._call(call, "identity", "revoke_my_mandate", actor=call.actor, mandate_id=mandate_id)
+
     # ---------------------------------------------------------------- catalog
 
     @route(
@@ -374,6 +522,63 @@ class GatewayService:
     def catalog_stats(self, call):
         return self._call(call, "catalog", "catalog_stats")
 
+    @route(
+        "POST",
+        "/api/v1/zones",
+        request=catalog.ZoneBody,
+        response=catalog.Zone,
+        status=201,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="Add a development zone (operator, or a dept_admin of its committee)",
+        errors=(409,),
+    )
+    def create_zone(self, call):
+        return self._call(call, "catalog", "create_zone", actor=call.actor, **call.body)
+
+    @route(
+        "GET",
+        "/api/v1/zones",
+        query=catalog.ZoneQuery,
+        response=catalog.ZonePage,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="Development zones: an operator's all, a zone committee admin's own",
+    )
+    def list_zones(self, call):
+        return self._call(call, "catalog", "list_zones", actor=call.actor, **call.query)
+
+    @route(
+        "POST",
+        "/api/v1/zones/<zone_id>/assessments",
+        path=catalog.RecordAssessment,
+        request=catalog.AssessmentBody,
+        response=catalog.Assessment,
+        status=201,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="Record a regional assessment report of a zone (operator or the zone's admin)",
+    )
+    def record_assessment(self, call, zone_id):
+        return self._call(
+            call, "catalog", "record_assessment", actor=call.actor, zone_id=zone_id, **call.body
+        )
+
+    @route(
+        "GET",
+        "/api/v1/zones/<zone_id>/assessments",
+        path=catalog.ListAssessments,
+        query=catalog.AssessmentQuery,
+        response=catalog.AssessmentPage,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="A zone's regional assessment reports (operator or the zone's admin)",
+    )
+    def list_assessments(self, call, zone_id):
+        return self._call(
+            call, "catalog", "list_assessments", actor=call.actor, zone_id=zone_id, **call.query
+        )
+
     # ---------------------------------------------------------------- workflow
 
     @route(
@@ -471,6 +676,57 @@ class GatewayService:
         )
 
     @route(
+        "POST",
+        "/api/v1/applications/<application_id>/redelivery",
+        path=workflow.Redelivery,
+        request=workflow.RedeliveryBody,
+        response=workflow.Application,
+        auth=SIGNED_IN,
+        tags=("workflow",),
+        summary="Choose what happens after a failed EMS shipment (applicant)",
+        description=(
+            "After a failed materials pickup: reship_materials (a new EMS pickup, from"
+            " address when given) or bring_to_window; after a failed result delivery:"
+            " redeliver_result (to address when given) or collect_at_window. The choices"
+            " open now are in the case's available_actions."
+        ),
+        errors=(403, 409),
+    )
+    def choose_redelivery(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call,
+            instance,
+            "choose_redelivery",
+            actor=call.actor,
+            application_id=application_id,
+            **call.body,
+        )
+
+    @route(
+        "POST",
+        "/api/v1/applications/<application_id>/handover",
+        path=workflow.HandOver,
+        request=workflow.HandOverBody,
+        response=workflow.Application,
+        auth=CASE_WORKER,
+        tags=("workflow",),
+        summary="Hand the result over at the window after its delivery failed (window clerk)",
+        description="The case completes.",
+        errors=(403, 409),
+    )
+    def hand_over(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call,
+            instance,
+            "hand_over",
+            actor=call.actor,
+            application_id=application_id,
+            **call.body,
+        )
+
+    @route(
         "GET",
         "/api/v1/worklist",
         query=workflow.WorklistQuery,
@@ -554,15 +810,136 @@ class GatewayService:
 
     @route(
         "GET",
+        "/api/v1/licences/jwks.json",
+        response=workflow.LicenceJwks,
+        tags=("workflow",),
+        summary="Public keys that sign electronic licences (every workflow instance's)",
+        description=(
+            "Ed25519 keys (RFC 8037: kty OKP, alg EdDSA); a licence document's"
+            " signature.kid names one. Answered from the gateway's copy, at most"
+            " CATALOG_CACHE_SECONDS old."
+        ),
+        errors=(503,),
+        **CACHED,
+    )
+    def licence_jwks(self, call):
+        return self.reads.get(
+            cache_key("licence_jwks"),
+            lambda: merged_jwks(
+                self.workflows.each(
+                    self.workflows.names,
+                    lambda instance: self._call(call, instance, "licence_jwks"),
+                )
+            ),
+        )
+
+    @route(
+        "GET",
+        "/api/v1/licences/<licence_no>",
+        path=workflow.GetLicence,
+        response=workflow.LicenceView,
+        auth=SIGNED_IN,
+        tags=("workflow",),
+        summary="A licence's signed document and QR payload (holder, issuing department)",
+        description=(
+            "For the holder (the applicant, or the party an agent applied for),"
+            " staff of the issuing department and operators; 404 for anyone else."
+            " The document is the canonical JSON (RFC 8785) of `licence` signed with"
+            " Ed25519 (`signature`: alg EdDSA, kid in /api/v1/licences/jwks.json)."
+            " qr_payload is the public verify URL of the number."
+        ),
+    )
+    def get_licence(self, call, licence_no):
+        return self.workflows.first_answer(
+            self._licence_instances(call, licence_no),
+            lambda instance: self._call(
+                call, instance, "get_licence", actor=call.actor, licence_no=licence_no
+            ),
+        )
+
+    @route(
+        "GET",
         "/api/v1/licences/<licence_no>/verify",
         path=workflow.VerifyLicence,
         response=workflow.LicenceCheck,
         tags=("workflow",),
-        summary="Check that a licence is genuine (public)",
+        summary="Check that a licence is genuine and valid now (public; rate-limited)",
+        description=(
+            "Its signature, the issuer's register, its validity period and revocation;"
+            " `failed` names each check that did not pass. 404 for a number no"
+            " instance issued. LICENCE_VERIFY_RATE_* requests per client."
+        ),
+        errors=(429,),
     )
     def verify_licence(self, call, licence_no):
-        instance = self.workflows.of(licence_no)
-        return self._call(call, instance, "verify_licence", licence_no=licence_no)
+        self.licence_checks.check(call.request)
+        return self.workflows.first_answer(
+            self._licence_instances(call, licence_no),
+            lambda instance: self._call(call, instance, "verify_licence", licence_no=licence_no),
+        )
+
+    @route(
+        "POST",
+        "/api/v1/licences/verify",
+        request=workflow.VerifyDocumentBody,
+        response=workflow.LicenceCheck,
+        tags=("workflow",),
+        summary="Check a licence document someone presents (public; rate-limited)",
+        description=(
+            "200 with valid false and the checks that failed for a document that"
+            " does not hold (altered: signature invalid; never issued: register"
+            " unknown; expired; revoked); 422 for one that is not a licence document"
+            " at all. LICENCE_VERIFY_RATE_* requests per client."
+        ),
+        errors=(429,),
+    )
+    def verify_licence_document(self, call):
+        self.licence_checks.check(call.request)
+        document = call.body["document"]
+        try:
+            targets = self._licence_instances(call, document["licence"]["licence_no"])
+        except NotFound:  # no such number anywhere: the shared register says so
+            targets = [instances.SHARED_WORKFLOW]
+        answer = None
+        for instance in targets:
+            found = self._call(call, instance, "verify_licence_document", document=document)
+            if found["checks"]["register"] != "unknown":
+                return found
+            answer = answer or found
+        return answer
+
+    @route(
+        "POST",
+        "/api/v1/licences/<licence_no>/revoke",
+        path=workflow.RevokeLicence,
+        request=workflow.RevokeLicenceBody,
+        response=workflow.LicenceCheck,
+        auth=DEPT_ADMIN,
+        tags=("workflow",),
+        summary="Revoke a licence (a dept_admin of its issuing department)",
+        description="It fails verification from then on (licence_revoked); answers its check.",
+        errors=(409,),
+    )
+    def revoke_licence(self, call, licence_no):
+        return self.workflows.first_answer(
+            self._licence_instances(call, licence_no),
+            lambda instance: self._call(
+                call,
+                instance,
+                "revoke_licence",
+                actor=call.actor,
+                licence_no=licence_no,
+                **call.body,
+            ),
+        )
+
+    def _licence_instances(self, call: Call, licence_no: str) -> list[str]:
+        """The instance that issued ``licence_no`` (by its issuer's department,
+        from the cached catalogue), or every instance for an issuer unknown here."""
+        if instances.licence_issuer(licence_no) is None:  # an old number: its prefix says
+            return self.workflows.for_licence(licence_no, [])
+        departments = self._cached(call, cache_key("departments"), "catalog", "list_departments")
+        return self.workflows.for_licence(licence_no, departments["items"])
 
     @route(
         "POST",
@@ -792,6 +1169,25 @@ class GatewayService:
     def ems_webhook(self, call):
         self._call(call, "courier", "record_ems_event", **call.body)
         return {"status": "ok"}
+
+    @route(
+        "POST",
+        "/api/v1/webhooks/payment",
+        request=workflow.PaymentNoticeBody,
+        response=workflow.PaymentNoticeAnswer,
+        verify_body=verify_payment_request,
+        tags=("workflow",),
+        summary="Payment platform callback (HMAC-signed: X-Payment-Timestamp, X-Payment-Signature)",
+        description=(
+            "An order of a case's fees was paid: sent to the workflow instance the"
+            " reference (the application id) names; repeats answer status repeated."
+        ),
+        errors=(401, 404, 409),
+    )
+    def payment_webhook(self, call):
+        body = call.body
+        instance = self.workflows.of(body["reference"])
+        return self._call(call, instance, "record_payment", **body)
 
     # ---------------------------------------------------------------- ratings
 

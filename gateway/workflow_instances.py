@@ -3,7 +3,9 @@
 The shared provincial instance (``workflow``) runs every item unless a
 department runs its own instance (``workflow-<code>``, named in
 ``WORKFLOW_DEPARTMENTS``). A command about a case goes to the instance its id
-names (``services.common.instances``); a new application goes to the instance the
+names (``services.common.instances``); a licence to the instance of the
+department whose USCC its number carries (the catalogue's departments, which the
+gateway caches); a new application goes to the instance the
 item's guide names (``handled_by``); a citizen's lists span every instance and are
 merged here, newest first.
 
@@ -96,6 +98,30 @@ class WorkflowInstances:
         if instance not in self.names:
             raise NotFound(f"no workflow instance {instance} answers at this gateway")
         return instance
+
+    def for_licence(self, licence_no: str, departments: list) -> list[str]:
+        """The instances to ask about a licence, in order: the one its number
+        names (``instances.licence_instance``: an old number's prefix, a
+        national number's issuer USCC among the catalogue's ``departments``),
+        else, for an issuer no department has (yet), every instance. NotFound
+        for a string that is no licence number, or an instance not routed here."""
+        instance = instances.licence_instance(licence_no, departments, self.departments)
+        if instance is None:
+            return list(self.names)
+        if instance not in self.names:
+            raise NotFound(f"no workflow instance {instance} answers at this gateway")
+        return [instance]
+
+    def first_answer(self, targets: list[str], ask: Callable[[str], object]):
+        """``ask(instance)`` of each target in turn until one does not answer
+        NotFound (that one's answer); NotFound when none knows it."""
+        missing: NotFound | None = None
+        for instance in targets:
+            try:
+                return ask(instance)
+            except NotFound as error:
+                missing = error
+        raise missing or NotFound("not found")
 
     def for_item(self, guide: dict) -> str:
         """The instance that handles new applications for the item of ``guide``."""

@@ -5,10 +5,13 @@
 Migrates every database, declares the broker topology, loads the demo data, then
 starts the five services, one workflow instance per department that runs its own
 (``workflow_departments``, by default js-ga; env WORKFLOW_DEPARTMENTS overrides,
-empty for none), the gateway, the EMS simulator and the data exchange simulator
+empty for none), the gateway, the EMS simulator (EMS_SIM_FAIL_RATE: the share
+of waybills it fails on the way, 0 by default) and the data exchange simulator
 (other departments' records for workflow's automatic decisions; every workflow
-instance gets its URL and key) and the SMS simulator (ratings texts citizens
-through it; the texts link to the gateway, PORTAL_URL), waits until each is
+instance gets its URL and key), the SMS simulator (ratings texts citizens
+through it; the texts link to the gateway, PORTAL_URL) and the payment
+simulator (orders for fees, its cashier, refunds; it notifies the gateway's
+payment webhook, signed with PAYMENT_WEBHOOK_SECRET), waits until each is
 healthy and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
 process. The end-to-end tests drive the same class.
 """
@@ -39,6 +42,8 @@ from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.instances import instance_for, parse_departments
 from services.common.migrations import upgrade
 from simulators.data_exchange.app import DEFAULT_API_KEY as DEV_DATA_EXCHANGE_API_KEY
+from simulators.payment.app import DEFAULT_API_KEY as DEV_PAYMENT_API_KEY
+from simulators.payment.app import DEFAULT_WEBHOOK_SECRET as DEV_PAYMENT_WEBHOOK_SECRET
 from simulators.sms.app import DEFAULT_API_KEY as DEV_SMS_API_KEY
 
 SERVICE_PORTS = {
@@ -77,6 +82,7 @@ class LocalCluster:
     ems_port: int = 8200
     data_exchange_port: int = 8300
     sms_port: int = 8400
+    payment_port: int = 8500
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     # Departments running their own workflow instance (workflow-<code>); a port per
     # instance name in service_ports wins over the default after the services'.
@@ -84,6 +90,9 @@ class LocalCluster:
     amqp_uri: str | None = None
     database_urls: dict[str, str] = field(default_factory=dict)
     ems_step_seconds: float = 2.0
+    # The share of waybills the EMS simulator fails on the way (0..1); None:
+    # the environment's EMS_SIM_FAIL_RATE, else 0.
+    ems_fail_rate: float | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
 
@@ -101,6 +110,10 @@ class LocalCluster:
     @property
     def sms_url(self) -> str:
         return f"http://127.0.0.1:{self.sms_port}"
+
+    @property
+    def payment_url(self) -> str:
+        return f"http://127.0.0.1:{self.payment_port}"
 
     @property
     def workflow_instances(self) -> list[str]:
@@ -151,6 +164,11 @@ class LocalCluster:
         env["SMS_URL"] = self.sms_url
         env.setdefault("SMS_API_KEY", DEV_SMS_API_KEY)
         env.setdefault("PORTAL_URL", self.gateway_url)
+        # Workflow orders fees at the payment simulator, which signs its notices
+        # to the gateway with the secret the gateway checks.
+        env["PAYMENT_URL"] = self.payment_url
+        env.setdefault("PAYMENT_API_KEY", DEV_PAYMENT_API_KEY)
+        env.setdefault("PAYMENT_WEBHOOK_SECRET", DEV_PAYMENT_WEBHOOK_SECRET)
         env.pop("DATABASE_URL", None)  # each process gets its own below
         return env
 
@@ -205,6 +223,8 @@ class LocalCluster:
             service_env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{port}"
             service_env["DATABASE_URL"] = self.database_url(name)
             service_env["DEPARTMENT_CODE"] = code
+            # Workflow instances ask each other about licences (material reuse).
+            service_env["WORKFLOW_DEPARTMENTS"] = ",".join(self.workflow_departments)
             processes.append(
                 Process(
                     name,
@@ -241,6 +261,11 @@ class LocalCluster:
                     f"{self.gateway_url}/api/v1/webhooks/ems",
                     "--step-seconds",
                     str(self.ems_step_seconds),
+                    *(
+                        ("--fail-rate", str(self.ems_fail_rate))
+                        if self.ems_fail_rate is not None
+                        else ()
+                    ),
                 ],
                 env,
                 f"http://127.0.0.1:{self.ems_port}/healthz",
@@ -279,6 +304,25 @@ class LocalCluster:
                 env,
                 f"{self.sms_url}/healthz",
                 logs / "sms-simulator.log",
+            )
+        )
+        processes.append(
+            Process(
+                "payment-simulator",
+                [
+                    python,
+                    "-m",
+                    "simulators.payment",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.payment_port),
+                    "--webhook-url",
+                    f"{self.gateway_url}/api/v1/webhooks/payment",
+                ],
+                env,
+                f"{self.payment_url}/healthz",
+                logs / "payment-simulator.log",
             )
         )
         return processes
@@ -388,6 +432,7 @@ def print_banner(cluster: LocalCluster, loaded: dict) -> None:
     print(f"  EMS (sim.)   http://127.0.0.1:{cluster.ems_port}")
     print(f"  data exchange (sim.) {cluster.data_exchange_url}  (demo records: README)")
     print(f"  SMS (sim.)   {cluster.sms_url}  (inbox: GET /api/messages?phone=...)")
+    print(f"  payment (sim.) {cluster.payment_url}  (cashier: the pay_url of a case's payment)")
     if catalog:
         print(
             f"  catalogue    {catalog.get('regions', '?')} regions, "

@@ -7,8 +7,9 @@
 #
 # With department codes (js-ga ...) it also creates each department workflow
 # instance's database Secret, tongban-workflow-<code>-db. EMS_API_KEY,
-# DATA_EXCHANGE_API_KEY and SMS_API_KEY are placeholders until EMS, the data
-# exchange platform and the SMS gateway issue keys (the dev overlay's simulators
+# DATA_EXCHANGE_API_KEY, PAYMENT_API_KEY and SMS_API_KEY are placeholders until
+# EMS, the data exchange platform, the payment platform and the SMS gateway
+# issue keys (the dev overlay's simulators
 # accept them as they are): replace them with
 # kubectl -n NAMESPACE patch secret tongban-secrets ... (see README.md)
 # Needs kubectl (pointed at the cluster) and python3.
@@ -62,6 +63,8 @@ create tongban-secrets \
   --from-literal=ems-api-key=replace-with-the-key-from-ems \
   --from-literal=ems-webhook-secret="$(random)" \
   --from-literal=data-exchange-api-key=replace-with-the-key-from-the-data-exchange \
+  --from-literal=payment-api-key=replace-with-the-key-from-the-payment-platform \
+  --from-literal=payment-webhook-secret="$(random)" \
   --from-literal=sms-api-key=replace-with-the-key-from-the-sms-gateway
 create tongban-postgres --from-literal=password="$(random)"
 for service in identity catalog workflow courier ratings; do

@@ -1,9 +1,16 @@
-"""Load the demo catalogue (Jiangsu regions, departments, items) idempotently."""
+"""Load the demo catalogue (Jiangsu regions, departments, items, zones) idempotently."""
 
-from services.catalog.demo import load_departments, load_items, load_regions
+from datetime import date
+
+from services.catalog.demo import load_departments, load_items, load_regions, load_zones
 from services.catalog.domain.model import Department, Item, Region
+from services.catalog.domain.zones import Assessment, Zone
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.catalog.service_layer.use_cases import item_id_for
+from services.catalog.service_layer.use_cases import (
+    assessment_id_for,
+    item_id_for,
+    zone_id_for,
+)
 
 
 def load_demo(uow: CatalogUnitOfWork) -> dict:
@@ -11,8 +18,10 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
 
     Every new item gets the id derived from its code, its department's store
     and window, and is published, so its item_published event goes to the
-    outbox. Returns how many regions, departments and items this run added: a
-    second run adds nothing and emits nothing.
+    outbox. A department recorded before departments had a kind and a USCC
+    gets the seed's. Every new zone comes with its assessments. Returns how
+    many regions, departments, items and zones this run added: a second run
+    adds nothing and emits nothing.
     """
     with uow:
         known_regions = uow.regions.codes()
@@ -21,10 +30,14 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
         for data in new_regions:
             uow.regions.add(Region.from_dict(data))
 
-        known_departments = uow.departments.codes()
+        known_departments = {d.code: d for d in uow.departments.list()}
         new_departments = [d for d in load_departments() if d["code"] not in known_departments]
         for data in new_departments:
             uow.departments.add(Department.from_dict(data))
+        for data in load_departments():
+            stored = known_departments.get(data["code"])
+            if stored is not None and stored.uscc is None:
+                uow.departments.set_identity(Department.from_dict(data))
 
         departments = {d.code: d for d in uow.departments.list()}
         known_items = uow.items.ids_by_code()
@@ -40,9 +53,39 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
             item.publish()
             uow.items.add(item)
             uow.collect(item)
+
+        known_zones = uow.zones.codes()
+        new_zones = [z for z in load_zones() if z["code"] not in known_zones]
+        for data in new_zones:
+            _add_zone(uow, data)
         uow.commit()
     return {
         "regions": len(new_regions),
         "departments": len(new_departments),
         "items": len(new_items),
+        "zones": len(new_zones),
     }
+
+
+def _add_zone(uow: CatalogUnitOfWork, data: dict) -> None:
+    zone = Zone.create(
+        zone_id_for(data["code"]),
+        data["code"],
+        data["name"],
+        data["region_code"],
+        data["committee_department_code"],
+    )
+    uow.zones.add(zone)
+    for report in data["assessments"]:
+        valid_from = date.fromisoformat(report["valid_from"])
+        uow.assessments.add(
+            Assessment.create(
+                assessment_id_for(zone.code, report["kind"], valid_from),
+                zone.zone_id,
+                report["kind"],
+                report["title"],
+                valid_from,
+                date.fromisoformat(report["valid_to"]),
+                report.get("approved_by"),
+            )
+        )

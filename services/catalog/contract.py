@@ -11,9 +11,11 @@ rules again (a guide complete enough to publish, unknown departments, repeated
 modes) and names the field it refuses.
 """
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.catalog.domain.model import LEVELS, MODES, STATUSES
+from services.catalog.domain.fees import MAX_AMOUNT_FEN, MAX_FEES, MAX_VALID_YEARS
+from services.catalog.domain.model import DEPARTMENT_KINDS, LEVELS, MODES, STATUSES
+from services.catalog.domain.zones import ASSESSMENT_KINDS
 from services.common.instances import MAX_CODE_LENGTH, SHARED_WORKFLOW
 from services.common.schemas import (
     PATH_ID_MAX,
@@ -63,6 +65,9 @@ HANDLED_BY = FullMatch(
     error='must be "workflow" or "workflow-<department code>"',
 )
 ITEM_ID_EXAMPLE = "5d1f3c4e2b7a4f0e9c8d7b6a5f4e3d2c"
+ZONE_ID_EXAMPLE = "7c0e5f6b1a2d43e89f01b2c3d4e5f607"
+LICENCE_TYPE_CODE = FullMatch(r"^[0-9A-Z]{2,20}$", error="must be 2..20 digits or capital letters")
+USCC_EXAMPLE = "11320115MB1F7041XW"
 
 
 # --- requests ---------------------------------------------------------------
@@ -116,6 +121,50 @@ class MaterialBody(Schema):
     note = _text(1, 500, metadata={"description": "leave out for none"})
 
 
+class FeeBody(Schema):
+    """One fee (收费项目); the amount in fen, a whole number."""
+
+    name = _text(1, 100, required=True, metadata={"example": "护照工本费"})
+    amount_fen = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=MAX_AMOUNT_FEN),
+        metadata={"example": 12000},
+    )
+    standard = _text(0, 500, metadata={"example": "120元/本"})
+    legal_basis = _text(0, 500)
+    waivable = Boolean(
+        load_default=False, metadata={"description": "whether fee_waiver may remove it"}
+    )
+
+
+class FeeWaiverBody(Schema):
+    """Who pays nothing of the waivable fees: a rule over the applicant's facts."""
+
+    description = _text(1, 500, required=True, metadata={"example": "70周岁以上老年人免收"})
+    rule = fields.Dict(
+        required=True,
+        metadata={
+            "description": 'a rule: {"fact", "op", "value"}, or {"all": [...]} / {"any": [...]}',
+            "example": {"fact": "applicant.age", "op": "ge", "value": 70},
+        },
+    )
+
+
+class LicenceTypeBody(Schema):
+    """The licence an item issues."""
+
+    code = fields.String(required=True, validate=LICENCE_TYPE_CODE, metadata={"example": "SPJYXK"})
+    name = _text(1, 100, required=True, metadata={"example": "食品经营许可证"})
+    valid_years = fields.Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_VALID_YEARS),
+        metadata={"description": "null: valid without end", "example": 5},
+    )
+
+
 class UpdateItemBody(Schema):
     """``PUT /items/{item_id}``: the guide fields that change, and only those."""
 
@@ -135,7 +184,22 @@ class UpdateItemBody(Schema):
     description = _text(0, 4000)
     conditions = fields.List(_text(1, 500))
     materials = fields.List(fields.Nested(MaterialBody))
-    fees = _text(0, 200)
+    fees = fields.List(
+        fields.Nested(FeeBody),
+        validate=validate.Length(max=MAX_FEES),
+        metadata={"description": "[] when free"},
+    )
+    fee_waiver = fields.Nested(FeeWaiverBody, allow_none=True)
+    licence_type = fields.Nested(LicenceTypeBody, allow_none=True)
+    transferred_from = _text(
+        1,
+        64,
+        allow_none=True,
+        metadata={
+            "description": "集中批: the department an approval bureau took the item over from",
+            "example": "jn-amr",
+        },
+    )
     legal_basis = fields.List(_text(1, 500))
     joint_departments = _unique_list(
         _text(1, 64),
@@ -198,6 +262,33 @@ class Department(Schema):
     region_code = fields.String(required=True)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     store_id = fields.String(required=True, metadata={"example": "store-js-amr"})
+    kind = fields.String(required=True, validate=validate.OneOf(DEPARTMENT_KINDS))
+    uscc = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Unified Social Credit Code; null: not recorded"},
+    )
+
+
+class Fee(Schema):
+    name = fields.String(required=True)
+    amount_fen = fields.Integer(required=True, validate=validate.Range(min=0))
+    standard = fields.String(required=True, metadata={"description": '"" for none'})
+    legal_basis = fields.String(required=True, metadata={"description": '"" for none'})
+    waivable = fields.Boolean(required=True)
+
+
+class FeeWaiver(Schema):
+    description = fields.String(required=True)
+    rule = fields.Dict(required=True, metadata={"description": "services/common/rules.py"})
+
+
+class LicenceType(Schema):
+    code = fields.String(required=True, metadata={"example": "SPJYXK"})
+    name = fields.String(required=True)
+    valid_years = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: valid without end"}
+    )
 
 
 class ItemSummary(Schema):
@@ -212,6 +303,13 @@ class ItemSummary(Schema):
     modes = fields.List(fields.String(validate=validate.OneOf(MODES)), required=True)
     promised_days = fields.Integer(required=True, metadata={"description": "working days"})
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    transferred_from = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "集中批: the department the item was taken over from"},
+    )
+    fees = fields.List(fields.Nested(Fee), required=True, metadata={"description": "[] when free"})
+    licence_type = fields.Nested(LicenceType, required=True, allow_none=True)
 
 
 class Material(Schema):
@@ -236,7 +334,16 @@ class ItemGuide(ItemSummary):
     description = fields.String(required=True)
     conditions = fields.List(fields.String(), required=True)
     materials = fields.List(fields.Nested(Material), required=True)
-    fees = fields.String(required=True, metadata={"example": "免费"})
+    fee_waiver = fields.Nested(FeeWaiver, required=True, allow_none=True)
+    issuer_uscc = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "the USCC of the item's department, the issuer of its licences;"
+            " null: not recorded",
+            "example": USCC_EXAMPLE,
+        },
+    )
     legal_basis = fields.List(fields.String(), required=True)
     statutory_days = fields.Integer(required=True, metadata={"description": "working days"})
     joint_departments = fields.List(fields.String(), required=True)
@@ -312,6 +419,121 @@ RegionList = collection_of(Region)
 DepartmentList = collection_of(Department)
 StoreList = collection_of(Store)
 ItemSummaryPage = page_of(ItemSummary)
+
+
+# --- zones (区域评) -----------------------------------------------------------
+
+
+class ZoneBody(Schema):
+    """``POST /zones``: a development zone; its id follows from the code."""
+
+    code = fields.String(
+        required=True,
+        validate=FullMatch(
+            r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$",
+            error="must be 1..64 letters, digits or -, starting with a letter or digit",
+        ),
+        metadata={"example": "320115-JNKFQ"},
+    )
+    name = _text(1, 100, required=True, metadata={"example": "南京江宁经济技术开发区"})
+    committee_department_code = _text(1, 64, required=True, metadata={"example": "jn-kfq"})
+    region_code = _text(
+        1, 12, metadata={"description": "a county; default the committee's", "example": "320115"}
+    )
+
+
+class CreateZone(ZoneBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class ZoneQuery(PageQuery):
+    """``GET /zones``: an operator's every zone, a zone admin's own."""
+
+    region = _code(12, metadata={"example": "320115"})
+
+
+class ListZones(ZoneQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class ZoneIdRequest(Schema):
+    zone_id = _path_id(metadata={"example": ZONE_ID_EXAMPLE})
+
+
+class AssessmentBody(Schema):
+    """``POST /zones/{zone_id}/assessments``: a regional assessment report."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(ASSESSMENT_KINDS))
+    title = _text(1, 200, required=True, metadata={"example": "江宁开发区区域环境影响评价报告书"})
+    valid_from = fields.Date(required=True, metadata={"example": "2025-06-01"})
+    valid_to = fields.Date(
+        required=True, metadata={"description": "last valid day", "example": "2030-05-31"}
+    )
+    approved_by = _text(1, 200, metadata={"example": "南京市生态环境局"})
+
+    @validates_schema
+    def _to_not_before_from(self, data, **kwargs):
+        if (
+            data.get("valid_from")
+            and data.get("valid_to")
+            and data["valid_to"] < data["valid_from"]
+        ):
+            raise ValidationError("must not be before valid_from", "valid_to")
+
+
+class RecordAssessment(AssessmentBody, ZoneIdRequest):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class AssessmentQuery(PageQuery):
+    kind = fields.String(validate=validate.OneOf(ASSESSMENT_KINDS))
+
+
+class ListAssessments(AssessmentQuery, ZoneIdRequest):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class FindAssessment(Schema):
+    """Workflow's question: the zone's report of ``kind`` valid on ``on``."""
+
+    zone_id = _text(1, PATH_ID_MAX, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ASSESSMENT_KINDS))
+    on = fields.Date(required=True, metadata={"example": "2026-12-01"})
+
+
+class Zone(Schema):
+    zone_id = fields.String(required=True, metadata={"example": ZONE_ID_EXAMPLE})
+    code = fields.String(required=True, metadata={"example": "320115-JNKFQ"})
+    name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    committee_department_code = fields.String(required=True)
+
+
+class ZoneSummary(Schema):
+    zone_id = fields.String(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String(required=True)
+
+
+class Assessment(Schema):
+    assessment_id = fields.String(required=True)
+    zone_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ASSESSMENT_KINDS))
+    title = fields.String(required=True)
+    approved_by = fields.String(required=True, allow_none=True)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True, metadata={"description": "last valid day"})
+
+
+class FoundAssessment(Schema):
+    """The zone (null: unknown) and its report valid that day (null: none)."""
+
+    zone = fields.Nested(ZoneSummary, required=True, allow_none=True)
+    assessment = fields.Nested(Assessment, required=True, allow_none=True)
+
+
+ZonePage = page_of(Zone)
+AssessmentPage = page_of(Assessment)
 
 
 # --- events -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The catalog service: regions, departments, service items and flagship stores."""
 
 from services.catalog import contract
-from services.catalog.service_layer import use_cases
+from services.catalog.service_layer import use_cases, zones
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.dependencies import Database
 from services.common.entrypoints import handles, rpc
@@ -59,6 +59,26 @@ class CatalogService(OpsEntrypoints):
     @rpc(response=contract.CatalogStats)
     def catalog_stats(self):
         return use_cases.catalog_stats(self.uow)
+
+    @rpc(request=contract.CreateZone, response=contract.Zone)
+    def create_zone(self, request):
+        return zones.create_zone(self.uow, **request)
+
+    @rpc(request=contract.ListZones, response=contract.ZonePage)
+    def list_zones(self, request):
+        return zones.list_zones(self.uow, **request)
+
+    @rpc(request=contract.RecordAssessment, response=contract.Assessment)
+    def record_assessment(self, request):
+        return zones.record_assessment(self.uow, **request)
+
+    @rpc(request=contract.ListAssessments, response=contract.AssessmentPage)
+    def list_assessments(self, request):
+        return zones.list_assessments(self.uow, **request)
+
+    @rpc(request=contract.FindAssessment, response=contract.FoundAssessment)
+    def find_assessment(self, request):
+        return zones.find_assessment(self.uow, **request)
 
     @handles("ratings", "store_rating_changed", payload=ratings.StoreRatingChanged)
     def on_store_rating_changed(self, event):

@@ -16,7 +16,9 @@ from services.courier.domain import tracking_numbers
 from services.courier.domain.model import (
     ADDRESS_LIMITS,
     DIRECTIONS,
+    EMS_FAILURE_REASONS,
     EMS_STATUSES,
+    FAILURE_REASONS,
     LANDLINE,
     MOBILE,
     POSTCODE,
@@ -82,6 +84,15 @@ class EmsScanBody(Schema):
         load_default="",
         validate=validate.Length(max=DESCRIPTION_MAX),
         metadata={"example": "已签收"},
+    )
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(EMS_FAILURE_REASONS),
+        metadata={
+            "description": "why a failed shipment failed (status failed only; other when absent)",
+            "example": "refused",
+        },
     )
     reference = fields.String(
         load_default=None,
@@ -151,14 +162,30 @@ class ShipmentSummary(Schema):
     """A shipment as ``list_shipments`` lists it (no tracking history)."""
 
     shipment_id = fields.String(required=True)
-    tracking_no = _tracking_no()
+    tracking_no = _tracking_no(
+        allow_none=True,
+    )
     application_id = _application_id()
     direction = fields.String(
         required=True,
         validate=validate.OneOf(DIRECTIONS),
         metadata={"description": "materials: applicant to window; result: window to applicant"},
     )
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    attempt = fields.Integer(
+        required=True,
+        metadata={
+            "description": "1 for the first shipment in this direction, 2... for each one"
+            " asked for after a failure"
+        },
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "pending: the order waits to be placed with EMS (tracking_no"
+            " null until it is)"
+        },
+    )
     sender = fields.Nested(WaybillAddress, required=True)
     recipient = fields.Nested(WaybillAddress, required=True)
     created_at = Instant(required=True)
@@ -195,6 +222,7 @@ class ShipmentCreated(Schema):
     tracking_no = _tracking_no()
     application_id = fields.String(required=True)
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    attempt = fields.Integer(load_default=1, metadata={"description": "1, 2, ..."})
 
 
 class MaterialsReceived(Schema):
@@ -215,13 +243,20 @@ class ResultDelivered(Schema):
 
 
 class ShipmentFailed(Schema):
-    """``courier.shipment_failed``: EMS gave up on a shipment; ``reason`` is what
-    EMS said, or a default."""
+    """``courier.shipment_failed``: EMS gave up on a shipment (``reason``
+    undeliverable, refused, lost, returned or other), or its order could never
+    be placed (ems_unavailable: EMS did not answer for EMS_ORDER_RETRY_HOURS;
+    ems_rejected: EMS refused the order); ``tracking_no`` is null then."""
 
     application_id = fields.String(required=True)
-    tracking_no = _tracking_no()
+    tracking_no = _tracking_no(allow_none=True)
     direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
-    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(FAILURE_REASONS))
+    description = fields.String(
+        load_default="", metadata={"description": "EMS's own words; empty when none"}
+    )
+    failed_at = Instant(required=True)
+    attempt = fields.Integer(load_default=1, metadata={"description": "1, 2, ..."})
 
 
 EVENTS = {

@@ -1,4 +1,5 @@
-"""Business counters of the courier, by direction (materials or result)."""
+"""Business counters of the courier: shipments by direction (materials or
+result), and the attempts at placing EMS orders by outcome."""
 
 from prometheus_client import Counter
 
@@ -16,4 +17,10 @@ SHIPMENTS_FAILED = Counter(
     "tongban_courier_shipments_failed",
     "EMS shipments that failed, by direction.",
     ["direction"],
+)
+EMS_ORDER_ATTEMPTS = Counter(
+    "tongban_courier_ems_order_attempts",
+    "Attempts at placing an EMS order, by outcome: placed, retried (EMS did not"
+    " answer), gave_up (its retry window ended), rejected (EMS refused it).",
+    ["outcome"],
 )

@@ -8,11 +8,15 @@ already are left as they are, so a second run changes nothing.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
+from services.common import clock
 from services.common.config import load_config
 from services.identity.adapters.crypto import PasswordHasher
 from services.identity.adapters.crypto_context import CryptoContext
-from services.identity.service_layer import use_cases
+from services.identity.domain.id_numbers import id_number_check_char
+from services.identity.domain.uscc import uscc_check_char
+from services.identity.service_layer import mandates, use_cases
 
 OPERATOR_NAME = "平台运营"
 DEMO_DEPARTMENT = "js-amr"  # 江苏省市场监督管理局
@@ -24,6 +28,30 @@ STAFF = (
     {"phone": "13700000002", "name": "王窗口", "role": "window_clerk"},
     {"phone": "13700000003", "name": "赵管理", "role": "dept_admin"},
 )
+
+# 代办制: a provincial service centre's agent, and an enterprise whose owner
+# added a member and mandated the agent for every item.
+SERVICE_CENTRE = "js-zwfw"  # 江苏省政务服务中心
+AGENT = {"phone": "13700000004", "name": "周代办", "role": "agent"}
+OWNER = {
+    "phone": "13900000004",
+    "password": "Citizen2026",
+    "name": "陈老板",
+    "role": "enterprise owner",
+    "id_number": "32010219800101011" + id_number_check_char("32010219800101011"),
+}
+MEMBER = {
+    "phone": "13900000005",
+    "password": "Citizen2026",
+    "name": "刘会计",
+    "role": "enterprise member",
+    "id_number": "32010219920315022" + id_number_check_char("32010219920315022"),
+}
+ENTERPRISE = {
+    "name": "南京代办示范科技有限公司",
+    "uscc": "91320102MA1DB0001" + uscc_check_char("91320102MA1DB0001"),
+}
+MANDATE_DAYS = 365
 
 
 def ensure_operator_from_environment(uow, config: dict | None = None) -> str | None:
@@ -78,8 +106,61 @@ def load_demo(uow, hasher: PasswordHasher | None = None, config: dict | None = N
             )
         accounts.append({**member, "password": STAFF_PASSWORD})
 
+    if not _exists(uow, AGENT["phone"]):
+        use_cases.create_staff(
+            uow,
+            crypto,
+            actor,
+            AGENT["phone"],
+            STAFF_PASSWORD,
+            AGENT["name"],
+            SERVICE_CENTRE,
+            [AGENT["role"]],
+        )
+    accounts.append({**AGENT, "password": STAFF_PASSWORD})
+    owner = _verified_citizen(uow, crypto, OWNER)
+    member = _verified_citizen(uow, crypto, MEMBER)
+    _demo_enterprise(uow, owner, member)
+    for person in (OWNER, MEMBER):
+        accounts.append({key: person[key] for key in ("phone", "password", "name", "role")})
+
     crypto.keyring.keys(uow)
-    return {"accounts": accounts}
+    return {"accounts": accounts, "enterprise": dict(ENTERPRISE)}
+
+
+def _verified_citizen(uow, crypto, person: dict):
+    with uow:
+        user = uow.users.by_phone(person["phone"])
+    if user is None:
+        user = use_cases.register(uow, crypto, person["phone"], person["password"], person["name"])
+    if not user.is_verified:
+        user = use_cases.verify_real_name(
+            uow, crypto, user.user_id, person["name"], person["id_number"]
+        )
+    return user
+
+
+def _demo_enterprise(uow, owner, member) -> None:
+    """The demo enterprise, its member and its mandate to the demo agent, each
+    made once."""
+    actor = {"user_id": owner.user_id, "kind": "citizen", "roles": []}
+    with uow:
+        enterprise = uow.enterprises.by_uscc(ENTERPRISE["uscc"])
+        agent = uow.users.by_phone(AGENT["phone"])
+    if enterprise is None:
+        use_cases.register_enterprise(
+            uow, actor, ENTERPRISE["name"], ENTERPRISE["uscc"], owner.name
+        )
+    with uow:
+        has_member = uow.members.get(ENTERPRISE["uscc"], member.user_id) is not None
+        granted = uow.mandates.page_of_principal(
+            "enterprise", ENTERPRISE["uscc"], page=1, page_size=1
+        )[1]
+    if not has_member:
+        mandates.add_member(uow, actor, ENTERPRISE["uscc"], member.user_id)
+    if not granted:
+        expires_on = mandates.china_today(clock.now()) + timedelta(days=MANDATE_DAYS)
+        mandates.grant_enterprise_mandate(uow, actor, ENTERPRISE["uscc"], agent.user_id, expires_on)
 
 
 def _exists(uow, phone: str) -> bool:

@@ -8,10 +8,24 @@ The schemas check the shape of each field; the domain checks the rules again
 names the field it refuses. No message here repeats a value it refuses.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import ACTOR_KINDS, ActorSchema, FullMatch, Instant
+from services.common.schemas import (
+    ACTOR_KINDS,
+    ActorSchema,
+    FullMatch,
+    Instant,
+    PageQuery,
+    page_of,
+)
 from services.identity.domain.id_numbers import mask_phone
+from services.identity.domain.mandates import (
+    MAX_MANDATE_DAYS,
+    MAX_MANDATE_ITEMS,
+    Basis,
+    MandateStatus,
+    PrincipalKind,
+)
 from services.identity.domain.model import (
     DEPARTMENT_CODE_MAX,
     ENTERPRISE_NAME_MAX,
@@ -123,6 +137,126 @@ class CreateStaff(StaffBody):
     actor = fields.Nested(ActorSchema, required=True)
 
 
+_ID = validate.Length(min=1, max=64)
+PRINCIPAL_KINDS = tuple(kind.value for kind in PrincipalKind)
+
+
+class MemberBody(Schema):
+    """The account the owner adds as a member (a real-name verified citizen)."""
+
+    user_id = fields.String(required=True, validate=_ID)
+
+
+class AddMember(MemberBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class RemoveMember(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    user_id = fields.String(required=True, validate=_ID)
+
+
+class MembersQuery(PageQuery):
+    """A page of the enterprise's members, first added first."""
+
+
+class ListMembers(MembersQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class MandateBody(Schema):
+    """A mandate to an agent: a staff member with the role agent or a real-name
+    verified citizen; for the items listed (item ids as the catalogue gives
+    them, not looked up), or every item when none are; through ``expires_on``
+    (a Jiangsu day after today, at most a year ahead)."""
+
+    agent_user_id = fields.String(required=True, validate=_ID)
+    item_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=MAX_MANDATE_ITEMS),
+        metadata={"description": "null or empty: every item"},
+    )
+    expires_on = fields.Date(
+        required=True,
+        metadata={
+            "description": f"the last day in force; after today, at most {MAX_MANDATE_DAYS}"
+            " days ahead"
+        },
+    )
+
+
+class GrantEnterpriseMandate(MandateBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class GrantPersonalMandate(MandateBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class EnterpriseMandatesQuery(PageQuery):
+    """A page of the enterprise's mandates, newest first."""
+
+
+class ListEnterpriseMandates(EnterpriseMandatesQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class MyMandatesQuery(PageQuery):
+    """``role`` principal (default): the mandates I granted; agent: those
+    granted to me, so I see whom I may act for."""
+
+    role = fields.String(load_default="principal", validate=validate.OneOf(("principal", "agent")))
+
+
+class ListMyMandates(MyMandatesQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class RevokeEnterpriseMandate(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+    uscc = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    mandate_id = fields.String(required=True, validate=_ID)
+
+
+class RevokeMyMandate(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+    mandate_id = fields.String(required=True, validate=_ID)
+
+
+class PrincipalRef(Schema):
+    """Whom an account acts for: an enterprise ``{kind, uscc}`` or a person
+    ``{kind, user_id}``."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(PRINCIPAL_KINDS))
+    uscc = fields.String(validate=USCC)
+    user_id = fields.String(validate=_ID)
+
+    @validates_schema
+    def _fields_of_the_kind(self, data, **kwargs):
+        kind = data.get("kind")
+        if kind == PrincipalKind.ENTERPRISE and not data.get("uscc"):
+            raise ValidationError("is required for an enterprise", "uscc")
+        if kind == PrincipalKind.PERSON and not data.get("user_id"):
+            raise ValidationError("is required for a person", "user_id")
+
+
+class AuthorisePrincipal(Schema):
+    """May ``actor_id`` act for ``principal`` on ``item_id`` on ``on`` (today in
+    Jiangsu when absent)?"""
+
+    actor_id = fields.String(required=True, validate=_ID)
+    principal = fields.Nested(PrincipalRef, required=True)
+    item_id = fields.String(required=True, validate=_ID)
+    on = fields.Date(load_default=None, allow_none=True)
+
+
 # --- responses --------------------------------------------------------------
 
 
@@ -217,6 +351,62 @@ class Enterprise(Schema):
     created_at = Instant(required=True)
 
 
+class Member(Schema):
+    """An account that acts for the enterprise beside its owner."""
+
+    uscc = fields.String(required=True)
+    user_id = fields.String(required=True)
+    name = fields.String(required=True)
+    added_by = fields.String(required=True)
+    added_at = Instant(required=True)
+
+
+MemberPage = page_of(Member)
+
+
+class MandateId(Schema):
+    mandate_id = fields.String(required=True)
+
+
+class Principal(Schema):
+    """An enterprise ``{kind, uscc, name}`` or a person ``{kind, user_id, name}``."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(PRINCIPAL_KINDS))
+    uscc = fields.String(metadata={"description": "enterprise only"})
+    user_id = fields.String(metadata={"description": "person only"})
+    name = fields.String(required=True)
+
+
+class Mandate(Schema):
+    """A mandate and its state on today's Jiangsu day."""
+
+    mandate_id = fields.String(required=True)
+    principal = fields.Nested(Principal, required=True)
+    agent_user_id = fields.String(required=True)
+    agent_name = fields.String(required=True)
+    item_ids = fields.List(
+        fields.String(), required=True, metadata={"description": "empty: every item"}
+    )
+    expires_on = fields.Date(required=True)
+    granted_at = Instant(required=True)
+    revoked_at = Instant(required=True, allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf([status.value for status in MandateStatus])
+    )
+
+
+MandatePage = page_of(Mandate)
+
+
+class Authorisation(Schema):
+    """Why the account may act for the principal: ``owner`` (the enterprise's
+    owner, or the person themself), ``member`` or ``mandate`` (``mandate_id``)."""
+
+    basis = fields.String(required=True, validate=validate.OneOf([b.value for b in Basis]))
+    mandate_id = fields.String(required=True, allow_none=True)
+    principal = fields.Nested(Principal, required=True)
+
+
 # --- events -----------------------------------------------------------------
 
 
@@ -254,9 +444,46 @@ class SessionRevoked(Schema):
     expires_at = Instant(required=True)
 
 
+class EnterpriseMemberAdded(Schema):
+    """``identity.enterprise_member_added``: the owner added an account acting for it."""
+
+    uscc = fields.String(required=True, validate=validate.Length(equal=18))
+    user_id = fields.String(required=True)
+
+
+class EnterpriseMemberRemoved(Schema):
+    """``identity.enterprise_member_removed``: the account acts for it no more."""
+
+    uscc = fields.String(required=True, validate=validate.Length(equal=18))
+    user_id = fields.String(required=True)
+
+
+class MandateGranted(Schema):
+    """``identity.mandate_granted``: a principal mandated an agent, for the
+    items listed (every item when empty), through ``expires_on``."""
+
+    mandate_id = fields.String(required=True)
+    principal = fields.Nested(Principal, required=True)
+    agent_user_id = fields.String(required=True)
+    item_ids = fields.List(fields.String(), required=True)
+    expires_on = fields.Date(required=True)
+
+
+class MandateRevoked(Schema):
+    """``identity.mandate_revoked``: the agent acts for the principal no more."""
+
+    mandate_id = fields.String(required=True)
+    principal = fields.Nested(Principal, required=True)
+    agent_user_id = fields.String(required=True)
+
+
 EVENTS = {
     "user_registered": UserRegistered,
     "user_verified": UserVerified,
     "enterprise_registered": EnterpriseRegistered,
     "session_revoked": SessionRevoked,
+    "enterprise_member_added": EnterpriseMemberAdded,
+    "enterprise_member_removed": EnterpriseMemberRemoved,
+    "mandate_granted": MandateGranted,
+    "mandate_revoked": MandateRevoked,
 }

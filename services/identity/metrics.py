@@ -27,3 +27,18 @@ REFRESHES = Counter(
     "Refresh-token rotations, by outcome (success, rejected, reused).",
     ["outcome"],
 )
+ENTERPRISE_MEMBERS = Counter(
+    "tongban_identity_enterprise_members",
+    "Enterprise membership changes, by action (added, removed).",
+    ["action"],
+)
+MANDATES = Counter(
+    "tongban_identity_mandates",
+    "Mandates to agents, by action (granted, revoked) and principal kind (enterprise, person).",
+    ["action", "principal_kind"],
+)
+AUTHORISATIONS = Counter(
+    "tongban_identity_principal_authorisations",
+    "Checks that an account may act for a principal, by outcome (owner, member, mandate, refused).",
+    ["outcome"],
+)

@@ -6,7 +6,7 @@ from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.identity import contract
 from services.identity.adapters.crypto_context import Crypto
-from services.identity.service_layer import use_cases
+from services.identity.service_layer import mandates, use_cases
 from services.identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 
@@ -66,3 +66,47 @@ class IdentityService(OpsEntrypoints):
     @rpc(request=contract.Register, response=contract.UserId)
     def ensure_operator(self, request):
         return use_cases.ensure_operator(self.uow, self.crypto, **request)
+
+    # --- members and mandates (代办制) ---------------------------------------
+
+    @rpc(request=contract.AddMember, response=contract.Member)
+    def add_enterprise_member(self, request):
+        return mandates.add_member(self.uow, **request)
+
+    @rpc(request=contract.RemoveMember)
+    def remove_enterprise_member(self, request):
+        mandates.remove_member(self.uow, **request)
+
+    @rpc(request=contract.ListMembers, response=contract.MemberPage)
+    def list_enterprise_members(self, request):
+        return mandates.list_members(self.uow, **request)
+
+    @rpc(request=contract.GrantEnterpriseMandate, response=contract.MandateId)
+    def grant_enterprise_mandate(self, request):
+        return mandates.grant_enterprise_mandate(self.uow, **request)
+
+    @rpc(request=contract.ListEnterpriseMandates, response=contract.MandatePage)
+    def list_enterprise_mandates(self, request):
+        return mandates.list_enterprise_mandates(self.uow, **request)
+
+    @rpc(request=contract.RevokeEnterpriseMandate)
+    def revoke_enterprise_mandate(self, request):
+        mandates.revoke_enterprise_mandate(self.uow, **request)
+
+    @rpc(request=contract.GrantPersonalMandate, response=contract.MandateId)
+    def grant_personal_mandate(self, request):
+        return mandates.grant_personal_mandate(self.uow, **request)
+
+    @rpc(request=contract.ListMyMandates, response=contract.MandatePage)
+    def list_my_mandates(self, request):
+        return mandates.list_my_mandates(self.uow, **request)
+
+    @rpc(request=contract.RevokeMyMandate)
+    def revoke_my_mandate(self, request):
+        mandates.revoke_my_mandate(self.uow, **request)
+
+    @rpc(request=contract.AuthorisePrincipal, response=contract.Authorisation)
+    def authorise_principal(self, request):
+        """Internal: may an account act for a principal on an item (workflow asks
+        at submission and before each of an agent's later commands)."""
+        return mandates.authorise_principal(self.uow, **request)

@@ -33,6 +33,8 @@ from services.common.schemas import (
     collection_of,
     page_of,
 )
+from services.workflow.domain import delivery as failed_shipments
+from services.workflow.domain import payment as payment_states
 from services.workflow.domain import process as processes
 from services.workflow.domain.model import (
     Decision,
@@ -78,7 +80,7 @@ ENTERPRISE_NAME_MAX = 200
 COMMENT_MAX = 1000
 
 APPLICATION_ID_EXAMPLE = "3f2a9c4e5b6d4e7f8a9b0c1d2e3f4a5b"
-LICENCE_NO_EXAMPLE = "JS32010220261012000001"
+LICENCE_NO_EXAMPLE = "1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.001.4"
 
 
 def _text(maximum: int, **kwargs) -> fields.String:
@@ -91,19 +93,27 @@ def _application_id() -> fields.String:
     return _text(64, metadata={"example": APPLICATION_ID_EXAMPLE})
 
 
-# The shape of [<department code>.]JS<region, 6 digits><yyyymmdd><serial, 6 digits>;
-# the date must exist too (_well_formed_licence_no).
+# GB/T 36904: 1.2.156.3005.2.<type code>.<issuer USCC>.<serial>.<version>.<check>;
+# or a number issued before: [<department code>.]JS<region><yyyymmdd><serial>.
+# The check character (or the old number's date) must hold too
+# (_well_formed_licence_no).
 LICENCE_NO = FullMatch(
-    r"^(?:[a-z0-9][a-z0-9-]{0,23}\.)?JS[0-9]{20}$",
-    error="must look like [<department code>.]JS<region, 6 digits><yyyymmdd><serial, 6 digits>",
+    r"^(?:1\.2\.156\.3005\.2\.[0-9A-Z]{2,20}\.[0-9A-HJ-NPQRTUWXY]{18}\.[0-9A-Z]{8,32}"
+    r"\.[0-9]{3}\.[0-9A-Z]|(?:[a-z0-9][a-z0-9-]{0,23}\.)?JS[0-9]{20})$",
+    error="must be a licence number: 1.2.156.3005.2.<type code>.<issuer USCC>.<serial>"
+    ".<version, 3 digits>.<check character> (or an older JS<20 digits>)",
 )
 
 
 def _well_formed_licence_no(value: str) -> None:
-    """The date in a number of the right shape must exist (LICENCE_NO checks the shape)."""
+    """The check character (an old number's date) must hold (LICENCE_NO checks the shape)."""
     shaped = isinstance(value, str) and LICENCE_NO.regex.fullmatch(value)
     if shaped and not LicenceNumbers.is_well_formed(value):
-        raise ValidationError("must carry an issue date that exists (yyyymmdd)")
+        raise ValidationError(
+            "the check character (ISO 7064 MOD 37,36) does not match"
+            if value.startswith("1.")
+            else "must carry an issue date that exists (yyyymmdd)"
+        )
 
 
 # --- shapes the requests, the answers and the events share -------------------
@@ -168,32 +178,39 @@ class DeliveryBody(Schema):
 
 
 class MaterialRef(Schema):
-    """One material the applicant sends (an uploaded file, or paper by post)."""
+    """One material the applicant sends (an uploaded file, or paper by post), or
+    an electronic licence they hold (``licence_no``; its name is taken from the
+    licence when not given): the licence must be valid and held by the
+    applicant or the party applied for (422 naming ``materials.<i>.licence_no``)."""
 
-    name = _text(200, metadata={"example": "营业执照"})
+    name = _text(200, required=False, metadata={"example": "营业执照"})
+    licence_no = fields.String(
+        validate=[LICENCE_NO, _well_formed_licence_no], metadata={"example": LICENCE_NO_EXAMPLE}
+    )
     file_id = _text(128, required=False)
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=99))
     original = fields.Boolean()
     note = _text(500, required=False)
 
+    @validates_schema
+    def _named_or_a_licence(self, data, **kwargs):
+        if "name" not in data and "licence_no" not in data:
+            raise ValidationError("is required (unless the material is a licence_no)", "name")
+
 
 class Principal(Schema):
-    """The party an agent applies for: an enterprise ``{kind, uscc, name?}`` or a
-    person ``{kind, name, id_number}``."""
+    """Whom an agent applies for: an enterprise ``{kind, uscc}`` or a person
+    ``{kind, user_id}``. The agent needs a mandate in force for the item (or
+    to be the enterprise's owner or member); identity names the principal."""
 
     kind = fields.String(required=True, validate=validate.OneOf(PRINCIPAL_KINDS))
     uscc = fields.String(
         validate=USCC,
         metadata={"description": "enterprise only", "example": "91320102MA1XYR1234"},
     )
-    name = fields.String(
-        allow_none=True,
-        validate=validate.Length(min=1, max=ENTERPRISE_NAME_MAX),
-        metadata={"description": "required for a person, optional for an enterprise"},
-    )
-    id_number = fields.String(
-        validate=ID_NUMBER,
-        metadata={"description": "person only", "example": "320102199001011234"},
+    user_id = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "person only: the person's account"},
     )
 
     @validates_schema
@@ -203,15 +220,11 @@ class Principal(Schema):
         if kind == "enterprise":
             if not data.get("uscc"):
                 problems["uscc"] = "is required for an enterprise"
-            if "id_number" in data:
-                problems["id_number"] = "is for a person only"
+            if "user_id" in data:
+                problems["user_id"] = "is for a person only"
         elif kind == "person":
-            if not data.get("name"):
-                problems["name"] = "is required for a person"
-            elif len(data["name"]) > NAME_MAX:
-                problems["name"] = f"must be at most {NAME_MAX} characters"
-            if not data.get("id_number"):
-                problems["id_number"] = "is required for a person"
+            if not data.get("user_id"):
+                problems["user_id"] = "is required for a person"
             if "uscc" in data:
                 problems["uscc"] = "is for an enterprise only"
         if problems:
@@ -320,12 +333,81 @@ class ListLicences(Schema):
     actor = fields.Nested(ActorSchema, required=True)
 
 
-class VerifyLicence(Schema):
-    licence_no = fields.String(
-        required=True,
+def _licence_no(**kwargs) -> fields.String:
+    return fields.String(
         validate=[LICENCE_NO, _well_formed_licence_no],
         metadata={"example": LICENCE_NO_EXAMPLE},
+        **kwargs,
     )
+
+
+class VerifyLicence(Schema):
+    licence_no = _licence_no(required=True)
+
+
+class GetLicence(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+    licence_no = _licence_no(required=True)
+
+
+class RevokeLicenceBody(Schema):
+    """Why the issuing department revokes the licence (the dept_admin)."""
+
+    reason = _text(COMMENT_MAX, metadata={"example": "经营场所已变更，许可条件不再具备"})
+
+
+class RevokeLicence(RevokeLicenceBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    licence_no = _licence_no(required=True)
+
+
+class LicenceSignature(Schema):
+    """Ed25519 (JOSE ``EdDSA``) over the canonical JSON (RFC 8785) of ``licence``;
+    ``kid`` names the key in /api/v1/licences/jwks.json."""
+
+    alg = fields.String(
+        required=True, validate=validate.Length(min=1, max=16), metadata={"example": "EdDSA"}
+    )
+    kid = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "the signature, base64url without padding"},
+    )
+
+
+class LicenceDocument(Schema):
+    """A signed electronic licence: ``licence`` (licence_no, version,
+    licence_type, holder, item, issuer, application_id, issued_on, valid_from,
+    valid_to, content) and its ``signature``."""
+
+    licence = fields.Dict(keys=fields.String(), required=True)
+    signature = fields.Nested(LicenceSignature, required=True)
+
+    @validates_schema
+    def _numbered(self, data, **kwargs):
+        licence_no = (data.get("licence") or {}).get("licence_no")
+        if not isinstance(licence_no, str) or not 1 <= len(licence_no) <= 128:
+            raise ValidationError({"licence_no": ["must be the licence number (text)"]}, "licence")
+
+
+class VerifyDocumentBody(Schema):
+    """A licence document someone presents, as GET /api/v1/licences/{licence_no}
+    gave it (``document``)."""
+
+    document = fields.Nested(LicenceDocument, required=True)
+
+
+VerifyDocument = VerifyDocumentBody
+
+
+class CheckHeldLicence(Schema):
+    """Whether a licence of this instance is held (another instance's question)."""
+
+    licence_no = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    holder_ids = fields.List(fields.String(), required=True)
+    licence_type = fields.String(allow_none=True, load_default=None)
+    on = fields.Date(allow_none=True, load_default=None)
 
 
 class ExtensionBody(Schema):
@@ -374,6 +456,34 @@ class EndSuspension(EndSuspensionBody):
     actor = fields.Nested(ActorSchema, required=True)
     application_id = _application_id()
     suspension_id = _text(64)
+
+
+class RedeliveryBody(Schema):
+    """The applicant's answer to a failed EMS shipment (the case's
+    ``shipment_failure``): after a failed materials pickup ``reship_materials``
+    (a new pickup) or ``bring_to_window``; after a failed result delivery
+    ``redeliver_result`` or ``collect_at_window``. ``address`` (a new address,
+    postcode included) only with reship_materials or redeliver_result."""
+
+    choice = fields.String(required=True, validate=validate.OneOf(failed_shipments.ALL_CHOICES))
+    address = fields.Nested(AddressBody, allow_none=True, load_default=None)
+
+
+class Redelivery(RedeliveryBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    application_id = _application_id()
+
+
+class HandOverBody(Schema):
+    """A window clerk hands the result over at the window after its delivery
+    failed; the case completes."""
+
+    comment = fields.String(load_default="", validate=validate.Length(max=COMMENT_MAX))
+
+
+class HandOver(HandOverBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    application_id = _application_id()
 
 
 # --- process definitions ----------------------------------------------------
@@ -438,7 +548,9 @@ class Branch(Schema):
 
 class StepDefinition(Schema):
     """A step of a process: accept, review, approve, parallel (with branches
-    and a join) or auto (with rules, and who decides when facts are missing)."""
+    and a join), auto (with rules, and who decides when facts are missing),
+    assessment (assessment_kind) or licence (licence_type), met by the evidence
+    found or else checked by its role, or payment (days: calendar days to pay)."""
 
     id = fields.String(required=True, validate=STEP_ID, metadata={"example": "accept"})
     kind = fields.String(required=True, validate=validate.OneOf(processes.KINDS))
@@ -451,6 +563,14 @@ class StepDefinition(Schema):
     )
     rules = _Rule(metadata={"description": RULE_DESCRIPTION})
     fallback = fields.Nested(Branch)
+    assessment_kind = fields.String(
+        validate=validate.OneOf(processes.ASSESSMENT_KINDS),
+        metadata={"description": "an assessment step's kind of report (区域评)"},
+    )
+    licence_type = fields.String(
+        validate=FullMatch(r"^[0-9A-Z]{2,20}$", error="must be 2..20 digits or capital letters"),
+        metadata={"description": "a licence step's licence type code", "example": "SPJY"},
+    )
 
 
 class Definition(Schema):
@@ -584,7 +704,11 @@ class TimelineEntry(Schema):
             "description": "submit, accept, reject, request_supplement, supplement, approve,"
             " deny, withdraw, materials_received, auto_approve, auto_deny, auto_unavailable,"
             " request_extension, extend, refuse_extension, suspend, resume, not_supplemented,"
-            " issue_licence, complete, overdue or escalate"
+            " issue_licence, complete, overdue or escalate; after a failed EMS shipment"
+            " shipment_failed, reship_materials, bring_to_window, redeliver_result,"
+            " collect_at_window, hand_over; evidence steps evidence_covered,"
+            " evidence_not_covered, evidence_unavailable; payments request_payment, pay,"
+            " waive_payment, not_paid, payment_late, refund"
         },
     )
     actor_id = fields.String(
@@ -595,12 +719,32 @@ class TimelineEntry(Schema):
     step = fields.String(
         required=True, allow_none=True, metadata={"description": "the step acted at, if one"}
     )
+    on_behalf_of = fields.Nested(
+        "MaskedPrincipal",
+        required=True,
+        allow_none=True,
+        metadata={"description": "whom the applicant's side acted for; null otherwise"},
+    )
+
+
+class ReusedLicence(Schema):
+    """The licence a material reuses, as it was checked at submission."""
+
+    licence_no = fields.String(required=True, metadata={"example": LICENCE_NO_EXAMPLE})
+    licence_type_code = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True)
+    holder_id = fields.String(required=True)
+    valid_to = fields.String(
+        required=True, allow_none=True, metadata={"description": "ISO day; null: no end"}
+    )
 
 
 class Material(Schema):
     """A material of the case, as the applicant sent it."""
 
     name = fields.String(required=True)
+    licence_no = fields.String(metadata={"description": "a reused electronic licence"})
+    licence = fields.Nested(ReusedLicence)
     file_id = fields.String()
     copies = fields.Integer()
     original = fields.Boolean()
@@ -608,15 +752,18 @@ class Material(Schema):
 
 
 class MaskedPrincipal(Schema):
-    """The party an agent applied for; a person's ID number masked."""
+    """The party an agent applied for: an enterprise ``{kind, uscc, name}`` or a
+    person ``{kind, user_id, name}`` (cases from before persons had accounts
+    name them by ``id_number``, masked)."""
 
     kind = fields.String(required=True, validate=validate.OneOf(PRINCIPAL_KINDS))
     name = fields.String(
         required=True, allow_none=True, metadata={"description": "null: not given"}
     )
     uscc = fields.String(metadata={"description": "enterprise only"})
+    user_id = fields.String(metadata={"description": "person only"})
     id_number = fields.String(
-        metadata={"description": "person only, masked", "example": "3201**********1234"}
+        metadata={"description": "older cases' person, masked", "example": "3201**********1234"}
     )
 
     @pre_dump
@@ -711,6 +858,23 @@ class AutoOutcome(Schema):
     source = fields.String(metadata={"description": "the source that could not answer"})
 
 
+class EvidenceOutcome(Schema):
+    outcome = fields.String(
+        required=True, validate=validate.OneOf(("covered", "not_covered", "unavailable"))
+    )
+    reason = fields.String(
+        required=True, metadata={"description": "why a person checks; empty when covered"}
+    )
+
+
+class CoveredBy(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("assessment", "licence")))
+    id = fields.String(
+        required=True, metadata={"description": "the assessment id or the licence number"}
+    )
+    title = fields.String(required=True)
+
+
 class Step(Schema):
     """A step of the case's process as it runs: its state, department, due
     date and signal; a parallel step's branches; an auto step's outcome."""
@@ -740,6 +904,18 @@ class Step(Schema):
     decided_by = fields.String(required=True, allow_none=True)
     comment = fields.String(required=True, allow_none=True)
     auto = fields.Nested(AutoOutcome, required=True, allow_none=True)
+    evidence = fields.Nested(
+        EvidenceOutcome,
+        required=True,
+        allow_none=True,
+        metadata={"description": "an evidence step's lookup (null: none yet, or not one)"},
+    )
+    covered_by = fields.Nested(
+        CoveredBy,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the report or licence that met an evidence step"},
+    )
 
 
 class AvailableAction(Schema):
@@ -754,7 +930,11 @@ class AvailableAction(Schema):
                 "decide_extension",
                 "suspend",
                 "end_suspension",
+                # The applicant pays at the cashier (the case's payment.pay_url).
+                "pay",
             ]
+            # After a failed EMS shipment (domain.delivery).
+            + list(failed_shipments.ACTIONS)
         ),
     )
     step = fields.String(
@@ -766,7 +946,15 @@ class ClockState(Schema):
     running = fields.Boolean(required=True)
     stopped_on = fields.Date(required=True, allow_none=True)
     stopped_for = fields.String(
-        required=True, allow_none=True, validate=validate.OneOf(("supplement", "suspension"))
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(
+            ("supplement", "suspension", "payment", failed_shipments.CLOCK_STOPPED_FOR)
+        ),
+        metadata={
+            "description": "payment: waiting for the applicant to pay; delivery: waiting"
+            " for the applicant's choice after a failed materials pickup"
+        },
     )
 
 
@@ -816,12 +1004,99 @@ class EscalationView(Schema):
     )
 
 
+class ShipmentFailure(Schema):
+    """The last EMS shipment of the case that failed, and what the applicant
+    chose (null while the choice is awaited)."""
+
+    direction = fields.String(required=True, validate=validate.OneOf(failed_shipments.DIRECTIONS))
+    reason = fields.String(
+        required=True,
+        metadata={
+            "description": "undeliverable, refused, lost, returned, other; ems_unavailable"
+            " or ems_rejected when the order was never placed",
+            "example": "refused",
+        },
+    )
+    tracking_no = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: never placed"}
+    )
+    description = fields.String(required=True, metadata={"description": "EMS's own words"})
+    failed_at = Instant(required=True)
+    attempt = fields.Integer(required=True)
+    choice = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(failed_shipments.ALL_CHOICES)
+    )
+
+
+class Fee(Schema):
+    name = fields.String(required=True)
+    amount_fen = fields.Integer(required=True, metadata={"description": "fen (分), exact"})
+    standard = fields.String(required=True)
+    legal_basis = fields.String(required=True)
+    waivable = fields.Boolean(required=True)
+
+
+class FeeWaiverApplied(Schema):
+    description = fields.String(required=True)
+    waived_fen = fields.Integer(required=True)
+
+
+class PaymentView(Schema):
+    """The case's payment (网上支付): what is due and where to pay it.
+
+    ordering: the order is being made; pending: pay at ``pay_url`` by
+    ``due_on`` (the clock stands still meanwhile; unpaid by then, the case ends
+    as withdrawn); paid; waived (nothing left to pay after the fee waiver);
+    cancelling/cancelled: the case ended unpaid; refunding/refunded: the case
+    ended without approval after it was paid."""
+
+    state = fields.String(required=True, validate=validate.OneOf(payment_states.STATES))
+    amount_fen = fields.Integer(
+        required=True, metadata={"description": "fen (分) to pay, after any waiver"}
+    )
+    fees = fields.List(fields.Nested(Fee), required=True)
+    waiver = fields.Nested(FeeWaiverApplied, required=True, allow_none=True)
+    order_id = fields.String(required=True, allow_none=True)
+    pay_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "the cashier's page"}
+    )
+    due_on = fields.Date(required=True, metadata={"description": "the last day to pay"})
+    paid_at = Instant(required=True, allow_none=True)
+    refunded_at = Instant(required=True, allow_none=True)
+
+
+class PaymentNoticeBody(Schema):
+    """The payment platform's notice that an order changed (HMAC-signed)."""
+
+    event = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    order_id = _text(64)
+    reference = _application_id()
+    state = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    amount_fen = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=10**12)
+    )
+    occurred_at = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class RecordPayment(PaymentNoticeBody):
+    """The notice as the gateway forwards it to the instance the reference names."""
+
+
+class PaymentNoticeAnswer(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("ok", "repeated", "ignored")))
+
+
 class Application(ApplicationSummary):
     """A case with everything the applicant sent, its process as it runs, what
     the caller may do now, and its timeline."""
 
     joint_departments = fields.List(fields.String(), required=True)
     on_behalf_of = fields.Nested(MaskedPrincipal, required=True, allow_none=True)
+    mandate_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the mandate the agent applied under; null: none was needed"},
+    )
     form = fields.Dict(keys=fields.String(), required=True)
     materials = fields.List(fields.Nested(Material), required=True)
     delivery = fields.Nested(Delivery, required=True)
@@ -841,6 +1116,19 @@ class Application(ApplicationSummary):
     suspensions = fields.List(fields.Nested(SuspensionView), required=True)
     escalations = fields.List(fields.Nested(EscalationView), required=True)
     timeline = fields.List(fields.Nested(TimelineEntry), required=True)
+    payment = fields.Nested(
+        PaymentView,
+        required=True,
+        allow_none=True,
+        metadata={"description": "the payment of the item's fees (null: none is due)"},
+    )
+    shipment_failure = fields.Nested(
+        ShipmentFailure,
+        required=True,
+        allow_none=True,
+        attribute="shipping.shown",
+        metadata={"description": "the last failed EMS shipment (null: none failed)"},
+    )
 
 
 class SuspensionStarted(Schema):
@@ -883,7 +1171,7 @@ EscalationPage = page_of(EscalationEntry)
 
 
 class Licence(Schema):
-    """An electronic licence issued on one of my cases."""
+    """An electronic licence issued on one of my cases, or held by me."""
 
     licence_no = fields.String(required=True, metadata={"example": LICENCE_NO_EXAMPLE})
     application_id = fields.String(required=True)
@@ -891,21 +1179,117 @@ class Licence(Schema):
     item_name = fields.String(required=True)
     holder_masked = fields.String(required=True)
     issued_at = Instant(required=True)
-    valid = fields.Boolean(required=True)
+    valid = fields.Boolean(required=True, metadata={"description": "false once revoked"})
+    licence_type_code = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: issued before types"}
+    )
+    valid_from = fields.Date(required=True, allow_none=True)
+    valid_to = fields.Date(required=True, allow_none=True, metadata={"description": "null: no end"})
+    revoked_at = Instant(required=True, allow_none=True)
 
 
 # Every licence of mine (list_licences).
 LicenceList = collection_of(Licence)
 
 
+CHECKS = ("signature", "register", "period", "revocation")
+
+
+class LicenceChecks(Schema):
+    """Each check's finding; the passing ones are valid, found, current and
+    not_revoked."""
+
+    signature = fields.String(
+        required=True,
+        validate=validate.OneOf(("valid", "invalid", "unknown_key")),
+        metadata={"description": "invalid: the document was altered (or not signed by us)"},
+    )
+    register = fields.String(
+        required=True,
+        validate=validate.OneOf(("found", "unknown", "differs")),
+        metadata={"description": "the issuer's register has the number (and this document)"},
+    )
+    period = fields.String(
+        required=True, validate=validate.OneOf(("current", "not_yet_valid", "expired", "unknown"))
+    )
+    revocation = fields.String(
+        required=True, validate=validate.OneOf(("not_revoked", "revoked", "unknown"))
+    )
+
+
+class LicenceTypeRef(Schema):
+    code = fields.String(required=True, metadata={"example": "320000JSSCJG001"})
+    name = fields.String(required=True)
+
+
 class LicenceCheck(Schema):
-    """Whether a licence number is genuine and valid, and whose it is (masked)."""
+    """Whether a licence is genuine and valid now: ``failed`` names each check
+    that did not pass (signature, register, period, revocation); the register's
+    particulars (holder masked) when the issuer knows the number, else null."""
 
     licence_no = fields.String(required=True, metadata={"example": LICENCE_NO_EXAMPLE})
     valid = fields.Boolean(required=True)
-    holder_masked = fields.String(required=True)
-    item_name = fields.String(required=True)
-    issued_at = Instant(required=True)
+    failed = fields.List(fields.String(validate=validate.OneOf(CHECKS)), required=True)
+    checks = fields.Nested(LicenceChecks, required=True)
+    holder_masked = fields.String(required=True, allow_none=True)
+    item_name = fields.String(required=True, allow_none=True)
+    licence_type = fields.Nested(LicenceTypeRef, required=True, allow_none=True)
+    issuer_uscc = fields.String(required=True, allow_none=True)
+    issued_at = Instant(required=True, allow_none=True)
+    valid_from = fields.Date(required=True, allow_none=True)
+    valid_to = fields.Date(required=True, allow_none=True, metadata={"description": "null: no end"})
+    revoked_at = Instant(required=True, allow_none=True)
+    revocation_reason = fields.String(required=True, allow_none=True)
+
+
+class LicenceView(Schema):
+    """A licence for its holder, the issuing department or an operator: the
+    signed document and what its QR code holds (the public verify URL of the
+    number: scanning it shows the issuer's answer as it stands)."""
+
+    licence_no = fields.String(required=True, metadata={"example": LICENCE_NO_EXAMPLE})
+    document = fields.Nested(LicenceDocument, required=True)
+    qr_payload = fields.String(
+        required=True,
+        metadata={
+            "example": "https://www.jszwfw.gov.cn/api/v1/licences/" + LICENCE_NO_EXAMPLE + "/verify"
+        },
+    )
+    valid = fields.Boolean(required=True, metadata={"description": "false once revoked"})
+    revoked_at = Instant(required=True, allow_none=True)
+    revocation_reason = fields.String(required=True, allow_none=True)
+
+
+class LicenceJwk(Schema):
+    """A public licence key (RFC 8037 OKP, Ed25519)."""
+
+    kty = fields.String(required=True, metadata={"example": "OKP"})
+    crv = fields.String(required=True, metadata={"example": "Ed25519"})
+    x = fields.String(required=True)
+    kid = fields.String(required=True)
+    use = fields.String(required=True, metadata={"example": "sig"})
+    alg = fields.String(required=True, metadata={"example": "EdDSA"})
+
+
+class LicenceJwks(Schema):
+    """The keys that sign licences, of every workflow instance."""
+
+    keys = fields.List(fields.Nested(LicenceJwk), required=True)
+
+
+class HeldLicence(Schema):
+    licence_no = fields.String(required=True)
+    licence_type_code = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True)
+    holder_id = fields.String(required=True)
+    valid_to = fields.Date(required=True, allow_none=True)
+
+
+class HeldLicenceAnswer(Schema):
+    """The licence when it is valid and held, else null and why not."""
+
+    licence = fields.Nested(HeldLicence, required=True, allow_none=True)
+    problem = fields.String(required=True, allow_none=True)
 
 
 # --- events -------------------------------------------------------------------
@@ -1069,6 +1453,17 @@ class LicenceIssued(Schema):
     window = fields.Nested(Window, required=True, allow_none=True)
 
 
+class LicenceRevoked(Schema):
+    """``workflow.licence_revoked``: the issuing department revoked the licence;
+    it fails verification from now on."""
+
+    licence_no = fields.String(required=True)
+    reason = fields.String(required=True)
+    application_id = fields.String(required=True)
+    department_code = fields.String(required=True, allow_none=True)
+    revoked_at = Instant(required=True)
+
+
 class ApplicationCompleted(Schema):
     """``workflow.application_completed``: the applicant has the result; the case
     can now be reviewed."""
@@ -1111,6 +1506,23 @@ class ApplicationEnded(Schema):
     due_date = fields.Date(required=True)
     on_time = fields.Boolean(required=True)
     working_days = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+    principal_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the person an agent applied for (may review it); else null"},
+    )
+
+
+class RedeliveryRequested(Schema):
+    """``workflow.redelivery_requested``: after a failed EMS shipment the
+    applicant asked for another; the courier books attempt ``attempt`` in
+    ``direction``, from (materials) or to (result) ``address`` when given, else
+    between the same ends as the failed one."""
+
+    application_id = fields.String(required=True)
+    direction = fields.String(required=True, validate=validate.OneOf(failed_shipments.DIRECTIONS))
+    address = fields.Nested(Address, required=True, allow_none=True)
+    attempt = fields.Integer(required=True, validate=validate.Range(min=2))
 
 
 class CalendarLoaded(Schema):
@@ -1151,6 +1563,58 @@ class CaseEscalated(Schema):
     due_date = fields.Date(required=True)
 
 
+class EvidenceStepStarted(Schema):
+    """``workflow.evidence_step_started``: an assessment or licence step opened;
+    the instance that owns the case looks for the evidence (workflow consumes
+    this itself)."""
+
+    application_id = fields.String(required=True)
+    step_id = fields.String(required=True)
+
+
+class PaymentStepStarted(Schema):
+    """``workflow.payment_step_started``: a payment step opened; the instance
+    that owns the case applies the fee waiver and orders the payment (workflow
+    consumes this itself)."""
+
+    application_id = fields.String(required=True)
+    step_id = fields.String(required=True)
+
+
+class PaymentSettlementDue(Schema):
+    """``workflow.payment_settlement_due``: a case ended with an order to cancel
+    or a payment to refund (workflow consumes this itself)."""
+
+    application_id = fields.String(required=True)
+    action = fields.String(required=True, validate=validate.OneOf(("cancel", "refund")))
+
+
+class PaymentRequested(Schema):
+    """``workflow.payment_requested``: the applicant is to pay ``amount_fen`` fen
+    (after any fee waiver) for order ``order_id``."""
+
+    application_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+
+
+class PaymentReceived(Schema):
+    """``workflow.payment_received``: the payment platform reported the order paid."""
+
+    application_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+
+
+class PaymentRefunded(Schema):
+    """``workflow.payment_refunded``: a case that ended without approval (denied,
+    rejected, withdrawn) after it was paid was refunded."""
+
+    application_id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    amount_fen = fields.Integer(required=True)
+
+
 EVENTS = {
     "application_submitted": ApplicationSubmitted,
     "application_accepted": ApplicationAccepted,
@@ -1167,10 +1631,18 @@ EVENTS = {
     "application_approved": ApplicationApproved,
     "application_denied": ApplicationDenied,
     "licence_issued": LicenceIssued,
+    "licence_revoked": LicenceRevoked,
     "application_completed": ApplicationCompleted,
     "application_ended": ApplicationEnded,
     "application_withdrawn": ApplicationWithdrawn,
     "case_overdue": CaseOverdue,
     "case_escalated": CaseEscalated,
     "calendar_loaded": CalendarLoaded,
+    "evidence_step_started": EvidenceStepStarted,
+    "payment_step_started": PaymentStepStarted,
+    "payment_settlement_due": PaymentSettlementDue,
+    "payment_requested": PaymentRequested,
+    "payment_received": PaymentReceived,
+    "payment_refunded": PaymentRefunded,
+    "redelivery_requested": RedeliveryRequested,
 }

@@ -15,9 +15,10 @@ need not know which instance handled a case.
 
 The catalogue says which instance handles an item (``handled_by``); an instance
 refuses (Conflict, ``fields.handled_by``) to open a case for an item another
-instance handles. A department instance starts the application ids and licence
-numbers it issues with ``<code>.`` (``services.common.instances``), so the
-gateway routes every later command by the id alone.
+instance handles. A department instance starts the application ids it issues
+with ``<code>.`` (``services.common.instances``), so the gateway routes every
+later command by the id alone; a licence number names its issuer's USCC, which
+the catalogue's departments map to their instance.
 """
 
 import functools
@@ -27,18 +28,20 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
 from services.common import errors, instances
-from services.common.dependencies import Database
 from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
 from services.courier import contract as courier
+from services.identity import contract as identity
 from services.workflow import contract
 from services.workflow.adapters.data_exchange_dependency import DataExchange
+from services.workflow.adapters.identity_dependency import WorkflowDatabase
+from services.workflow.adapters.payment import PaymentPlatform
 from services.workflow.domain.model import china_today
 from services.workflow.domain.process import MAX_DAYS
 from services.workflow.domain.progress import ESCALATE_TO_OPERATOR_DAYS
-from services.workflow.service_layer import use_cases
+from services.workflow.service_layer import evidence, licences, payments, principals, use_cases
 from services.workflow.service_layer.facts import CaseContext, FactGatherer
 from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
@@ -81,6 +84,19 @@ class OverdueTimer(Timer):
 
 
 overdue_timer = OverdueTimer.decorator
+DEFAULT_PAYMENT_CHECK_SECONDS = 60
+
+
+class PaymentTimer(Timer):
+    """A timer whose interval is the config value PAYMENT_CHECK_SECONDS."""
+
+    def setup(self):
+        self.interval = float(
+            self.container.config.get("PAYMENT_CHECK_SECONDS") or DEFAULT_PAYMENT_CHECK_SECONDS
+        )
+
+
+payment_timer = PaymentTimer.decorator
 
 
 class InstanceCheck(DependencyProvider):
@@ -105,13 +121,17 @@ class WorkflowService(OpsEntrypoints):
     # Every instance emits under the source "workflow"; the database is the
     # instance's own (config.database_url of the instance name), and so are the
     # gauges read from it (labelled service="<instance name>").
-    uow = Database(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
+    # Its units of work also ask identity whether an agent may act for a
+    # principal (``uow.authorise_principal``).
+    uow = WorkflowDatabase(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
     instrumentation = Instrumentation()
     instance_check = InstanceCheck()
     # Calls to other services (catalog, identity), with a deadline.
     clients = RpcClients()
     # Other departments' records (civil affairs, housing) for instant decisions.
     data_exchange = DataExchange()
+    # The payment platform: orders for fees, cancellations, refunds.
+    payment_platform = PaymentPlatform()
 
     @classmethod
     def for_config(cls, config: dict) -> type:
@@ -130,7 +150,13 @@ class WorkflowService(OpsEntrypoints):
     @rpc(request=contract.SubmitApplication, response=contract.Submitted)
     def submit_application(self, request):
         item = self._catalog_item(request.pop("item_id"))
-        return use_cases.submit_application(self.uow, item, **request, instance=self.instance)
+        return use_cases.submit_application(
+            self.uow,
+            item,
+            **request,
+            instance=self.instance,
+            licences_elsewhere=self._licences_elsewhere(),
+        )
 
     @rpc(request=contract.GetApplication, response=contract.Application)
     def get_application(self, request):
@@ -156,6 +182,14 @@ class WorkflowService(OpsEntrypoints):
     def act(self, request):
         return use_cases.act(self.uow, **request)
 
+    @rpc(request=contract.Redelivery, response=contract.Application)
+    def choose_redelivery(self, request):
+        return use_cases.choose_redelivery(self.uow, **request)
+
+    @rpc(request=contract.HandOver, response=contract.Application)
+    def hand_over(self, request):
+        return use_cases.hand_over(self.uow, **request)
+
     @rpc(request=contract.ListEscalations, response=contract.EscalationPage)
     def list_escalations(self, request):
         return use_cases.list_escalations(self.uow, **request)
@@ -167,6 +201,26 @@ class WorkflowService(OpsEntrypoints):
     @rpc(request=contract.VerifyLicence, response=contract.LicenceCheck)
     def verify_licence(self, request):
         return use_cases.verify_licence(self.uow, **request)
+
+    @rpc(request=contract.VerifyDocument, response=contract.LicenceCheck)
+    def verify_licence_document(self, request):
+        return licences.verify_document(self.uow, **request)
+
+    @rpc(request=contract.GetLicence, response=contract.LicenceView)
+    def get_licence(self, request):
+        return licences.get_licence(self.uow, **request)
+
+    @rpc(request=contract.RevokeLicence, response=contract.LicenceCheck)
+    def revoke_licence(self, request):
+        return licences.revoke_licence(self.uow, **request)
+
+    @rpc(request=contract.CheckHeldLicence, response=contract.HeldLicenceAnswer)
+    def check_held_licence(self, request):
+        return licences.check_held_licence(self.uow, **request)
+
+    @rpc(response=contract.LicenceJwks)
+    def licence_jwks(self):
+        return licences.licence_jwks(self.uow)
 
     @rpc(request=contract.RequestExtension, response=contract.Application)
     def request_extension(self, request):
@@ -211,6 +265,26 @@ class WorkflowService(OpsEntrypoints):
         if self._mine(event):
             use_cases.decide_auto_step(self.uow, event, self._gather)
 
+    @handles("workflow", "evidence_step_started", payload=contract.EvidenceStepStarted)
+    def on_evidence_step_started(self, event):
+        """Meet an assessment or licence step by the evidence found, else a person checks."""
+        if self._mine(event):
+            evidence.decide_evidence_step(self.uow, event, self._find_assessment)
+
+    @handles("workflow", "payment_step_started", payload=contract.PaymentStepStarted)
+    def on_payment_step_started(self, event):
+        if self._mine(event):
+            payments.on_payment_step_started(self.uow, event, self.payment_platform, self._gather)
+
+    @handles("workflow", "payment_settlement_due", payload=contract.PaymentSettlementDue)
+    def on_payment_settlement_due(self, event):
+        if self._mine(event):
+            payments.on_payment_settlement_due(self.uow, event, self.payment_platform)
+
+    @rpc(request=contract.RecordPayment, response=contract.PaymentNoticeAnswer)
+    def record_payment(self, request):
+        return payments.record_payment(self.uow, **request)
+
     @handles("courier", "materials_received", payload=courier.MaterialsReceived)
     def on_materials_received(self, event):
         if self._mine(event):
@@ -220,6 +294,25 @@ class WorkflowService(OpsEntrypoints):
     def on_result_delivered(self, event):
         if self._mine(event):
             use_cases.on_result_delivered(self.uow, event)
+
+    @handles("courier", "shipment_failed", payload=courier.ShipmentFailed)
+    def on_shipment_failed(self, event):
+        if self._mine(event):
+            use_cases.on_shipment_failed(self.uow, event)
+
+    # Who acts for which enterprise: every instance keeps its own copy, so its
+    # members follow the enterprise's cases there.
+    @handles("identity", "enterprise_registered", payload=identity.EnterpriseRegistered)
+    def on_enterprise_registered(self, event):
+        principals.on_enterprise_registered(self.uow, event)
+
+    @handles("identity", "enterprise_member_added", payload=identity.EnterpriseMemberAdded)
+    def on_enterprise_member_added(self, event):
+        principals.on_member_added(self.uow, event)
+
+    @handles("identity", "enterprise_member_removed", payload=identity.EnterpriseMemberRemoved)
+    def on_enterprise_member_removed(self, event):
+        principals.on_member_removed(self.uow, event)
 
     def _catalog_item(self, item_id: str) -> dict:
         """catalog's ``get_item`` answer (NotFound for an unknown item)."""
@@ -236,6 +329,25 @@ class WorkflowService(OpsEntrypoints):
             licences=functools.partial(use_cases.licences_held, self.uow),
         )
         return gatherer.gather(facts, CaseContext.of(application, today))
+
+    def _find_assessment(self, **arguments):
+        """catalog's ``find_assessment(zone_id, kind, on)``."""
+        return self.clients.call(
+            "catalog", "find_assessment", correlation_id=self.uow.correlation_id, **arguments
+        )
+
+    def _licences_elsewhere(self):
+        """Asks the instance that issued a licence about it (material reuse)."""
+        return licences.find_elsewhere(
+            lambda instance, method, **arguments: self.clients.call(
+                instance, method, correlation_id=self.uow.correlation_id, **arguments
+            ),
+            self.instance,
+            instances.parse_departments(self.config.get("WORKFLOW_DEPARTMENTS")),
+            lambda: self.clients.call(
+                "catalog", "list_departments", correlation_id=self.uow.correlation_id
+            )["items"],
+        )
 
     def _departments(self) -> set[str]:
         """The catalogue's department codes."""
@@ -265,3 +377,8 @@ class WorkflowService(OpsEntrypoints):
         use_cases.mark_overdue_cases(self.uow, today)
         use_cases.escalate_late_tasks(self.uow, today, operator_days=operator_days(self.config))
         use_cases.close_unsupplemented_cases(self.uow, today)
+
+    @payment_timer(interval=DEFAULT_PAYMENT_CHECK_SECONDS)
+    def payment_sweep(self):
+        """Orders still to make, cancel or refund, and orders not paid in time."""
+        payments.sweep_payments(self.uow, self.payment_platform, self._gather, china_today())

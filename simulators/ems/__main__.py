@@ -1,7 +1,8 @@
 """``python -m simulators.ems --host 127.0.0.1 --port 8200
 --webhook-url http://127.0.0.1:8000/api/v1/webhooks/ems --step-seconds 2``.
 
-Environment: EMS_WEBHOOK_SECRET, EMS_API_KEY, EMS_STEP_SECONDS, EMS_WEBHOOK_URL
+Environment: EMS_WEBHOOK_SECRET, EMS_API_KEY, EMS_STEP_SECONDS, EMS_WEBHOOK_URL,
+EMS_SIM_FAIL_RATE (the share of waybills that fail on the way, 0..1, default 0)
 (flags win over the environment). Stops cleanly on SIGTERM and SIGINT.
 """
 
@@ -38,8 +39,25 @@ def parse_args(argv: list[str] | None, environ: Mapping[str, str]) -> argparse.N
         default=float(environ.get("EMS_STEP_SECONDS") or 2),
         help="seconds between a waybill's states (default: $EMS_STEP_SECONDS or 2)",
     )
+    parser.add_argument(
+        "--fail-rate",
+        type=_fail_rate,
+        # A string: argparse converts it with ``type`` and names the option.
+        default=environ.get("EMS_SIM_FAIL_RATE") or "0",
+        help="share of waybills that fail on the way, 0..1 (default: $EMS_SIM_FAIL_RATE or 0)",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
+
+
+def _fail_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"the fail rate is a number within 0..1, not {text!r}")
+    return rate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         webhook_url=args.webhook_url,
         webhook_secret=(os.environ.get("EMS_WEBHOOK_SECRET") or DEFAULT_WEBHOOK_SECRET).encode(),
         step_seconds=args.step_seconds,
+        fail_rate=args.fail_rate,
     )
     serve_until_signalled(
         server,

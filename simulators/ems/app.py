@@ -14,6 +14,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..server import BackgroundServer, JsonApi, json_response
 from .simulator import (
+    FAILURE_REASONS,
+    AlreadyFinal,
     EmsSimulator,
     IdempotencyConflict,
     ThreadScheduler,
@@ -32,14 +34,21 @@ def error_response(status: int, message: str, fields: dict[str, str] | None = No
 
 
 class EmsApi(JsonApi):
-    """WSGI app: ``POST /api/orders``, ``GET /api/orders/<tracking_no>`` (both
-    need ``X-Api-Key``) and ``GET /healthz``."""
+    """WSGI app: ``POST /api/orders``, ``GET /api/orders/<tracking_no>``, the
+    simulator's own ``POST /sim/shipments/<tracking_no>/fail`` with ``{reason}``
+    (undeliverable, refused, lost, returned: the waybill fails now and the
+    failed scan is reported like the others; 404 unknown, 409 already delivered
+    or failed) and ``GET /sim/orders?reference=<reference>`` (``{"orders": [...]}``,
+    oldest first: what a test finds a waybill by) (all need ``X-Api-Key``) and
+    ``GET /healthz``."""
 
     url_map = Map(
         [
             Rule("/healthz", endpoint="health", methods=["GET"]),
             Rule("/api/orders", endpoint="create_order", methods=["POST"]),
             Rule("/api/orders/<tracking_no>", endpoint="get_order", methods=["GET"]),
+            Rule("/sim/shipments/<tracking_no>/fail", endpoint="fail_shipment", methods=["POST"]),
+            Rule("/sim/orders", endpoint="find_orders", methods=["GET"]),
         ]
     )
     error_response = staticmethod(error_response)
@@ -74,6 +83,27 @@ class EmsApi(JsonApi):
             return error_response(404, f"no order {tracking_no}")
         return json_response(order)
 
+    def fail_shipment(self, request: Request, tracking_no: str) -> Response:
+        body = request.get_json(silent=True)
+        reason = body.get("reason") if isinstance(body, dict) else None
+        if reason not in FAILURE_REASONS:
+            return error_response(
+                400, "invalid failure", {"reason": f"one of {', '.join(sorted(FAILURE_REASONS))}"}
+            )
+        try:
+            scan = self.simulator.fail(tracking_no, reason)
+        except AlreadyFinal:
+            return error_response(409, f"order {tracking_no} was delivered or failed already")
+        if scan is None:
+            return error_response(404, f"no order {tracking_no}")
+        return json_response(scan)
+
+    def find_orders(self, request: Request) -> Response:
+        reference = request.args.get("reference", "")
+        if not reference:
+            return error_response(400, "invalid query", {"reference": "required"})
+        return json_response({"orders": self.simulator.orders_for(reference)})
+
 
 class SimulatorServer(BackgroundServer):
     """The whole simulator on ``host:port`` (0 picks a free port); ``start()``
@@ -90,6 +120,7 @@ class SimulatorServer(BackgroundServer):
         step_seconds: float,
         webhook_attempts: int = 5,
         webhook_backoff: float = 0.5,
+        fail_rate: float = 0.0,
     ):
         self.webhooks = (
             WebhookSender(
@@ -102,7 +133,10 @@ class SimulatorServer(BackgroundServer):
             else None
         )
         self.simulator = EmsSimulator(
-            scheduler=ThreadScheduler(), step_seconds=step_seconds, notify=self.webhooks
+            scheduler=ThreadScheduler(),
+            step_seconds=step_seconds,
+            notify=self.webhooks,
+            fail_rate=fail_rate,
         )
         super().__init__(host, port, EmsApi(self.simulator, api_key), name="ems-simulator")
 

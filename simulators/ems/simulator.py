@@ -55,6 +55,17 @@ STEPS: tuple[tuple[str, Callable[[dict, dict], str], Callable[[dict, dict], str]
     ),
 )
 FINAL_STATUS = STEPS[-1][0]
+FAILED = "failed"
+FINAL_STATUSES = (FINAL_STATUS, FAILED)
+# Why EMS gives up on a waybill, with what its scan says.
+FAILURE_REASONS = {
+    "undeliverable": "地址无法投递",
+    "refused": "收件人拒收",
+    "lost": "邮件丢失",
+    "returned": "邮件已退回寄件人",
+}
+# A waybill the fail rate dooms fails instead of this step.
+FAILS_AT = "out_for_delivery"
 
 _POSTCODE = re.compile(r"\d{6}")
 _PHONE = re.compile(r"[0-9+\- ]{7,20}")
@@ -106,6 +117,10 @@ class IdempotencyConflict(Exception):
     """An Idempotency-Key came back with a different order than the first time."""
 
 
+class AlreadyFinal(Exception):
+    """The waybill was delivered or failed already."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -152,6 +167,8 @@ class Order:
     created_at: str
     status: str = CREATED
     history: list[dict[str, str]] = field(default_factory=list)
+    # Set when the fail rate dooms the waybill: it fails for this reason.
+    doomed: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -169,8 +186,13 @@ class Order:
 class EmsSimulator:
     """Orders by tracking number. ``notify`` receives each scan as the webhook
     payload ``{tracking_no, status, occurred_at, location, description,
-    reference}`` and may block (it retries); the next step is scheduled after it
-    returns, so a receiver sees one waybill's states in order."""
+    reference}`` (a failed scan also ``reason``) and may block (it retries); the
+    next step is scheduled after it returns, so a receiver sees one waybill's
+    states in order.
+
+    ``fail_rate`` (0..1) is the share of waybills that fail on the way, each
+    for a random reason, instead of going out for delivery; :meth:`fail`
+    fails one waybill now."""
 
     def __init__(
         self,
@@ -181,7 +203,13 @@ class EmsSimulator:
         clock: Callable[[], datetime] = utc_now,
         start_serial: int | None = None,
         prefix: str = "EA",
+        fail_rate: float = 0.0,
+        rng: random.Random | None = None,
     ):
+        if not 0 <= fail_rate <= 1:
+            raise ValueError(f"fail_rate must be within 0..1, got {fail_rate}")
+        self._fail_rate = fail_rate
+        self._rng = rng or random.Random()
         self._scheduler = scheduler
         self._step_seconds = step_seconds
         self._notify = notify
@@ -218,12 +246,21 @@ class EmsSimulator:
                 recipient={name: request["recipient"][name] for name in ADDRESS_FIELDS},
                 created_at=iso_utc(self._clock()),
             )
+            if self._fail_rate and self._rng.random() < self._fail_rate:
+                order.doomed = self._rng.choice(sorted(FAILURE_REASONS))
             self._orders[tracking_no] = order
             self._by_key[idempotency_key] = (fingerprint, tracking_no)
             snapshot = order.as_dict()
         log.info("order %s created for %s", tracking_no, order.reference)
         self._schedule_next(tracking_no)
         return snapshot, True
+
+    def orders_for(self, reference: str) -> list[dict[str, Any]]:
+        """Every order booked for ``reference``, oldest first."""
+        with self._lock:
+            return [
+                order.as_dict() for order in self._orders.values() if order.reference == reference
+            ]
 
     def get_order(self, tracking_no: str) -> dict[str, Any] | None:
         with self._lock:
@@ -232,27 +269,65 @@ class EmsSimulator:
 
     def advance(self, tracking_no: str) -> dict[str, str] | None:
         """Move a waybill one state on and report it; None when it is already
-        delivered or unknown."""
+        delivered, failed or unknown. A doomed waybill fails instead of going
+        out for delivery."""
         with self._lock:
             order = self._orders.get(tracking_no)
-            if order is None or order.status == FINAL_STATUS:
+            if order is None or order.status in FINAL_STATUSES:
                 return None
             status, location, description = STEPS[len(order.history)]
-            scan = {
-                "status": status,
-                "occurred_at": iso_utc(self._clock()),
-                "location": location(order.sender, order.recipient),
-                "description": description(order.sender, order.recipient),
-            }
-            order.history.append(scan)
-            order.status = status
-            payload = {"tracking_no": tracking_no, **scan, "reference": order.reference}
-        log.info("order %s is %s", tracking_no, status)
+            if order.doomed is not None and status == FAILS_AT:
+                payload = self._fail(order, order.doomed)
+            else:
+                scan = {
+                    "status": status,
+                    "occurred_at": iso_utc(self._clock()),
+                    "location": location(order.sender, order.recipient),
+                    "description": description(order.sender, order.recipient),
+                }
+                order.history.append(scan)
+                order.status = status
+                payload = {"tracking_no": tracking_no, **scan, "reference": order.reference}
+        log.info("order %s is %s", tracking_no, payload["status"])
         if self._notify is not None:
             self._notify(payload)
-        if status != FINAL_STATUS:
+        if payload["status"] not in FINAL_STATUSES:
             self._schedule_next(tracking_no)
         return payload
+
+    def fail(self, tracking_no: str, reason: str) -> dict[str, str] | None:
+        """Fail a waybill now for ``reason`` (one of FAILURE_REASONS) and report
+        it (soon, from the scheduler's thread); the scan, or None for an
+        unknown waybill. AlreadyFinal when it was delivered or failed."""
+        if reason not in FAILURE_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(sorted(FAILURE_REASONS))}")
+        with self._lock:
+            order = self._orders.get(tracking_no)
+            if order is None:
+                return None
+            if order.status in FINAL_STATUSES:
+                raise AlreadyFinal(tracking_no)
+            payload = self._fail(order, reason)
+        log.info("order %s failed: %s", tracking_no, reason)
+        if self._notify is not None:
+            self._scheduler.call_later(0, partial(self._notify, payload))
+        return payload
+
+    def _fail(self, order: Order, reason: str) -> dict[str, str]:
+        """The failed scan of ``order`` (the lock held)."""
+        # Where the waybill was last seen: the sender's district before pickup.
+        sender, recipient = order.sender, order.recipient
+        where = recipient if order.status in ("in_transit", "out_for_delivery") else sender
+        scan = {
+            "status": FAILED,
+            "occurred_at": iso_utc(self._clock()),
+            "location": f"{where['city']}{where['district']}",
+            "description": FAILURE_REASONS[reason],
+            "reason": reason,
+        }
+        order.history.append(scan)
+        order.status = FAILED
+        return {"tracking_no": order.tracking_no, **scan, "reference": order.reference}
 
     def close(self) -> None:
         self._scheduler.shutdown()

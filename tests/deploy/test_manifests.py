@@ -253,7 +253,9 @@ def test_dev_runs_the_simulators_and_points_their_callers_at_them(dev):
     assert config["EMS_BASE_URL"] == "http://ems-simulator:8200"
     assert config["DATA_EXCHANGE_URL"] == "http://data-exchange-simulator:8300"
     assert config["SMS_URL"] == "http://sms-simulator:8400"
+    assert config["PAYMENT_URL"] == "http://payment-simulator:8500"
     services = {o["metadata"]["name"]: o for o in of_kind(dev, "Service")}
+    assert services["payment-simulator"]["spec"]["ports"][0]["port"] == 8500
     assert services["data-exchange-simulator"]["spec"]["ports"][0]["port"] == 8300
     assert services["sms-simulator"]["spec"]["ports"][0]["port"] == 8400
     workloads = {w["metadata"]["name"]: w for w in of_kind(dev, "Deployment")}
@@ -261,6 +263,7 @@ def test_dev_runs_the_simulators_and_points_their_callers_at_them(dev):
         ("courier", "ems-simulator", 8200),
         ("workflow", "data-exchange-simulator", 8300),
         ("ratings", "sms-simulator", 8400),
+        ("workflow", "payment-simulator", 8500),
     ]:
         assert simulator in workloads
         targets = {

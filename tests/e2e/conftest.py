@@ -38,6 +38,7 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
         ems_port=free_port(),
         data_exchange_port=free_port(),
         sms_port=free_port(),
+        payment_port=free_port(),
         service_ports={name: free_port() for name in [*SERVICES, *instances]},
         workflow_departments=departments,
         amqp_uri=cluster_amqp_uri,
@@ -50,7 +51,8 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
             "EVENT_RETRY_DELAYS_MS": "200,1000",
             "SHUTDOWN_GRACE_SECONDS": "5",
             "CATALOG_CACHE_SECONDS": "2",
-            "RPC_TIMEOUT_SECONDS": "2",
+            # Generous: the cluster shares two cores with the rest of the suite.
+            "RPC_TIMEOUT_SECONDS": "5",
             "LOG_LEVEL": "INFO",
             "CLOCK_OFFSET_FILE": str(clock_offset_file),
             "OVERDUE_CHECK_SECONDS": "1",
@@ -58,6 +60,15 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
             "RECTIFICATION_CHECK_SECONDS": "1",
             # A text the SMS simulator could not take is tried again soon.
             "SMS_RETRY_SECONDS": "0.5",
+            # courier places the EMS orders it keeps soon, and tries again soon
+            # an order EMS did not answer (at once, when it does not answer).
+            "EMS_ORDER_PLACE_SECONDS": "0.2",
+            "EMS_ORDER_RETRY_SECONDS": "0.5",
+            "EMS_ORDER_MAX_RETRY_SECONDS": "2",
+            "EMS_READ_TIMEOUT_SECONDS": "1",
+            # Orders, cancellations and refunds the payment platform could not
+            # take are tried again soon.
+            "PAYMENT_CHECK_SECONDS": "1",
         },
     )
     cluster.clock_offset_file = clock_offset_file
@@ -196,6 +207,48 @@ class Sms:
 @pytest.fixture(scope="session")
 def sms(cluster):
     return Sms(cluster)
+
+
+class Payment:
+    """The cluster's payment simulator, as workflow is configured to ask it: the
+    cashier a citizen pays at (``pay``), the orders of a case (``orders``) and
+    the outage switch (``set_down``; see simulators/payment/app.py)."""
+
+    def __init__(self, cluster):
+        workflow = next(p for p in cluster.processes if p.name == "workflow")
+        self.url = workflow.env["PAYMENT_URL"]
+        self.api_key = workflow.env["PAYMENT_API_KEY"]
+
+    def pay(self, pay_url: str) -> dict:
+        """Pay at the cashier, as the citizen's browser would (no key)."""
+        response = requests.post(pay_url + "/pay", timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def orders(self, application_id: str) -> list[dict]:
+        response = requests.get(
+            self.url + "/api/orders",
+            params={"reference": application_id},
+            headers={"X-Api-Key": self.api_key},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()["orders"]
+
+    def set_down(self, down: bool = True) -> dict:
+        response = requests.post(
+            self.url + "/admin/outage",
+            json={"down": down},
+            headers={"X-Api-Key": self.api_key},
+            timeout=5,
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def payment(cluster):
+    return Payment(cluster)
 
 
 CHINA = timezone(timedelta(hours=8))

@@ -263,7 +263,11 @@ def test_a_suspension_stops_the_clock_and_moves_the_due_dates_by_the_days_it_too
     assert [e["action"] for e in view["timeline"]][-2:] == ["suspend", "resume"]
     assert worker.post(end, json={"result": "again"}).status_code == 409
 
-    assert act(worker, application_id, "approve")["state"] == "completed"
+    # Issued: the passport's fee is due next (the clock stops for it, too).
+    view = act(worker, application_id, "approve")
+    assert step(view, "issue")["state"] == "done"
+    assert step(view, "payment")["state"] == "active"
+    assert view["clock"]["stopped_for"] == "payment"
 
 
 def test_signals_turn_yellow_then_red_on_the_case_and_its_worklist_task(

@@ -18,7 +18,6 @@ from tests.e2e.approvals import (
     act,
     case,
     citizen,
-    id_number,
     item,
     on_worklist,
     operator,
@@ -196,21 +195,28 @@ def test_the_rules_count_age_on_the_cluster_s_today(cluster, clock):
     assert later["licence_no"]
 
 
-def test_an_agents_application_for_a_person_goes_to_a_person(cluster):
-    """The principal has no real-name level on the platform: refusing on it would
-    be a guess, so the auto step hands the case to an approver."""
+def test_an_agents_application_for_a_person_is_decided_on_the_persons_facts(cluster):
+    """The person an agent applies for has an account: the auto step decides on
+    their facts (age, household), not the agent's, and the card is theirs."""
     base = cluster.gateway_url
-    agent, _ = citizen(base, "代办人")
+    agent, _ = citizen(base, "代办人", region=NANJING, born=date(1990, 1, 1))
+    elder, _ = citizen(base, "王老人", region=YANGZHOU, born=date(1950, 3, 8))
+    agent_id = agent.get("/api/v1/me").json()["user_id"]
+    elder_id = elder.get("/api/v1/me").json()["user_id"]
+    response = elder.post(
+        "/api/v1/me/mandates",
+        json={
+            "agent_user_id": agent_id,
+            "expires_on": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.text
     guide = item(agent, SENIOR_CARD)
     response = agent.post(
         "/api/v1/applications",
         json={
             "item_id": guide["item_id"],
-            "on_behalf_of": {
-                "kind": "person",
-                "name": "王老人",
-                "id_number": id_number(YANGZHOU, date(1950, 3, 8)),
-            },
+            "on_behalf_of": {"kind": "person", "user_id": elder_id},
             "materials": [{"name": material["name"]} for material in guide["materials"]],
             "delivery": {"mode": "online"},
         },
@@ -218,16 +224,11 @@ def test_an_agents_application_for_a_person_goes_to_a_person(cluster):
     assert response.status_code == 201, response.text
     application_id = response.json()["application_id"]
 
-    def handed_over():
-        view = case(agent, application_id)
-        auto = step(view, "concession-card")["auto"]
-        return view if auto else None
-
-    view = eventually(handed_over, timeout=30, interval=0.2, what="the auto step to decide")
-    auto = step(view, "concession-card")["auto"]
-    assert view["state"] == "submitted"
-    assert (auto["outcome"], auto["source"]) == ("unavailable", "facts")
-    assert "applicant.level" in view["timeline"][-1]["comment"]
+    view = decided(agent, application_id, "completed", "denied")
+    assert view["state"] == "completed", step(view, "concession-card")["auto"]
+    assert view["on_behalf_of"] == {"kind": "person", "user_id": elder_id, "name": "王老人"}
+    licences = elder.get("/api/v1/licences").json()["items"]
+    assert [licence["licence_no"] for licence in licences] == [view["licence_no"]]
 
 
 def test_nothing_was_logged_as_an_error(watch):

@@ -35,6 +35,12 @@ def services_called(gateway, method):
             "supplement",
             {"materials": [{"name": "身份证"}]},
         ),
+        (
+            "POST",
+            f"/api/v1/applications/{GA_CASE}/redelivery",
+            "choose_redelivery",
+            {"choice": "collect_at_window"},
+        ),
     ],
 )
 def test_commands_about_a_prefixed_case_go_to_its_instance(gateway, method, path, rpc, body):
@@ -275,3 +281,65 @@ def test_without_department_instances_lists_ask_the_shared_one(start_gateway):
     body = {"item_id": "i-1", "delivery": {"mode": "online"}}
     response = gateway.request("POST", "/api/v1/applications", token=gateway.token(), json=body)
     assert response.status_code == 503
+
+
+GA_USCC = "11320000MB0123456K"
+NATIONAL = "1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.001.4"
+CHECK = {
+    "licence_no": NATIONAL,
+    "valid": True,
+    "failed": [],
+    "checks": {
+        "signature": "valid",
+        "register": "found",
+        "period": "current",
+        "revocation": "not_revoked",
+    },
+}
+
+
+def test_a_national_licence_number_goes_to_the_instance_of_its_issuer(gateway):
+    gateway.rpc.answers[("catalog", "list_departments")] = {
+        "items": [{"code": "js-ga", "region_code": "320000", "uscc": GA_USCC}]
+    }
+    gateway.rpc.answers[(GA, "verify_licence")] = CHECK
+    response = gateway.request("GET", f"/api/v1/licences/{NATIONAL}/verify")
+    assert response.status_code == 200, response.text
+    assert services_called(gateway, "verify_licence") == [GA]
+
+    gateway.rpc.answers[(GA, "verify_licence_document")] = CHECK
+    document = {
+        "licence": {"licence_no": NATIONAL},
+        "signature": {"alg": "EdDSA", "kid": "k", "value": "AAAA"},
+    }
+    response = gateway.request("POST", "/api/v1/licences/verify", json={"document": document})
+    assert response.status_code == 200, response.text
+    assert services_called(gateway, "verify_licence_document") == [GA]
+    # A number whose check character is wrong is no number (422), not a lookup.
+    response = gateway.request("GET", f"/api/v1/licences/{NATIONAL[:-1]}5/verify")
+    assert response.status_code == 422
+    assert "licence_no" in response.json()["error"]["fields"]
+
+
+def test_the_licence_jwks_merges_every_instances_keys(gateway):
+    key = {"kty": "OKP", "crv": "Ed25519", "x": "AA", "kid": "k1", "use": "sig", "alg": "EdDSA"}
+    other = {**key, "kid": "k2"}
+    gateway.rpc.answers[("workflow", "licence_jwks")] = {"keys": [key]}
+    gateway.rpc.answers[(GA, "licence_jwks")] = {"keys": [other, key]}
+    gateway.rpc.answers[("workflow-ks-xzsp", "licence_jwks")] = {"keys": []}
+    response = gateway.request("GET", "/api/v1/licences/jwks.json")
+    assert response.status_code == 200, response.text
+    assert [entry["kid"] for entry in response.json()["keys"]] == ["k1", "k2"]
+
+
+def test_the_public_licence_checks_are_rate_limited_per_client(start_gateway):
+    gateway = start_gateway(LICENCE_VERIFY_RATE_BURST="2", LICENCE_VERIFY_RATE_PER_SECOND="0.01")
+    gateway.rpc.answers[("workflow", "verify_licence")] = {
+        **CHECK,
+        "licence_no": "JS32000020261125000001",
+    }
+    statuses = [
+        gateway.request("GET", "/api/v1/licences/JS32000020261125000001/verify").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]

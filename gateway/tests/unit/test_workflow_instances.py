@@ -207,3 +207,49 @@ def test_escalations_of_every_instance_merge_newest_raised_first(workflows):
         ("js-ga.a-3", "dept_admin"),
     ]
     assert page["total"] == 4
+
+
+# A national licence number names its issuer by USCC; the catalogue's
+# departments say whose it is (a default code when the catalogue has none).
+GA_USCC = "11320000MB0123456K"
+DEPARTMENTS = [
+    {"code": "js-ga", "region_code": "320000", "uscc": GA_USCC},
+    {"code": "js-amr", "region_code": "320000"},
+]
+
+
+def national(uscc: str) -> str:
+    from services.workflow.domain.licences import format_number
+
+    return format_number("SPJY", uscc, "K7Q2M9X4TB8W", 1)
+
+
+def test_a_national_licence_number_goes_to_its_issuers_instance(workflows):
+    from services.common.instances import default_issuer_uscc
+
+    assert workflows.for_licence(national(GA_USCC), DEPARTMENTS) == [GA]
+    # js-amr runs no instance of its own: the shared one issued it.
+    amr = default_issuer_uscc("js-amr", "320000")
+    assert workflows.for_licence(national(amr), DEPARTMENTS) == ["workflow"]
+    # An issuer no department has (yet): every instance may hold it.
+    assert workflows.for_licence(national("91320102MA1XYR1234"), DEPARTMENTS) == workflows.names
+    # Old numbers keep their prefix rule.
+    assert workflows.for_licence("js-ga.JS32000020261125000001", []) == [GA]
+    assert workflows.for_licence("JS32000020261125000001", []) == ["workflow"]
+    with pytest.raises(NotFound):
+        workflows.for_licence("not-a-number.x.y", DEPARTMENTS)
+
+
+def test_the_first_instance_that_knows_a_licence_answers(workflows):
+    asked = []
+
+    def ask(instance):
+        asked.append(instance)
+        if instance != GA:
+            raise NotFound("not here")
+        return {"licence_no": "x"}
+
+    assert workflows.first_answer(workflows.names, ask) == {"licence_no": "x"}
+    assert asked == ["workflow", GA]
+    with pytest.raises(NotFound):
+        workflows.first_answer(["workflow"], ask)

@@ -37,6 +37,10 @@ departments = sa.Table(
     sa.Column("name_en", sa.String(300), nullable=False, server_default=""),
     sa.Column("region_code", sa.String(12), sa.ForeignKey("regions.code"), nullable=False),
     sa.Column("level", sa.String(16), nullable=False),
+    # department | approval_bureau | zone_committee
+    sa.Column("kind", sa.String(20), nullable=False, server_default="department"),
+    # Unified Social Credit Code, the issuer its licences name; null until recorded.
+    sa.Column("uscc", sa.String(18), nullable=True, unique=True),
     # The department's handling window, which receives mailed materials.
     sa.Column("window_name", sa.String(200), nullable=False),
     sa.Column("window_address", sa.String(300), nullable=False),
@@ -83,7 +87,12 @@ items = sa.Table(
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("conditions", sa.JSON, nullable=False),
     sa.Column("materials", sa.JSON, nullable=False),
-    sa.Column("fees", sa.String(200), nullable=False),
+    # [{name, amount_fen, standard, legal_basis, waivable}]; [] when free.
+    sa.Column("fees", sa.JSON, nullable=False),
+    sa.Column("fee_waiver", sa.JSON, nullable=True),
+    sa.Column("licence_type", sa.JSON, nullable=True),
+    # 集中批: the department an approval bureau took the item over from.
+    sa.Column("transferred_from", sa.String(64), sa.ForeignKey("departments.code"), nullable=True),
     sa.Column("legal_basis", sa.JSON, nullable=False),
     sa.Column("joint_departments", sa.JSON, nullable=False),
     sa.Column("handled_by", sa.String(100), nullable=False),
@@ -93,6 +102,37 @@ items = sa.Table(
     sa.Index(None, "status", "region_code"),
     sa.Index(None, "status", "department_code"),
     sa.Index(None, "status", "level"),
+)
+
+# 区域评: development zones and the regional assessments done for each.
+zones = sa.Table(
+    "zones",
+    metadata,
+    sa.Column("zone_id", sa.String(32), primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("region_code", sa.String(12), sa.ForeignKey("regions.code"), nullable=False),
+    sa.Column(
+        "committee_department_code",
+        sa.String(64),
+        sa.ForeignKey("departments.code"),
+        nullable=False,
+    ),
+    sa.Index(None, "committee_department_code"),
+)
+
+assessments = sa.Table(
+    "assessments",
+    metadata,
+    sa.Column("assessment_id", sa.String(32), primary_key=True),
+    sa.Column("zone_id", sa.String(32), sa.ForeignKey("zones.zone_id"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("approved_by", sa.String(200), nullable=True),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date, nullable=False),
+    # Workflow asks for a zone's report of one kind valid on a day.
+    sa.Index(None, "zone_id", "kind"),
 )
 
 add_messaging_tables(metadata)

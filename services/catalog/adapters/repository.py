@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.catalog.adapters import orm
+from services.catalog.domain.fees import Fee, FeeWaiver, LicenceType
 from services.catalog.domain.model import (
     PUBLISHED,
     Department,
@@ -24,6 +25,7 @@ from services.catalog.domain.model import (
     StoreRating,
     Window,
 )
+from services.catalog.domain.zones import Assessment, Zone
 
 _WINDOW_COLUMNS = (
     orm.departments.c.window_name,
@@ -147,6 +149,8 @@ class DepartmentRepository:
                 name_en=department.name_en,
                 region_code=department.region_code,
                 level=department.level,
+                kind=department.kind,
+                uscc=department.uscc,
                 **_window_values(department.window),
             )
         )
@@ -161,6 +165,15 @@ class DepartmentRepository:
             )
         )
 
+    def set_identity(self, department: Department) -> None:
+        """Store the department's kind and USCC (a seed filling in what an
+        older catalogue did not record)."""
+        self.session.execute(
+            orm.departments.update()
+            .where(orm.departments.c.code == department.code)
+            .values(kind=department.kind, uscc=department.uscc)
+        )
+
     @staticmethod
     def _department(row) -> Department:
         return Department(
@@ -169,6 +182,8 @@ class DepartmentRepository:
             name_en=row.name_en,
             region_code=row.region_code,
             level=row.level,
+            kind=row.kind,
+            uscc=row.uscc,
             store=Store(
                 store_id=row.store_id,
                 name=row.store_name,
@@ -183,10 +198,12 @@ class DepartmentRepository:
 
 @dataclasses.dataclass(frozen=True)
 class Listing:
-    """An item as search shows it: the item and the name of its department."""
+    """An item as search shows it: the item, the name of its department and
+    that department's USCC (the issuer of its licences)."""
 
     item: Item
     department_name: str
+    issuer_uscc: str | None = None
 
 
 def _like_pattern(text: str) -> str:
@@ -200,9 +217,12 @@ class ItemRepository:
 
     def _select(self):
         i, d = orm.items, orm.departments
-        return sa.select(i, d.c.name.label("department_name"), *_WINDOW_COLUMNS).join(
-            d, d.c.code == i.c.department_code
-        )
+        return sa.select(
+            i,
+            d.c.name.label("department_name"),
+            d.c.uscc.label("issuer_uscc"),
+            *_WINDOW_COLUMNS,
+        ).join(d, d.c.code == i.c.department_code)
 
     def get(self, item_id: str, lock: bool = False) -> Item | None:
         listing = self.get_listing(item_id, lock=lock)
@@ -297,7 +317,10 @@ class ItemRepository:
             "description": item.description,
             "conditions": list(item.conditions),
             "materials": [dataclasses.asdict(material) for material in item.materials],
-            "fees": item.fees,
+            "fees": [fee.to_dict() for fee in item.fees],
+            "fee_waiver": item.fee_waiver.to_dict() if item.fee_waiver else None,
+            "licence_type": item.licence_type.to_dict() if item.licence_type else None,
+            "transferred_from": item.transferred_from,
             "legal_basis": list(item.legal_basis),
             "joint_departments": list(item.joint_departments),
             "handled_by": item.handled_by,
@@ -321,7 +344,10 @@ class ItemRepository:
             description=row.description,
             conditions=list(row.conditions),
             materials=[Material(**material) for material in row.materials],
-            fees=row.fees,
+            fees=[Fee(**fee) for fee in row.fees],
+            fee_waiver=FeeWaiver(**row.fee_waiver) if row.fee_waiver else None,
+            licence_type=LicenceType(**row.licence_type) if row.licence_type else None,
+            transferred_from=row.transferred_from,
             legal_basis=list(row.legal_basis),
             joint_departments=list(row.joint_departments),
             handled_by=row.handled_by,
@@ -329,7 +355,7 @@ class ItemRepository:
             # The window is the department's, read live so a change there shows at once.
             window=_window(row),
         )
-        return Listing(item=item, department_name=row.department_name)
+        return Listing(item=item, department_name=row.department_name, issuer_uscc=row.issuer_uscc)
 
 
 class StoreRepository:
@@ -365,4 +391,100 @@ class StoreRepository:
             region_code=row.region_code,
             rating=_rating(row),
             rating_as_of=_as_utc(row.rating_as_of),
+        )
+
+
+class ZoneRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, zone_id: str) -> Zone | None:
+        row = self.session.execute(
+            sa.select(orm.zones).where(orm.zones.c.zone_id == zone_id)
+        ).first()
+        return self._zone(row) if row else None
+
+    def codes(self) -> set[str]:
+        return set(self.session.execute(sa.select(orm.zones.c.code)).scalars())
+
+    def add(self, zone: Zone) -> None:
+        self.session.execute(orm.zones.insert().values(**dataclasses.asdict(zone)))
+
+    def page(
+        self,
+        committee_department_code: str | None = None,
+        region: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Zone], int]:
+        """Zones (of one committee, in one region when given) in code order, and their total."""
+        z = orm.zones
+        conditions = []
+        if committee_department_code is not None:
+            conditions.append(z.c.committee_department_code == committee_department_code)
+        if region is not None:
+            conditions.append(z.c.region_code == region)
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(z).where(*conditions)
+        ).scalar_one()
+        rows = self.session.execute(
+            sa.select(z).where(*conditions).order_by(z.c.code).offset(offset).limit(limit)
+        )
+        return [self._zone(row) for row in rows], total
+
+    @staticmethod
+    def _zone(row) -> Zone:
+        return Zone(
+            zone_id=row.zone_id,
+            code=row.code,
+            name=row.name,
+            region_code=row.region_code,
+            committee_department_code=row.committee_department_code,
+        )
+
+
+class AssessmentRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, assessment: Assessment) -> None:
+        self.session.execute(orm.assessments.insert().values(**dataclasses.asdict(assessment)))
+
+    def of_zone(self, zone_id: str, kind: str | None = None) -> list[Assessment]:
+        a = orm.assessments
+        statement = sa.select(a).where(a.c.zone_id == zone_id)
+        if kind is not None:
+            statement = statement.where(a.c.kind == kind)
+        return [self._assessment(row) for row in self.session.execute(statement)]
+
+    def page(
+        self, zone_id: str, kind: str | None = None, offset: int = 0, limit: int = 20
+    ) -> tuple[list[Assessment], int]:
+        """A zone's reports (of one kind when given), by kind then the newest first."""
+        a = orm.assessments
+        conditions = [a.c.zone_id == zone_id]
+        if kind is not None:
+            conditions.append(a.c.kind == kind)
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(a).where(*conditions)
+        ).scalar_one()
+        rows = self.session.execute(
+            sa.select(a)
+            .where(*conditions)
+            .order_by(a.c.kind, a.c.valid_from.desc(), a.c.assessment_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [self._assessment(row) for row in rows], total
+
+    @staticmethod
+    def _assessment(row) -> Assessment:
+        return Assessment(
+            assessment_id=row.assessment_id,
+            zone_id=row.zone_id,
+            kind=row.kind,
+            title=row.title,
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+            approved_by=row.approved_by,
         )

@@ -1,4 +1,5 @@
-"""Demo data for the catalog: Jiangsu regions, departments and service items.
+"""Demo data for the catalog: Jiangsu regions, departments, service items and
+development zones.
 
 The JSON files beside this module are the seed a laptop run or a test loads; each
 loader returns the parsed list of plain dicts, in file order.
@@ -28,3 +29,10 @@ def load_departments() -> list[dict]:
 def load_items() -> list[dict]:
     """Service items with their full guides (no item_id or status: the seed assigns them)."""
     return _load("items.json")
+
+
+def load_zones() -> list[dict]:
+    """Development zones: code, name, region_code, committee_department_code and
+    their regional assessments (kind, title, approved_by, valid_from, valid_to as
+    ISO days)."""
+    return _load("zones.json")

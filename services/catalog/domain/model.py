@@ -15,8 +15,18 @@ from typing import Any, NoReturn
 
 from services.common import instances
 
+from . import uscc
 from .events import Event, ItemPublished, ItemRetired, StoreRatingUpdated
 from .exceptions import InvalidTransition, ValidationFailed
+from .fees import (
+    Fee,
+    FeeWaiver,
+    LicenceType,
+    parse_fee_waiver,
+    parse_fees,
+    parse_licence_type,
+    waiver_problems,
+)
 
 LEVELS = ("province", "city", "county")
 MODES = ("online", "express", "window")
@@ -31,6 +41,14 @@ SHARED_WORKFLOW = instances.SHARED_WORKFLOW
 OWN_WORKFLOW_PREFIX = instances.INSTANCE_PREFIX
 
 MIN_GRADE, MAX_GRADE = 1, 5
+
+# A department, an administrative approval bureau (行政审批局: holds items taken
+# over from other departments, 集中批) or a development zone's management
+# committee (管委会: runs a zone and its regional assessments).
+DEPARTMENT = "department"
+APPROVAL_BUREAU = "approval_bureau"
+ZONE_COMMITTEE = "zone_committee"
+DEPARTMENT_KINDS = (DEPARTMENT, APPROVAL_BUREAU, ZONE_COMMITTEE)
 
 
 @dataclass(frozen=True)
@@ -151,7 +169,11 @@ class Store:
 
 @dataclass
 class Department:
-    """A government department with its flagship store and handling window."""
+    """A government department with its flagship store and handling window.
+
+    ``kind`` is one of :data:`DEPARTMENT_KINDS`; ``uscc`` its Unified Social
+    Credit Code, which its licences name as the issuer (None: not recorded yet).
+    """
 
     code: str
     name: str
@@ -160,6 +182,23 @@ class Department:
     store: Store
     window: Window
     name_en: str = ""
+    kind: str = DEPARTMENT
+    uscc: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = {}
+        if self.kind not in DEPARTMENT_KINDS:
+            problems["kind"] = f"must be one of {', '.join(DEPARTMENT_KINDS)}"
+        if self.uscc is not None:
+            problem = uscc.problem(self.uscc)
+            if problem:
+                problems["uscc"] = problem
+        if problems:
+            raise ValidationFailed(problems)
+
+    @property
+    def is_approval_bureau(self) -> bool:
+        return self.kind == APPROVAL_BUREAU
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Department:
@@ -177,6 +216,8 @@ class Department:
                 region_code=data["region_code"],
             ),
             window=Window.from_dict(data["window"]),
+            kind=data.get("kind", DEPARTMENT),
+            uscc=data.get("uscc"),
         )
 
 
@@ -343,7 +384,10 @@ _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "description": _text(False, 4000),
     "conditions": _text_list(500),
     "materials": _materials,
-    "fees": _text(False, 200),
+    "fees": parse_fees,
+    "fee_waiver": parse_fee_waiver,
+    "licence_type": parse_licence_type,
+    "transferred_from": _optional_text,
     "legal_basis": _text_list(500),
     "joint_departments": _department_codes,
     "handled_by": _handled_by,
@@ -364,6 +408,9 @@ EDITABLE_FIELDS = frozenset(
         "conditions",
         "materials",
         "fees",
+        "fee_waiver",
+        "licence_type",
+        "transferred_from",
         "legal_basis",
         "joint_departments",
         "handled_by",
@@ -412,7 +459,12 @@ class Item:
     description: str = ""
     conditions: list[str] = field(default_factory=list)
     materials: list[Material] = field(default_factory=list)
-    fees: str = "免费"
+    # Fees one by one ([]: free), who is spared the waivable ones, the licence
+    # issued, and the department the item was taken over from (集中批).
+    fees: list[Fee] = field(default_factory=list)
+    fee_waiver: FeeWaiver | None = None
+    licence_type: LicenceType | None = None
+    transferred_from: str | None = None
     legal_basis: list[str] = field(default_factory=list)
     joint_departments: list[str] = field(default_factory=list)
     handled_by: str = SHARED_WORKFLOW
@@ -438,6 +490,8 @@ class Item:
             clean = {}
         if not errors:
             errors.update(_joint_problems(clean["department_code"], clean))
+            errors.update(_transfer_problems(clean["department_code"], clean))
+            errors.update(waiver_problems(clean.get("fees", []), clean.get("fee_waiver")))
         if errors:
             raise ValidationFailed(errors)
         return cls(item_id=item_id, **clean)
@@ -487,7 +541,13 @@ class Item:
         ItemPublished so read models built from events see the new guide.
         """
         clean = _validate(changes, EDITABLE_FIELDS)
-        problems = _joint_problems(self.department_code, clean)
+        problems = {
+            **_joint_problems(self.department_code, clean),
+            **_transfer_problems(self.department_code, clean),
+            **waiver_problems(
+                clean.get("fees", self.fees), clean.get("fee_waiver", self.fee_waiver)
+            ),
+        }
         if problems:
             raise ValidationFailed(problems)
         if self.status == PUBLISHED:
@@ -529,4 +589,29 @@ class Item:
 def _joint_problems(department_code: str, values: Mapping[str, Any]) -> dict[str, str]:
     if department_code in values.get("joint_departments", ()):
         return {"joint_departments": "must not include the item's own department"}
+    return {}
+
+
+def _transfer_problems(department_code: str, values: Mapping[str, Any]) -> dict[str, str]:
+    if values.get("transferred_from") == department_code:
+        return {"transferred_from": "must be another department than the item's own"}
+    return {}
+
+
+def transfer_problems(
+    holder: Department, source: Department | None, transferred_from: str | None
+) -> dict[str, str]:
+    """集中批: only an approval bureau holds items taken over from another
+    department, and that department must be known (``source`` None: unknown)."""
+    if transferred_from is None:
+        return {}
+    if source is None:
+        return {"transferred_from": "unknown department"}
+    if source.code == holder.code:
+        return {"transferred_from": "must be another department than the item's own"}
+    if not holder.is_approval_bureau:
+        return {
+            "transferred_from": f"only an approval bureau holds transferred items;"
+            f" {holder.code} is a {holder.kind}"
+        }
     return {}

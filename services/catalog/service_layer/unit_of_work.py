@@ -4,10 +4,12 @@ from sqlalchemy.orm import Session
 
 from services.catalog.adapters import orm
 from services.catalog.adapters.repository import (
+    AssessmentRepository,
     DepartmentRepository,
     ItemRepository,
     RegionRepository,
     StoreRepository,
+    ZoneRepository,
 )
 from services.common.db import UnitOfWork
 
@@ -19,9 +21,13 @@ class CatalogUnitOfWork(UnitOfWork):
     departments: DepartmentRepository
     items: ItemRepository
     stores: StoreRepository
+    zones: ZoneRepository
+    assessments: AssessmentRepository
 
     def open_repositories(self, session: Session) -> None:
         self.regions = RegionRepository(session)
         self.departments = DepartmentRepository(session)
         self.items = ItemRepository(session)
         self.stores = StoreRepository(session)
+        self.zones = ZoneRepository(session)
+        self.assessments = AssessmentRepository(session)

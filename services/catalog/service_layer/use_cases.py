@@ -12,14 +12,21 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.adapters.repository import Listing
 from services.catalog.domain.exceptions import ValidationFailed
-from services.catalog.domain.model import Department, Item, Region, Store, StoreRating
+from services.catalog.domain.model import (
+    Department,
+    Item,
+    Region,
+    Store,
+    StoreRating,
+    transfer_problems,
+)
 from services.catalog.domain.stats import catalogue_stats
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
@@ -38,6 +45,20 @@ _ITEM_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tongban:catalog:item")
 def item_id_for(code: str) -> str:
     """The item id of the item with this code: uuid5 of the code, as 32 hex digits."""
     return uuid.uuid5(_ITEM_NAMESPACE, code).hex
+
+
+# Zones are named by their code the same way, so the demo zone has one id everywhere.
+_ZONE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:tongban:catalog:zone")
+
+
+def zone_id_for(code: str) -> str:
+    """The zone id of the zone with this code: uuid5 of the code, as 32 hex digits."""
+    return uuid.uuid5(_ZONE_NAMESPACE, code).hex
+
+
+def assessment_id_for(zone_code: str, kind: str, valid_from: date) -> str:
+    """A seeded report's id: the same on every machine and in every load."""
+    return uuid.uuid5(_ZONE_NAMESPACE, f"{zone_code}/{kind}/{valid_from.isoformat()}").hex
 
 
 # ---------------------------------------------------------------------- views
@@ -59,6 +80,8 @@ def department_view(department: Department) -> dict:
         "region_code": department.region_code,
         "level": department.level,
         "store_id": department.store.store_id,
+        "kind": department.kind,
+        "uscc": department.uscc,
     }
 
 
@@ -75,6 +98,9 @@ def item_summary(item: Item, department_name: str) -> dict:
         "modes": list(item.modes),
         "promised_days": item.promised_days,
         "status": item.status,
+        "transferred_from": item.transferred_from,
+        "fees": [fee.to_dict() for fee in item.fees],
+        "licence_type": item.licence_type.to_dict() if item.licence_type else None,
     }
 
 
@@ -93,7 +119,8 @@ def item_guide(listing: Listing) -> dict:
             }
             for material in item.materials
         ],
-        "fees": item.fees,
+        "fee_waiver": item.fee_waiver.to_dict() if item.fee_waiver else None,
+        "issuer_uscc": listing.issuer_uscc,
         "legal_basis": list(item.legal_basis),
         "statutory_days": item.statutory_days,
         "joint_departments": list(item.joint_departments),
@@ -226,9 +253,12 @@ def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
             raise Invalid("invalid input", {"department_code": "unknown department"})
         data.setdefault("region_code", department.region_code)
         data.setdefault("level", department.level)
-        problems = _unknown_references(
-            uow, region=data["region_code"], joint_departments=data.get("joint_departments")
-        )
+        problems = {
+            **_unknown_references(
+                uow, region=data["region_code"], joint_departments=data.get("joint_departments")
+            ),
+            **_transfer_references(uow, department, data.get("transferred_from")),
+        }
         item_id = item_id_for(data.get("code", ""))
         try:
             item = Item.create(
@@ -247,7 +277,7 @@ def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
             uow.commit()
         except IntegrityError as race:  # created by another request since the check
             raise taken from race
-        return item_guide(Listing(item, department.name))
+        return item_guide(Listing(item, department.name, department.uscc))
 
 
 def update_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, **changes: Any) -> dict:
@@ -257,6 +287,9 @@ def update_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, **changes:
         item = listing.item
         _authorise(actor, item.department_code)
         problems = _unknown_references(uow, joint_departments=changes.get("joint_departments"))
+        if changes.get("transferred_from") is not None:
+            holder = uow.departments.get(item.department_code)
+            problems.update(_transfer_references(uow, holder, changes["transferred_from"]))
         if problems:
             raise Invalid("invalid input", problems)
         item.update(**changes)
@@ -374,6 +407,15 @@ def _unknown_references(
         if unknown:
             problems["joint_departments"] = f"unknown department(s): {', '.join(unknown)}"
     return problems
+
+
+def _transfer_references(
+    uow: CatalogUnitOfWork, holder: Department, transferred_from: Any
+) -> dict[str, str]:
+    """集中批's rules that need the catalogue: see ``transfer_problems``."""
+    if not isinstance(transferred_from, str) or not transferred_from:
+        return {}  # absent, or a bad value the domain names
+    return transfer_problems(holder, uow.departments.get(transferred_from), transferred_from)
 
 
 def _require_known(

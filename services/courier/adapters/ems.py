@@ -55,6 +55,13 @@ class EmsClient(PartyClient):
     ):
         super().__init__(base_url, api_key, timeout, retries, backoff_factor)
 
+    def try_later(self, where: str, status: int) -> str | None:
+        # Our key refused, or EMS asking us to slow down: a setting or a load
+        # that is fixed on our side or passes; the order itself is fine.
+        if status in (401, 403, 408, 429):
+            return f"{where} answered {status}"
+        return None
+
     def create_order(
         self,
         idempotency_key: str,

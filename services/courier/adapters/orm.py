@@ -1,5 +1,5 @@
-"""The courier's tables: shipments, their tracking scans, the outbox and the
-handled-events record."""
+"""The courier's tables: shipments, their tracking scans, the EMS orders not
+placed yet, the outbox and the handled-events record."""
 
 import sqlalchemy as sa
 
@@ -26,12 +26,16 @@ shipments = sa.Table(
     sa.Column("direction", sa.String(16), nullable=False),
     sa.Column("sender", sa.JSON, nullable=False),
     sa.Column("recipient", sa.JSON, nullable=False),
-    sa.Column("tracking_no", sa.String(13), nullable=False, unique=True),
+    # None while the order waits to be placed with EMS (status pending).
+    sa.Column("tracking_no", sa.String(13), nullable=True, unique=True),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # One waybill per application and direction, as EMS's idempotency key
-    # "<application_id>:<direction>" has it; also stops two racing deliveries.
-    sa.UniqueConstraint("application_id", "direction"),
+    # 1, then 2, 3... for each shipment the applicant asks for after a failure.
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="1"),
+    # One waybill per application, direction and attempt, as EMS's idempotency
+    # key has it (``domain.orders.idempotency_key``); also stops two racing
+    # deliveries of one event.
+    sa.UniqueConstraint("application_id", "direction", "attempt"),
 )
 
 tracking_events = sa.Table(
@@ -49,6 +53,29 @@ tracking_events = sa.Table(
     sa.Column("location", sa.String(200), nullable=False),
     sa.Column("description", sa.String(500), nullable=False),
     sa.Index(None, "shipment_id", "occurred_at"),
+)
+
+# The EMS order of each pending shipment, until EMS takes it or it is given up
+# (the row is deleted then); the timer reads the due ones.
+pending_orders = sa.Table(
+    "pending_orders",
+    metadata,
+    sa.Column(
+        "shipment_id",
+        sa.String(32),
+        sa.ForeignKey("shipments.shipment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("give_up_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    # None: due at once.
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    # Of the event that asked for the order: shipment_created carries it on.
+    sa.Column("correlation_id", sa.String(64), nullable=True),
+    sa.Index(None, "next_attempt_at"),
 )
 
 add_messaging_tables(metadata)

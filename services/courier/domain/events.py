@@ -21,6 +21,9 @@ class ShipmentCreated(DomainEvent):
     tracking_no: str
     application_id: str
     direction: str
+    # 1 for the first shipment of the application in this direction, 2... for
+    # each one the applicant asked for after a failure.
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,16 @@ class ResultDelivered(DomainEvent):
 
 @dataclass(frozen=True)
 class ShipmentFailed(DomainEvent):
-    """EMS gave up on a shipment (refused, unreachable, lost)."""
+    """EMS gave up on a shipment (undeliverable, refused, lost, returned), or
+    the order could never be placed (``ems_unavailable``, ``ems_rejected``:
+    no tracking number then)."""
 
     type: ClassVar[str] = "shipment_failed"
     application_id: str
-    tracking_no: str
+    tracking_no: str | None
     direction: str
     reason: str
+    # EMS's own words on the failed scan; empty when it gave none.
+    description: str
+    failed_at: datetime
+    attempt: int = 1

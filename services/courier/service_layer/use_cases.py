@@ -1,12 +1,15 @@
-"""The courier's use cases: book EMS shipments for express applications, apply
-EMS tracking scans, and show shipments to those who may see them."""
+"""The courier's use cases: keep the EMS orders of express applications (placed
+by ``service_layer.orders``), apply EMS tracking scans, and show shipments to
+those who may see them."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from services.common import clock
 from services.common.messaging.envelope import utcnow
 from services.courier import metrics
 from services.courier.domain.audience import Audience
@@ -22,10 +25,14 @@ from services.courier.domain.model import (
     Address,
     Shipment,
 )
+from services.courier.domain.orders import RETRY_WINDOW, PendingOrder, idempotency_key
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
+
+log = logging.getLogger(__name__)
 
 ON_APPLICATION_SUBMITTED = "courier.on_application_submitted"
 ON_LICENCE_ISSUED = "courier.on_licence_issued"
+ON_REDELIVERY_REQUESTED = "courier.on_redelivery_requested"
 
 
 @dataclass(frozen=True)
@@ -34,24 +41,32 @@ class ShipmentOrder:
 
     application_id: str
     applicant_id: str
-    department_code: str
+    department_code: str | None
     direction: str
     sender: Address
     recipient: Address
+    attempt: int = 1
 
     @property
     def idempotency_key(self) -> str:
         # EMS returns the existing waybill for a key it has seen.
-        return f"{self.application_id}:{self.direction}"
+        return idempotency_key(self.application_id, self.direction, self.attempt)
 
 
-def ship_materials(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
+def ship_materials(
+    uow: CourierUnitOfWork,
+    event: dict,
+    *,
+    retry_window: timedelta = RETRY_WINDOW,
+    now: datetime | None = None,
+) -> str | None:
     """workflow.application_submitted (``event``: its envelope, payload loaded):
-    for express delivery, book the EMS pickup of the applicant's paper materials
-    to the handling window and emit shipment_created. Returns the tracking
-    number, or None when nothing is shipped (another mode, or this event was
-    handled before). An express application without a usable address or window
-    is Invalid (ValidationFailed), before EMS is called."""
+    for express delivery, keep the EMS pickup order of the applicant's paper
+    materials to the handling window (a pending shipment, placed with EMS by
+    the timer, which emits shipment_created). Returns the shipment id, or None
+    when nothing is shipped (another mode, or this event was handled before).
+    An express application without a usable address or window is Invalid
+    (ValidationFailed), and nothing is kept."""
     submitted = event["payload"]
     parties = express_parties(submitted["delivery"], submitted["window"])
     if parties is None:
@@ -65,13 +80,19 @@ def ship_materials(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
         sender=parties.applicant,
         recipient=parties.window,
     )
-    return _ship(uow, ems, event, ON_APPLICATION_SUBMITTED, order)
+    return _keep(uow, event, ON_APPLICATION_SUBMITTED, order, retry_window, now)
 
 
-def ship_result(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
+def ship_result(
+    uow: CourierUnitOfWork,
+    event: dict,
+    *,
+    retry_window: timedelta = RETRY_WINDOW,
+    now: datetime | None = None,
+) -> str | None:
     """workflow.licence_issued (``event``: its envelope, payload loaded): for
-    express delivery, book the EMS delivery of the result from the handling
-    window to the applicant and emit shipment_created."""
+    express delivery, keep the EMS delivery order of the result from the
+    handling window to the applicant."""
     issued = event["payload"]
     parties = express_parties(issued["delivery"], issued["window"])
     if parties is None:
@@ -85,7 +106,53 @@ def ship_result(uow: CourierUnitOfWork, ems, event: dict) -> str | None:
         sender=parties.window,
         recipient=parties.applicant,
     )
-    return _ship(uow, ems, event, ON_LICENCE_ISSUED, order)
+    return _keep(uow, event, ON_LICENCE_ISSUED, order, retry_window, now)
+
+
+def ship_again(
+    uow: CourierUnitOfWork,
+    event: dict,
+    *,
+    retry_window: timedelta = RETRY_WINDOW,
+    now: datetime | None = None,
+) -> str | None:
+    """workflow.redelivery_requested: after a failed shipment the applicant asked
+    for another (``attempt``), from or to a new ``address`` when given. Kept
+    like the first, between the same window and the applicant (the new address
+    replaces the applicant's end). Returns the shipment id; None for a repeat,
+    or when there is no earlier shipment to ship again (logged: nothing to
+    retry can help)."""
+    requested = event["payload"]
+    application_id, direction = requested["application_id"], requested["direction"]
+    attempt = requested["attempt"]
+    with uow:
+        earlier = uow.shipments.find(application_id, direction)
+        owner = uow.shipments.owner_of(earlier.shipment_id) if earlier is not None else None
+    if earlier is None:
+        log.warning(
+            "redelivery requested for an application with no shipment; ignored",
+            extra={"application_id": application_id, "direction": direction},
+        )
+        _record_handled(uow, event, ON_REDELIVERY_REQUESTED)
+        return None
+    # The latest shipment: the failed one, or (a repeated event) the new one.
+    sender, recipient = earlier.sender, earlier.recipient
+    if requested.get("address"):
+        new = Address.from_dict(requested["address"], "address")
+        if direction == MATERIALS:
+            sender = new
+        else:
+            recipient = new
+    order = ShipmentOrder(
+        application_id=application_id,
+        applicant_id=owner[0],
+        department_code=owner[1],
+        direction=direction,
+        sender=sender,
+        recipient=recipient,
+        attempt=attempt,
+    )
+    return _keep(uow, event, ON_REDELIVERY_REQUESTED, order, retry_window, now)
 
 
 def _record_handled(uow: CourierUnitOfWork, envelope: dict, consumer: str) -> None:
@@ -94,43 +161,33 @@ def _record_handled(uow: CourierUnitOfWork, envelope: dict, consumer: str) -> No
             uow.commit()
 
 
-def _ship(
-    uow: CourierUnitOfWork, ems, envelope: dict, consumer: str, order: ShipmentOrder
+def _keep(
+    uow: CourierUnitOfWork,
+    envelope: dict,
+    consumer: str,
+    order: ShipmentOrder,
+    retry_window: timedelta,
+    now: datetime | None,
 ) -> str | None:
-    # Look first, so a repeat does not even reach EMS. Leaving the block
-    # without commit rolls back the record first_delivery made.
+    """Keep ``order`` as a pending shipment and its EMS order, in the
+    transaction that records the event as handled: EMS is not called here, so
+    an EMS outage never fails the event. Once per event; an application's
+    order in a direction and attempt is kept once whatever event asks again."""
+    now = now or clock.now()
     with uow:
         if not uow.first_delivery(envelope, consumer):
             return None
-        existing = uow.shipments.find(order.application_id, order.direction)
+        existing = uow.shipments.find(order.application_id, order.direction, order.attempt)
         if existing is not None:
             uow.commit()
-            return existing.tracking_no
-    # Outside any transaction: EMS may take seconds, and a retry of this
-    # event calls again with the same key and gets the same waybill.
-    booked = ems.create_order(
-        idempotency_key=order.idempotency_key,
-        sender=order.sender.as_dict(),
-        recipient=order.recipient.as_dict(),
-        reference=order.application_id,
-        kind=order.direction,
-    )
-    with uow:
-        # A concurrent delivery of the same event may have won meanwhile;
-        # if both get here, the loser fails at commit and, retried, skips.
-        if not uow.first_delivery(envelope, consumer):
-            return None
-        existing = uow.shipments.find(order.application_id, order.direction)
-        if existing is not None:
-            uow.commit()
-            return existing.tracking_no
-        shipment = Shipment.create(
+            return existing.shipment_id
+        shipment = Shipment.order(
             shipment_id=uuid.uuid4().hex,
             application_id=order.application_id,
             direction=order.direction,
             sender=order.sender,
             recipient=order.recipient,
-            tracking_no=booked["tracking_no"],
+            attempt=order.attempt,
         )
         uow.shipments.add(
             shipment,
@@ -138,10 +195,17 @@ def _ship(
             department_code=order.department_code,
             created_at=utcnow(),
         )
-        uow.collect(shipment)
+        uow.orders.add(
+            PendingOrder.queue(
+                shipment.shipment_id,
+                order.idempotency_key,
+                now,
+                retry_window,
+                correlation_id=envelope.get("correlation_id"),
+            )
+        )
         uow.commit()
-    metrics.SHIPMENTS_CREATED.labels(order.direction).inc()
-    return shipment.tracking_no
+    return shipment.shipment_id
 
 
 def record_ems_event(
@@ -152,6 +216,7 @@ def record_ems_event(
     location: str = "",
     description: str = "",
     reference: str | None = None,
+    reason: str | None = None,
 ) -> dict:
     """Apply one EMS tracking scan (from the verified webhook) to its shipment.
 
@@ -160,13 +225,14 @@ def record_ems_event(
     same transaction. NotFound for an unknown tracking number, Conflict when
     the scan contradicts the shipment's final state. ``reference`` (EMS's
     reference of the order, the application it was booked for) is taken and
-    not recorded: the tracking number already names the shipment.
+    not recorded: the tracking number already names the shipment. ``reason``
+    is a failed scan's reason (undeliverable, refused, lost, returned).
     """
     with uow:
         shipment = uow.shipments.get(tracking_no, for_update=True)
         if shipment is None:
             raise ShipmentNotFound(tracking_no)
-        changed = shipment.record(status, occurred_at, location, description)
+        changed = shipment.record(status, occurred_at, location, description, reason)
         if changed:
             uow.shipments.save(shipment)
             uow.collect(shipment)
@@ -203,3 +269,14 @@ def count_shipments(uow: CourierUnitOfWork) -> dict[tuple[str, str], int]:
         counted = uow.shipments.count_by_direction_and_status()
     every = {(direction, status): 0 for direction in DIRECTIONS for status in STATUSES}
     return {**every, **counted}
+
+
+def count_pending_orders(uow: CourierUnitOfWork, now: datetime | None = None) -> dict[str, float]:
+    """``{"pending": n, "oldest_seconds": s}``: EMS orders waiting to be placed,
+    and how long the oldest has waited (0 when none)."""
+    now = now or clock.now()
+    with uow:
+        pending = uow.orders.count()
+        oldest = uow.orders.oldest_queued_at()
+    waited = 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
+    return {"pending": float(pending), "oldest_seconds": waited}

@@ -90,4 +90,37 @@ signing_keys = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
 )
 
+# Accounts that act for an enterprise beside its owner.
+enterprise_members = sa.Table(
+    "enterprise_members",
+    metadata,
+    sa.Column("uscc", sa.String(18), sa.ForeignKey("enterprises.uscc"), primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.user_id"), primary_key=True),
+    sa.Column("added_by", ID, nullable=False),
+    sa.Column("added_at", INSTANT, nullable=False),
+    sa.Index("ix_enterprise_members_user_id", "user_id"),
+)
+
+# Mandates of a principal (an enterprise by uscc, a person by user id) to an agent.
+mandates = sa.Table(
+    "mandates",
+    metadata,
+    sa.Column("mandate_id", ID, primary_key=True),
+    sa.Column("principal_kind", sa.String(16), nullable=False),
+    sa.Column("principal_key", ID, nullable=False),
+    sa.Column("principal_name", sa.String(100), nullable=False),
+    sa.Column("agent_user_id", ID, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("agent_name", sa.String(50), nullable=False),
+    # Item ids; empty: every item.
+    sa.Column("item_ids", sa.JSON, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Column("granted_by", ID, nullable=False),
+    sa.Column("granted_at", INSTANT, nullable=False),
+    sa.Column("revoked_at", INSTANT, nullable=True),
+    sa.Column("revoked_by", ID, nullable=True),
+    sa.CheckConstraint("principal_kind IN ('enterprise', 'person')", name="principal_kind"),
+    sa.Index("ix_mandates_principal", "principal_kind", "principal_key", "granted_at"),
+    sa.Index("ix_mandates_agent_user_id", "agent_user_id", "granted_at"),
+)
+
 add_messaging_tables(metadata)

@@ -7,7 +7,7 @@ aware UTC datetimes here and ISO 8601 strings on the wire, see schemas.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 
@@ -58,3 +58,44 @@ class SessionRevoked(Event):
     user_id: str
     revoked_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class EnterpriseMemberAdded(Event):
+    """The enterprise's owner added an account that acts for the enterprise."""
+
+    type: ClassVar[str] = "enterprise_member_added"
+    uscc: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class EnterpriseMemberRemoved(Event):
+    """The enterprise's owner removed a member: it acts for the enterprise no more."""
+
+    type: ClassVar[str] = "enterprise_member_removed"
+    uscc: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class MandateGranted(Event):
+    """A principal (``{kind, uscc|user_id, name}``) mandated an agent for the
+    items listed (every item when empty) through ``expires_on``."""
+
+    type: ClassVar[str] = "mandate_granted"
+    mandate_id: str
+    principal: dict
+    agent_user_id: str
+    item_ids: list
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class MandateRevoked(Event):
+    """The principal revoked a mandate: the agent acts for it no more."""
+
+    type: ClassVar[str] = "mandate_revoked"
+    mandate_id: str
+    principal: dict
+    agent_user_id: str

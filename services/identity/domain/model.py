@@ -67,6 +67,8 @@ class StaffRole(StrEnum):
     WINDOW_CLERK = "window_clerk"
     APPROVER = "approver"
     DEPT_ADMIN = "dept_admin"
+    # A government service centre's agent (代办员): applies for others on their mandate.
+    AGENT = "agent"
 
 
 STAFF_ROLES = frozenset(role.value for role in StaffRole)

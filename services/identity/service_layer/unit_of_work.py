@@ -4,6 +4,7 @@ from sqlalchemy.orm import Session
 
 from services.common.db import UnitOfWork
 from services.identity.adapters import orm
+from services.identity.adapters.mandates import MandateRepository, MemberRepository
 from services.identity.adapters.repository import (
     EnterpriseRepository,
     RefreshTokenRepository,
@@ -22,3 +23,5 @@ class IdentityUnitOfWork(UnitOfWork):
         self.sessions = SessionRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
         self.signing_keys = SigningKeyRepository(session)
+        self.members = MemberRepository(session)
+        self.mandates = MandateRepository(session)

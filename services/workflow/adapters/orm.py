@@ -26,6 +26,10 @@ metadata = sa.MetaData(
     }
 )
 
+# Licence numbers: GB/T 36904 ("1.2.156.3005.2.<type>.<USCC>.<serial>.<version>.<check>",
+# at most 73 characters), or the old "[<code>.]JS..." of licences issued before.
+LICENCE_NO_LENGTH = 100
+
 applications = sa.Table(
     "applications",
     metadata,
@@ -42,6 +46,11 @@ applications = sa.Table(
     # The principal; a person's ID number only as id_number_cipher and
     # id_number_masked (see repository.ApplicationRepository).
     sa.Column("on_behalf_of", sa.JSON, nullable=True),
+    # Whose the case is: the principal's uscc or user id, else the applicant's
+    # user id (the principal's members list their cases by it).
+    sa.Column("holder_id", sa.String(64), nullable=True),
+    # The mandate an agent applied under.
+    sa.Column("mandate_id", sa.String(64), nullable=True),
     sa.Column("form", sa.JSON, nullable=False),
     sa.Column("materials", sa.JSON, nullable=False),
     sa.Column("delivery", sa.JSON, nullable=False),
@@ -57,9 +66,10 @@ applications = sa.Table(
     sa.Column("calendar_provisional", sa.Boolean, nullable=False, default=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("licence_no", sa.String(64), nullable=True),
+    sa.Column("licence_no", sa.String(LICENCE_NO_LENGTH), nullable=True),
     sa.Column("overdue_reported", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_applications_applicant", "applicant_id", "submitted_at"),
+    sa.Index("ix_applications_holder", "holder_id", "submitted_at"),
     sa.Index("ix_applications_state_due", "state", "due_date"),
 )
 
@@ -75,6 +85,8 @@ timeline_entries = sa.Table(
     sa.Column("actor_role", sa.String(32), nullable=False),
     sa.Column("comment", sa.Text, nullable=False, default=""),
     sa.Column("step", sa.String(32), nullable=True),
+    # Whom the applicant's side acted for ({kind, uscc|user_id, name}).
+    sa.Column("on_behalf_of", sa.JSON, nullable=True),
 )
 
 tasks = sa.Table(
@@ -114,6 +126,22 @@ escalations = sa.Table(
     sa.Index("ix_escalations_level_open", "level", "resolved_at", "raised_at"),
 )
 
+# The payment of each case that has one (its progress holds it whole), so that
+# the payment sweep finds what it has to do without reading the cases.
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("application_id", sa.ForeignKey("applications.application_id"), primary_key=True),
+    # domain.payment.STATES
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    # The last calendar day to pay.
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_payments_state_due", "state", "due_on"),
+)
+
 process_definitions = sa.Table(
     "process_definitions",
     metadata,
@@ -127,7 +155,7 @@ process_definitions = sa.Table(
 licences = sa.Table(
     "licences",
     metadata,
-    sa.Column("licence_no", sa.String(64), primary_key=True),
+    sa.Column("licence_no", sa.String(LICENCE_NO_LENGTH), primary_key=True),
     sa.Column(
         "application_id",
         sa.ForeignKey("applications.application_id"),
@@ -135,20 +163,38 @@ licences = sa.Table(
         unique=True,
     ),
     sa.Column("applicant_id", sa.String(64), nullable=False, index=True),
-    # Only the masked holder is kept: the holder may be a resident ID number.
+    # Only the masked holder is shown; holder_id is a user id or a USCC (never
+    # an ID number), null for an old licence of a principal known only by one.
     sa.Column("holder_masked", sa.String(64), nullable=False),
+    sa.Column("holder_id", sa.String(64), nullable=True, index=True),
     sa.Column("item_id", sa.String(64), nullable=False),
     sa.Column("item_name", sa.String(200), nullable=False),
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("valid", sa.Boolean, nullable=False, default=True),
+    sa.Column("department_code", sa.String(64), nullable=True),
+    sa.Column("licence_type_code", sa.String(20), nullable=True),
+    sa.Column("licence_type_name", sa.String(200), nullable=True),
+    sa.Column("issuer_uscc", sa.String(18), nullable=True),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    # Null: no end.
+    sa.Column("valid_to", sa.Date, nullable=True),
+    # The signed document {"licence": {...}, "signature": {alg, kid, value}};
+    # null for an old licence until it is first read (then signed).
+    sa.Column("document", sa.JSON, nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revocation_reason", sa.Text, nullable=True),
 )
 
-licence_serials = sa.Table(
-    "licence_serials",
+# The instance's licence signing keys (Ed25519): the private key PKCS#8 PEM
+# encrypted with the PII key, bound to its kid; the public key as a JWK.
+licence_keys = sa.Table(
+    "licence_keys",
     metadata,
-    sa.Column("region_code", sa.String(12), primary_key=True),
-    sa.Column("issued_on", sa.Date, primary_key=True),
-    sa.Column("last_serial", sa.Integer, nullable=False),
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("private_key_cipher", sa.Text, nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
 )
 
 calendar_years = sa.Table(
@@ -161,6 +207,22 @@ calendar_years = sa.Table(
     sa.Column("source", sa.String(300), nullable=False, default=""),
     sa.Column("updated_by", sa.String(64), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Read model of identity's enterprises: who acts for which (the owner from
+# enterprise_registered, members from enterprise_member_added/_removed). A row
+# is kept when removed (active false), so an older event arriving late
+# (``changed_at`` before the row's) changes nothing.
+principal_members = sa.Table(
+    "principal_members",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    # owner or member
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_principal_members_user", "user_id", "active"),
 )
 
 add_messaging_tables(metadata)

@@ -21,26 +21,31 @@ holds the number in memory only (it names the licence holder).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
 from services.workflow.adapters import orm
+from services.workflow.adapters.payment_rows import write_payment_row
+from services.workflow.domain.delivery import Shipping
 from services.workflow.domain.model import (
     RUNNING_CLOCK_STATES,
     Application,
     ItemSnapshot,
     Licence,
+    LicenceType,
     State,
     TimelineEntry,
+    fees_of,
 )
+from services.workflow.domain.payment import Payment
 from services.workflow.domain.process import ProcessDefinition, default_definition
 from services.workflow.domain.progress import (
     OPEN_STATES,
@@ -53,6 +58,8 @@ from services.workflow.domain.progress import (
     Suspension,
     Task,
 )
+
+_ID_NUMBER = re.compile(r"\d{17}[\dX]")
 
 # on_behalf_of keys: the domain's plain number, and what is stored instead of it.
 ID_NUMBER = "id_number"
@@ -131,6 +138,15 @@ class ApplicationRepository:
         self, applicant_id: str, *, page: int, page_size: int
     ) -> tuple[list[Application], int]:
         condition = orm.applications.c.applicant_id == applicant_id
+        return self._page(condition, page=page, page_size=page_size)
+
+    def list_for_party(
+        self, user_id: str, holder_ids: list[str], *, page: int, page_size: int
+    ) -> tuple[list[Application], int]:
+        """Cases the user applied for (themself or as an agent) and cases held
+        by ``holder_ids`` (the user, the enterprises they act for)."""
+        table = orm.applications
+        condition = sa.or_(table.c.applicant_id == user_id, table.c.holder_id.in_(holder_ids))
         return self._page(condition, page=page, page_size=page_size)
 
     def list_for_department(
@@ -422,6 +438,7 @@ class ApplicationRepository:
                         actor_role=entry["actor_role"],
                         comment=entry["comment"] or "",
                         step=entry["step"],
+                        on_behalf_of=entry["on_behalf_of"],
                     )
                 )
         legacy = [row["application_id"] for row in rows if row["progress"] is None]
@@ -453,15 +470,7 @@ class ApplicationRepository:
         item = row["item"]
         licence = None
         if licence_row is not None:
-            licence = Licence(
-                licence_no=licence_row["licence_no"],
-                application_id=licence_row["application_id"],
-                holder_id=licence_row["holder_masked"],
-                item_id=licence_row["item_id"],
-                item_name=licence_row["item_name"],
-                issued_at=_utc(licence_row["issued_at"]),
-                valid=licence_row["valid"],
-            )
+            licence = licence_of(licence_row)
         process = _pinned_process(row, item)
         progress = row["progress"] or _legacy_progress(process, row, legacy_tasks or [])
         promised_days = int(item["promised_days"])
@@ -483,6 +492,7 @@ class ApplicationRepository:
             process_version=int(row["process_version"] or 0),
             applicant_id=row["applicant_id"],
             on_behalf_of=self._open_principal(row["application_id"], row["on_behalf_of"]),
+            mandate_id=row["mandate_id"],
             form=dict(row["form"] or {}),
             materials=list(row["materials"] or []),
             delivery=dict(row["delivery"]),
@@ -501,8 +511,15 @@ class ApplicationRepository:
             timeline=timeline,
             licence_no=row["licence_no"],
             licence=licence,
+            licence_type=LicenceType.of_item(item) if item.get("licence_type") else None,
+            issuer_uscc=item.get("issuer_uscc"),
             overdue_reported=bool(row["overdue_reported"]),
             decision=_decision(progress.get("decision")),
+            fees=list(fees_of(item.get("fees"))),
+            fee_waiver=item.get("fee_waiver"),
+            transferred_from=item.get("transferred_from"),
+            payment=Payment.from_dict(progress.get("payment")),
+            shipping=Shipping.from_dict(progress.get("shipping")),
         )
 
     # ----------------------------------------------------------------- writes
@@ -523,6 +540,11 @@ class ApplicationRepository:
                     "statutory_days": item.statutory_days,
                     "joint_departments": list(item.joint_departments),
                     "window": dict(item.window) if item.window else None,
+                    "fees": [dict(fee) for fee in item.fees],
+                    "fee_waiver": dict(item.fee_waiver) if item.fee_waiver else None,
+                    "transferred_from": item.transferred_from,
+                    "licence_type": item.licence_type.to_dict() if item.licence_type else None,
+                    "issuer_uscc": item.issuer_uscc,
                 },
                 process=application.process.to_dict(),
                 process_version=application.process_version,
@@ -596,22 +618,17 @@ class ApplicationRepository:
                         "actor_role": entry.actor_role,
                         "comment": entry.comment or "",
                         "step": entry.step,
+                        "on_behalf_of": entry.on_behalf_of,
                     }
                     for offset, entry in enumerate(new_entries)
                 ],
             )
+        write_payment_row(self.session, application)
         licence = application.licence
         if licence is not None and not licence_stored:
             self.session.execute(
                 orm.licences.insert().values(
-                    licence_no=licence.licence_no,
-                    application_id=licence.application_id,
-                    applicant_id=application.applicant_id,
-                    holder_masked=mask(licence.holder_id),
-                    item_id=licence.item_id,
-                    item_name=licence.item_name,
-                    issued_at=licence.issued_at,
-                    valid=licence.valid,
+                    applicant_id=application.applicant_id, **licence_columns(licence)
                 )
             )
             licence_stored = True
@@ -660,6 +677,8 @@ class ApplicationRepository:
             "store_id": application.store_id,
             "applicant_id": application.applicant_id,
             "on_behalf_of": self._seal_principal(application),
+            "holder_id": application.holder_id,
+            "mandate_id": application.mandate_id,
             "form": application.form,
             "materials": application.materials,
             "delivery": application.delivery,
@@ -686,6 +705,8 @@ class ApplicationRepository:
                     if application.decision
                     else None
                 ),
+                "payment": application.payment.to_dict() if application.payment else None,
+                "shipping": application.shipping.to_dict(),
             },
         }
 
@@ -715,27 +736,106 @@ class LicenceRepository:
         return list(
             self.session.execute(
                 sa.select(orm.licences)
-                .where(orm.licences.c.applicant_id == applicant_id)
+                .where(
+                    sa.or_(
+                        orm.licences.c.applicant_id == applicant_id,
+                        orm.licences.c.holder_id == applicant_id,
+                    )
+                )
                 .order_by(orm.licences.c.issued_at.desc(), orm.licences.c.licence_no)
             ).mappings()
         )
 
-    def next_serial(self, region_code: str, issued_on: date) -> int:
-        """The next serial for a region and day, counted in this transaction.
-
-        One upsert, so two concurrent issues serialise on the counter row and
-        never get the same number (licence_no is also unique).
-        """
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(orm.licence_serials).values(
-            region_code=region_code, issued_on=issued_on, last_serial=1
+    def list_for_party(self, user_id: str, holder_ids: list[str]) -> list:
+        """Licences of the cases the user applied for (an agent's included) and
+        those held by ``holder_ids`` (the user, the enterprises they act for)."""
+        table = orm.licences
+        return list(
+            self.session.execute(
+                sa.select(table)
+                .where(sa.or_(table.c.applicant_id == user_id, table.c.holder_id.in_(holder_ids)))
+                .order_by(table.c.issued_at.desc(), table.c.licence_no)
+            ).mappings()
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[orm.licence_serials.c.region_code, orm.licence_serials.c.issued_on],
-            set_={"last_serial": orm.licence_serials.c.last_serial + 1},
-        ).returning(orm.licence_serials.c.last_serial)
-        return int(self.session.execute(statement).scalar_one())
+
+    def exists(self, licence_no: str) -> bool:
+        table = orm.licences
+        found = self.session.execute(
+            sa.select(table.c.licence_no).where(table.c.licence_no == licence_no)
+        ).first()
+        return found is not None
+
+    def get_for_update(self, licence_no: str):
+        """The stored licence row, locked (PostgreSQL) for a revocation."""
+        table = orm.licences
+        return (
+            self.session.execute(
+                sa.select(table).where(table.c.licence_no == licence_no).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+
+    def revoke(self, licence_no: str, at: datetime, reason: str) -> None:
+        self.session.execute(
+            orm.licences.update()
+            .where(orm.licences.c.licence_no == licence_no)
+            .values(valid=False, revoked_at=at, revocation_reason=reason)
+        )
+
+    def store_document(self, licence_no: str, document: dict) -> None:
+        """Keep the document an old licence was signed with on first read."""
+        self.session.execute(
+            orm.licences.update()
+            .where(orm.licences.c.licence_no == licence_no)
+            .values(document=document)
+        )
+
+
+def licence_columns(licence: Licence) -> dict:
+    """A new licence as a row of ``licences`` (less its applicant)."""
+    licence_type = licence.licence_type
+    return {
+        "licence_no": licence.licence_no,
+        "application_id": licence.application_id,
+        "holder_masked": mask(licence.holder_id),
+        # An ID number is never kept in the clear: a principal known only by
+        # one holds the licence masked.
+        "holder_id": mask_id_number(licence.holder_id)
+        if _ID_NUMBER.fullmatch(licence.holder_id or "")
+        else licence.holder_id,
+        "item_id": licence.item_id,
+        "item_name": licence.item_name,
+        "issued_at": licence.issued_at,
+        "valid": licence.valid,
+        "department_code": licence.department_code,
+        "licence_type_code": licence_type.code if licence_type else None,
+        "licence_type_name": licence_type.name if licence_type else None,
+        "issuer_uscc": licence.issuer_uscc,
+        "valid_from": licence.valid_from,
+        "valid_to": licence.valid_to,
+        "document": licence.document,
+    }
+
+
+def licence_of(row) -> Licence:
+    """The domain's licence of a ``licences`` row."""
+    code = row["licence_type_code"]
+    return Licence(
+        licence_no=row["licence_no"],
+        application_id=row["application_id"],
+        holder_id=row["holder_id"] or row["holder_masked"],
+        item_id=row["item_id"],
+        item_name=row["item_name"],
+        issued_at=_utc(row["issued_at"]),
+        valid=row["valid"],
+        licence_type=LicenceType(code, row["licence_type_name"] or "") if code else None,
+        issuer_uscc=row["issuer_uscc"],
+        department_code=row["department_code"],
+        valid_from=row["valid_from"],
+        valid_to=row["valid_to"],
+        document=row["document"],
+    )
 
 
 class ProcessRepository:

@@ -7,7 +7,11 @@ in the catalogue's order. ``definition`` is a process definition in the format o
 parallel or auto; working days adding up to no more than the item's statutory
 days); the two instant items (Nanjing's home purchase eligibility certificate,
 Yangzhou's senior citizen's concession card) are decided by an ``auto`` step's
-rules, with a person as the fallback when a source of facts is down.
+rules, with a person as the fallback when a source of facts is down. Items with
+fees pay them at a ``payment`` step: the province's social security card
+replacement places it after the window accepts (the card is made once paid);
+an item with fees whose definition has none pays after its last step (Nanjing's
+card replacement, free for applicants of 70 or more by its fee waiver).
 
 ``item_id`` is not chosen here: it is the catalog's id of the item, derived from
 the item's code as catalog's ``item_id_for`` does (uuid5 of the code in the
@@ -15,7 +19,9 @@ namespace ``uuid5(NAMESPACE_URL, "urn:tongban:catalog:item")``, as 32 hex
 digits), so the file names the same items on every machine and in every load.
 The parallel branches of a definition are the item's department and its
 ``joint_departments`` in the catalogue (a parallel step may leave out the item's
-own department). ``services/workflow/tests/unit/test_demo_processes.py`` checks
+own department); an approval bureau's item may consult the department it took
+the item over from (the catalogue's ``transferred_from``) as a ``review`` step of
+that department. ``services/workflow/tests/unit/test_demo_processes.py`` checks
 all of this against the catalog's demo data.
 """
 

@@ -195,6 +195,18 @@ class LicenceIssued(Event):
 
 
 @dataclass(frozen=True)
+class LicenceRevoked(Event):
+    """The issuing department revoked the licence; it fails verification from now on."""
+
+    type: ClassVar[str] = "licence_revoked"
+    licence_no: str
+    reason: str
+    application_id: str
+    department_code: str | None
+    revoked_at: datetime
+
+
+@dataclass(frozen=True)
 class ApplicationCompleted(Event):
     """The applicant has the result; the case can now be reviewed."""
 
@@ -236,6 +248,8 @@ class ApplicationEnded(Event):
     due_date: date
     on_time: bool
     working_days: int | None
+    # The person an agent applied for (who may review it too); None otherwise.
+    principal_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -278,3 +292,76 @@ class CalendarLoaded(Event):
     year: int
     holidays: list[date]
     workdays: list[date]
+
+
+@dataclass(frozen=True)
+class RedeliveryRequested(Event):
+    """After a failed EMS shipment the applicant asked for another: the courier
+    books attempt ``attempt`` in ``direction`` (materials or result), from or to
+    ``address`` when given, else between the same ends as before."""
+
+    type: ClassVar[str] = "redelivery_requested"
+    application_id: str
+    direction: str
+    address: dict[str, Any] | None
+    attempt: int
+
+
+@dataclass(frozen=True)
+class EvidenceStepStarted(Event):
+    """An assessment or licence step opened; the instance that owns the case
+    looks for the evidence (workflow consumes this itself)."""
+
+    type: ClassVar[str] = "evidence_step_started"
+    application_id: str
+    step_id: str
+
+
+@dataclass(frozen=True)
+class PaymentStepStarted(Event):
+    """The payment step opened; the instance that owns the case checks the fee
+    waiver and creates the order (workflow consumes this itself)."""
+
+    type: ClassVar[str] = "payment_step_started"
+    application_id: str
+    step_id: str
+
+
+@dataclass(frozen=True)
+class PaymentSettlementDue(Event):
+    """The case's order is to be cancelled or its payment refunded at the
+    platform (workflow consumes this itself; the payment sweep repeats it)."""
+
+    type: ClassVar[str] = "payment_settlement_due"
+    application_id: str
+    action: str  # cancel | refund
+
+
+@dataclass(frozen=True)
+class PaymentRequested(Event):
+    """An order for the case's fees exists; the applicant pays at the cashier."""
+
+    type: ClassVar[str] = "payment_requested"
+    application_id: str
+    order_id: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class PaymentReceived(Event):
+    """The platform reported the order paid."""
+
+    type: ClassVar[str] = "payment_received"
+    application_id: str
+    order_id: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(Event):
+    """The payment of a case that ended without approval was refunded."""
+
+    type: ClassVar[str] = "payment_refunded"
+    application_id: str
+    order_id: str
+    amount_fen: int

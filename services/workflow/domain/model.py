@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -22,6 +22,8 @@ from typing import Any
 from services.common import clock
 from services.common.working_calendar import WorkingCalendar
 
+from . import delivery as failed_shipments
+from .delivery import Shipping
 from .events import (
     ApplicationAccepted,
     ApplicationApproved,
@@ -39,14 +41,28 @@ from .events import (
     CaseEscalated,
     CaseOverdue,
     Event,
+    EvidenceStepStarted,
     ExtensionDecided,
     ExtensionRequested,
     LicenceIssued,
     SupplementRequested,
 )
+from .evidence import EvidenceSteps
 from .exceptions import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from .licences import Licence, LicenceNumbers, LicenceType, issuer_uscc_of
+from .payment import Payment, Payments, total_fen
+from .principals import (
+    AGENT_ROLE,
+    MANDATE_LAPSED,
+    check_principal,
+    check_submitter,
+    holder_of,
+    principal_user_id,
+    speaks_for,
+)
 from .process import (
     ACTIONS,
+    EVIDENCE_KINDS,
     STEP_ACTIONS,
     Assignment,
     ProcessDefinition,
@@ -116,9 +132,6 @@ ADDRESS_FIELDS = ("name", "phone", "province", "city", "district", "street")
 
 _PHONE = re.compile(r"\d{11}")
 _POSTCODE = re.compile(r"\d{6}")
-_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-_ID_NUMBER = re.compile(r"\d{17}[\dX]")
-_REGION_CODE = re.compile(r"\d{6}")
 
 
 def china_today() -> date:
@@ -149,6 +162,16 @@ class ItemSnapshot:
     window: Mapping[str, Any] | None = None
     # The legal limit (法定时限); 0 when the catalogue gives none.
     statutory_days: int = 0
+    # Fees ({name, amount_fen, standard, legal_basis, waivable}; [] free), the
+    # fee waiver ({description, rule}) and the department the item was taken
+    # over from (集中批); see domain.payment.
+    fees: tuple[Mapping[str, Any], ...] = ()
+    fee_waiver: Mapping[str, Any] | None = None
+    transferred_from: str | None = None
+    # The licence the item issues and the USCC of its issuing body (defaults
+    # from the item's code and department when the catalogue gives none).
+    licence_type: LicenceType | None = None
+    issuer_uscc: str | None = None
 
     @property
     def legal_days(self) -> int:
@@ -169,6 +192,11 @@ class ItemSnapshot:
             joint_departments=tuple(item.get("joint_departments") or ()),
             window=dict(item["window"]) if item.get("window") else None,
             statutory_days=int(item.get("statutory_days") or 0),
+            fees=fees_of(item.get("fees")),
+            fee_waiver=_fee_waiver_of(item.get("fee_waiver")),
+            transferred_from=item.get("transferred_from") or None,
+            licence_type=LicenceType.of_item(item),
+            issuer_uscc=issuer_uscc_of(item),
         )
 
 
@@ -182,66 +210,13 @@ class TimelineEntry:
     comment: str = ""
     # The process step the entry is about, when it is about one.
     step: str | None = None
-
-
-@dataclass(frozen=True)
-class Licence:
-    """An electronic licence. ``holder_id`` is the applicant's user id, or the uscc
-    or ID number of the party an agent applied for."""
-
-    licence_no: str
-    application_id: str
-    holder_id: str
-    item_id: str
-    item_name: str
-    issued_at: datetime
-    valid: bool = True
-
-
-class LicenceNumbers:
-    """Licence numbers ``JS<region code, 6 digits><yyyymmdd><serial, 6 digits>``,
-    after the issuing instance's prefix (``js-ga.`` on a department's own
-    instance, nothing on the shared one).
-
-    ``next_serial(region_code, issued_on)`` comes from the licence repository, which
-    also guarantees a number is never issued twice (a unique key); the domain only
-    formats it.
-    """
-
-    PATTERN = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,23}\.)?JS(\d{6})(\d{8})(\d{6})")
-
-    def __init__(self, next_serial: Callable[[str, date], int], prefix: str = ""):
-        if prefix and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,23}\.", prefix):
-            raise ValueError(f"licence number prefix must be '<department code>.', got {prefix!r}")
-        self._next_serial = next_serial
-        self.prefix = prefix
-
-    def next(self, region_code: str, issued_on: date) -> str:
-        serial = self._next_serial(region_code, issued_on)
-        return self.prefix + self.format(region_code, issued_on, serial)
-
-    @staticmethod
-    def format(region_code: str, issued_on: date, serial: int) -> str:
-        if not _REGION_CODE.fullmatch(region_code or ""):
-            raise ValueError(f"region code must be 6 digits, got {region_code!r}")
-        if not 0 <= serial <= 999_999:
-            raise ValueError(f"serial must fit in 6 digits, got {serial}")
-        return f"JS{region_code}{issued_on:%Y%m%d}{serial:06d}"
-
-    @classmethod
-    def is_well_formed(cls, licence_no: str) -> bool:
-        match = cls.PATTERN.fullmatch(licence_no or "")
-        if not match:
-            return False
-        try:
-            datetime.strptime(match.group(2), "%Y%m%d")
-        except ValueError:
-            return False
-        return True
+    # Whom the actor acted for (the case's principal, {kind, uscc|user_id,
+    # name}) on the applicant's side of a case applied for someone.
+    on_behalf_of: dict[str, Any] | None = None
 
 
 @dataclass(kw_only=True, eq=False)
-class Application:
+class Application(EvidenceSteps, Payments):
     application_id: str
     # Item snapshot.
     item_id: str
@@ -259,7 +234,10 @@ class Application:
     process_version: int = 0
     # Case.
     applicant_id: str
+    # The principal ({kind, uscc|user_id, name}, as identity named it) and the
+    # mandate the agent applied under (None: the owner or a member applied).
     on_behalf_of: dict[str, Any] | None = None
+    mandate_id: str | None = None
     form: dict[str, Any]
     materials: list[dict[str, Any]]
     delivery: dict[str, Any]
@@ -284,10 +262,22 @@ class Application:
     licence_no: str | None = None
     # The licence issued by this case, when loaded or just issued.
     licence: Licence | None = None
+    # The licence the item issues and its issuer, as the item was at submission
+    # (None on cases stored before: the defaults of the item then apply).
+    licence_type: LicenceType | None = None
+    issuer_uscc: str | None = None
     overdue_reported: bool = False
     # Who decided the case and when: {"on": date, "working_days": int,
     # "handled_by": department code}; None until a decision.
     decision: dict[str, Any] | None = None
+    # The item's fees and fee waiver as submitted, and the case's payment
+    # (domain.payment).
+    fees: list[dict[str, Any]] = field(default_factory=list)
+    fee_waiver: dict[str, Any] | None = None
+    transferred_from: str | None = None
+    payment: Payment | None = None
+    # Failed EMS shipments and the applicant's answer (domain.delivery).
+    shipping: Shipping = field(default_factory=Shipping)
     events: list[Event] = field(default_factory=list, repr=False)
 
     # ----------------------------------------------------------------- factory
@@ -305,21 +295,23 @@ class Application:
         process: ProcessDefinition | None = None,
         process_version: int = 0,
         on_behalf_of: Any = None,
+        mandate_id: str | None = None,
         now: datetime | None = None,
         application_id: str | None = None,
     ) -> Application:
         """Open a case and start the first step of ``process`` (the item's
-        default process when None). Raises Forbidden unless the actor is a
-        citizen, and ValidationFailed naming every bad field
-        ("delivery.address.phone")."""
-        if actor.get("kind") != "citizen" or not actor.get("user_id"):
-            raise Forbidden("only citizens (or their agents) submit applications")
+        default process when None). ``on_behalf_of`` is the principal as
+        identity authorised it (``{kind, uscc|user_id, name}``), with the
+        ``mandate_id`` it rests on. Raises Forbidden unless the actor is a
+        citizen or (for someone else) an agent, and ValidationFailed naming
+        every bad field ("delivery.address.phone")."""
+        check_submitter(actor, on_behalf_of)
         errors: dict[str, str] = {}
         if not isinstance(form, Mapping):
             errors["form"] = "must be an object"
         clean_materials, material_errors = _check_materials(materials, required=False)
         clean_delivery, delivery_errors = _check_delivery(delivery, item.modes)
-        clean_principal, principal_errors = _check_on_behalf_of(on_behalf_of)
+        clean_principal, principal_errors = check_principal(on_behalf_of)
         errors.update(material_errors)
         errors.update(delivery_errors)
         errors.update(principal_errors)
@@ -333,6 +325,9 @@ class Application:
                 item.department_code, item.joint_departments, item.promised_days
             )
             process_version = 0
+        if total_fen(item.fees) > 0:
+            # The fees are paid before the licence, where the process says or last.
+            process = process.with_payment()
         due_date = calendar.add_working_days(today, item.promised_days)
         legal_due_date = calendar.add_working_days(today, item.legal_days)
         application = cls(
@@ -346,10 +341,13 @@ class Application:
             window=_copy_window(item.window),
             promised_days=item.promised_days,
             statutory_days=item.legal_days,
+            licence_type=item.licence_type,
+            issuer_uscc=item.issuer_uscc,
             process=process,
             process_version=process_version,
             applicant_id=actor["user_id"],
             on_behalf_of=clean_principal,
+            mandate_id=mandate_id if clean_principal else None,
             form=copy.deepcopy(dict(form)),
             materials=clean_materials,
             delivery=clean_delivery,
@@ -358,6 +356,9 @@ class Application:
             legal_due_date=legal_due_date,
             submitted_at=now,
             steps=[StepRun(id=step.id, kind=step.kind) for step in process.steps],
+            fees=[dict(fee) for fee in item.fees],
+            fee_waiver=dict(item.fee_waiver) if item.fee_waiver else None,
+            transferred_from=item.transferred_from,
         )
         application._note_calendar(calendar, today, legal_due_date)
         application._log(now, "submit", actor["user_id"], Role.APPLICANT)
@@ -441,6 +442,7 @@ class Application:
         found: list[dict[str, str | None]] = []
         if self.state in OPEN_CASE_STATES and self.clock.stopped_for != "suspension":
             waiting = self.state == State.SUPPLEMENT_REQUESTED
+            waiting = waiting or failed_shipments.awaiting_materials_choice(self)
             for run in self.steps:
                 if not run.open:
                     continue
@@ -455,6 +457,8 @@ class Application:
                 found.append({"action": "withdraw", "step": None})
             if self.state == State.SUPPLEMENT_REQUESTED:
                 found.append({"action": "supplement", "step": None})
+        found.extend(self._payment_actions(actor))
+        found.extend(failed_shipments.actions_for(self, actor))
         if self.state in OPEN_CASE_STATES and self._is_owner_staff(actor, Role.APPROVER):
             if not self._pending_extension() and self._extension_left() > 0:
                 found.append({"action": "request_extension", "step": None})
@@ -791,6 +795,53 @@ class Application:
         self._complete(_aware(now))
         return True
 
+    def shipment_failed(
+        self,
+        failure: Mapping[str, Any],
+        *,
+        calendar: WorkingCalendar,
+        now: datetime | None = None,
+    ) -> bool:
+        """EMS could not carry the materials or the result (courier's
+        shipment_failed payload): the applicant chooses what next
+        (``domain.delivery``). False when it no longer concerns the case."""
+        self._require_express("shipment_failed")
+        now = _aware(now)
+        return failed_shipments.record_failure(
+            self,
+            direction=failure["direction"],
+            reason=failure["reason"],
+            tracking_no=failure.get("tracking_no"),
+            description=failure.get("description") or "",
+            failed_at=failure.get("failed_at") or now,
+            attempt=int(failure.get("attempt") or 1),
+            today=local_date(now),
+            now=now,
+        )
+
+    def choose_redelivery(
+        self,
+        actor: Mapping[str, Any],
+        choice: Any,
+        address: Any = None,
+        *,
+        calendar: WorkingCalendar,
+        now: datetime | None = None,
+    ) -> None:
+        """The applicant's answer to a failed shipment: reship_materials or
+        bring_to_window, redeliver_result or collect_at_window (``domain.delivery``)."""
+        now = _aware(now)
+        failed_shipments.choose(
+            self, actor, choice, address, calendar=calendar, today=local_date(now), now=now
+        )
+
+    def hand_over(
+        self, actor: Mapping[str, Any], comment: str = "", *, now: datetime | None = None
+    ) -> None:
+        """A window clerk hands the result over at the window after its delivery
+        failed; the case completes."""
+        failed_shipments.hand_over(self, actor, comment, now=_aware(now))
+
     # ----------------------------------------------------------------- overdue
 
     def overdue(self, today: date, calendar: WorkingCalendar) -> bool:
@@ -919,14 +970,18 @@ class Application:
     # -------------------------------------------------------------- visibility
 
     def visible_to(self, actor: Mapping[str, Any]) -> bool:
-        """Applicants (and agents) see their own cases, staff the cases in which
-        their department has work (as owner, reviewer or joint reviewer),
-        operators every case."""
+        """Applicants see their own cases, an agent's case also its principal
+        (the person, or every owner and member of the enterprise), staff the
+        cases in which their department has work (as owner, reviewer or joint
+        reviewer), operators every case."""
         kind = actor.get("kind")
         if kind == "operator":
             return True
+        applied = bool(actor.get("user_id")) and actor.get("user_id") == self.applicant_id
         if kind == "citizen":
-            return bool(actor.get("user_id")) and actor.get("user_id") == self.applicant_id
+            return applied or speaks_for(self.on_behalf_of, actor)
+        if applied and kind == "staff" and AGENT_ROLE in _roles(actor):
+            return True  # a service centre's agent follows the cases they applied for
         if kind == "staff":
             department = actor.get("department_code")
             return bool(department) and department in self.reviewing_departments
@@ -977,8 +1032,10 @@ class Application:
             for run in open_runs
             if action in ACTIONS[run.kind] and any(t.open for t in run.tasks)
         ]
-        # While the applicant owes materials the window can only reject.
+        # While the applicant owes materials (or a choice after a failed
+        # pickup) the window can only reject.
         waiting = self.state == State.SUPPLEMENT_REQUESTED
+        waiting = waiting or failed_shipments.awaiting_materials_choice(self)
         if waiting and action != "reject":
             allowing = []
         if not allowing:
@@ -1140,6 +1197,17 @@ class Application:
             run.due_date = calendar.add_working_days(on, definition.days)
             self.events.append(AutoStepStarted(application_id=self.application_id, step_id=run.id))
             return
+        elif definition.kind in EVIDENCE_KINDS:
+            # Met at once by evidence found, else a person's task (domain.evidence).
+            run.tasks = []
+            run.due_date = calendar.add_working_days(on, definition.days)
+            self.events.append(
+                EvidenceStepStarted(application_id=self.application_id, step_id=run.id)
+            )
+            return
+        elif definition.kind == "payment":
+            self._start_payment(run, definition.days, on, now)
+            return
         else:
             run.tasks = [
                 Task(
@@ -1217,6 +1285,7 @@ class Application:
             extension.comment = f"the case ended ({state})"
         self.state = state
         self._settle_escalations(now)
+        self._settle_payment(now)
         self._log(now, action, actor_id, role, comment, step=step)
         self.events.append(self._ended(str(state), now))
 
@@ -1257,6 +1326,7 @@ class Application:
             due_date=self.due_date,
             on_time=decided_on <= self.due_date,
             working_days=decision.get("working_days"),
+            principal_id=principal_user_id(self.on_behalf_of),
         )
 
     def _restart_clock(self, on: date, calendar: WorkingCalendar) -> int:
@@ -1320,18 +1390,44 @@ class Application:
         )
 
     def _is_applicant(self, actor: Mapping[str, Any]) -> bool:
-        return actor.get("kind") == "citizen" and actor.get("user_id") == self.applicant_id
+        """The applicant's side: the applicant (an agent while their mandate
+        holds: ``actor["mandate_lapsed"]`` says when it does not), and for a
+        case applied for someone the principal (the person, the enterprise's
+        owner and members)."""
+        if speaks_for(self.on_behalf_of, actor):
+            return True
+        if not actor.get("user_id") or actor.get("user_id") != self.applicant_id:
+            return False
+        if actor.get("kind") == "citizen":
+            return not (self.on_behalf_of and actor.get(MANDATE_LAPSED))
+        # Staff apply only as agents, so only for someone else.
+        return (
+            actor.get("kind") == "staff"
+            and bool(self.on_behalf_of)
+            and not actor.get(MANDATE_LAPSED)
+        )
 
     def _issue_licence(self, licence_numbers: LicenceNumbers, now: datetime) -> None:
-        licence_no = licence_numbers.next(self.region_code, local_date(now))
-        self.licence = Licence(
-            licence_no=licence_no,
+        snapshot = {
+            "item_id": self.item_id,
+            "name": self.item_name,
+            "department_code": self.department_code,
+            "region_code": self.region_code,
+        }
+        self.licence = licence_numbers.issue(
             application_id=self.application_id,
             holder_id=self._holder_id(),
+            principal=self.on_behalf_of,
             item_id=self.item_id,
             item_name=self.item_name,
+            department_code=self.department_code,
+            licence_type=self.licence_type or LicenceType.of_item(snapshot),
+            issuer_uscc=self.issuer_uscc or issuer_uscc_of(snapshot),
+            content=self.form,
             issued_at=now,
+            issued_on=local_date(now),
         )
+        licence_no = self.licence.licence_no
         self.licence_no = licence_no
         self._log(now, "issue_licence", None, Role.SYSTEM)
         self.events.append(
@@ -1363,13 +1459,14 @@ class Application:
         )
         self.events.append(self._ended("completed", now))
 
+    @property
+    def holder_id(self) -> str:
+        """Whose the case's licence is: the principal's credit code or user id,
+        else the applicant's user id."""
+        return holder_of(self.on_behalf_of, self.applicant_id)
+
     def _holder_id(self) -> str:
-        principal = self.on_behalf_of
-        if not principal:
-            return self.applicant_id
-        if principal["kind"] == "enterprise":
-            return principal["uscc"]
-        return principal["id_number"]
+        return self.holder_id
 
     def _log(
         self,
@@ -1390,6 +1487,11 @@ class Application:
                 actor_role=str(role),
                 comment=comment,
                 step=step,
+                on_behalf_of=(
+                    dict(self.on_behalf_of)
+                    if self.on_behalf_of and str(role) == Role.APPLICANT
+                    else None
+                ),
             )
         )
 
@@ -1539,29 +1641,32 @@ def _check_address(address: Any) -> tuple[dict | None, dict[str, str]]:
     return clean, {}
 
 
-def _check_on_behalf_of(principal: Any) -> tuple[dict | None, dict[str, str]]:
-    """An agent may apply for an enterprise ``{kind: enterprise, uscc, name?}`` or a
-    person ``{kind: person, name, id_number}``."""
-    if principal is None:
-        return None, {}
-    if not isinstance(principal, Mapping):
-        return None, {"on_behalf_of": "must be an object with a kind"}
-    kind = principal.get("kind")
-    errors: dict[str, str] = {}
-    if kind == "enterprise":
-        uscc = principal.get("uscc")
-        if not isinstance(uscc, str) or not _USCC.fullmatch(uscc):
-            errors["on_behalf_of.uscc"] = "must be an 18-character unified social credit code"
-        keep = ("kind", "uscc", "name")
-    elif kind == "person":
-        if _blank(principal.get("name")):
-            errors["on_behalf_of.name"] = "is required"
-        id_number = principal.get("id_number")
-        if not isinstance(id_number, str) or not _ID_NUMBER.fullmatch(id_number):
-            errors["on_behalf_of.id_number"] = "must be an 18-character ID number"
-        keep = ("kind", "name", "id_number")
-    else:
-        return None, {"on_behalf_of.kind": "must be enterprise or person"}
-    if errors:
-        return None, errors
-    return {key: principal.get(key) for key in keep}, {}
+def fees_of(fees: Any) -> tuple[dict[str, Any], ...]:
+    """catalog's ``fees`` as the case keeps them: each with a name, a whole
+    ``amount_fen`` of at least 0 and whether a waiver covers it. Anything
+    else (the free text the catalogue once had, a missing list) is no fee."""
+    if not isinstance(fees, list):
+        return ()
+    kept = []
+    for fee in fees:
+        if not isinstance(fee, Mapping):
+            continue
+        amount = fee.get("amount_fen")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+            continue
+        kept.append(
+            {
+                "name": str(fee.get("name") or ""),
+                "amount_fen": amount,
+                "standard": str(fee.get("standard") or ""),
+                "legal_basis": str(fee.get("legal_basis") or ""),
+                "waivable": bool(fee.get("waivable")),
+            }
+        )
+    return tuple(kept)
+
+
+def _fee_waiver_of(waiver: Any) -> dict[str, Any] | None:
+    if not isinstance(waiver, Mapping) or not isinstance(waiver.get("rule"), Mapping):
+        return None
+    return {"description": str(waiver.get("description") or ""), "rule": dict(waiver["rule"])}

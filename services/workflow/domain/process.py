@@ -20,7 +20,18 @@ Kinds and what may be done at them (:data:`ACTIONS`):
 - ``auto`` (即办): decided by ``rules`` (``services.common.rules``) over facts; when a
   source of facts cannot answer, a person decides instead (``fallback``: role,
   department and days of that human step; an approver of the item's department
-  within a working day by default).
+  within a working day by default);
+- ``assessment`` (区域评): met at once when the zone the form names (``form.zone_id``)
+  holds a valid assessment of ``assessment_kind`` (one of :data:`ASSESSMENT_KINDS`);
+  otherwise the step's ``role`` (of its ``department_code``) checks the report the
+  applicant supplied and approves or denies, within ``days``;
+- ``licence``: met at once by a material ``{"licence_no": ...}`` of ``licence_type``
+  held by the applicant or the party applied for, valid today; otherwise a person
+  checks, as for an assessment;
+- ``payment`` (网上支付): the applicant pays the item's fees within ``days``
+  *calendar* days (default 15; the clock stands still meanwhile). A process
+  has at most one; an item with fees whose process has none gets one after its
+  last step (before the licence is issued), see :meth:`ProcessDefinition.with_payment`.
 
 A step without ``department_code`` belongs to the item's department. ``days`` are
 working days. When the last step approves, the case is approved.
@@ -43,7 +54,21 @@ from services.common import rules as rules_module
 
 from .exceptions import ValidationFailed
 
-KINDS = ("accept", "review", "approve", "parallel", "auto")
+KINDS = ("accept", "review", "approve", "parallel", "auto", "assessment", "licence", "payment")
+# Steps met by evidence found by the platform, else checked by a person.
+EVIDENCE_KINDS = ("assessment", "licence")
+ASSESSMENT_KINDS = (
+    "environmental_impact",
+    "energy_saving",
+    "soil_and_water",
+    "seismic_safety",
+    "mineral_overlay",
+    "cultural_relics",
+    "flood_impact",
+)
+PAYMENT_STEP_ID = "payment"
+DEFAULT_PAYMENT_DAYS = 15
+_LICENCE_TYPE = re.compile(r"[0-9A-Z]{2,20}")
 ROLES = ("window_clerk", "approver")
 ACTIONS: dict[str, tuple[str, ...]] = {
     "accept": ("accept", "reject", "request_supplement"),
@@ -52,6 +77,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "parallel": ("approve", "deny"),
     # A person decides an auto step only when its facts could not be fetched.
     "auto": ("approve", "deny"),
+    # ... and an evidence step only when no evidence was found.
+    "assessment": ("approve", "deny"),
+    "licence": ("approve", "deny"),
+    # The applicant pays; no staff action.
+    "payment": (),
 }
 STEP_ACTIONS = frozenset(action for actions in ACTIONS.values() for action in actions)
 DEFAULT_SUPPLEMENT_DAYS = 30
@@ -60,7 +90,19 @@ MAX_STEPS = 30
 MAX_BRANCHES = 20
 _STEP_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _STEP_FIELDS = frozenset(
-    {"id", "kind", "role", "department_code", "days", "join", "branches", "rules", "fallback"}
+    {
+        "id",
+        "kind",
+        "role",
+        "department_code",
+        "days",
+        "join",
+        "branches",
+        "rules",
+        "fallback",
+        "assessment_kind",
+        "licence_type",
+    }
 )
 _BRANCH_FIELDS = frozenset({"department_code", "role", "days"})
 _TOP_FIELDS = frozenset({"steps", "supplement_days", "extension_days"})
@@ -110,13 +152,19 @@ class StepDefinition:
     branches: tuple[Assignment, ...] = ()
     rules: Mapping[str, Any] | None = None
     fallback: Assignment | None = None
+    # An assessment step's kind of report; a licence step's licence type code.
+    assessment_kind: str | None = None
+    licence_type: str | None = None
 
     @property
     def total_days(self) -> int:
         """The step's share of the time limit: a parallel step takes as long as
-        its slowest branch."""
+        its slowest branch; a payment step none (its days are calendar days
+        during which the clock stands still)."""
         if self.kind == "parallel":
             return max((branch.days for branch in self.branches), default=0)
+        if self.kind == "payment":
+            return 0
         return self.days
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +182,10 @@ class StepDefinition:
             shown["rules"] = self.rules
             if self.fallback is not None:
                 shown["fallback"] = self.fallback.to_dict()
+        if self.assessment_kind is not None:
+            shown["assessment_kind"] = self.assessment_kind
+        if self.licence_type is not None:
+            shown["licence_type"] = self.licence_type
         return shown
 
 
@@ -146,6 +198,27 @@ class ProcessDefinition:
     @property
     def total_days(self) -> int:
         return sum(step.total_days for step in self.steps)
+
+    @property
+    def payment_step(self) -> StepDefinition | None:
+        return next((step for step in self.steps if step.kind == "payment"), None)
+
+    def with_payment(self) -> ProcessDefinition:
+        """This process with a payment step after its last step (the fees are
+        paid once the case is decided, before its licence is issued); itself
+        when it has a payment step already."""
+        if self.payment_step is not None:
+            return self
+        step_id = PAYMENT_STEP_ID
+        taken = {step.id for step in self.steps}
+        while step_id in taken:
+            step_id = f"{step_id}_"
+        payment = StepDefinition(id=step_id, kind="payment", days=DEFAULT_PAYMENT_DAYS)
+        return ProcessDefinition(
+            steps=(*self.steps, payment),
+            supplement_days=self.supplement_days,
+            extension_days=self.extension_days,
+        )
 
     def step(self, step_id: str) -> StepDefinition:
         for step in self.steps:
@@ -210,13 +283,18 @@ class ProcessDefinition:
                 seen.add(step.id)
                 if step.kind == "accept" and index != 0:
                     problems[f"steps.{index}.kind"] = "an accept step comes first"
+                if step.kind == "payment" and any(s.kind == "payment" for s in steps):
+                    problems[f"steps.{index}.kind"] = "a process has at most one payment step"
                 steps.append(step)
         # Judged on the kinds as written: a step with problems of its own is
         # not among ``steps``, yet it may be the deciding one.
         if (
             isinstance(raw_steps, list)
             and raw_steps
-            and all(isinstance(raw, Mapping) and raw.get("kind") == "accept" for raw in raw_steps)
+            and all(
+                isinstance(raw, Mapping) and raw.get("kind") in ("accept", "payment")
+                for raw in raw_steps
+            )
         ):
             problems["steps"] = "a process needs a step that decides after the accept step"
         supplement_days = _whole(data, "supplement_days", problems, DEFAULT_SUPPLEMENT_DAYS, 1)
@@ -308,25 +386,62 @@ def _parse_step(
     if kind not in KINDS:
         problems[f"{where}.kind"] = f"must be one of {', '.join(KINDS)}"
         return None
+    for name, needed in (("assessment_kind", "assessment"), ("licence_type", "licence")):
+        if name in raw and kind != needed:
+            problems[f"{where}.{name}"] = f"only a step of kind {needed} has one"
     if kind == "parallel":
         step = _parse_parallel(raw, where, known, problems, step_id, item_department)
     elif kind == "auto":
         step = _parse_auto(raw, where, known, problems, step_id)
+    elif kind == "payment":
+        step = _parse_payment(raw, where, problems, step_id)
     else:
-        for name in ("join", "branches", "rules", "fallback"):
-            if name in raw:
-                problems[f"{where}.{name}"] = f"a {kind} step has no {name}"
-        assignment = _parse_assignment(raw, where, known, problems, default_role=None)
-        if kind != "accept" and assignment.role == "window_clerk":
-            problems[f"{where}.role"] = f"a {kind} step is an approver's"
-        step = StepDefinition(
-            id=step_id,
-            kind=kind,
-            days=assignment.days,
-            role=assignment.role,
-            department_code=assignment.department_code,
-        )
+        step = _parse_human(raw, where, known, problems, step_id, kind)
     return step if len(problems) == before else None
+
+
+def _parse_human(raw, where, known, problems, step_id, kind) -> StepDefinition:
+    """An accept, review, approve or evidence step: one person's work."""
+    for name in ("join", "branches", "rules", "fallback"):
+        if name in raw:
+            problems[f"{where}.{name}"] = f"a {kind} step has no {name}"
+    evidence = kind in EVIDENCE_KINDS
+    assignment = _parse_assignment(
+        raw, where, known, problems, default_role="approver" if evidence else None
+    )
+    if kind != "accept" and assignment.role == "window_clerk":
+        problems[f"{where}.role"] = f"a {kind} step is an approver's"
+    assessment_kind = licence_type = None
+    if kind == "assessment":
+        assessment_kind = raw.get("assessment_kind")
+        if assessment_kind not in ASSESSMENT_KINDS:
+            problems[f"{where}.assessment_kind"] = f"must be one of {', '.join(ASSESSMENT_KINDS)}"
+    if kind == "licence":
+        licence_type = raw.get("licence_type")
+        if not isinstance(licence_type, str) or not _LICENCE_TYPE.fullmatch(licence_type):
+            problems[f"{where}.licence_type"] = (
+                "must be a licence type code: 2..20 digits or capital letters"
+            )
+    return StepDefinition(
+        id=step_id,
+        kind=kind,
+        days=assignment.days,
+        role=assignment.role,
+        department_code=assignment.department_code,
+        assessment_kind=assessment_kind,
+        licence_type=licence_type,
+    )
+
+
+def _parse_payment(raw, where, problems, step_id) -> StepDefinition:
+    for name in ("role", "department_code", "join", "branches", "rules", "fallback"):
+        if name in raw:
+            problems[f"{where}.{name}"] = f"a payment step has no {name}"
+    days = raw.get("days", DEFAULT_PAYMENT_DAYS)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS:
+        problems[f"{where}.days"] = f"must be a whole number of calendar days, 1..{MAX_DAYS}"
+        days = DEFAULT_PAYMENT_DAYS
+    return StepDefinition(id=step_id, kind="payment", days=days)
 
 
 def _parse_assignment(

@@ -155,6 +155,10 @@ class StepRun:
     # An auto step's outcome: {"outcome": approved|denied|unavailable, "failures":
     # [...], "source": ...}.
     auto: dict[str, Any] | None = None
+    # An evidence step's lookup: {"outcome": covered|not_covered|unavailable,
+    # "reason"}, and what covered it: {"kind": assessment|licence, "id", "title"}.
+    evidence: dict[str, Any] | None = None
+    covered_by: dict[str, Any] | None = None
 
     @property
     def open(self) -> bool:
@@ -179,6 +183,8 @@ class StepRun:
             "finished_at": _iso(self.finished_at),
             "tasks": [task.to_dict() for task in self.tasks],
             "auto": self.auto,
+            "evidence": self.evidence,
+            "covered_by": self.covered_by,
         }
 
     @classmethod
@@ -192,6 +198,8 @@ class StepRun:
             finished_at=_instant(data.get("finished_at")),
             tasks=[Task.from_dict(task) for task in data.get("tasks") or ()],
             auto=data.get("auto"),
+            evidence=data.get("evidence"),
+            covered_by=data.get("covered_by"),
         )
 
 
@@ -304,7 +312,7 @@ class Clock:
     they move by the working days it stood still."""
 
     stopped_on: date | None = None
-    stopped_for: str | None = None  # "supplement" or "suspension"
+    stopped_for: str | None = None  # "supplement", "suspension" or "payment"
     # Working days it stood still so far, over every stop that ended.
     stood_still: int = 0
 

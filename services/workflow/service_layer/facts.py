@@ -32,7 +32,7 @@ must treat None as "cannot decide" (never as 0 or False).
 The facts (``FACTS``):
 
 - ``applicant.level`` (int 1|2) identity's assurance level; None for an
-  agent's application on behalf of a person (the principal has no account).
+  older case applied for a person known by ID number only (no account).
 - ``applicant.age`` (int) full years on ``today``, from the birth date.
 - ``applicant.household_region`` (str) the six-digit division code of the
   household registration (the ID number's first six digits).
@@ -47,8 +47,10 @@ The facts (``FACTS``):
   is registered with identity; None when the application is not for one.
 
 For an agent's application on behalf of a person, the applicant facts are the
-principal's, read from the ID number the principal carries (no identity call;
-``applicant.level`` is None), and the licences asked for are theirs.
+principal's: identity's ``person_facts`` of the principal's account, and the
+licences they hold. (Cases from before principals had accounts carry the
+person's ID number instead: the facts are read from it, with no identity call,
+``applicant.level`` None.)
 """
 
 from __future__ import annotations
@@ -136,8 +138,9 @@ class CaseContext:
     """What the gatherer knows of the case.
 
     ``principal`` is the application's ``on_behalf_of`` as the domain holds it
-    (``{kind: person, name, id_number}`` with the plain number, or ``{kind:
-    enterprise, uscc, name}``), None when the applicant applies for themself.
+    (``{kind: person, user_id, name}``, an older case's ``{kind: person, name,
+    id_number}`` with the plain number, or ``{kind: enterprise, uscc, name}``),
+    None when the applicant applies for themself.
     ``region_code`` is the item's six-digit division code; ``today`` the day
     ages are counted on (Jiangsu's, ``domain.model.china_today()``).
     """
@@ -161,6 +164,19 @@ class CaseContext:
     @property
     def for_person(self) -> bool:
         return bool(self.principal) and self.principal.get("kind") == "person"
+
+    @property
+    def by_number(self) -> bool:
+        """For a person known by ID number only (an older case), not by account."""
+        return self.for_person and not self.principal.get("user_id")
+
+    @property
+    def subject_id(self) -> str:
+        """The account the applicant facts are about: the person applied for,
+        else the applicant."""
+        if self.for_person and self.principal.get("user_id"):
+            return self.principal["user_id"]
+        return self.applicant_id
 
     @property
     def for_enterprise(self) -> bool:
@@ -229,28 +245,28 @@ class _Gathering:
     # -- applicant -----------------------------------------------------------
 
     def level(self) -> int | None:
-        if self.context.for_person:
+        if self.context.by_number:
             return None
         return int(self.person()["level"])
 
     def age(self) -> int | None:
-        if self.context.for_person:
+        if self.context.by_number:
             born = _birth_date_in(self.subject_id_number())
         else:
             born = self.person()["birth_date"]
         return None if born is None else full_years(born, self.context.today)
 
     def household_region(self) -> str | None:
-        if self.context.for_person:
+        if self.context.by_number:
             number = self.subject_id_number()
             return number[:6] if number else None
         return self.person()["household_region"]
 
     def licences(self) -> list[str]:
-        if self.context.for_person:
+        if self.context.by_number:
             holder = {"id_number": self.subject_id_number()}
         else:
-            holder = {"user_id": self.context.applicant_id}
+            holder = {"user_id": self.context.subject_id}
         try:
             held = list(self._gatherer._licences(**holder))
         except ServiceError as error:
@@ -316,7 +332,7 @@ class _Gathering:
     def subject_id_number(self) -> str | None:
         """The ID number of the person the facts are about: the principal's, or
         the applicant's verified one (None below level 2)."""
-        if self.context.for_person:
+        if self.context.by_number:
             number = self.context.principal.get("id_number")
             return number.strip().upper() if isinstance(number, str) and number.strip() else None
         return self.person()["id_number"]
@@ -326,7 +342,7 @@ class _Gathering:
         if self._person is _UNSET:
             try:
                 answer = self._gatherer._rpc(
-                    IDENTITY, "person_facts", user_id=self.context.applicant_id
+                    IDENTITY, "person_facts", user_id=self.context.subject_id
                 )
             except NotFound as error:
                 raise FactsUnavailable(IDENTITY, "identity does not know the applicant") from error

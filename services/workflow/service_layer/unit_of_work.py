@@ -5,6 +5,9 @@ from sqlalchemy.orm import Session
 from services.common.db import UnitOfWork
 from services.common.pii import PiiCipher, cipher_from_config
 from services.workflow.adapters import orm
+from services.workflow.adapters.licence_keys import LicenceKeyRepository
+from services.workflow.adapters.memberships import MembershipRepository
+from services.workflow.adapters.payment_rows import PaymentRows
 from services.workflow.adapters.repository import (
     ApplicationRepository,
     CalendarRepository,
@@ -16,12 +19,18 @@ from services.workflow.adapters.repository import (
 class WorkflowUnitOfWork(UnitOfWork):
     metadata = orm.metadata
     _pii_cipher: PiiCipher | None = None
+    # identity's authorise_principal(actor_id, principal, item_id, on), set by
+    # the service's database dependency (adapters.identity_dependency).
+    authorise_principal = None
 
     def open_repositories(self, session: Session) -> None:
         self.applications = ApplicationRepository(session, pii=self.pii)
         self.licences = LicenceRepository(session)
+        self.licence_keys = LicenceKeyRepository(session, pii=self.pii)
         self.calendar = CalendarRepository(session)
         self.processes = ProcessRepository(session)
+        self.payments = PaymentRows(session)
+        self.memberships = MembershipRepository(session)
 
     def pii(self) -> PiiCipher:
         """The cipher for ``PII_KEY`` of :attr:`config`, built on first use and kept

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.common import clock, errors, instances, rules
-from services.common.masking import mask
 from services.common.working_calendar import WorkingCalendar
 from services.workflow.domain import exceptions as domain
 from services.workflow.domain.events import CalendarLoaded, ProcessPublished
@@ -38,6 +37,7 @@ from services.workflow.domain.progress import (
     escalation_levels,
     signal_of,
 )
+from services.workflow.service_layer import licences, principals
 from services.workflow.service_layer.metrics import count_committed
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 from services.workflow.service_layer.views import CaseView, WorkItem
@@ -62,10 +62,10 @@ def _calendar(uow: WorkflowUnitOfWork) -> WorkingCalendar:
 
 
 def _licence_numbers(uow: WorkflowUnitOfWork, application_id: str) -> LicenceNumbers:
-    """Licence numbers from this instance's serial counter, in this transaction,
-    with the prefix of the application id (``js-ga.`` on a department instance),
-    so numbers stay unique across instances and name the instance that checks them."""
-    return LicenceNumbers(uow.licences.next_serial, prefix=_id_prefix_of(application_id))
+    """Licence numbers and signatures for this transaction (random serials, the
+    instance's key: ``service_layer.licences``); the issuer's USCC in the
+    number names the instance that checks them, whatever the case's id."""
+    return licences.licence_numbers(uow)
 
 
 def _visible(
@@ -98,12 +98,15 @@ def submit_application(
     *,
     instance: str = SHARED_INSTANCE,
     now: datetime | None = None,
+    licences_elsewhere: licences.Elsewhere | None = None,
 ) -> Application:
     """Open a case for ``item`` (catalog's ``get_item`` result) in ``instance``.
 
     Conflict when the item is not published or another workflow instance handles
     it (``fields.handled_by`` names that instance). A department instance's
-    application ids start with ``<code>.``.
+    application ids start with ``<code>.``. A material ``{"licence_no": ...}``
+    must be a valid licence of the applicant or the party applied for (one of
+    another instance is asked of it, ``licences_elsewhere``).
     """
     prefix = instances.id_prefix(instance)
     handled_by = item.get("handled_by") or SHARED_INSTANCE
@@ -116,6 +119,17 @@ def submit_application(
     if status != PUBLISHED:
         raise errors.Conflict(f"item {item['item_id']} is {status}, not open for applications")
     snapshot = ItemSnapshot.from_catalog(item)
+    # For someone else only as their owner, member or agent (identity says).
+    principal, mandate_id = principals.authorised_principal(
+        uow, actor, on_behalf_of, snapshot.item_id, local_date(now) if now else china_today()
+    )
+    materials = licences.licence_materials(
+        uow,
+        materials,
+        licences.holder_ids_of(actor, principal),
+        elsewhere=licences_elsewhere,
+        on=local_date(now) if now is not None else None,
+    )
     with uow:
         # The item's current process; a case keeps it whatever comes later.
         current = uow.processes.current(snapshot.item_id)
@@ -129,7 +143,8 @@ def submit_application(
             calendar=_calendar(uow),
             process=process,
             process_version=version,
-            on_behalf_of=on_behalf_of,
+            on_behalf_of=principal,
+            mandate_id=mandate_id,
             now=now,
             application_id=prefix + uuid.uuid4().hex,
         )
@@ -363,9 +378,49 @@ def end_suspension(
     )
 
 
+def choose_redelivery(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    choice: str,
+    address: Mapping | None = None,
+    *,
+    now: datetime | None = None,
+) -> CaseView:
+    """The applicant's answer to a failed EMS shipment (``domain.delivery``):
+    ship again (redelivery_requested for the courier) or come to the window."""
+    return _command(
+        uow,
+        actor,
+        application_id,
+        lambda case, calendar: case.choose_redelivery(
+            actor, choice, address, calendar=calendar, now=now
+        ),
+    )
+
+
+def hand_over(
+    uow: WorkflowUnitOfWork,
+    actor: Mapping,
+    application_id: str,
+    comment: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> CaseView:
+    """A window clerk hands the result over at the window after its delivery
+    failed; the case completes."""
+    return _command(
+        uow, actor, application_id, lambda case, _: case.hand_over(actor, comment or "", now=now)
+    )
+
+
 def _command(uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, change) -> CaseView:
     """One transaction: load the case locked, ``change(case, calendar)``, save,
-    write its events to the outbox, commit; the case as ``actor`` sees it."""
+    write its events to the outbox, commit; the case as ``actor`` sees it.
+    An agent whose mandate no longer holds is refused first (Forbidden), and
+    ``actor`` is completed with the enterprises they act for
+    (``principals.acting``)."""
+    actor = principals.acting(uow, actor, application_id)
     with uow:
         calendar = _calendar(uow)
         application = _visible(uow, actor, application_id, for_update=True)
@@ -464,6 +519,7 @@ def get_application(
 ) -> CaseView:
     """The case with its steps and timeline, as ``actor`` sees it (what they may
     do now included); NotFound unless the actor may see it."""
+    actor = principals.acting(uow, actor, application_id, refuse_lapsed=False)
     with uow:
         calendar = _calendar(uow)
         application = _visible(uow, actor, application_id)
@@ -478,13 +534,18 @@ def list_applications(
     *,
     today: date | None = None,
 ) -> dict[str, Any]:
-    """A page of the actor's own cases, newest first, and how many there are."""
+    """A page of the actor's cases, newest first, and how many there are: those
+    they applied for (as an agent too) and those of the principals they are
+    (themself, the enterprises they own or are a member of)."""
     user_id = actor.get("user_id")
     if not user_id:
         raise domain.Forbidden("a signed-in user is required")
+    actor = principals.acting(uow, actor, refuse_lapsed=False)
     with uow:
         calendar = _calendar(uow)
-        found, total = uow.applications.list_for_applicant(user_id, page=page, page_size=page_size)
+        found, total = uow.applications.list_for_party(
+            user_id, principals.holder_ids(actor), page=page, page_size=page_size
+        )
     items = [WorkItem.of(application, None, calendar, today=today) for application in found]
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
@@ -593,50 +654,35 @@ def _escalation_scope(actor: Mapping, level: str | None) -> tuple[str | None, li
 
 
 def list_licences(uow: WorkflowUnitOfWork, actor: Mapping) -> dict[str, list[Mapping]]:
-    """Licences issued on the actor's cases, newest first."""
+    """Licences of the actor's cases, newest first: those they applied for (as
+    an agent too) and those they hold (themself, the enterprises they act for)."""
     user_id = actor.get("user_id")
     if not user_id:
         raise domain.Forbidden("a signed-in user is required")
+    actor = principals.acting(uow, actor, refuse_lapsed=False)
     with uow:
-        return {"items": uow.licences.list_for_applicant(user_id)}
+        return {"items": uow.licences.list_for_party(user_id, principals.holder_ids(actor))}
 
 
 def licences_held(
     uow: WorkflowUnitOfWork, user_id: str | None = None, id_number: str | None = None
 ) -> list[Mapping]:
-    """The licences a user holds (issued on their own cases), for an instant
-    decision's facts. Licences keep only a masked holder, so those of a person an
-    agent applied for cannot be found: Unavailable, and a person decides."""
+    """The licences a person holds (their own cases' and those an agent applied
+    for them), for an instant decision's facts; found by account only
+    (Unavailable otherwise, and a person decides)."""
     if user_id is None:
         raise errors.Unavailable("licences are found by the holder's account only")
     with uow:
         return [
             licence
-            for licence in uow.licences.list_for_applicant(user_id)
-            if not _for_someone_else(licence)
+            for licence in uow.licences.list_for_party(user_id, [user_id])
+            if licence["holder_id"] == user_id
         ]
 
 
-def _for_someone_else(licence: Mapping) -> bool:
-    # An agent's applications name their principal as the holder, masked;
-    # the applicant's own name their user id (masked the same way).
-    return licence["holder_masked"] != mask(licence["applicant_id"])
-
-
 def verify_licence(uow: WorkflowUnitOfWork, licence_no: str) -> dict[str, Any]:
-    """Public check of a licence number: is it real and valid, and whose is it
-    (masked)."""
-    with uow:
-        licence = uow.licences.get(licence_no)
-    if licence is None:
-        raise domain.NotFound(f"licence {licence_no} not found")
-    return {
-        "licence_no": licence["licence_no"],
-        "valid": licence["valid"],
-        "holder_masked": licence["holder_masked"],
-        "item_name": licence["item_name"],
-        "issued_at": licence["issued_at"],
-    }
+    """Public check of a licence number (``licences.verify_licence``)."""
+    return licences.verify_licence(uow, licence_no)
 
 
 # --------------------------------------------------------------- courier events
@@ -669,6 +715,21 @@ def on_result_delivered(
         envelope,
         "workflow.on_result_delivered",
         lambda case, _calendar: case.result_delivered(now=now),
+    )
+
+
+def on_shipment_failed(
+    uow: WorkflowUnitOfWork, envelope: Mapping, *, now: datetime | None = None
+) -> bool:
+    """EMS could not carry the materials or the result: the applicant chooses
+    what next (``domain.delivery``). Once per event id; True when the case changed."""
+    return _courier_notice(
+        uow,
+        envelope,
+        "workflow.on_shipment_failed",
+        lambda case, calendar: case.shipment_failed(
+            envelope["payload"], calendar=calendar, now=now
+        ),
     )
 
 

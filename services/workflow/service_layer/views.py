@@ -50,6 +50,8 @@ def _step_view(
         "decided_by": None,
         "comment": None,
         "auto": run.auto,
+        "evidence": run.evidence,
+        "covered_by": run.covered_by,
     }
     if definition.kind == "parallel":
         branches = run.tasks or []

@@ -226,6 +226,53 @@ class TestHttpApi:
         assert client.get("/nowhere").status_code == 404
         assert client.get("/api/orders", headers=headers).status_code == 405
 
+    def fail(self, client, tracking_no, body, api_key="test-key"):
+        return client.post(
+            f"/sim/shipments/{tracking_no}/fail", json=body, headers={"X-Api-Key": api_key}
+        )
+
+    def test_the_fail_route_fails_a_waybill_with_its_reason(self, client, scheduler, sent):
+        tracking_no = self.post(client, ORDER).json["tracking_no"]
+        scheduler.run_next()  # accepted
+
+        response = self.fail(client, tracking_no, {"reason": "refused"})
+
+        assert response.status_code == 200
+        assert (response.json["status"], response.json["reason"]) == ("failed", "refused")
+        # The step planned before moves nothing; the failed scan is reported
+        # from the scheduler.
+        while scheduler.pending:
+            scheduler.run_next()
+        assert [scan["status"] for scan in sent] == ["accepted", "failed"]
+        assert sent[-1]["reason"] == "refused"
+        assert sent[-1]["description"] == "收件人拒收"
+        got = client.get(f"/api/orders/{tracking_no}", headers={"X-Api-Key": "test-key"})
+        assert got.json["status"] == "failed"
+        assert self.fail(client, tracking_no, {"reason": "lost"}).status_code == 409
+
+    @pytest.mark.parametrize("body", [{}, {"reason": "stolen"}, None])
+    def test_the_fail_route_names_a_bad_reason(self, client, body):
+        tracking_no = self.post(client, ORDER).json["tracking_no"]
+        response = self.fail(client, tracking_no, body)
+        assert response.status_code == 400
+        assert "reason" in response.json["fields"]
+
+    def test_orders_are_found_by_their_reference(self, client):
+        first = self.post(client, ORDER).json["tracking_no"]
+        second = self.post(client, ORDER, key="key-2").json["tracking_no"]
+        self.post(client, {**ORDER, "reference": "app-2"}, key="key-3")
+        headers = {"X-Api-Key": "test-key"}
+
+        found = client.get("/sim/orders?reference=app-1", headers=headers)
+
+        assert [order["tracking_no"] for order in found.json["orders"]] == [first, second]
+        assert client.get("/sim/orders", headers=headers).status_code == 400
+        assert client.get("/sim/orders?reference=app-1").status_code == 401
+
+    def test_the_fail_route_needs_the_key_and_a_known_waybill(self, client):
+        assert self.fail(client, "EA123456785CN", {"reason": "lost"}).status_code == 404
+        assert self.fail(client, "EA123456785CN", {"reason": "lost"}, "x").status_code == 401
+
     def test_health_needs_no_key(self, client):
         response = client.get("/healthz")
         assert response.status_code == 200
@@ -348,6 +395,47 @@ def test_wrong_secret_is_refused_by_the_receiver():
         server.simulator.create_order("key-1", ORDER)
         assert not receiver.done.wait(0.5)
     assert receiver.received == []
+
+
+def test_a_delivered_waybill_cannot_fail(simulator, scheduler):
+    order, _ = simulator.create_order("key-1", ORDER)
+    for _ in STATES:
+        scheduler.run_next()
+    from simulators.ems.simulator import AlreadyFinal
+
+    with pytest.raises(AlreadyFinal):
+        simulator.fail(order["tracking_no"], "lost")
+
+
+@pytest.mark.parametrize(("rate", "failing"), [(0.0, 0), (1.0, 20)])
+def test_the_fail_rate_fails_that_share_of_waybills_before_delivery(scheduler, rate, failing):
+    sent = []
+    simulator = EmsSimulator(
+        scheduler=scheduler, step_seconds=1, notify=sent.append, fail_rate=rate
+    )
+    for n in range(20):
+        simulator.create_order(f"key-{n}", {**ORDER, "reference": f"app-{n}"})
+    while scheduler.pending:
+        scheduler.run_next()
+    finals = [scan for scan in sent if scan["status"] in ("delivered", "failed")]
+    assert len(finals) == 20
+    failed = [scan for scan in finals if scan["status"] == "failed"]
+    assert len(failed) == failing
+    assert {scan["reason"] for scan in failed} <= {"undeliverable", "refused", "lost", "returned"}
+    # A doomed waybill fails on its way, after it was picked up.
+    statuses = [scan["status"] for scan in sent if scan["tracking_no"] == sent[0]["tracking_no"]]
+    assert statuses[-1] == ("failed" if failing else "delivered")
+    assert "picked_up" in statuses
+
+
+def test_the_fail_rate_is_a_share_between_0_and_1(scheduler):
+    with pytest.raises(ValueError):
+        EmsSimulator(scheduler=scheduler, step_seconds=1, fail_rate=1.5)
+    assert parse_args([], {"EMS_SIM_FAIL_RATE": "0.25"}).fail_rate == 0.25
+    assert parse_args(["--fail-rate", "0.5"], {"EMS_SIM_FAIL_RATE": "0.25"}).fail_rate == 0.5
+    assert parse_args([], {}).fail_rate == 0
+    with pytest.raises(SystemExit):
+        parse_args([], {"EMS_SIM_FAIL_RATE": "often"})
 
 
 def test_settings_come_from_flags_then_environment():

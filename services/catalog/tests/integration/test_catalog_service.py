@@ -22,14 +22,15 @@ from services.catalog.bootstrap import load_demo
 from services.catalog.demo import load_items
 from services.catalog.service import CatalogService
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
+from services.catalog.service_layer.use_cases import item_id_for, zone_id_for
 from services.common.db import make_engine
-from services.common.errors import Conflict, Invalid
+from services.common.errors import Conflict, Forbidden, Invalid
 from services.common.messaging import topology
 from services.common.messaging.envelope import make_envelope
 from services.common.messaging.publisher import ConfirmingPublisher
 from services.common.messaging.relay import outgoing
 from services.common.migrations import upgrade
-from services.common.testing import operator
+from services.common.testing import operator, staff
 
 # Delays of our own, so the retry queues this test declares (and deletes) are
 # not ones another test or a local cluster relies on.
@@ -127,7 +128,7 @@ def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue)
 
     with ServiceRpcProxy("catalog", catalog.config) as proxy:
         result = proxy.search_items(q="食品", page=1, page_size=2)
-        assert (result["total"], len(result["items"])) == (5, 2)
+        assert (result["total"], len(result["items"])) == (6, 2)
         guide = proxy.get_item(item_id=result["items"][0]["item_id"])
         assert guide["window"] and guide["materials"]
         # The filters as the database (PostgreSQL here) evaluates them.
@@ -135,7 +136,7 @@ def test_demo_items_are_announced_and_searchable_over_rpc(catalog, events_queue)
             i for i in load_items() if i["level"] == "county" and "express" in i["modes"]
         ]
         assert proxy.search_items(level="county", mode="express")["total"] == len(county_express)
-        assert proxy.search_items(q="FOOD")["total"] == 5
+        assert proxy.search_items(q="FOOD")["total"] == 6
         assert proxy.search_items(q="100%")["total"] == 0
         nanjing_amr = [i for i in load_items() if i["department_code"] == "nj-amr"]
         assert proxy.search_items(region="320100", department="nj-amr")["total"] == len(nanjing_amr)
@@ -200,3 +201,47 @@ def test_the_newest_rating_is_kept_once_and_announced(catalog, events_queue):
         }
     eventlet.sleep(0.3)  # a second announcement would have been relayed by now
     assert events_queue.depth() == 0
+
+
+def test_bureau_items_fees_and_zone_reports_over_rpc(catalog):
+    catalog.container.start()
+    zone_admin = staff("u-kfq", "jn-kfq", "dept_admin")
+    jiangning = zone_id_for("320115-JNKFQ")
+    with ServiceRpcProxy("catalog", catalog.config) as proxy:
+        guide = proxy.get_item(item_id=item_id_for("320115-JNXZSPJ-002"))
+        assert (guide["department_code"], guide["transferred_from"]) == ("jn-xzsp", "jn-amr")
+        assert guide["issuer_uscc"].startswith("11320115")
+        card = proxy.get_item(item_id=item_id_for("320100-NJRSJ-001"))
+        assert card["fees"][0]["amount_fen"] == 2000
+        assert card["fee_waiver"]["rule"] == {"fact": "applicant.age", "op": "ge", "value": 70}
+        bureau = proxy.search_items(department="jn-xzsp", page_size=100)["items"]
+        assert {item["transferred_from"] for item in bureau} == {"jn-amr", "jn-zjj"}
+
+        # days cross the wire as ISO text, both ways
+        found = proxy.find_assessment(
+            zone_id=jiangning, kind="environmental_impact", on="2026-12-01"
+        )
+        assert found["zone"]["name"] == "南京江宁经济技术开发区"
+        assert found["assessment"]["valid_to"] == "2030-05-31"
+        expired = proxy.find_assessment(zone_id=jiangning, kind="flood_impact", on="2026-12-01")
+        assert expired["assessment"] is None
+        with pytest.raises(Invalid) as failure:
+            proxy.find_assessment(zone_id=jiangning, kind="noise", on="yesterday")
+        assert set(failure.value.fields) == {"kind", "on"}
+
+        recorded = proxy.record_assessment(
+            actor=zone_admin,
+            zone_id=jiangning,
+            kind="flood_impact",
+            title="区域洪水影响评价报告（修编）",
+            valid_from="2026-11-01",
+            valid_to="2031-10-31",
+            approved_by="南京市水务局",
+        )
+        renewed = proxy.find_assessment(zone_id=jiangning, kind="flood_impact", on="2026-12-01")
+        assert renewed["assessment"]["assessment_id"] == recorded["assessment_id"]
+        page = proxy.list_assessments(actor=zone_admin, zone_id=jiangning, kind="flood_impact")
+        assert [a["valid_from"] for a in page["items"]] == ["2026-11-01", "2021-03-01"]
+        with pytest.raises(Forbidden):
+            proxy.list_zones(actor=staff("u-amr", "jn-amr", "dept_admin"))
+        assert proxy.list_zones(actor=zone_admin)["items"][0]["zone_id"] == jiangning

@@ -17,6 +17,8 @@ AMR_ADMIN = staff("u-amr-admin", "js-amr", "dept_admin", name="市场监管管�
 GA_ADMIN = staff("u-ga-admin", "js-ga", "dept_admin", name="公安管理员")
 AMR_CLERK = staff("u-amr-clerk", "js-amr", "window_clerk", "approver", name="市场监管窗口")
 CITIZEN = citizen("u-citizen", name="张三")
+BUREAU_ADMIN = staff("u-jn-admin", "jn-xzsp", "dept_admin", name="江宁审批局管理员")
+ZONE_ADMIN = staff("u-kfq-admin", "jn-kfq", "dept_admin", name="江宁开发区管理员")
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def new_item(**overrides) -> dict:
         "description": "对从事移动式压力容器充装活动的单位核发充装许可。",
         "conditions": ["设备已经监督检验合格"],
         "materials": [{"name": "使用登记表", "copies": 2, "original": True}],
-        "fees": "免费",
+        "fees": [],
         "legal_basis": ["《中华人民共和国特种设备安全法》第三十三条"],
         "joint_departments": [],
     }

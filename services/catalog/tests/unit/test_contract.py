@@ -13,8 +13,9 @@ from nameko.testing.services import worker_factory
 
 from services.catalog import contract
 from services.catalog.bootstrap import load_demo
+from services.catalog.demo import load_items
 from services.catalog.service import CatalogService
-from services.catalog.service_layer.use_cases import item_id_for
+from services.catalog.service_layer.use_cases import item_id_for, zone_id_for
 from services.common.entrypoints import contract_entrypoints
 from services.common.errors import Invalid
 from services.common.messaging.envelope import envelope_for
@@ -23,10 +24,13 @@ from services.common.testing import assert_documented, json_schema_of
 from services.ratings import contract as ratings
 from services.ratings.domain import events as ratings_events
 
-from .conftest import AMR_ADMIN, OPERATOR, new_item, outbox
+from .conftest import AMR_ADMIN, OPERATOR, ZONE_ADMIN, new_item, outbox
 
 FOOD_LICENCE = item_id_for("320000-JSSCJG-001")
 NEW_ITEM = item_id_for(new_item()["code"])
+JIANGNING_ZONE = zone_id_for("320115-JNKFQ")
+NEW_ZONE = zone_id_for("320115-BINJIANG")
+DEMO_ITEMS = len(load_items())
 
 
 @pytest.fixture
@@ -73,12 +77,64 @@ def calls() -> list[tuple[str, dict]]:
             },
         ),
         ("publish_item", {"actor": AMR_ADMIN, "item_id": NEW_ITEM}),
-        ("update_item", {"actor": OPERATOR, "item_id": NEW_ITEM, "promised_days": 3}),
+        (
+            "update_item",
+            {
+                "actor": OPERATOR,
+                "item_id": NEW_ITEM,
+                "promised_days": 3,
+                "fees": [{"name": "工本费", "amount_fen": 5000, "waivable": True}],
+                "fee_waiver": {
+                    "description": "70周岁以上免收",
+                    "rule": {"fact": "applicant.age", "op": "ge", "value": 70},
+                },
+                "licence_type": {"code": "YDRQCZ", "name": "充装许可证", "valid_years": None},
+            },
+        ),
         ("retire_item", {"actor": OPERATOR, "item_id": NEW_ITEM}),
         ("get_item", {"item_id": NEW_ITEM}),
         ("list_stores", {}),
         ("get_store", {"store_id": "store-js-amr"}),
         ("catalog_stats", {}),
+        (
+            "create_zone",
+            {
+                "actor": ZONE_ADMIN,
+                "code": "320115-BINJIANG",
+                "name": "江宁滨江经济开发区",
+                "committee_department_code": "jn-kfq",
+            },
+        ),
+        ("list_zones", {"actor": OPERATOR, "page": "1", "page_size": "5"}),
+        ("list_zones", {"actor": ZONE_ADMIN, "region": "320115"}),
+        (
+            "record_assessment",
+            {
+                "actor": ZONE_ADMIN,
+                "zone_id": NEW_ZONE,
+                "kind": "seismic_safety",
+                "title": "滨江开发区区域地震安全性评价报告",
+                "valid_from": "2026-01-01",
+                "valid_to": "2030-12-31",
+            },
+        ),
+        ("list_assessments", {"actor": OPERATOR, "zone_id": JIANGNING_ZONE}),
+        (
+            "list_assessments",
+            {"actor": ZONE_ADMIN, "zone_id": NEW_ZONE, "kind": "seismic_safety", "page": "1"},
+        ),
+        (
+            "find_assessment",
+            {"zone_id": JIANGNING_ZONE, "kind": "environmental_impact", "on": "2026-12-01"},
+        ),
+        (
+            "find_assessment",
+            {"zone_id": JIANGNING_ZONE, "kind": "flood_impact", "on": "2026-12-01"},
+        ),
+        (
+            "find_assessment",
+            {"zone_id": "no-such-zone", "kind": "flood_impact", "on": "2026-12-01"},
+        ),
     ]
 
 
@@ -125,14 +181,14 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
 def test_the_demo_catalogue_announces_documented_items(empty_uow):
     load_demo(empty_uow)
     envelopes = outbox(empty_uow)
-    assert len(envelopes) == 47
+    assert len(envelopes) == DEMO_ITEMS
     for envelope in envelopes:
         assert_documented(contract.ItemPublished, envelope["payload"])
 
 
 def test_every_demo_guide_is_documented(service):
     page = service.search_items(page_size=100)
-    assert page["total"] == len(page["items"]) == 47
+    assert page["total"] == len(page["items"]) == DEMO_ITEMS
     assert_documented(contract.ItemSummaryPage, page)
     for summary in page["items"]:
         assert_documented(contract.ItemGuide, service.get_item(item_id=summary["item_id"]))
@@ -186,14 +242,46 @@ REFUSED_BODIES = [
     {"name": ""},
     {"name": None},
     {"name": "x" * 201},
-    {"fees": "x" * 201},
+    {"fees": "免费"},
+    {"fees": [{"name": "工本费", "amount_fen": 12.5}]},
+    {"fees": [{"name": "工本费", "amount_fen": "100"}]},
+    {"fees": [{"name": "工本费", "amount_fen": -1}]},
+    {"fees": [{"name": "工本费"}]},
+    {"fees": [{"name": "", "amount_fen": 100}]},
+    {"fees": [{"name": "工本费", "amount_fen": 100, "waivable": "yes"}]},
+    {"fees": [{"name": "工本费", "amount_fen": 100, "currency": "CNY"}]},
+    {"fee_waiver": {"description": "老年人免收"}},
+    {"fee_waiver": {"rule": {"fact": "applicant.age", "op": "ge", "value": 70}}},
+    {"fee_waiver": "70岁以上免收"},
+    {"licence_type": {"code": "spjy", "name": "食品经营许可证", "valid_years": 5}},
+    {"licence_type": {"code": "S", "name": "食品经营许可证", "valid_years": 5}},
+    {"licence_type": {"code": "SPJY", "name": "食品经营许可证", "valid_years": 0}},
+    {"licence_type": {"code": "SPJY", "name": "食品经营许可证"}},
+    {"licence_type": {"code": "SPJY", "valid_years": None}},
+    {"transferred_from": ""},
     {"department_code": "js-ga"},
     {"window": None},
     {"store_id": "store-js-ga"},
 ]
 ACCEPTED_BODIES = [
     {},
-    {"name": "新名称", "name_en": "", "description": "", "fees": ""},
+    {"name": "新名称", "name_en": "", "description": "", "fees": []},
+    {
+        "fees": [
+            {"name": "工本费", "amount_fen": 0},
+            {
+                "name": "证书费",
+                "amount_fen": 12000,
+                "standard": "120元/本",
+                "legal_basis": "",
+                "waivable": True,
+            },
+        ],
+        "fee_waiver": None,
+        "licence_type": {"code": "HZ", "name": "护照", "valid_years": 10},
+        "transferred_from": None,
+    },
+    {"licence_type": None, "transferred_from": "js-ga"},
     {"modes": ["window", "online"], "promised_days": 3, "statutory_days": 20},
     {"handled_by": "workflow"},
     {"handled_by": "workflow-js-ga"},

@@ -4,8 +4,19 @@ from collections import Counter
 
 import pytest
 
-from services.catalog.demo import load_departments, load_items, load_regions
-from services.catalog.domain.model import LEVELS, MODES, Department, Item, Region
+from services.catalog.demo import load_departments, load_items, load_regions, load_zones
+from services.catalog.domain import uscc
+from services.catalog.domain.fees import LICENCE_TYPE_CODE
+from services.catalog.domain.model import (
+    DEPARTMENT_KINDS,
+    LEVELS,
+    MODES,
+    Department,
+    Item,
+    Region,
+)
+from services.catalog.domain.zones import ASSESSMENT_KINDS
+from services.common import rules
 
 CITY_CODES = {
     "320100": "南京市",
@@ -146,3 +157,73 @@ def test_every_item_passes_publication(data):
 
 def test_regions_load_as_domain_objects():
     assert Region.from_dict(regions_by_code["320583"]).parent_code == "320500"
+
+
+def test_every_department_has_a_kind_and_a_government_uscc():
+    codes = [department["uscc"] for department in departments]
+    assert len(codes) == len(set(codes))
+    for department in departments:
+        assert department["kind"] in DEPARTMENT_KINDS
+        # 党政机关: registered by the establishment authority, as an organ of state
+        assert department["uscc"].startswith("11" + department["region_code"])
+        assert uscc.problem(department["uscc"]) is None
+    bureaus = {d["code"] for d in departments if d["kind"] == "approval_bureau"}
+    assert bureaus == {d["code"] for d in departments if d["name"].endswith("行政审批局")}
+
+
+def test_the_jiangning_bureau_holds_items_of_at_least_two_jiangning_departments():
+    transferred = [item for item in items if item["transferred_from"]]
+    for item in transferred:
+        source = departments_by_code[item["transferred_from"]]
+        holder = departments_by_code[item["department_code"]]
+        assert holder["kind"] == "approval_bureau", item["code"]
+        assert source["code"] != holder["code"]
+        assert source["region_code"] == holder["region_code"]
+    jiangning = {i["transferred_from"] for i in transferred if i["department_code"] == "jn-xzsp"}
+    assert len(jiangning) >= 2
+    assert all(departments_by_code[code]["name"].startswith("南京市江宁区") for code in jiangning)
+
+
+def test_fees_are_items_in_fen_with_one_waiver_for_the_elderly():
+    assert all(isinstance(item["fees"], list) for item in items)
+    charged = [item for item in items if item["fees"]]
+    assert charged and all(
+        isinstance(fee["amount_fen"], int) and fee["amount_fen"] > 0
+        for item in charged
+        for fee in item["fees"]
+    )
+    assert any(fee["amount_fen"] == 5000 for item in charged for fee in item["fees"])
+    waived = [item for item in items if item["fee_waiver"]]
+    assert [item["fee_waiver"]["rule"] for item in waived] == [
+        {"fact": "applicant.age", "op": "ge", "value": 70}
+    ]
+    assert rules.check(waived[0]["fee_waiver"]["rule"]) == {}
+    assert any(fee["waivable"] for fee in waived[0]["fees"])
+
+
+def test_items_that_issue_licences_name_the_licence_type():
+    typed = [item for item in items if item["licence_type"]]
+    assert len(typed) >= len(items) - 6
+    for item in typed:
+        licence = item["licence_type"]
+        assert LICENCE_TYPE_CODE.fullmatch(licence["code"]), item["code"]
+        years = licence["valid_years"]
+        assert years is None or (isinstance(years, int) and years >= 1)
+    # one licence type, one name, wherever it is issued
+    names = {}
+    for item in typed:
+        names.setdefault(item["licence_type"]["code"], set()).add(item["licence_type"]["name"])
+    assert all(len(found) == 1 for found in names.values()), names
+
+
+def test_the_jiangning_zone_is_run_by_its_committee_with_a_valid_and_an_expired_report():
+    (zone,) = load_zones()
+    committee = departments_by_code[zone["committee_department_code"]]
+    assert committee["kind"] == "zone_committee"
+    assert zone["region_code"] == committee["region_code"] == "320115"
+    reports = {report["kind"]: report for report in zone["assessments"]}
+    assert set(reports) <= set(ASSESSMENT_KINDS)
+    today = "2026-12-01"
+    environment, flood = reports["environmental_impact"], reports["flood_impact"]
+    assert environment["valid_from"] <= today <= environment["valid_to"] >= "2027-12-31"
+    assert flood["valid_to"] < "2026-06-01" <= today

@@ -4,6 +4,7 @@ named, errors leaving as the shared types."""
 import pytest
 from nameko.testing.services import worker_factory
 
+from services.catalog.demo import load_departments, load_items
 from services.catalog.service import CatalogService
 from services.catalog.service_layer.use_cases import item_id_for
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
@@ -12,6 +13,8 @@ from services.common.testing import envelope
 from .conftest import AMR_ADMIN, new_item, rating_payload
 
 FOOD_LICENCE = item_id_for("320000-JSSCJG-001")
+ITEMS = len(load_items())
+DEPARTMENTS = len(load_departments())
 
 
 @pytest.fixture
@@ -21,12 +24,12 @@ def service(uow):
 
 def test_search_with_the_gateways_query(service):
     result = service.search_items(q=" 食品 ", page=1, page_size=2)
-    assert (result["total"], result["page"], result["page_size"]) == (5, 1, 2)
+    assert (result["total"], result["page"], result["page_size"]) == (6, 1, 2)
     assert len(result["items"]) == 2
-    assert service.search_items()["total"] == 47
+    assert service.search_items()["total"] == ITEMS
     # an empty or blank keyword is no keyword
-    assert service.search_items(q="")["total"] == 47
-    assert service.search_items(q="   ")["total"] == 47
+    assert service.search_items(q="")["total"] == ITEMS
+    assert service.search_items(q="   ")["total"] == ITEMS
     # query strings arrive as text
     assert service.search_items(page="2", page_size="20")["items"]
 
@@ -81,7 +84,7 @@ def test_get_item_and_store(service):
     assert service.get_store(store_id="store-js-amr")["rating"]["reviews"] == 0
     with pytest.raises(NotFound):
         service.get_store(store_id="store-nowhere")
-    assert len(service.list_stores()["items"]) == 27
+    assert len(service.list_stores()["items"]) == DEPARTMENTS
 
 
 def test_methods_without_arguments_refuse_any(service):
@@ -94,17 +97,18 @@ def test_regions_departments_and_stats(service):
     assert len(service.list_regions()["items"]) == 48
     departments = service.list_departments(region="320100")["items"]
     assert departments and {d["region_code"] for d in departments} == {"320100"}
-    assert len(service.list_departments()["items"]) == 27
+    assert len(service.list_departments()["items"]) == DEPARTMENTS
     stats = service.catalog_stats()
-    assert stats["published"] == 47
+    assert stats["published"] == ITEMS
     assert set(stats["by_level"]) == {"province", "city", "county"}
 
 
 def test_item_commands(service):
     created = service.create_item(actor=AMR_ADMIN, **new_item())
     assert created["status"] == "draft"
-    changed = service.update_item(actor=AMR_ADMIN, item_id=created["item_id"], fees="10 元")
-    assert changed["fees"] == "10 元"
+    fee = {"name": "工本费", "amount_fen": 1000}
+    changed = service.update_item(actor=AMR_ADMIN, item_id=created["item_id"], fees=[fee])
+    assert changed["fees"] == [{**fee, "standard": "", "legal_basis": "", "waivable": False}]
     published = service.publish_item(actor=AMR_ADMIN, item_id=created["item_id"])
     assert published["status"] == "published"
     retired = service.retire_item(actor=AMR_ADMIN, item_id=created["item_id"])

@@ -4,6 +4,7 @@ import pytest
 
 from services.catalog.domain.events import ItemPublished, ItemRetired
 from services.catalog.domain.exceptions import InvalidTransition, ValidationFailed
+from services.catalog.domain.fees import Fee
 from services.catalog.domain.model import DRAFT, PUBLISHED, RETIRED, Item, Material, Window
 
 WINDOW = Window("昆山市政务服务中心综合受理窗口", "昆山市前进西路1801号", "0512-57556012", "215300")
@@ -157,8 +158,12 @@ def test_a_retired_item_can_be_published_again():
 
 def test_update_changes_guide_fields_of_a_draft_without_events():
     item = make_item()
-    item.update(fees="10元", conditions=["有固定经营场所"], modes=["window", "online"])
-    assert item.fees == "10元"
+    item.update(
+        fees=[{"name": "工本费", "amount_fen": 1000}],
+        conditions=["有固定经营场所"],
+        modes=["window", "online"],
+    )
+    assert item.fees == [Fee("工本费", 1000)]
     assert item.conditions == ["有固定经营场所"]
     assert item.modes == ["online", "window"]
     assert item.events == []
@@ -174,7 +179,7 @@ def test_update_is_all_or_nothing_and_names_every_bad_field():
     item = make_item()
     with pytest.raises(ValidationFailed) as failure:
         item.update(
-            fees="20元",
+            fees=[{"name": "工本费", "amount_fen": 2000}],
             code="other",
             statutory_days="ten",
             handled_by="somewhere",
@@ -185,7 +190,7 @@ def test_update_is_all_or_nothing_and_names_every_bad_field():
         "statutory_days": "must be a whole number of working days",
         "handled_by": 'must be "workflow" or "workflow-<department code>"',
     }
-    assert item.fees == "免费"
+    assert item.fees == []
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The Alembic migrations build exactly the tables the code declares (SQLite),
-and 0002 carries a store's rating from the counts catalog kept to the figures
-ratings announces."""
+0002 carries a store's rating from the counts catalog kept to the figures
+ratings announces, and 0003 turns a free-text fee into fees in fen."""
 
 from datetime import UTC, datetime
 
@@ -89,5 +89,47 @@ def test_a_rated_store_keeps_its_figures_and_gets_them_back_down_again(tmp_path)
                 sa.text("SELECT store_id, reviews, praise_count, grade_sum FROM stores")
             ).all()
         assert sorted(rows) == [("store-js-amr", 4, 3, 16), ("store-js-ga", 0, 0, 0)]
+    finally:
+        engine.dispose()
+
+
+def _items_as_0001_kept_them(engine) -> None:
+    _stores_as_0001_kept_them(engine)
+    with engine.begin() as connection:
+        for code, fees in (("F", "免费"), ("P", "120元/本"), ("S", "按标准收取"), ("E", "")):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO items (item_id, code, name, department_code, region_code, level,"
+                    " status, modes, promised_days, statutory_days, conditions, materials, fees,"
+                    " legal_basis, joint_departments, handled_by) VALUES (:code, :code, :code,"
+                    " 'js-ga', '320000', 'province', 'published', '[]', 1, 1, '[]', '[]', :fees,"
+                    " '[]', '[]', 'workflow')"
+                ),
+                {"code": code, "fees": fees},
+            )
+
+
+def test_a_fee_line_becomes_a_list_of_fees_in_fen_and_a_line_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    config = alembic_config("catalog", url)
+    engine = sa.create_engine(url)
+    try:
+        command.upgrade(config, "0001")
+        _items_as_0001_kept_them(engine)
+
+        command.upgrade(config, "head")
+        uow = CatalogUnitOfWork(sessionmaker(bind=engine), source="catalog")
+        with uow:
+            fees = {code: uow.items.get(code).fees for code in ("F", "P", "S", "E")}
+            department = uow.departments.get("js-ga")
+        assert fees["F"] == fees["E"] == []
+        assert [(f.amount_fen, f.standard) for f in fees["P"]] == [(12000, "120元/本")]
+        assert [(f.amount_fen, f.standard) for f in fees["S"]] == [(0, "按标准收取")]
+        assert (department.kind, department.uscc) == ("department", None)
+
+        command.downgrade(config, "0002")
+        with engine.connect() as connection:
+            rows = dict(connection.execute(sa.text("SELECT code, fees FROM items")).all())
+        assert rows == {"F": "免费", "E": "免费", "P": "收费120元", "S": "收费0元"}
     finally:
         engine.dispose()

@@ -77,3 +77,17 @@ def delivered(event: dict) -> dict:
     schema, ignoring fields the courier does not know (as the kit does)."""
     schema = workflow.EVENTS[event["type"]](unknown=EXCLUDE)
     return {**event, "payload": load_payload(schema, event)}
+
+
+def redelivery_requested(
+    application_id="app-1", direction="materials", address=None, attempt=2, **changes
+) -> dict:
+    """workflow.redelivery_requested as workflow publishes it."""
+    payload = {
+        "application_id": application_id,
+        "direction": direction,
+        "address": address,
+        "attempt": attempt,
+        **changes,
+    }
+    return envelope("workflow", "redelivery_requested", payload)

@@ -15,23 +15,31 @@ from services.courier import contract
 from services.courier.service import CourierService
 from services.workflow import contract as workflow
 
-from .builders import CITIZEN, CLERK, OPERATOR, application_submitted, licence_issued
+from .builders import (
+    CITIZEN,
+    CLERK,
+    OPERATOR,
+    application_submitted,
+    licence_issued,
+    redelivery_requested,
+)
 
 
 @pytest.fixture
 def service(uow, ems):
-    return worker_factory(CourierService, uow=uow, ems=ems)
+    return worker_factory(CourierService, uow=uow, ems=ems, config={})
 
 
 def workflow_events() -> list[dict]:
     """What workflow publishes for two express applications: app-1 and app-2
-    submitted, then their licences issued."""
+    submitted, then their licences issued; app-2's materials shipped again."""
     return [
         application_submitted("app-1"),
         application_submitted("app-2"),
         application_submitted("app-3", mode="online", window=None),
         licence_issued("app-1"),
         licence_issued("app-2"),
+        redelivery_requested("app-2", "materials"),
     ]
 
 
@@ -39,6 +47,7 @@ def handle(service, envelope) -> None:
     handler = {
         "application_submitted": service.on_application_submitted,
         "licence_issued": service.on_licence_issued,
+        "redelivery_requested": service.on_redelivery_requested,
     }[envelope["type"]]
     assert handler(envelope) is None
 
@@ -59,6 +68,7 @@ def calls(service) -> list[tuple[str, dict]]:
     run."""
     for envelope in workflow_events():
         handle(service, envelope)
+    service.place_orders()  # the timer places the orders the handlers kept
     waybill = shipped(service)
     scan = {"occurred_at": "2026-11-25T08:00:00Z", "location": "南京市建邺区"}
     return [
@@ -93,6 +103,7 @@ def calls(service) -> list[tuple[str, dict]]:
                 "tracking_no": waybill["app-1", "result"],
                 "status": "failed",
                 "description": "收件人拒收",
+                "reason": "refused",
                 **scan,
             },
         ),
@@ -126,12 +137,18 @@ def test_every_handler_reads_workflows_own_schema():
             workflow.ApplicationSubmitted,
         ),
         "on_licence_issued": ("workflow", "licence_issued", workflow.LicenceIssued),
+        "on_redelivery_requested": (
+            "workflow",
+            "redelivery_requested",
+            workflow.RedeliveryRequested,
+        ),
     }
 
 
 def test_every_answer_is_exactly_its_documented_schema(service):
     entrypoints = dict(contract_entrypoints(CourierService))
-    called = {"on_application_submitted", "on_licence_issued"}  # by calls()
+    # by calls()
+    called = {"on_application_submitted", "on_licence_issued", "on_redelivery_requested"}
     for method, arguments in calls(service):
         answer = getattr(service, method)(**arguments)
         entrypoint = entrypoints[method]

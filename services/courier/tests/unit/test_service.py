@@ -5,7 +5,7 @@ types."""
 import pytest
 from nameko.testing.services import worker_factory
 
-from services.common.errors import Conflict, Invalid, NotFound, Unavailable
+from services.common.errors import Conflict, Invalid, NotFound
 from services.courier.service import CourierService
 from services.courier.service_layer.unit_of_work import CourierUnitOfWork
 
@@ -17,13 +17,17 @@ DELIVERED = {"status": "delivered", "occurred_at": "2026-11-25T08:00:00Z"}
 @pytest.fixture
 def service(uow_factory, ems):
     return worker_factory(
-        CourierService, uow=uow_factory(CourierUnitOfWork, source="courier"), ems=ems
+        CourierService,
+        uow=uow_factory(CourierUnitOfWork, source="courier"),
+        ems=ems,
+        config={},
     )
 
 
 @pytest.fixture
 def tracking_no(service):
     service.on_application_submitted(application_submitted("app-1"))
+    service.place_orders()
     [shipment] = service.list_shipments(actor=CITIZEN, application_id="app-1")["items"]
     return shipment["tracking_no"]
 
@@ -32,6 +36,7 @@ def test_express_submission_makes_one_shipment_however_often_it_arrives(service,
     envelope = application_submitted("app-1")
     for _ in range(3):
         service.on_application_submitted(envelope)
+        service.place_orders()
 
     answer = service.list_shipments(actor=CITIZEN, application_id="app-1")
 
@@ -44,6 +49,7 @@ def test_express_submission_makes_one_shipment_however_often_it_arrives(service,
         "tracking_no",
         "application_id",
         "direction",
+        "attempt",
         "status",
         "sender",
         "recipient",
@@ -64,6 +70,7 @@ def test_licence_issued_makes_the_result_shipment(service):
 
 def test_fields_workflow_adds_later_are_ignored(service, ems):
     service.on_application_submitted(application_submitted("app-1", priority="high"))
+    service.place_orders()
 
     assert len(ems.calls) == 1
 
@@ -230,14 +237,24 @@ def test_an_event_workflow_could_not_have_sent_is_invalid(service, ems):
     assert ems.calls == []
 
 
-def test_ems_down_is_unavailable(service, ems):
+def test_ems_down_keeps_the_order_pending_and_the_handler_succeeds(service, ems):
     ems.available = False
 
-    with pytest.raises(Unavailable) as raised:
-        service.on_application_submitted(application_submitted("app-1"))
+    service.on_application_submitted(application_submitted("app-1"))
+    service.place_orders()
 
-    assert type(raised.value) is Unavailable
-    assert raised.value.code == "ems_unavailable"
+    [shipment] = service.list_shipments(actor=CITIZEN, application_id="app-1")["items"]
+    assert (shipment["status"], shipment["tracking_no"]) == ("pending", None)
+    assert len(ems.calls) == 1
+
+
+def test_a_bad_placing_setting_stops_the_timer_at_start():
+    from services.courier.service import PlacingTimer
+
+    timer = PlacingTimer(interval=1)
+    timer.container = type("Container", (), {"config": {"EMS_ORDER_RETRY_HOURS": "soon"}})()
+    with pytest.raises(ValueError, match="EMS_ORDER_RETRY_HOURS"):
+        timer.setup()
 
 
 def test_someone_elses_shipment_is_not_found(service, tracking_no):

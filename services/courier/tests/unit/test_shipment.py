@@ -161,8 +161,8 @@ def test_failed_ends_the_shipment_and_emits_shipment_failed():
     shipment = new_shipment("result")
     shipment.events.clear()
     drive(shipment, "accepted", "out_for_delivery")
-    assert shipment.record("failed", at(5), "苏州市姑苏区", "收件人拒收")
-    assert not shipment.record("failed", at(5), "苏州市姑苏区", "收件人拒收")
+    assert shipment.record("failed", at(5), "苏州市姑苏区", "收件人拒收", "refused")
+    assert not shipment.record("failed", at(5), "苏州市姑苏区", "收件人拒收", "refused")
     assert not shipment.record("in_transit", at(6), "苏州市", "late")
     with pytest.raises(InvalidTransition):
         shipment.record("delivered", at(7), "苏州市", "delivered after all")
@@ -172,10 +172,91 @@ def test_failed_ends_the_shipment_and_emits_shipment_failed():
             application_id="app-1",
             tracking_no="EA123456785CN",
             direction="result",
-            reason="收件人拒收",
+            reason="refused",
+            description="收件人拒收",
+            failed_at=at(5),
+            attempt=1,
         )
     ]
     assert ShipmentFailed.type == "shipment_failed"
+
+
+def test_a_failure_without_a_reason_is_other_and_an_unknown_reason_is_invalid():
+    shipment = new_shipment()
+    with pytest.raises(ValidationFailed) as raised:
+        shipment.record("failed", at(1), "南京市", "?", "stolen")
+    assert set(raised.value.fields) == {"reason"}
+    assert shipment.record("failed", at(1), "南京市", "")
+    assert shipment.events[-1].reason == "other"
+
+
+def test_an_order_is_pending_until_placed_then_records_shipment_created():
+    shipment = Shipment.order(
+        shipment_id="shp-2",
+        application_id="app-1",
+        direction="materials",
+        sender=APPLICANT,
+        recipient=WINDOW,
+        attempt=2,
+    )
+    assert (shipment.status, shipment.tracking_no, shipment.events) == ("pending", None, [])
+    with pytest.raises(InvalidTransition):
+        shipment.record("accepted", at(0), "南京市", "no waybill yet")
+
+    shipment.place("EA123456785CN")
+
+    assert shipment.status == "created"
+    assert shipment.events == [
+        ShipmentCreated(
+            shipment_id="shp-2",
+            tracking_no="EA123456785CN",
+            application_id="app-1",
+            direction="materials",
+            attempt=2,
+        )
+    ]
+    with pytest.raises(InvalidTransition):
+        shipment.place("EA123456785CN")
+
+
+def test_an_order_never_placed_fails_without_a_tracking_number():
+    shipment = Shipment.order(
+        shipment_id="shp-3",
+        application_id="app-1",
+        direction="result",
+        sender=WINDOW,
+        recipient=APPLICANT,
+    )
+
+    shipment.give_up("ems_unavailable", at(3), "EMS could not be reached")
+
+    assert shipment.status == "failed"
+    assert shipment.events == [
+        ShipmentFailed(
+            application_id="app-1",
+            tracking_no=None,
+            direction="result",
+            reason="ems_unavailable",
+            description="EMS could not be reached",
+            failed_at=at(3),
+            attempt=1,
+        )
+    ]
+    with pytest.raises(InvalidTransition):
+        shipment.give_up("ems_unavailable", at(4))
+
+
+def test_an_order_names_a_bad_attempt():
+    with pytest.raises(ValidationFailed) as raised:
+        Shipment.order(
+            shipment_id="shp-3",
+            application_id="app-1",
+            direction="result",
+            sender=WINDOW,
+            recipient=APPLICANT,
+            attempt=0,
+        )
+    assert set(raised.value.fields) == {"attempt"}
 
 
 def test_times_are_stored_in_utc_and_duplicates_match_across_zones():

@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from services.common.errors import Conflict, Invalid, NotFound, Unavailable
+from services.common.errors import Conflict, Invalid, NotFound
 from services.common.testing import assert_documented, outbox
 from services.courier import contract, metrics
 from services.courier.adapters.orm import metadata
 from services.courier.domain.tracking_numbers import is_valid_tracking_number
 from services.courier.service_layer import use_cases
+from services.courier.service_layer.orders import PlacingSettings, place_pending_orders
 
 from .builders import (
     APPLICANT_ADDRESS,
@@ -37,12 +38,41 @@ WINDOW_ADDRESS = {
 }
 
 
+SETTINGS = PlacingSettings(retry_window=timedelta(hours=48), retry_seconds=5.0)
+
+
+class Clock:
+    """The instant the placing pass reads; tests move it."""
+
+    def __init__(self, now=T0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def place(uow, ems, clock=None):
+    return place_pending_orders(uow, ems, settings=SETTINGS, clock=clock or Clock())
+
+
+def tracking_of(uow, shipment_id):
+    if shipment_id is None:
+        return None
+    with uow:
+        return uow.shipments.get_by_id(shipment_id).tracking_no
+
+
 def submit(uow, ems, envelope):
-    return use_cases.ship_materials(uow, ems, delivered(envelope))
+    """The handler keeps the order, the timer places it: the tracking number."""
+    shipment_id = use_cases.ship_materials(uow, delivered(envelope), now=T0)
+    place(uow, ems)
+    return tracking_of(uow, shipment_id)
 
 
 def issue(uow, ems, envelope):
-    return use_cases.ship_result(uow, ems, delivered(envelope))
+    shipment_id = use_cases.ship_result(uow, delivered(envelope), now=T0)
+    place(uow, ems)
+    return tracking_of(uow, shipment_id)
 
 
 def rows(uow, table):
@@ -82,6 +112,7 @@ def test_express_submission_books_a_pickup_from_the_applicant_to_the_window(uow,
         "tracking_no": tracking_no,
         "application_id": "app-1",
         "direction": "materials",
+        "attempt": 1,
     }
     assert_documented(contract.ShipmentCreated, event["payload"])
     assert counter(metrics.SHIPMENTS_CREATED, "materials") == created_before + 1
@@ -126,20 +157,22 @@ def test_other_modes_are_recorded_as_handled_and_ship_nothing(uow, ems, mode):
     assert handled["consumer"] == "courier.on_application_submitted"
 
 
-def test_ems_unavailable_raises_and_stores_nothing_so_a_retry_can_succeed(uow, ems):
+def test_ems_unavailable_keeps_the_order_pending_and_the_event_handled(uow, ems):
     envelope = application_submitted("app-1")
     ems.available = False
 
-    with pytest.raises(Unavailable):
-        submit(uow, ems, envelope)
+    assert submit(uow, ems, envelope) is None
 
-    assert rows(uow, "shipments") == []
-    assert rows(uow, "handled_events") == []
+    [shipment] = rows(uow, "shipments")
+    assert (shipment["status"], shipment["tracking_no"]) == ("pending", None)
+    [order] = rows(uow, "pending_orders")
+    assert order["attempts"] == 1
+    assert order["last_error"].startswith("EMS POST /api/orders failed")
+    assert len(rows(uow, "handled_events")) == 1
     assert outbox(uow) == []
-
-    ems.available = True
-    assert is_valid_tracking_number(submit(uow, ems, envelope))
-    assert len(rows(uow, "shipments")) == 1
+    [listed] = use_cases.list_shipments(uow, CITIZEN, "app-1")["items"]
+    assert (listed["status"], listed["tracking_no"]) == ("pending", None)
+    assert_documented(contract.ShipmentSummary, contract.ShipmentSummary().dump(listed))
 
 
 def test_a_window_address_that_cannot_be_split_is_invalid_before_ems(uow, ems):
@@ -296,7 +329,9 @@ def test_failure_emits_shipment_failed(uow, ems):
     tracking_no = submit(uow, ems, application_submitted("app-1"))
     failed_before = counter(metrics.SHIPMENTS_FAILED, "materials")
 
-    scan(uow, tracking_no, "failed", T0, description="收件人拒收")
+    use_cases.record_ems_event(
+        uow, tracking_no, "failed", T0, "苏州市", "收件人拒收", reason="refused"
+    )
 
     event = outbox(uow)[-1]
     assert event["type"] == "shipment_failed"
@@ -304,8 +339,12 @@ def test_failure_emits_shipment_failed(uow, ems):
         "application_id": "app-1",
         "tracking_no": tracking_no,
         "direction": "materials",
-        "reason": "收件人拒收",
+        "reason": "refused",
+        "description": "收件人拒收",
+        "failed_at": "2026-11-25T08:00:00Z",
+        "attempt": 1,
     }
+    assert_documented(contract.ShipmentFailed, event["payload"])
     assert counter(metrics.SHIPMENTS_FAILED, "materials") == failed_before + 1
 
 

@@ -161,3 +161,51 @@ def test_errors_arrive_as_the_shared_types(identity):
     with pytest.raises(Invalid) as excinfo:
         identity.register(password=PASSWORD, name="张三")
     assert set(excinfo.value.fields) == {"phone"}
+
+
+def test_members_and_mandates_over_the_broker(identity, events):
+    from datetime import date, timedelta
+
+    from services.common.errors import Forbidden
+    from services.identity.tests.unit.conftest import OTHER_ID_NUMBER, USCC
+
+    def verified(phone, name, id_number):
+        user_id = identity.register(phone=phone, password=PASSWORD, name=name)["user_id"]
+        identity.verify_real_name(user_id=user_id, name=name, id_number=id_number)
+        return {"user_id": user_id, "kind": "citizen", "roles": [], "name": name}
+
+    owner = verified("13800138000", "张三", "11010519491231002X")
+    member = verified("13800138001", "王五", OTHER_ID_NUMBER)
+    identity.register_enterprise(actor=owner, name="某公司", uscc=USCC, legal_representative="张三")
+    identity.add_enterprise_member(actor=owner, uscc=USCC, user_id=member["user_id"])
+    expires_on = (date.today() + timedelta(days=30)).isoformat()
+    agent = identity.register(phone="13800138002", password=PASSWORD, name="路人")["user_id"]
+    mandate_id = identity.grant_personal_mandate(
+        actor=member, agent_user_id=owner["user_id"], expires_on=expires_on, item_ids=["item-a"]
+    )["mandate_id"]
+    principal = {"kind": "person", "user_id": member["user_id"]}
+    answer = identity.authorise_principal(
+        actor_id=owner["user_id"], principal=principal, item_id="item-a"
+    )
+    assert (answer["basis"], answer["mandate_id"]) == ("mandate", mandate_id)
+    enterprise = {"kind": "enterprise", "uscc": USCC}
+    assert (
+        identity.authorise_principal(
+            actor_id=member["user_id"], principal=enterprise, item_id="item-a"
+        )["basis"]
+        == "member"
+    )
+    with pytest.raises(Forbidden):
+        identity.authorise_principal(actor_id=agent, principal=enterprise, item_id="item-a")
+    identity.revoke_my_mandate(actor=member, mandate_id=mandate_id)
+    with pytest.raises(Forbidden):
+        identity.authorise_principal(
+            actor_id=owner["user_id"], principal=principal, item_id="item-a"
+        )
+
+    published = [events.next()["type"] for _ in range(9)]
+    assert [kind for kind in published if "mandate" in kind or "member" in kind] == [
+        "enterprise_member_added",
+        "mandate_granted",
+        "mandate_revoked",
+    ]

@@ -45,3 +45,27 @@ def test_operator_credentials_come_from_the_environment(uow, monkeypatch):
     loaded = load_demo(uow, hasher=cheap_hasher(), config=CONFIG)
     assert loaded["accounts"][0]["phone"] == "13811112222"
     assert {row["phone"]: row["kind"] for row in rows(uow, "users")}["13811112222"] == "operator"
+
+
+def test_the_demo_enterprise_has_a_member_and_mandates_the_demo_agent(uow, monkeypatch):
+    from services.identity.bootstrap import AGENT, ENTERPRISE, MEMBER
+    from services.identity.service_layer import mandates
+
+    monkeypatch.delenv("TONGBAN_OPERATOR_PHONE", raising=False)
+    loaded = load_demo(uow, hasher=cheap_hasher(), config=CONFIG)
+    roles = {account["phone"]: account["role"] for account in loaded["accounts"]}
+    assert roles[AGENT["phone"]] == "agent"
+    with uow:
+        agent = uow.users.by_phone(AGENT["phone"])
+        member = uow.users.by_phone(MEMBER["phone"])
+    principal = {"kind": "enterprise", "uscc": ENTERPRISE["uscc"]}
+    assert mandates.authorise_principal(uow, agent.user_id, principal, "any-item")["basis"] == (
+        "mandate"
+    )
+    assert mandates.authorise_principal(uow, member.user_id, principal, "any-item")["basis"] == (
+        "member"
+    )
+    events = [envelope["type"] for envelope in outbox(uow)]
+    assert events.count("mandate_granted") == 1
+    load_demo(uow, hasher=cheap_hasher(), config=CONFIG)
+    assert [envelope["type"] for envelope in outbox(uow)] == events

@@ -16,6 +16,7 @@ from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 from services.workflow.tests.unit.conftest import PII_KEY
 from services.workflow.tests.unit.test_migrations import (  # noqa: F401  (collected here too)
     store_legacy,
+    test_a_licence_issued_before_is_carried_and_keeps_verifying,
     test_legacy_cases_load_as_the_default_process_where_they_stood,
     test_legacy_cases_run_on_to_their_end,
     test_the_old_tables_are_gone_and_the_calendar_is_kept_per_year,

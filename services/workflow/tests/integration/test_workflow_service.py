@@ -40,6 +40,7 @@ from services.workflow.tests.unit.conftest import (
     FORM,
     MATERIALS,
     ONLINE,
+    PII_KEY,
     item,
 )
 
@@ -80,6 +81,8 @@ def config(amqp_uri, database_factory, free_port):
         "EVENT_MAX_ATTEMPTS": 3,
         "EVENT_RETRY_DELAYS_MS": "50,100",
         "RPC_TIMEOUT_SECONDS": 5,
+        # Encrypts the instance's licence signing key (made with its first licence).
+        "PII_KEY": PII_KEY.hex(),
     }
 
 

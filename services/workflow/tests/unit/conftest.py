@@ -221,8 +221,12 @@ def courier_event(event_type: str, application_id: str, at: str = "2026-10-08T02
 
 
 def licence_numbers():
+    """Numbers with serials 00000001, 00000002, ... and a stand-in signature
+    (the domain never sees a key; the service layer's tests sign for real)."""
     serials = count(1)
-    return LicenceNumbers(lambda region_code, issued_on: next(serials))
+    return LicenceNumbers(
+        lambda data: ("test-kid", f"signed-{len(data)}"), serial=lambda: f"{next(serials):08d}"
+    )
 
 
 @pytest.fixture
@@ -245,10 +249,48 @@ def only_2026_shipped(monkeypatch, tmp_path):
     monkeypatch.setattr(repository, "SHIPPED_CALENDARS", shipped)
 
 
+class FakeIdentity:
+    """Stands in for identity's ``authorise_principal``: an actor may act for
+    the principals ``allow`` named, and nobody for anyone else."""
+
+    NAMES = {"enterprise": "南京某某科技有限公司", "person": "王五"}
+
+    def __init__(self):
+        self.allowed: dict[tuple[str, str, str], str | None] = {}
+        self.calls: list[tuple] = []
+
+    def allow(self, actor_id: str, principal: dict, mandate_id: str | None = "m-1") -> None:
+        key = principal.get("uscc") or principal.get("user_id")
+        self.allowed[(actor_id, principal["kind"], key)] = mandate_id
+
+    def revoke(self, actor_id: str, principal: dict) -> None:
+        key = principal.get("uscc") or principal.get("user_id")
+        self.allowed.pop((actor_id, principal["kind"], key), None)
+
+    def __call__(self, actor_id, principal, item_id, on):
+        self.calls.append((actor_id, dict(principal), item_id, on))
+        key = principal.get("uscc") or principal.get("user_id")
+        if (actor_id, principal["kind"], key) not in self.allowed:
+            raise errors.Forbidden("no mandate in force")
+        mandate_id = self.allowed[(actor_id, principal["kind"], key)]
+        return {
+            "basis": "mandate" if mandate_id else "member",
+            "mandate_id": mandate_id,
+            "principal": {**principal, "name": self.NAMES[principal["kind"]]},
+        }
+
+
 @pytest.fixture
-def uow(uow_factory, only_2026_shipped):
-    """A SQLite unit of work that can encrypt a principal's ID number; the
-    calendar it loads is 2026's, as shipped."""
+def identity():
+    return FakeIdentity()
+
+
+@pytest.fixture
+def uow(uow_factory, only_2026_shipped, identity):
+    """A SQLite unit of work that can encrypt a principal's ID number and asks
+    ``identity`` (a FakeIdentity) who may act for whom; the calendar it loads
+    is 2026's, as shipped."""
     unit = uow_factory(WorkflowUnitOfWork, source="workflow")
     unit.config = {"PII_KEY": PII_KEY.hex()}
+    unit.authorise_principal = identity
     return unit

@@ -14,8 +14,9 @@ from nameko.testing.services import worker_factory
 from services.common.entrypoints import ContractEventHandler, ContractRpc, contract_entrypoints
 from services.common.errors import Invalid
 from services.common.schemas import load
-from services.common.testing import assert_documented, json_schema_of, outbox
+from services.common.testing import assert_documented, envelope, json_schema_of, outbox
 from services.courier import contract as courier
+from services.identity import contract as identity_contract
 from services.workflow import contract
 from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
@@ -33,12 +34,15 @@ from .conftest import (
     ONLINE,
     OPERATOR,
     FakeCatalog,
+    FakeIdentity,
     courier_event,
     item,
 )
+from .test_evidence_and_payment import FEE, ZONE, Platform, report
 
-ENTERPRISE = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
-PERSON = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+ENTERPRISE = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
+PERSON = {"kind": "person", "user_id": "u-principal"}
+MEMBER = "u-member"
 # An instant item (即办件): an auto step decides, a person when facts are missing.
 INSTANT = {
     "steps": [
@@ -59,13 +63,34 @@ INSTANT = {
 
 
 @pytest.fixture
-def service(uow):
+def service(uow, identity):
+    # The applicant is the agent of an enterprise and of a person.
+    identity.allow(APPLICANT["user_id"], ENTERPRISE)
+    identity.allow(APPLICANT["user_id"], PERSON)
     catalog = FakeCatalog(
         item(),
         item(item_id="item-no-window", window=None, joint_departments=[]),
         item(item_id="item-instant", joint_departments=[]),
+        item(item_id="item-fee", joint_departments=[], fees=[FEE]),
+        item(item_id="item-zone", joint_departments=[]),
     )
     return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
+
+
+# A process paying the fees before the decision, and one with an assessment step.
+FEE_FIRST = {
+    "steps": [
+        {"id": "accept", "kind": "accept", "role": "window_clerk", "days": 1},
+        {"id": "fee", "kind": "payment", "days": 10},
+        {"id": "decide", "kind": "approve", "role": "approver", "days": 2},
+    ]
+}
+ZONED = {
+    "steps": [
+        {"id": "eia", "kind": "assessment", "assessment_kind": "environmental_impact", "days": 2},
+        {"id": "decide", "kind": "approve", "role": "approver", "days": 2},
+    ]
+}
 
 
 def rpc_methods() -> dict:
@@ -115,6 +140,39 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
         getattr(service, handler)(notice)
         notices.append((handler, notice))
 
+    def shipment_failed(application_id, direction, reason, attempt=1):
+        notice = envelope(
+            "courier",
+            "shipment_failed",
+            {
+                "application_id": application_id,
+                "tracking_no": None if reason == "ems_unavailable" else "EA123456785CN",
+                "direction": direction,
+                "reason": reason,
+                "description": "" if reason == "ems_unavailable" else "收件人拒收",
+                "failed_at": "2026-10-09T02:00:00Z",
+                "attempt": attempt,
+            },
+        )
+        service.on_shipment_failed(notice)
+        notices.append(("on_shipment_failed", notice))
+
+    def identity_notice(handler, event_type, payload):
+        notice = envelope("identity", event_type, payload)
+        getattr(service, handler)(notice)
+        notices.append((handler, notice))
+
+    # Who acts for the enterprise: its owner, and a member added and removed.
+    uscc = ENTERPRISE["uscc"]
+    identity_notice(
+        "on_enterprise_registered",
+        "enterprise_registered",
+        {"enterprise_id": "e-1", "uscc": uscc, "owner_user_id": "u-owner"},
+    )
+    member = {"uscc": uscc, "user_id": MEMBER}
+    identity_notice("on_enterprise_member_added", "enterprise_member_added", member)
+    identity_notice("on_enterprise_member_removed", "enterprise_member_removed", member)
+
     def decide_auto_step(application_id, gather):
         # The facts as the gatherer would answer them (the sources are stood in).
         service._gather = gather
@@ -152,6 +210,27 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     call("act", actor=APPROVER, application_id=express, action="approve", step="joint")
     notify("on_result_delivered", "result_delivered", express)
     call("get_application", actor=OPERATOR, application_id=express)
+
+    # EMS failed it twice: the applicant brings the materials to the window;
+    # the result, shipped again to a new address, fails again and is handed
+    # over at the window.
+    failing = submit(EXPRESS)
+    shipment_failed(failing, "materials", "refused")
+    call("get_application", actor=APPLICANT, application_id=failing)
+    call("choose_redelivery", actor=APPLICANT, application_id=failing, choice="bring_to_window")
+    call("act", actor=CLERK, application_id=failing, action="accept")
+    call("act", actor=APPROVER_A, application_id=failing, action="approve")
+    call("act", actor=APPROVER, application_id=failing, action="approve", step="joint")
+    shipment_failed(failing, "result", "undeliverable")
+    call(
+        "choose_redelivery",
+        actor=APPLICANT,
+        application_id=failing,
+        choice="redeliver_result",
+        address={**EXPRESS["address"], "city": "无锡市", "postcode": "214000"},
+    )
+    shipment_failed(failing, "result", "ems_unavailable", attempt=2)
+    call("hand_over", actor=CLERK, application_id=failing, comment="申请人本人领取")
 
     # An agent's case for an enterprise, with a supplement, approved online.
     for_enterprise = submit(on_behalf_of=ENTERPRISE)
@@ -255,6 +334,48 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     call("get_application", actor=OPERATOR, application_id=late)
     call("act", actor=CLERK, application_id=late, action="accept")
 
+    # Fees paid before the decision, which then denies (the payment refunded);
+    # an assessment step met by the zone's report.
+    def own_notice(handler, event_type, application_id):
+        (notice,) = [
+            sent
+            for sent in outbox(service.uow)
+            if sent["type"] == event_type and sent["payload"]["application_id"] == application_id
+        ]
+        getattr(service, handler)(notice)
+        notices.append((handler, notice))
+
+    service.payment_platform = Platform()
+    service.publish_process(actor=DEPT_ADMIN, item_id="item-fee", definition=FEE_FIRST)
+    paid = submit(item_id="item-fee")
+    call("act", actor=CLERK, application_id=paid, action="accept")
+    own_notice("on_payment_step_started", "payment_step_started", paid)
+    # Read, not recorded: the cases' answers above are what the tests unpack.
+    order = service.get_application(actor=APPLICANT, application_id=paid)["payment"]
+    call(
+        "record_payment",
+        event="order.paid",
+        order_id=order["order_id"],
+        reference=paid,
+        state="paid",
+        amount_fen=order["amount_fen"],
+        occurred_at="2026-10-09T02:00:00Z",
+    )
+    call("act", actor=APPROVER, application_id=paid, action="deny", comment="不予许可")
+    own_notice("on_payment_settlement_due", "payment_settlement_due", paid)
+    service.publish_process(actor=DEPT_ADMIN, item_id="item-zone", definition=ZONED)
+    zoned = call(
+        "submit_application",
+        actor=APPLICANT,
+        item_id="item-zone",
+        form={**FORM, "zone_id": ZONE["zone_id"]},
+        materials=MATERIALS,
+        delivery=ONLINE,
+    )["application_id"]
+    service._find_assessment = lambda **asked: {"zone": ZONE, "assessment": report()}
+    own_notice("on_evidence_step_started", "evidence_step_started", zoned)
+    call("act", actor=APPROVER, application_id=zoned, action="approve", step="decide")
+
     call("list_applications", actor=APPLICANT)
     call("list_applications", actor=APPLICANT, page="2", page_size="2")
     call("worklist", actor=CLERK)
@@ -262,6 +383,18 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     call("worklist", actor=CLERK, signal="green", sort="due")
     call("list_licences", actor=APPLICANT)
     call("verify_licence", licence_no=approved["licence_no"])
+    # The enterprise's licence: its document, checked as presented, held, revoked.
+    licence_no = approved["licence_no"]
+    shown = call("get_licence", actor=APPLICANT, licence_no=licence_no)
+    call("verify_licence_document", document=shown["document"])
+    call("licence_jwks")
+    call(
+        "check_held_licence",
+        licence_no=licence_no,
+        holder_ids=[ENTERPRISE["uscc"]],
+        on="2026-10-09",
+    )
+    call("revoke_licence", actor=DEPT_ADMIN, licence_no=licence_no, reason="许可条件不再具备")
     return answers, notices
 
 
@@ -291,7 +424,24 @@ def test_every_answer_is_exactly_its_documented_schema(service):
 def test_the_answers_show_what_the_cases_hold(service):
     answers, _ = drive(service)
     cases = [answer for method, answer in answers if method == "get_application"]
-    _, express, waiting, for_person, suspended, no_window, refused, by_hand, late = cases
+    _, express, failing, waiting, for_person, suspended, no_window, refused, by_hand, late = cases
+    assert (failing["state"], failing["clock"]["stopped_for"]) == ("submitted", "delivery")
+    assert failing["shipment_failure"] == {
+        "direction": "materials",
+        "reason": "refused",
+        "tracking_no": "EA123456785CN",
+        "description": "收件人拒收",
+        "failed_at": "2026-10-09T02:00:00Z",
+        "attempt": 1,
+        "choice": None,
+    }
+    assert [entry["action"] for entry in failing["available_actions"]] == [
+        "withdraw",
+        "reship_materials",
+        "bring_to_window",
+    ]
+    assert failing["timeline"][-1]["action"] == "shipment_failed"
+    assert express["shipment_failure"] is None
     assert express["state"] == "completed" and express["delivery"] == EXPRESS
     assert express["window"]["postcode"] == "210000"
     assert express["reviews"] == [
@@ -313,7 +463,9 @@ def test_the_answers_show_what_the_cases_hold(service):
         {"action": "withdraw", "step": None},
         {"action": "supplement", "step": None},
     ]
-    assert for_person["on_behalf_of"] == {**PERSON, "id_number": "3201**********1234"}
+    assert for_person["on_behalf_of"] == {**PERSON, "name": "王五"}
+    assert for_person["mandate_id"] == "m-1"
+    assert for_person["timeline"][0]["on_behalf_of"] == {**PERSON, "name": "王五"}
     assert suspended["clock"]["stopped_for"] == "suspension"
     assert [s["state"] for s in suspended["extensions"]] == ["approved", "refused"]
     assert no_window["window"] is None
@@ -359,9 +511,9 @@ def test_the_answers_show_what_the_cases_hold(service):
     ]
     assert all(e["resolved_at"] is not None for e in accepted[-1]["escalations"])
     pages = [answer for method, answer in answers if method == "list_applications"]
-    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 9)
+    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 12)
     (licences,) = [answer for method, answer in answers if method == "list_licences"]
-    assert len(licences["items"]) == 3
+    assert len(licences["items"]) == 5  # express, failing, for_enterprise, by_hand, zoned
     published = [answer for method, answer in answers if method == "publish_process"]
     # Answered as stored: the defaults written out.
     assert published == [
@@ -376,9 +528,9 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     assert use_cases.mark_overdue_cases(uow, later) == 1
     assert use_cases.close_unsupplemented_cases(uow, later) == 1
     seen = set()
-    for envelope in outbox(uow):
-        assert_exactly(contract.EVENTS[envelope["type"]], envelope["payload"])
-        seen.add(envelope["type"])
+    for sent in outbox(uow):
+        assert_exactly(contract.EVENTS[sent["type"]], sent["payload"])
+        seen.add(sent["type"])
     assert seen == set(contract.EVENTS)
 
 
@@ -387,12 +539,23 @@ def test_events_are_consumed_as_their_producers_emit_them(service):
     assert {name: (h.source_service, h.event_type) for name, h in handlers.items()} == {
         "on_materials_received": ("courier", "materials_received"),
         "on_result_delivered": ("courier", "result_delivered"),
+        "on_shipment_failed": ("courier", "shipment_failed"),
         "on_auto_step_started": ("workflow", "auto_step_started"),
+        "on_evidence_step_started": ("workflow", "evidence_step_started"),
+        "on_payment_step_started": ("workflow", "payment_step_started"),
+        "on_payment_settlement_due": ("workflow", "payment_settlement_due"),
+        "on_enterprise_registered": ("identity", "enterprise_registered"),
+        "on_enterprise_member_added": ("identity", "enterprise_member_added"),
+        "on_enterprise_member_removed": ("identity", "enterprise_member_removed"),
     }
     assert type(handlers["on_materials_received"].payload) is courier.MaterialsReceived
     assert type(handlers["on_result_delivered"].payload) is courier.ResultDelivered
     assert type(handlers["on_auto_step_started"].payload) is contract.AutoStepStarted
-    producers = {"courier": courier.EVENTS, "workflow": contract.EVENTS}
+    producers = {
+        "courier": courier.EVENTS,
+        "workflow": contract.EVENTS,
+        "identity": identity_contract.EVENTS,
+    }
     _, notices = drive(service)
     for _, notice in notices:
         assert_documented(producers[notice["source"]][notice["type"]], notice["payload"])
@@ -400,7 +563,7 @@ def test_events_are_consumed_as_their_producers_emit_them(service):
 
 
 def test_an_agents_application_reaches_the_domain(service):
-    for principal in (ENTERPRISE, PERSON, {"kind": "enterprise", "uscc": ENTERPRISE["uscc"]}):
+    for principal in (ENTERPRISE, PERSON):
         request = load(
             contract.SubmitApplication,
             {
@@ -415,7 +578,7 @@ def test_an_agents_application_reaches_the_domain(service):
             actor=APPLICANT, item_id="item-food-licence", delivery=ONLINE, on_behalf_of=principal
         )
         shown = service.get_application(actor=APPLICANT, application_id=submitted["application_id"])
-        assert shown["on_behalf_of"]["kind"] == principal["kind"]
+        assert shown["on_behalf_of"] == {**principal, "name": FakeIdentity.NAMES[principal["kind"]]}
         assert shown["form"] == {} and shown["materials"] == []
 
 
@@ -484,6 +647,5 @@ def test_a_contract_error_names_the_field():
         "delivery.address.street",
         "delivery.address.postcode",
         "materials.0.copies",
-        "on_behalf_of.name",
-        "on_behalf_of.id_number",
+        "on_behalf_of.user_id",
     }

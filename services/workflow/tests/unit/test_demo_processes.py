@@ -56,7 +56,19 @@ def test_the_departments_at_work_are_the_items_and_its_joint_departments(entry):
     item = ITEMS[entry["code"]]
     departments = parsed(entry).departments(item["department_code"])
     assert departments[0] == item["department_code"]
-    assert set(departments[1:]) == set(item["joint_departments"])
+    # an approval bureau may consult the department it took the item over from
+    consulted = {item.get("transferred_from")} - {None}
+    assert set(departments[1:]) - consulted == set(item["joint_departments"])
+
+
+def test_a_bureau_consults_the_departments_it_took_items_over_from():
+    bureau = {code: item for code, item in ITEMS.items() if item["department_code"] == "jn-xzsp"}
+    consulting = {}
+    for code, item in bureau.items():
+        for step in definition_of(code).steps:
+            if step.kind == "review" and step.department_code == item["transferred_from"]:
+                consulting[code] = step.department_code
+    assert len(set(consulting.values())) >= 2, consulting
 
 
 def test_definitions_differ_from_item_to_item():

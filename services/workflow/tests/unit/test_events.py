@@ -40,10 +40,18 @@ def test_every_contract_event_has_a_class():
         "application_ended",
         "application_withdrawn",
         "licence_issued",
+        "licence_revoked",
         "case_overdue",
         "case_escalated",
         "process_published",
         "calendar_loaded",
+        "redelivery_requested",
+        "evidence_step_started",
+        "payment_step_started",
+        "payment_settlement_due",
+        "payment_requested",
+        "payment_received",
+        "payment_refunded",
     }
     assert {cls.type for cls in EVENT_CLASSES} == set(contract.EVENTS)
 

@@ -195,6 +195,27 @@ def test_licences_are_the_item_ids_of_valid_ones_asked_of_the_applicant_only():
 # --- an agent's application on behalf of a person --------------------------------
 
 
+def test_for_a_person_with_an_account_the_facts_are_their_accounts():
+    facts, identity, exchange, licences = gatherer(
+        licences=FakeLicences([{"item_id": "x", "valid": True}])
+    )
+    principal = {"kind": "person", "user_id": "u-principal", "name": "王五"}
+    found = facts.gather(
+        ["applicant.level", "applicant.age", "applicant.licences", "civil_affairs.marital_status"],
+        context(principal=principal),
+    )
+    assert found == {
+        "applicant.level": 2,
+        "applicant.age": 36,
+        "applicant.licences": ["x"],
+        "civil_affairs.marital_status": None,
+    }
+    # Asked of the principal's account, never of the agent's.
+    assert identity.calls == [("person_facts", {"user_id": "u-principal"})]
+    assert licences.calls == [{"user_id": "u-principal", "id_number": None}]
+    assert exchange.calls == [("marriage_record", ME)]
+
+
 def test_for_a_principal_the_applicant_facts_are_theirs_from_the_id_number():
     facts, identity, _, licences = gatherer(licences=FakeLicences([{"item_id": "x", "valid": 1}]))
     found = facts.gather(

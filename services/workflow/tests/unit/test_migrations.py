@@ -347,3 +347,24 @@ def test_legacy_cases_run_on_to_their_end(migrated):
         "withdrawn-joint",
         "denied-joint",
     }
+
+
+def test_a_licence_issued_before_is_carried_and_keeps_verifying(migrated):
+    from services.workflow.service_layer import licences
+
+    with migrated:
+        row = migrated.licences.get(LICENCE_NO)
+    # Its case's department, its issue day in Nanjing, its holder (the
+    # applicant's own licence); its document comes with its first read.
+    assert (row["holder_id"], row["department_code"], row["valid_from"], row["document"]) == (
+        APPLICANT["user_id"],
+        OWN,
+        date(2026, 9, 30),
+        None,
+    )
+    check = licences.verify_licence(migrated, LICENCE_NO)
+    assert check["valid"] is True and check["checks"]["signature"] == "valid"
+    document = licences.get_licence(migrated, APPLICANT, LICENCE_NO)["document"]
+    assert document["licence"]["licence_no"] == LICENCE_NO
+    with migrated:
+        assert licences.held_licence(migrated, LICENCE_NO, [APPLICANT["user_id"]]) is not None

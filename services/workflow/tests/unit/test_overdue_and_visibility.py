@@ -154,7 +154,9 @@ def test_visible_to(actor, visible):
 
 
 def test_agent_sees_the_case_filed_for_an_enterprise():
-    app = submit(on_behalf_of={"kind": "enterprise", "uscc": "91320102MA1XYR1234"})
+    app = submit(
+        on_behalf_of={"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
+    )
     assert app.visible_to(APPLICANT)
     assert not app.visible_to(OTHER_CITIZEN)
 

@@ -1,4 +1,5 @@
-"""A person an agent applies for: the ID number is stored encrypted and masked only."""
+"""A person an agent applied for before principals had accounts: the ID number
+is stored encrypted and masked only; principals with accounts need no key."""
 
 import json
 
@@ -44,69 +45,46 @@ def stored_text(uow) -> str:
         )
 
 
-def test_the_id_number_is_stored_only_encrypted_and_masked(uow):
-    application_id = submit_for(uow).application_id
+def legacy_case(uow, principal=PERSON) -> str:
+    """A case as stored before principals had accounts: the agent named a person
+    by name and ID number, kept in the clear by the oldest rows."""
+    application_id = submit_for(uow, None).application_id
     with uow:
-        row_text = str(
-            tuple(
-                uow.session.execute(
-                    sa.text("SELECT * FROM applications WHERE application_id = :id"),
-                    {"id": application_id},
-                ).one()
-            )
+        uow.session.execute(
+            orm.applications.update()
+            .where(orm.applications.c.application_id == application_id)
+            .values(on_behalf_of=dict(principal))
         )
-    assert ID_NUMBER not in row_text
-    assert MASKED in row_text
-    assert ID_NUMBER not in stored_text(uow)
-    stored = stored_principal(uow, application_id)
-    assert set(stored) == {"kind", "name", "id_number_cipher", "id_number_masked"}
-    assert stored["id_number_masked"] == MASKED
-    # Bound to its application: readable with the key and the application id only.
-    cipher = PiiCipher(KEY)
-    assert cipher.decrypt(stored["id_number_cipher"], associated_data=application_id) == ID_NUMBER
-    with pytest.raises(PiiDecryptionError):
-        cipher.decrypt(stored["id_number_cipher"])
+        uow.commit()
+    return application_id
 
 
-def test_the_application_loads_with_the_number_and_shows_it_masked(uow):
-    application_id = submit_for(uow).application_id
+def test_an_older_case_loads_with_the_number_shows_it_masked_and_is_encrypted_on_save(uow):
+    application_id = legacy_case(uow)
     loaded = use_cases.get_application(uow, APPLICANT, application_id)
     assert loaded.on_behalf_of == PERSON
     shown = contract.Application().dump(loaded)
     assert shown["on_behalf_of"] == {"kind": "person", "name": "王五", "id_number": MASKED}
     assert ID_NUMBER not in json.dumps(shown)
-    listed = use_cases.list_applications(uow, APPLICANT)["items"]
-    assert listed[0].on_behalf_of == PERSON
-
-
-def test_saving_after_review_keeps_it_encrypted_and_the_licence_masked(uow):
-    application_id = submit_for(uow).application_id
+    # The agent still acts on it: no mandate can be asked of a person with no account.
     use_cases.act(uow, CLERK, application_id, "accept")
+    stored = stored_principal(uow, application_id)
+    assert set(stored) == {"kind", "name", "id_number_cipher", "id_number_masked"}
+    assert stored["id_number_masked"] == MASKED
+    cipher = PiiCipher(KEY)
+    assert cipher.decrypt(stored["id_number_cipher"], associated_data=application_id) == ID_NUMBER
+    with pytest.raises(PiiDecryptionError):
+        cipher.decrypt(stored["id_number_cipher"])
     approved = use_cases.act(uow, APPROVER, application_id, "approve")
-    assert approved.licence.holder_id == ID_NUMBER  # in memory only
-    assert use_cases.verify_licence(uow, approved.licence_no)["holder_masked"] == MASKED
-    assert ID_NUMBER not in stored_text(uow)
-    assert use_cases.get_application(uow, APPLICANT, application_id).on_behalf_of == PERSON
-
-
-def test_a_row_stored_before_encryption_loads_and_is_encrypted_on_its_next_save(uow):
-    application_id = submit_for(uow).application_id
-    with uow:
-        uow.session.execute(
-            orm.applications.update()
-            .where(orm.applications.c.application_id == application_id)
-            .values(on_behalf_of=dict(PERSON))
-        )
-        uow.commit()
-    assert use_cases.get_application(uow, APPLICANT, application_id).on_behalf_of == PERSON
-    use_cases.act(uow, CLERK, application_id, "accept")
-    assert stored_principal(uow, application_id)["id_number_masked"] == MASKED
+    # Its licence is the applicant's: the person has no account to hold it.
+    assert approved.licence.holder_id == APPLICANT["user_id"]
     assert ID_NUMBER not in stored_text(uow)
 
 
 def test_a_ciphertext_copied_onto_another_application_does_not_decrypt(uow):
-    first = submit_for(uow).application_id
-    second = submit_for(uow).application_id
+    first = legacy_case(uow)
+    use_cases.act(uow, CLERK, first, "accept")
+    second = submit_for(uow, None).application_id
     copied = stored_principal(uow, first)
     with uow:
         uow.session.execute(
@@ -119,13 +97,23 @@ def test_a_ciphertext_copied_onto_another_application_does_not_decrypt(uow):
         use_cases.get_application(uow, APPLICANT, second)
 
 
-def test_enterprise_principals_and_own_cases_need_no_key(uow_factory):
+def test_principals_with_accounts_and_own_cases_need_no_key(uow_factory, identity):
     uow = uow_factory(WorkflowUnitOfWork, source="workflow")
+    uow.authorise_principal = identity
     assert uow.config == {}
+    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
+    person = {"kind": "person", "user_id": "u-principal"}
+    identity.allow(APPLICANT["user_id"], enterprise)
+    identity.allow(APPLICANT["user_id"], person)
     own = submit_for(uow, None).application_id
-    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
     for_enterprise = submit_for(uow, enterprise).application_id
+    for_person = submit_for(uow, person).application_id
     assert use_cases.get_application(uow, APPLICANT, own).on_behalf_of is None
-    assert use_cases.get_application(uow, APPLICANT, for_enterprise).on_behalf_of == enterprise
-    with pytest.raises(ValueError, match="PII_KEY is not set"):
-        submit_for(uow)
+    assert use_cases.get_application(uow, APPLICANT, for_enterprise).on_behalf_of == {
+        **enterprise,
+        "name": "南京某某科技有限公司",
+    }
+    assert use_cases.get_application(uow, APPLICANT, for_person).on_behalf_of == {
+        **person,
+        "name": "王五",
+    }

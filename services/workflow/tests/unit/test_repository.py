@@ -41,7 +41,7 @@ from .conftest import (
     submit,
 )
 
-PERSON = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+PERSON = {"kind": "person", "user_id": "u-principal", "name": "王五"}
 # Accept, a joint step any one of two departments meets, an instant check a
 # person decides when its facts are missing, then the decision.
 ENGINE = ProcessDefinition.parse(
@@ -97,6 +97,8 @@ def stored_parts(app: Application) -> dict:
         "licence_no": app.licence_no,
         "overdue_reported": app.overdue_reported,
         "on_behalf_of": app.on_behalf_of,
+        "mandate_id": app.mandate_id,
+        "holder_id": app.holder_id,
         "materials": app.materials,
         "window": app.window,
         "joint_departments": app.joint_departments,
@@ -141,6 +143,7 @@ def a_case_with_everything() -> Application:
         process=ENGINE,
         process_version=4,
         on_behalf_of=PERSON,
+        mandate_id="m-1",
         now=at(date(2026, 12, 17)),
     )
     act(app, CLERK, "accept", "材料齐全", now=at(date(2026, 12, 17)))
@@ -181,14 +184,15 @@ def test_a_case_is_stored_and_loaded_with_every_part_of_its_progress(uow):
     assert ("check", 0, app.department_code, "approver", "active", fallback.due_date) in (
         task_rows(uow, app.application_id)
     )
-    # The ID number is kept encrypted only, and opened on load.
+    # The person it is for holds it, and follows it by that.
     with uow:
-        stored = uow.session.execute(
-            sa.select(orm.applications.c.on_behalf_of).where(
+        holder = uow.session.execute(
+            sa.select(orm.applications.c.holder_id).where(
                 orm.applications.c.application_id == app.application_id
             )
         ).scalar_one()
-    assert "id_number" not in stored and stored["id_number_masked"] == "3201**********1234"
+    assert holder == "u-principal"
+    assert loaded.timeline[0].on_behalf_of == PERSON
 
 
 def test_a_saved_case_keeps_its_new_progress_and_tasks(uow):
@@ -302,7 +306,10 @@ def test_a_licence_issued_by_the_engine_is_stored_once(uow):
         loaded = uow.applications.get(application.application_id)
         licence = uow.licences.get(done.licence_no)
     assert loaded.licence.licence_no == done.licence_no == licence["licence_no"]
-    assert loaded.licence.holder_id == "u-ap***cant"  # only the masked holder is kept
+    assert loaded.licence.holder_id == "u-applicant"
+    assert licence["holder_masked"] == "u-ap***cant"  # what is shown of the holder
+    assert loaded.licence.document == licence["document"]
+    assert licence["document"]["licence"]["licence_no"] == done.licence_no
 
 
 # --------------------------------------------------------------- the worklist

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from services.common.instances import default_issuer_uscc
 from services.workflow.domain.events import (
     ApplicationApproved,
     ApplicationCompleted,
@@ -12,6 +13,12 @@ from services.workflow.domain.events import (
     LicenceIssued,
 )
 from services.workflow.domain.exceptions import Forbidden, InvalidTransition, ValidationFailed
+from services.workflow.domain.licences import (
+    LicenceType,
+    canonical_json,
+    format_number,
+    parse_number,
+)
 from services.workflow.domain.model import Decision, Licence, LicenceNumbers, State
 
 from .conftest import (
@@ -238,30 +245,53 @@ def test_express_case_accepted_by_ems_then_approved(numbers):
 # ------------------------------------------------------------------ licence
 
 
-def test_final_approval_issues_a_licence():
-    asked = []
+class Signer:
+    """Signs as a key would, and remembers what it signed."""
 
-    def next_serial(region_code, issued_on):
-        asked.append((region_code, issued_on))
-        return 42
+    def __init__(self):
+        self.signed = []
 
+    def __call__(self, data: bytes):
+        self.signed.append(data)
+        return "kid-1", f"sig-{len(self.signed)}"
+
+
+def test_final_approval_issues_a_signed_licence():
+    signer = Signer()
     app = accepted(joint=())
     # 17:30 UTC on 7 Oct is 8 Oct in Nanjing: the licence carries the local date.
     issued_at = datetime(2026, 10, 7, 17, 30, tzinfo=UTC)
-    act(app, APPROVER, "approve", numbers=LicenceNumbers(next_serial), now=issued_at)
-    assert asked == [("320102", date(2026, 10, 8))]
-    assert app.licence_no == "JS32010220261008000042"
+    numbers = LicenceNumbers(signer, serial=lambda: "ABCDEF123456")
+    act(app, APPROVER, "approve", numbers=numbers, now=issued_at)
+    uscc = default_issuer_uscc(OWN, "320102")
+    number = format_number("ITEM1", uscc, "ABCDEF123456", 1)
+    assert app.licence_no == number
     assert app.licence == Licence(
-        licence_no="JS32010220261008000042",
+        licence_no=number,
         application_id=app.application_id,
         holder_id=APPLICANT["user_id"],
         item_id="item-1",
         item_name="食品经营许可",
         issued_at=issued_at,
         valid=True,
+        licence_type=LicenceType("ITEM1", "食品经营许可"),
+        issuer_uscc=uscc,
+        department_code=OWN,
+        valid_from=date(2026, 10, 8),
+        valid_to=None,
     )
+    document = app.licence.document
+    assert document["signature"] == {"alg": "EdDSA", "kid": "kid-1", "value": "sig-1"}
+    assert signer.signed == [canonical_json(document["licence"])]
+    assert document["licence"]["holder"] == {
+        "kind": "person",
+        "id": APPLICANT["user_id"],
+        "name": None,
+    }
+    assert document["licence"]["issued_on"] == "2026-10-08"
+    assert document["licence"]["content"] == app.form
     assert app.events[1] == LicenceIssued(
-        licence_no="JS32010220261008000042",
+        licence_no=number,
         application_id=app.application_id,
         applicant_id=APPLICANT["user_id"],
         item_id="item-1",
@@ -271,55 +301,64 @@ def test_final_approval_issues_a_licence():
     )
 
 
-def test_partial_approvals_take_no_serial():
-    asked = []
-    numbers = LicenceNumbers(lambda region, day: asked.append(day) or len(asked))
+def test_the_items_licence_type_sets_the_number_and_the_validity():
+    app = accepted(joint=())
+    app.licence_type = LicenceType("SPJY", "食品经营许可证", valid_years=5)
+    app.issuer_uscc = "11320102MB0123456K"
+    act(app, APPROVER, "approve", numbers=LicenceNumbers(Signer()), now=LATER)
+    parts = parse_number(app.licence_no)
+    assert (parts.type_code, parts.issuer_uscc, parts.version) == ("SPJY", "11320102MB0123456K", 1)
+    assert app.licence.valid_from == date(2026, 10, 8)
+    assert app.licence.valid_to == date(2031, 10, 7)
+    assert app.licence.document["licence"]["valid_to"] == "2031-10-07"
+
+
+def test_partial_approvals_sign_nothing():
+    signer = Signer()
+    numbers = LicenceNumbers(signer)
     app = accepted()
     act(app, APPROVER, "approve", numbers=numbers, now=LATER)
     act(app, APPROVER_A, "approve", numbers=numbers, now=LATER)
-    assert asked == []
+    assert signer.signed == []
     act(app, APPROVER_B, "approve", numbers=numbers, now=LATER)
-    assert len(asked) == 1
+    assert len(signer.signed) == 1
 
 
-@pytest.mark.parametrize(
-    ("principal", "holder"),
-    [
-        ({"kind": "enterprise", "uscc": "91320102MA1XYR1234"}, "91320102MA1XYR1234"),
-        (
-            {"kind": "person", "name": "李四", "id_number": "32010219900101123X"},
-            "32010219900101123X",
-        ),
-    ],
-)
-def test_licence_holder_is_the_party_an_agent_applied_for(numbers, principal, holder):
-    app = accepted(joint=(), on_behalf_of=principal)
+def test_a_number_already_taken_is_never_issued_again():
+    serials = iter(["AAAAAAAAAAAA", "AAAAAAAAAAAA", "BBBBBBBBBBBB"])
+    issued = set()
+    numbers = LicenceNumbers(Signer(), taken=issued.__contains__, serial=lambda: next(serials))
+    issued.add(numbers.next("SPJY", "11320102MB0123456K"))
+    second = numbers.next("SPJY", "11320102MB0123456K")
+    assert second not in issued and ".BBBBBBBBBBBB." in second
+
+
+def test_licence_holder_is_the_enterprise_an_agent_applied_for(numbers):
+    principal = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "老王餐饮有限公司"}
+    app = accepted(joint=())
+    # The case's principal as part of the case (whatever the submit checks).
+    app.on_behalf_of = principal
     act(app, APPROVER, "approve", numbers=numbers, now=LATER)
-    assert app.licence.holder_id == holder
+    assert app.licence.holder_id == "91320102MA1XYR1234"
+    assert app.licence.document["licence"]["holder"] == {
+        "kind": "enterprise",
+        "id": "91320102MA1XYR1234",
+        "name": "老王餐饮有限公司",
+    }
     assert app.events[1].applicant_id == APPLICANT["user_id"]
-
-
-def test_licence_number_format():
-    assert LicenceNumbers.format("320102", date(2026, 10, 12), 7) == "JS32010220261012000007"
-    assert LicenceNumbers.format("320102", date(2026, 10, 12), 999_999).endswith("999999")
-
-
-@pytest.mark.parametrize(
-    ("region_code", "serial"),
-    [("32010", 1), ("32010a", 1), ("", 1), ("320102", -1), ("320102", 1_000_000)],
-)
-def test_licence_number_parts_are_checked(region_code, serial):
-    with pytest.raises(ValueError):
-        LicenceNumbers.format(region_code, date(2026, 10, 12), serial)
 
 
 @pytest.mark.parametrize(
     ("licence_no", "well_formed"),
     [
-        ("JS32010220261012000007", True),
+        ("1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.001.4", True),
+        ("1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.001.5", False),
+        ("1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8X.001.4", False),
+        ("1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.01.4", False),
+        ("JS32010220261012000007", True),  # issued before: still a number
+        ("js-ga.JS32010220261012000007", True),
         ("JS32010220261312000007", False),  # month 13
         ("JS3201022026101200007", False),
-        ("js32010220261012000007", False),
         ("", False),
     ],
 )

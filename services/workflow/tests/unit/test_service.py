@@ -103,7 +103,8 @@ def test_department_instance_issues_prefixed_licence_numbers(department_service)
     department_service.act(actor=APPROVER_A, application_id=application_id, action="approve")
     case = department_service.act(actor=APPROVER, application_id=application_id, action="approve")
     assert case["state"] == "completed"
-    assert case["licence_no"].startswith("ks-xzsp.JS")
+    # The number names its issuer by USCC, not by the instance's prefix.
+    assert case["licence_no"].startswith("1.2.156.3005.2.")
     licences = department_service.list_licences(actor=APPLICANT)["items"]
     assert [lic["licence_no"] for lic in licences] == [case["licence_no"]]
     checked = department_service.verify_licence(licence_no=case["licence_no"])
@@ -207,8 +208,13 @@ def test_express_journey_through_the_entrypoints(service):
     assert [entry["action"] for entry in shown["timeline"]].count("materials_received") == 1
     assert service.list_licences(actor=APPLICANT)["items"][0]["licence_no"] == licence_no
     verified = service.verify_licence(licence_no=licence_no)
-    assert set(verified) == {"licence_no", "valid", "holder_masked", "item_name", "issued_at"}
-    assert verified["valid"] is True
+    assert verified["valid"] is True and verified["failed"] == []
+    assert verified["checks"] == {
+        "signature": "valid",
+        "register": "found",
+        "period": "current",
+        "revocation": "not_revoked",
+    }
 
 
 def test_lists_are_paged(service):
@@ -339,17 +345,17 @@ def submitting(**changes):
             submitting(on_behalf_of={"kind": "enterprise", "uscc": "91320102MA1XYZ123I"}),
             "on_behalf_of.uscc",
         ),
-        (submitting(on_behalf_of={"kind": "person", "name": "王五"}), "on_behalf_of.id_number"),
+        (submitting(on_behalf_of={"kind": "person"}), "on_behalf_of.user_id"),
+        # The old shape of a person (name and ID number) is no more.
         (
             submitting(on_behalf_of={"kind": "person", "id_number": "320102199001011234"}),
-            "on_behalf_of.name",
+            "on_behalf_of.id_number",
         ),
         (
             submitting(
                 on_behalf_of={
                     "kind": "person",
-                    "name": "王五",
-                    "id_number": "320102199001011234",
+                    "user_id": "u-principal",
                     "uscc": "91320102MA1XYR1234",
                 }
             ),
@@ -412,17 +418,21 @@ def test_domain_errors_leave_as_exactly_the_shared_types(service):
     assert raised.value.fields == {"comment": "a rejection must give the reason"}
 
 
-def test_an_agent_applies_for_an_enterprise_or_a_person(service):
-    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234", "name": "某公司"}
+def test_an_agent_applies_for_an_enterprise_or_a_person(service, identity):
+    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
+    with pytest.raises(errors.Forbidden):  # no mandate yet
+        submitting(on_behalf_of=enterprise)(service)
+    identity.allow(APPLICANT["user_id"], enterprise, mandate_id="m-e")
     application_id = submitting(on_behalf_of=enterprise)(service)["application_id"]
     shown = service.get_application(actor=APPLICANT, application_id=application_id)
-    assert shown["on_behalf_of"] == enterprise
-    assert shown["applicant_id"] == APPLICANT["user_id"]
+    assert shown["on_behalf_of"] == {**enterprise, "name": "南京某某科技有限公司"}
+    assert (shown["applicant_id"], shown["mandate_id"]) == (APPLICANT["user_id"], "m-e")
 
-    person = {"kind": "person", "name": "王五", "id_number": "320102199001011234"}
+    person = {"kind": "person", "user_id": "u-principal"}
+    identity.allow(APPLICANT["user_id"], person, mandate_id="m-p")
     application_id = submitting(on_behalf_of=person)(service)["application_id"]
     shown = service.get_application(actor=APPLICANT, application_id=application_id)
-    assert shown["on_behalf_of"] == {**person, "id_number": "3201**********1234"}
+    assert shown["on_behalf_of"] == {**person, "name": "王五"}
 
     own = submitting(on_behalf_of=None)(service)["application_id"]
     assert service.get_application(actor=APPLICANT, application_id=own)["on_behalf_of"] is None

@@ -182,9 +182,10 @@ def test_agent_applies_for_an_enterprise():
 
 
 def test_agent_applies_for_a_person():
-    principal = {"kind": "person", "name": "李四", "id_number": "32010219900101123X", "x": 1}
-    app = submit(on_behalf_of=principal)
-    assert app.on_behalf_of == {"kind": "person", "name": "李四", "id_number": "32010219900101123X"}
+    principal = {"kind": "person", "user_id": "u-principal", "name": "李四", "x": 1}
+    app = submit(on_behalf_of=principal, mandate_id="m-1")
+    assert app.on_behalf_of == {"kind": "person", "user_id": "u-principal", "name": "李四"}
+    assert (app.mandate_id, app.holder_id) == ("m-1", "u-principal")
 
 
 @pytest.mark.parametrize(
@@ -193,10 +194,8 @@ def test_agent_applies_for_a_person():
         ("91320102MA1XYR1234", {"on_behalf_of"}),
         ({"uscc": "91320102MA1XYR1234"}, {"on_behalf_of.kind"}),
         ({"kind": "enterprise", "uscc": "91320102MA1XYZ123I"}, {"on_behalf_of.uscc"}),
-        (
-            {"kind": "person", "name": "", "id_number": "123"},
-            {"on_behalf_of.name", "on_behalf_of.id_number"},
-        ),
+        ({"kind": "person", "name": "李四", "id_number": "123"}, {"on_behalf_of.user_id"}),
+        ({"kind": "person", "user_id": "u-principal", "name": " "}, {"on_behalf_of.name"}),
     ],
 )
 def test_bad_principal_is_named(principal, fields):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from services.common import errors
+from services.common.masking import mask
 from services.common.testing import assert_documented, envelope, outbox
 from services.workflow import contract
 from services.workflow.adapters import orm
@@ -77,7 +78,7 @@ def test_express_journey_from_submission_to_completion(uow):
     assert "licence_issued" not in outbox_types(uow)
     approved = use_cases.act(uow, APPROVER, application.application_id, "approve", now=LATER)
     assert approved.state == "approved"
-    assert approved.licence_no == "JS32010220261012000001"
+    assert approved.licence_no.startswith("1.2.156.3005.2.")
     issued = [e for e in outbox(uow) if e["type"] == "licence_issued"]
     assert len(issued) == 1
     assert issued[0]["source"] == "workflow"
@@ -113,6 +114,7 @@ def test_express_journey_from_submission_to_completion(uow):
         "due_date": "2026-10-12",
         "on_time": True,
         "working_days": 5,
+        "principal_id": None,
     }
     case = use_cases.get_application(uow, APPLICANT, application.application_id)
     assert case.state == "completed"
@@ -169,7 +171,7 @@ def test_online_case_completes_on_the_last_approval(uow):
     assert use_cases.list_licences(uow, OTHER_CITIZEN) == {"items": []}
 
 
-def test_licence_serials_count_per_region_and_day(uow):
+def test_licence_serials_are_random_and_numbers_unique(uow):
     numbers = []
     for _ in range(3):
         application = submit(uow, delivery=ONLINE, joint_departments=[])
@@ -179,10 +181,14 @@ def test_licence_serials_count_per_region_and_day(uow):
                 uow, APPROVER, application.application_id, "approve", now=LATER
             ).licence_no
         )
-    assert [number[-6:] for number in numbers] == ["000001", "000002", "000003"]
+    serials = [number.split(".")[7] for number in numbers]
+    assert len(set(numbers)) == 3 and len(set(serials)) == 3
+    assert all(number.split(".")[8] == "001" for number in numbers)
 
 
-def test_enterprise_licence_holder_is_masked(uow):
+def test_a_principals_licence_holder_is_masked(uow, identity):
+    enterprise = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
+    identity.allow(APPLICANT["user_id"], enterprise)
     application = use_cases.submit_application(
         uow,
         item(joint_departments=[]),
@@ -190,17 +196,18 @@ def test_enterprise_licence_holder_is_masked(uow):
         FORM,
         MATERIALS,
         ONLINE,
-        on_behalf_of={"kind": "person", "name": "王五", "id_number": "320102199001011234"},
+        on_behalf_of=enterprise,
         now=NOW,
     )
     use_cases.act(uow, CLERK, application.application_id, "accept")
     approved = use_cases.act(uow, APPROVER, application.application_id, "approve")
+    assert approved.licence.holder_id == "91320102MA1XYR1234"
     verified = use_cases.verify_licence(uow, approved.licence_no)
-    assert verified["holder_masked"] == "3201**********1234"
+    assert verified["holder_masked"] == mask("91320102MA1XYR1234")
     shown = contract.Application().dump(
         use_cases.get_application(uow, APPLICANT, application.application_id)
     )
-    assert shown["on_behalf_of"]["id_number"] == "3201**********1234"
+    assert shown["on_behalf_of"]["uscc"] == "91320102MA1XYR1234"
 
 
 def test_unknown_licence_is_not_found(uow):
