@@ -64,7 +64,13 @@ test: install k8s-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(K8S_VENV)/bin/python deploy/k8s/check.py
-	$(VENV)/bin/pytest -q
+	@# The end-to-end tests (one cluster, mostly computing) and the rest (mostly
+	@# waiting on the broker and the databases) run side by side; the rest's
+	@# report follows the end-to-end one.
+	@mkdir -p var; $(VENV)/bin/pytest -q --ignore=tests/e2e > var/test-rest.log 2>&1 & rest=$$!; \
+	$(VENV)/bin/pytest -q tests/e2e; e2e=$$?; \
+	wait $$rest; others=$$?; echo; echo "--- every test but the end-to-end ones:"; cat var/test-rest.log; \
+	exit $$(( e2e || others ))
 
 test-unit: install
 	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit operations/tests/unit

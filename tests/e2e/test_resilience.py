@@ -25,7 +25,7 @@ def test_a_service_that_does_not_answer_gives_a_quick_json_504(cluster):
         ratings.popen.send_signal(signal.SIGCONT)
     assert response.status_code == 504
     assert response.json()["error"]["code"] == "timeout"
-    assert waited < 10  # the deadline is 2 s here; nothing hangs
+    assert waited < 10  # the deadline is 5 s here; nothing hangs
     # Once it answers again, so does the route.
     deadline = time.monotonic() + 30
     while (

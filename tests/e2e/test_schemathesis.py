@@ -76,9 +76,10 @@ def credentials(cluster):
     }
 
 
-@pytest.mark.parametrize("actor", ["anonymous", "citizen", "staff", "operator"])
-def test_schemathesis_finds_no_failure(cluster, credentials, watch, actor, tmp_path):
-    base = cluster.gateway_url
+ACTORS = ("anonymous", "citizen", "staff", "operator")
+
+
+def command_for(base: str, token: str | None, report: Path) -> list[str]:
     command = [
         str(SCHEMATHESIS),
         "run",
@@ -96,7 +97,7 @@ def test_schemathesis_finds_no_failure(cluster, credentials, watch, actor, tmp_p
         "--report",
         "json",
         "--report-json-path",
-        str(tmp_path / "report.json"),
+        str(report),
         # The live feed is a text/event-stream that never ends: a request and
         # response tool waits out its request timeout on every case, then
         # checks each event against the schema of the whole body (a string)
@@ -104,23 +105,54 @@ def test_schemathesis_finds_no_failure(cluster, credentials, watch, actor, tmp_p
         "--exclude-name",
         "GET /api/v1/stats/live",
     ]
-    if credentials[actor] is not None:
-        token = sign_in(base, *credentials[actor])
-        # Logging out would end the session the rest of the run signs with.
+    if token is not None:
         command += ["-H", f"Authorization: Bearer {token}"]
+        # Logging out would end the session the rest of the run signs with.
         command += ["--exclude-path", "/api/v1/auth/logout"]
-    # In its own directory: schemathesis keeps a cache in the working directory.
-    run = subprocess.run(
-        command, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path
-    )
-    report = json.loads((tmp_path / "report.json").read_text())
+    return command
+
+
+@pytest.fixture(scope="module")
+def runs(cluster, credentials, watch, tmp_path_factory):
+    """One schemathesis run per actor, two at once (each waits on the
+    cluster's answers much of the time): actor -> (return code, output, report)."""
+    base = cluster.gateway_url
+    tokens = {
+        actor: None if credentials[actor] is None else sign_in(base, *credentials[actor])
+        for actor in ACTORS
+    }
+    finished = {}
+    # Two at a time: the cluster shares two cores with the rest of the suite.
+    for wave in (ACTORS[:2], ACTORS[2:]):
+        started = {}
+        for actor in wave:
+            # In its own directory: schemathesis keeps a cache in the working directory.
+            directory = tmp_path_factory.mktemp(f"schemathesis-{actor}")
+            report = directory / "report.json"
+            process = subprocess.Popen(
+                command_for(base, tokens[actor], report),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=directory,
+            )
+            started[actor] = (process, report)
+        for actor, (process, report) in started.items():
+            output, _ = process.communicate(timeout=900)
+            finished[actor] = (process.returncode, output, json.loads(report.read_text()))
+    return finished
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_schemathesis_finds_no_failure(runs, actor):
+    returncode, output, report = runs[actor]
     cases, operations = report["test_cases"], report["operations"]
     print(
         f"\nschemathesis as {actor}: {operations['tested']} operations, "
         f"{cases['generated']} test cases, {cases['with_failures']} with failures "
         f"(seed {SEED}, {MAX_EXAMPLES} examples per operation; command: st run ... {CHECKS})"
     )
-    assert run.returncode == 0 and cases["with_failures"] == 0, run.stdout[-6000:]
+    assert returncode == 0 and cases["with_failures"] == 0, output[-6000:]
     assert operations["tested"] >= 40 and operations["errored"] == 0
     assert cases["generated"] > 1000
 
