@@ -21,6 +21,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
+from services.common import uscc
 from services.common.errors import NotFound
 
 SHARED_WORKFLOW = "workflow"
@@ -107,31 +108,10 @@ def parse_departments(value: object) -> list[str]:
 # GB/T 36904: the licence identifier's root (national, licence, Jiangsu-wide
 # electronic licence arc), then type code, issuer USCC, serial, version, check.
 LICENCE_ROOT = "1.2.156.3005.2"
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _NATIONAL_LICENCE_NO = re.compile(
     re.escape(LICENCE_ROOT)
     + r"\.([0-9A-Z]{2,20})\.([0-9A-HJ-NPQRTUWXY]{18})\.([0-9A-Z]{8,32})\.([0-9]{3})\.([0-9A-Z])"
 )
-
-
-def is_uscc(value: object) -> bool:
-    """18 characters of the GB 32100 alphabet with the right check character."""
-    return (
-        isinstance(value, str)
-        and _USCC.fullmatch(value) is not None
-        and uscc_check_character(value[:17]) == value[17]
-    )
-
-
-def uscc_check_character(first17: str) -> str:
-    """The 18th character of a unified social credit code (GB 32100)."""
-    total = sum(
-        USCC_ALPHABET.index(char) * weight
-        for char, weight in zip(first17, _USCC_WEIGHTS, strict=True)
-    )
-    return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
 def default_issuer_uscc(department_code: str, region_code: str) -> str:
@@ -142,15 +122,15 @@ def default_issuer_uscc(department_code: str, region_code: str) -> str:
     new licences."""
     region = region_code if re.fullmatch(r"[0-9]{6}", region_code or "") else "320000"
     digest = hashlib.sha256(f"tongban/department/{department_code}".encode()).digest()
-    body = "".join(USCC_ALPHABET[byte % 31] for byte in digest[:9])
+    body = "".join(uscc.ALPHABET[byte % 31] for byte in digest[:9])
     first17 = f"11{region}{body}"
-    return first17 + uscc_check_character(first17)
+    return first17 + uscc.check_char(first17)
 
 
 def department_uscc(department: Mapping) -> str:
     """A catalogue department's USCC: its own, else :func:`default_issuer_uscc`."""
     own = department.get("uscc")
-    if isinstance(own, str) and _USCC.fullmatch(own):
+    if isinstance(own, str) and uscc.PATTERN.fullmatch(own):
         return own
     return default_issuer_uscc(str(department.get("code") or ""), department.get("region_code"))
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
 
-from services.common import instances
+from services.common import instances, uscc
 
-from . import uscc
 from .events import Event, ItemPublished, ItemRetired, StoreRatingUpdated
 from .exceptions import InvalidTransition, ValidationFailed
 from .fees import (

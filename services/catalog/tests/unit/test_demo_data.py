@@ -5,7 +5,6 @@ from collections import Counter
 import pytest
 
 from services.catalog.demo import load_departments, load_items, load_regions, load_zones
-from services.catalog.domain import uscc
 from services.catalog.domain.fees import LICENCE_TYPE_CODE
 from services.catalog.domain.model import (
     DEPARTMENT_KINDS,
@@ -16,7 +15,7 @@ from services.catalog.domain.model import (
     Region,
 )
 from services.catalog.domain.zones import ASSESSMENT_KINDS
-from services.common import rules
+from services.common import rules, uscc
 
 CITY_CODES = {
     "320100": "南京市",

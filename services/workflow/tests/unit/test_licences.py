@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.common import instances
+from services.common import instances, uscc
 from services.workflow.domain import licences
 from services.workflow.domain.licences import (
     ALPHANUMERIC,
@@ -112,7 +112,7 @@ def test_the_issuer_from_the_catalogue_or_the_departments_default():
     assert licences.issuer_uscc_of({"issuer_uscc": USCC}) == USCC
     default = licences.issuer_uscc_of({"department_code": "js-amr", "region_code": "320000"})
     assert default == instances.default_issuer_uscc("js-amr", "320000")
-    assert instances.is_uscc(default) and default.startswith("11320000")
+    assert uscc.is_uscc(default) and default.startswith("11320000")
     assert default != instances.default_issuer_uscc("js-ga", "320000")
 
 
