@@ -4,7 +4,8 @@ Regions, departments, item search and guides, stores and their reviews are read
 far more than they change. Each answer is kept here for at most
 ``CATALOG_CACHE_SECONDS`` (default 30) and dropped earlier when catalog or
 ratings announces a change (``item_published``, ``item_retired``,
-``store_rating_updated``; ratings' ``review_submitted``, ``review_replied`` and
+``store_rating_updated``, ``basic_item_published`` for basic items; ratings'
+``review_submitted``, ``review_replied`` and
 ``store_rating_changed`` for a store's board; workflow's ``process_published``
 for items' processes; the gateway subscribes with one broadcast queue per
 process). A miss costs one RPC; concurrent misses of the
@@ -137,6 +138,8 @@ def apply_event(cache: ReadCache, event_type: str, body) -> None:
         cache.invalidate("items")
         # An item's default process follows its guide.
         cache.invalidate("process", str(item_id) if item_id is not None else None)
+    elif event_type == "basic_item_published":
+        cache.invalidate("basic")
     elif event_type == "process_published":
         item_id = payload.get("item_id")
         cache.invalidate("process", str(item_id) if item_id is not None else None)

@@ -18,11 +18,18 @@ from werkzeug.wrappers import Response
 from gateway import openapi
 from gateway import schemas as s
 from gateway.auth import OPERATOR, SIGNED_IN, STAFF, Access, KeyRing, staff_with
-from gateway.catalog_cache import CatalogCache, FiguresCache, apply_event, cache_key
+from gateway.catalog_cache import (
+    CatalogCache,
+    FiguresCache,
+    apply_event,
+    cache_key,
+    payload_of,
+)
 from gateway.errors import json_response
 from gateway.http import Call, route
 from gateway.licences import LicenceCheckLimit, merged_jwks
 from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
+from gateway.search import CatalogSearch
 from gateway.sessions import apply_session_revoked
 from gateway.webhooks import verify_ems_request, verify_payment_request
 from gateway.workflow_instances import (
@@ -72,6 +79,7 @@ class GatewayService:
     rpc = RpcClients()
     keys = KeyRing()
     reads = CatalogCache()
+    search = CatalogSearch()
     figures = FiguresCache()
     live = LiveFeeds()
     workflows = Workflows()
@@ -410,9 +418,22 @@ class GatewayService:
         response=catalog.ItemSummaryPage,
         tags=("catalog",),
         summary="Search published service items",
+        description=(
+            "Answered from the gateway's own index of the catalogue, kept by catalog's"
+            " item_published and item_retired events (a change shows within a second or"
+            " so) and loaded again every CATALOG_INDEX_RESYNC_SECONDS (default 600), which"
+            " bounds how long a process that missed an event stays stale. While the index"
+            " loads (just after start), catalog answers with the same filters, ordering"
+            " name matches before description matches, without pinyin initials or common"
+            " words, and the answer may be cached up to CATALOG_CACHE_SECONDS; catalog"
+            " also answers a region or department the index does not know yet."
+        ),
         **CACHED,
     )
     def search_items(self, call):
+        index = self.search.index
+        if index.loaded and index.knows(**call.query):
+            return index.search(**call.query)
         key = cache_key("items", **call.query)
         return self._cached(call, key, "catalog", "search_items", **call.query)
 
@@ -423,12 +444,33 @@ class GatewayService:
         response=catalog.ItemGuide,
         tags=("catalog",),
         summary="The full service guide of an item",
+        description=(
+            "A draft or retired item is answered only to staff of its department and"
+            " the operator (send the bearer token); 404 to everyone else."
+        ),
         **CACHED,
     )
     def get_item(self, call, item_id):
-        return self._cached(
-            call, cache_key("item", item_id), "catalog", "get_item", item_id=item_id
-        )
+        return self._guide(call, item_id, self._viewer(call))
+
+    def _guide(self, call: Call, item_id: str, actor: dict | None = None) -> dict:
+        """An item's guide: a published one from the cache (loaded as the public
+        sees it); a draft or retired one only for ``actor`` when it is staff of
+        the item's department or the operator, asked each time."""
+        try:
+            return self._cached(
+                call, cache_key("item", item_id), "catalog", "get_item", item_id=item_id, actor=None
+            )
+        except NotFound:
+            if actor is None:
+                raise
+        return self._call(call, "catalog", "get_item", item_id=item_id, actor=actor)
+
+    def _viewer(self, call: Call) -> dict | None:
+        """Who asks a public route: the bearer token's actor when one is sent."""
+        if call.actor is None and call.request.headers.get("Authorization"):
+            call.claims, call.actor = self.keys.authenticate(call.request)
+        return call.actor
 
     @route(
         "POST",
@@ -489,15 +531,79 @@ class GatewayService:
         return self._call(call, "catalog", "retire_item", actor=call.actor, item_id=item_id)
 
     @route(
+        "POST",
+        "/api/v1/catalogue/basic",
+        request=catalog.BasicItemBody,
+        response=catalog.BasicItem,
+        status=201,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="Publish a basic item (operator, or admin of a province-level department)",
+        errors=(409,),
+    )
+    def create_basic_item(self, call):
+        return self._call(call, "catalog", "create_basic_item", actor=call.actor, **call.body)
+
+    @route(
+        "GET",
+        "/api/v1/catalogue/basic",
+        query=catalog.BasicItemQuery,
+        response=catalog.BasicItemPage,
+        tags=("catalog",),
+        summary="Basic items (三级四同), in basic code order",
+        **CACHED,
+    )
+    def basic_items(self, call):
+        key = cache_key("basic", **call.query)
+        return self._cached(call, key, "catalog", "list_basic_items", **call.query)
+
+    @route(
+        "GET",
+        "/api/v1/catalogue/basic/<basic_code>",
+        path=catalog.BasicCodeRequest,
+        response=catalog.BasicItem,
+        tags=("catalog",),
+        summary="A basic item",
+        **CACHED,
+    )
+    def get_basic_item(self, call, basic_code):
+        key = cache_key("basic", basic_code)
+        return self._cached(call, key, "catalog", "get_basic_item", basic_code=basic_code)
+
+    @route(
+        "PUT",
+        "/api/v1/catalogue/basic/<basic_code>",
+        path=catalog.UpdateBasicItem,
+        request=catalog.UpdateBasicItemBody,
+        response=catalog.BasicItem,
+        auth=ITEM_ADMIN,
+        tags=("catalog",),
+        summary="Change a basic item; every item derived from it follows",
+        errors=(409,),
+    )
+    def update_basic_item(self, call, basic_code):
+        return self._call(
+            call,
+            "catalog",
+            "update_basic_item",
+            actor=call.actor,
+            basic_code=basic_code,
+            **call.body,
+        )
+
+    @route(
         "GET",
         "/api/v1/stores",
-        response=catalog.StoreList,
+        query=catalog.StoreQuery,
+        response=catalog.StorePage,
         tags=("catalog",),
-        summary="Flagship stores with their rating summaries",
+        summary="Flagship stores (departments' and cities') with their rating summaries",
         **CACHED,
     )
     def stores(self, call):
-        return self._cached(call, cache_key("stores"), "catalog", "list_stores")
+        # "kind" is a filter here, not the cache's kind of read.
+        key = cache_key("stores", None, query=tuple(sorted(call.query.items())))
+        return self._cached(call, key, "catalog", "list_stores", **call.query)
 
     @route(
         "GET",
@@ -517,10 +623,17 @@ class GatewayService:
         "/api/v1/stats/catalog",
         response=catalog.CatalogStats,
         tags=("catalog",),
-        summary="Online rate by level and region; three-level consistency report",
+        summary="Online rate, basic items implemented and deviating items, by level and region",
+        description=(
+            "Read from the counters catalog keeps from its own item_published, item_retired"
+            " and basic_item_published events; the gateway keeps the answer up to"
+            " FIGURES_CACHE_SECONDS (default 5)."
+        ),
     )
     def catalog_stats(self, call):
-        return self._call(call, "catalog", "catalog_stats")
+        # Kept by catalog from its events; a few seconds old at most.
+        key = cache_key("catalog_stats")
+        return self.figures.get(key, lambda: self._call(call, "catalog", "catalog_stats"))
 
     @route(
         "POST",
@@ -598,10 +711,7 @@ class GatewayService:
         errors=(403, 404, 409, 503),
     )
     def submit_application(self, call):
-        item_id = call.body["item_id"]
-        guide = self._cached(
-            call, cache_key("item", item_id), "catalog", "get_item", item_id=item_id
-        )
+        guide = self._guide(call, call.body["item_id"], call.actor)
         instance = self.workflows.for_item(guide)
         return self._call(call, instance, "submit_application", actor=call.actor, **call.body)
 
@@ -1085,10 +1195,7 @@ class GatewayService:
 
     def _item_instance(self, call: Call, item_id: str) -> str:
         """The workflow instance that handles the item (its guide's handled_by)."""
-        guide = self._cached(
-            call, cache_key("item", item_id), "catalog", "get_item", item_id=item_id
-        )
-        return self.workflows.for_item(guide)
+        return self.workflows.for_item(self._guide(call, item_id, self._viewer(call)))
 
     @route(
         "PUT",
@@ -1487,10 +1594,16 @@ class GatewayService:
     @_broadcast("catalog", "item_published")
     def on_item_published(self, body):
         apply_event(self.reads, "item_published", body)
+        self.search.apply("item_published", payload_of(body))
 
     @_broadcast("catalog", "item_retired")
     def on_item_retired(self, body):
         apply_event(self.reads, "item_retired", body)
+        self.search.apply("item_retired", payload_of(body))
+
+    @_broadcast("catalog", "basic_item_published")
+    def on_basic_item_published(self, body):
+        apply_event(self.reads, "basic_item_published", body)
 
     @_broadcast("workflow", "process_published")
     def on_process_published(self, body):

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 KID = "test-key-1"
+BACKGROUND_CALLS = frozenset({"jwks", "list_regions", "list_departments", "export_items"})
 
 
 def _b64(number: int) -> str:
@@ -88,6 +89,12 @@ class FakeRpc:
 
     def calls_to(self, service, method) -> list[dict]:
         return [kw for s, m, kw in self.calls if (s, m) == (service, method)]
+
+    @property
+    def request_calls(self) -> list[tuple[str, str, dict]]:
+        """The calls made for requests, not by the gateway's own loaders (signing
+        keys, the search index)."""
+        return [c for c in self.calls if c[1] not in BACKGROUND_CALLS]
 
 
 @pytest.fixture(scope="session")

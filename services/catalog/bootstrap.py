@@ -1,10 +1,18 @@
 """Load the demo catalogue (Jiangsu regions, departments, items, zones) idempotently."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from services.catalog.demo import load_departments, load_items, load_regions, load_zones
+from services.catalog.demo import (
+    load_basic_items,
+    load_departments,
+    load_items,
+    load_regions,
+    load_zones,
+)
+from services.catalog.domain.basic import BasicItem, derived_values, implementing_code
 from services.catalog.domain.model import Department, Item, Region
 from services.catalog.domain.zones import Assessment, Zone
+from services.catalog.service_layer.stores import add_city_stores
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.catalog.service_layer.use_cases import (
     assessment_id_for,
@@ -39,16 +47,30 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
             if stored is not None and stored.uscc is None:
                 uow.departments.set_identity(Department.from_dict(data))
 
+        add_city_stores(uow)  # every city's flagship store, once
+
+        known_basic = uow.basic_items.codes()
+        new_basic = [b for b in load_basic_items() if b["basic_code"] not in known_basic]
+        now = datetime.now(UTC)
+        for data in new_basic:
+            basic = BasicItem.create(**data)
+            uow.basic_items.add(basic, now)
+            uow.collect(basic)
+        basic_items = {code: uow.basic_items.get(code) for code in uow.basic_items.codes()}
+
         departments = {d.code: d for d in uow.departments.list()}
         known_items = uow.items.ids_by_code()
         new_items = [i for i in load_items() if i["code"] not in known_items]
         for data in new_items:
             department = departments[data["department_code"]]
+            level = data.get("level", department.level)
             item = Item.create(
                 item_id_for(data["code"]),
-                **data,
+                **derived_values(basic_items[data["basic_code"]], data),
+                implementing_code=implementing_code(department.uscc, level, data["basic_code"]),
                 store_id=department.store.store_id,
                 window=department.window,
+                department_name=department.name,
             )
             item.publish()
             uow.items.add(item)
@@ -62,6 +84,7 @@ def load_demo(uow: CatalogUnitOfWork) -> dict:
     return {
         "regions": len(new_regions),
         "departments": len(new_departments),
+        "basic_items": len(new_basic),
         "items": len(new_items),
         "zones": len(new_zones),
     }

@@ -13,8 +13,20 @@ modes) and names the field it refuses.
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.catalog.domain.basic import ITEM_TYPES, SERVES
 from services.catalog.domain.fees import MAX_AMOUNT_FEN, MAX_FEES, MAX_VALID_YEARS
-from services.catalog.domain.model import DEPARTMENT_KINDS, LEVELS, MODES, STATUSES
+from services.catalog.domain.model import (
+    CASE_TYPES,
+    DEPARTMENT_KINDS,
+    LEVELS,
+    LIMIT_UNITS,
+    MATERIAL_SOURCES,
+    MAX_VISITS,
+    MODES,
+    NECESSITIES,
+    STATUSES,
+)
+from services.catalog.domain.stores import STORE_KINDS
 from services.catalog.domain.zones import ASSESSMENT_KINDS
 from services.common.instances import MAX_CODE_LENGTH, SHARED_WORKFLOW
 from services.common.schemas import (
@@ -85,25 +97,59 @@ class ItemSearchQuery(PageQuery):
     q = fields.String(
         validate=validate.Length(max=100),
         metadata={
-            "description": "keyword in the name, English name, code or description,"
-            " ignoring case; empty or blank: no keyword",
-            "example": "食品",
+            "description": "words (or part of a word) of the name, its pinyin initials, a"
+            " common word for it, the code's beginning, the English name or the"
+            " description, ignoring case; every word must match; empty or blank: no"
+            " keyword, results in code order",
+            "example": "营业执照",
         },
     )
     region = _code(
         12,
         metadata={
-            "description": "region the item sits in (a city does not include its counties)",
+            "description": "region the item sits in, its children included (a city"
+            " includes its counties, the province everything)",
             "example": "320100",
         },
     )
     department = _code(64, metadata={"example": "js-amr"})
     level = fields.String(validate=validate.OneOf(LEVELS))
+    type = fields.String(
+        validate=validate.OneOf(tuple(ITEM_TYPES)),
+        metadata={"description": "item type (national code)", "example": "01"},
+    )
     mode = fields.String(validate=validate.OneOf(MODES))
+    serves = fields.String(
+        validate=validate.OneOf(SERVES), metadata={"description": "whom the item serves"}
+    )
+
+
+class ExportItems(Schema):
+    """``export_items``: published items after ``after`` in item_id order (the
+    gateway's search index loads itself a page at a time)."""
+
+    after = fields.String(allow_none=True, load_default=None)
+    limit = fields.Integer(strict=True, load_default=1000, validate=validate.Range(min=1, max=5000))
+
+
+class ItemExport(Schema):
+    """A page of ``item_published`` payloads; ``next`` is the last item_id, null
+    at the end."""
+
+    items = fields.List(fields.Dict(), required=True)
+    next = fields.String(required=True, allow_none=True)
 
 
 class ItemIdRequest(Schema):
     item_id = _path_id(metadata={"example": ITEM_ID_EXAMPLE})
+
+
+class GetItem(ItemIdRequest):
+    """A guide for someone (``actor``; null: the public), who sees a draft or
+    retired item only as staff of its department or the operator. Without
+    ``actor`` (another service asking) every item is answered."""
+
+    actor = fields.Nested(ActorSchema, allow_none=True)
 
 
 class StoreIdRequest(Schema):
@@ -115,10 +161,45 @@ class MaterialBody(Schema):
 
     name = _text(1, 200, required=True, metadata={"example": "食品生产许可申请书"})
     copies = fields.Integer(
-        strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_COPIES)
+        strict=True,
+        load_default=1,
+        validate=validate.Range(min=0, max=MAX_COPIES),
+        metadata={"description": "paper copies; 0: none on paper"},
     )
     original = Boolean(load_default=False)
     note = _text(1, 500, metadata={"description": "leave out for none"})
+    necessity = fields.String(load_default="required", validate=validate.OneOf(NECESSITIES))
+    source = fields.String(
+        load_default="applicant",
+        validate=validate.OneOf(MATERIAL_SOURCES),
+        metadata={"description": "who provides it: the applicant or a government body"},
+    )
+    paper_size = _text(0, 20, load_default="A4", metadata={"example": "A4"})
+    blank_form = _text(
+        1, 500, allow_none=True, metadata={"description": "file reference (URL or path)"}
+    )
+    sample = _text(
+        1, 500, allow_none=True, metadata={"description": "file reference (URL or path)"}
+    )
+    acceptance_standard = _text(0, 500)
+
+
+class LegalReferenceBody(Schema):
+    """One source of the legal basis: the law and the article."""
+
+    law = _text(1, 200, required=True, metadata={"example": "《中华人民共和国食品安全法》"})
+    article = _text(0, 100, load_default="", metadata={"example": "第三十五条"})
+
+
+def _legal_basis(**kwargs) -> fields.List:
+    return fields.List(
+        fields.Nested(LegalReferenceBody), validate=validate.Length(max=50), **kwargs
+    )
+
+
+BASIC_CODE = FullMatch(r"^[0-9]{12}$", error="must be 12 digits")
+BASIC_CODE_EXAMPLE = "000117001000"
+PHONE = {"metadata": {"example": "025-12345"}}
 
 
 class FeeBody(Schema):
@@ -200,7 +281,7 @@ class UpdateItemBody(Schema):
             "example": "jn-amr",
         },
     )
-    legal_basis = fields.List(_text(1, 500))
+    legal_basis = _legal_basis(metadata={"description": "locked to the basic item's"})
     joint_departments = _unique_list(
         _text(1, 64),
         metadata={"description": "other departments that review each application"},
@@ -209,14 +290,49 @@ class UpdateItemBody(Schema):
         validate=HANDLED_BY,
         metadata={"description": "the workflow instance that handles it", "example": "workflow"},
     )
+    basic_code = fields.String(
+        validate=BASIC_CODE,
+        metadata={"description": "locked: the basic item", "example": BASIC_CODE_EXAMPLE},
+    )
+    type = fields.String(
+        validate=validate.OneOf(list(ITEM_TYPES)),
+        metadata={"description": "national item type; locked to the basic item's"},
+    )
+    case_type = fields.String(validate=validate.OneOf(CASE_TYPES))
+    visits = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_VISITS),
+        metadata={"description": "visits to the site; 0 needs online or express to publish"},
+    )
+    online_depth = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=7)
+    )
+    limit_unit = fields.String(validate=validate.OneOf(LIMIT_UNITS))
+    limit_note = _text(0, 500)
+    process_summary = _text(0, 2000)
+    place = _text(0, 300)
+    hours = _text(0, 200)
+    consultation_phone = _text(0, 50, **PHONE)
+    complaint_phone = _text(0, 50, **PHONE)
+    serves = _unique_list(
+        fields.String(validate=validate.OneOf(SERVES)),
+        metadata={"description": "whom it serves; at least one to publish"},
+    )
 
 
 class CreateItemBody(UpdateItemBody):
-    """``POST /items``: a draft item. ``region_code`` and ``level`` default to the
-    department's; its store and window are always the department's."""
+    """``POST /items``: a draft item implementing a basic item. Its name, type
+    and legal basis are the basic item's (giving another is 409 naming it);
+    ``code`` defaults to the implementing code; ``region_code`` and ``level``
+    default to the department's; its store and window are always the
+    department's."""
 
-    code = _text(1, 64, required=True, metadata={"example": "320000-JSSCJG-900"})
-    name = _text(1, 200, required=True)
+    basic_code = fields.String(
+        required=True,
+        validate=BASIC_CODE,
+        metadata={"description": "the basic item implemented", "example": BASIC_CODE_EXAMPLE},
+    )
+    code = _text(1, 64, metadata={"example": "320000-JSSCJG-900"})
     department_code = _text(1, 64, required=True, metadata={"example": "js-amr"})
     region_code = _text(1, 12, metadata={"example": "320000"})
     level = fields.String(validate=validate.OneOf(LEVELS))
@@ -310,13 +426,39 @@ class ItemSummary(Schema):
     )
     fees = fields.List(fields.Nested(Fee), required=True, metadata={"description": "[] when free"})
     licence_type = fields.Nested(LicenceType, required=True, allow_none=True)
+    basic_code = fields.String(
+        required=True, allow_none=True, metadata={"example": BASIC_CODE_EXAMPLE}
+    )
+    implementing_code = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "USCC + level digit + basic code (31 characters)"},
+    )
+    type = fields.String(required=True, allow_none=True, validate=validate.OneOf(list(ITEM_TYPES)))
+    case_type = fields.String(required=True, validate=validate.OneOf(CASE_TYPES))
+    serves = fields.List(fields.String(validate=validate.OneOf(SERVES)), required=True)
+    visits = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_VISITS))
+    online_depth = fields.Integer(
+        required=True, allow_none=True, validate=validate.Range(min=1, max=7)
+    )
 
 
 class Material(Schema):
     name = fields.String(required=True)
-    copies = fields.Integer(required=True, validate=validate.Range(min=1))
+    copies = fields.Integer(required=True, validate=validate.Range(min=0))
     original = fields.Boolean(required=True)
     note = fields.String(required=True, metadata={"description": '"" for none'})
+    necessity = fields.String(required=True, validate=validate.OneOf(NECESSITIES))
+    source = fields.String(required=True, validate=validate.OneOf(MATERIAL_SOURCES))
+    paper_size = fields.String(required=True)
+    blank_form = fields.String(required=True, allow_none=True)
+    sample = fields.String(required=True, allow_none=True)
+    acceptance_standard = fields.String(required=True)
+
+
+class LegalReference(Schema):
+    law = fields.String(required=True)
+    article = fields.String(required=True, metadata={"description": '"" for none'})
 
 
 class Window(Schema):
@@ -344,7 +486,7 @@ class ItemGuide(ItemSummary):
             "example": USCC_EXAMPLE,
         },
     )
-    legal_basis = fields.List(fields.String(), required=True)
+    legal_basis = fields.List(fields.Nested(LegalReference), required=True)
     statutory_days = fields.Integer(required=True, metadata={"description": "working days"})
     joint_departments = fields.List(fields.String(), required=True)
     window = fields.Nested(Window, required=True, allow_none=True)
@@ -352,6 +494,16 @@ class ItemGuide(ItemSummary):
         required=True, validate=HANDLED_BY, metadata={"example": SHARED_WORKFLOW}
     )
     store_id = fields.String(required=True, allow_none=True, metadata={"example": "store-js-amr"})
+    limit_unit = fields.String(required=True, validate=validate.OneOf(LIMIT_UNITS))
+    limit_note = fields.String(required=True)
+    process_summary = fields.String(required=True)
+    place = fields.String(required=True)
+    hours = fields.String(required=True)
+    consultation_phone = fields.String(required=True)
+    complaint_phone = fields.String(required=True)
+    revision = fields.Integer(
+        required=True, metadata={"description": "grows with every change of the item"}
+    )
 
 
 def _share(**kwargs) -> fields.Float:
@@ -359,66 +511,172 @@ def _share(**kwargs) -> fields.Float:
 
 
 class Store(Schema):
-    """A department's flagship store and its rating: ratings' published
-    indicators of the store over all time, as ratings last announced them."""
+    """A flagship store and its rating. A department's store shows ratings'
+    published indicators of the store over all time, as ratings last announced
+    them; a city's store (no department) aggregates the stores of the
+    departments seated in the city or its counties: reviews summed, rates
+    weighted by reviews."""
 
     store_id = fields.String(required=True, metadata={"example": "store-js-amr"})
     name = fields.String(required=True)
-    department_code = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(STORE_KINDS))
+    department_code = fields.String(
+        required=True, allow_none=True, metadata={"description": "null for a city store"}
+    )
     region_code = fields.String(required=True)
     rating = fields.Nested(Rating, required=True)
+
+
+class StoreQuery(PageQuery):
+    """``GET /stores``: flagship stores matching every filter given."""
+
+    kind = fields.String(validate=validate.OneOf(STORE_KINDS))
+    region = _code(
+        12,
+        metadata={
+            "description": "region the store sits in, or a region under it (a city"
+            " includes its counties, the province everything)",
+            "example": "320100",
+        },
+    )
 
 
 class OnlineCounts(Schema):
     """Published items, those offering online or express, and their share."""
 
-    published = fields.Integer(required=True)
-    online = fields.Integer(required=True)
+    published = fields.Integer(required=True, validate=validate.Range(min=0))
+    online = fields.Integer(required=True, validate=validate.Range(min=0))
     online_rate = _share(required=True, allow_none=True, metadata={"description": "null: none"})
 
 
+class LevelCounts(OnlineCounts):
+    """The published items of a scope, the basic items they implement and those
+    deviating from their basic item."""
+
+    implemented = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "distinct basic items with a published item here"},
+    )
+    deviating = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "published items whose name, type or legal basis differ from"
+            " their basic item's (there should be none)"
+        },
+    )
+
+
 class CountsByLevel(Schema):
-    province = fields.Nested(OnlineCounts, required=True)
-    city = fields.Nested(OnlineCounts, required=True)
-    county = fields.Nested(OnlineCounts, required=True)
+    province = fields.Nested(LevelCounts, required=True)
+    city = fields.Nested(LevelCounts, required=True)
+    county = fields.Nested(LevelCounts, required=True)
 
 
-class RegionCounts(OnlineCounts):
+class RegionCounts(LevelCounts):
     """A region's own published items (a city's do not include its counties')."""
 
     region_code = fields.String(required=True)
-    name = fields.String(required=True, allow_none=True)
+    name = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: a region not known"}
+    )
     level = fields.String(required=True, allow_none=True, validate=validate.OneOf(LEVELS))
+    implementation_rate = _share(
+        required=True,
+        allow_none=True,
+        metadata={"description": "implemented / basic_items; null when there is no basic item"},
+    )
 
 
-class ConsistencyItem(Schema):
-    """A province-level item name and the cities that offer it."""
+class CatalogStats(LevelCounts):
+    """Online rate, basic items implemented and items deviating from their basic
+    item (三级四同), overall, by level and by region (every region, in code
+    order), kept from catalog's events."""
 
-    name = fields.String(required=True)
-    cities_with_item = fields.List(fields.String(), required=True)
-    cities_missing = fields.List(fields.String(), required=True)
-    coverage = _share(required=True, allow_none=True)
-
-
-class Consistency(Schema):
-    cities = fields.Integer(required=True)
-    province_items = fields.Integer(required=True)
-    consistent_items = fields.Integer(required=True)
-    items = fields.List(fields.Nested(ConsistencyItem), required=True)
-
-
-class CatalogStats(OnlineCounts):
-    """Online rate overall, by level and by region; three-level consistency."""
-
+    basic_items = fields.Integer(required=True, validate=validate.Range(min=0))
     by_level = fields.Nested(CountsByLevel, required=True)
     by_region = fields.List(fields.Nested(RegionCounts), required=True)
-    consistency = fields.Nested(Consistency, required=True)
 
 
 RegionList = collection_of(Region)
 DepartmentList = collection_of(Department)
 StoreList = collection_of(Store)
+StorePage = page_of(Store)
 ItemSummaryPage = page_of(ItemSummary)
+
+
+# --- basic items (三级四同) -----------------------------------------------------
+
+
+class UpdateBasicItemBody(Schema):
+    """``PUT /catalogue/basic/{basic_code}``: the fields that change; every item
+    derived from the basic item follows."""
+
+    name = _text(1, 200, metadata={"example": "食品经营许可证核发"})
+    name_en = _text(0, 300)
+    type = fields.String(validate=validate.OneOf(list(ITEM_TYPES)), metadata={"example": "01"})
+    legal_basis = _legal_basis()
+    serves = _unique_list(fields.String(validate=validate.OneOf(SERVES)))
+    description = _text(0, 4000)
+
+
+class BasicItemBody(UpdateBasicItemBody):
+    """``POST /catalogue/basic``: a basic item, published by a province-level
+    department (its own) or the operator."""
+
+    basic_code = fields.String(
+        required=True, validate=BASIC_CODE, metadata={"example": BASIC_CODE_EXAMPLE}
+    )
+    name = _text(1, 200, required=True, metadata={"example": "食品经营许可证核发"})
+    type = fields.String(
+        required=True, validate=validate.OneOf(list(ITEM_TYPES)), metadata={"example": "01"}
+    )
+    legal_basis = _legal_basis(required=True)
+    department_code = _text(1, 64, required=True, metadata={"example": "js-amr"})
+
+
+class CreateBasicItem(BasicItemBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class BasicCodeRequest(Schema):
+    basic_code = fields.String(
+        required=True, validate=BASIC_CODE, metadata={"example": BASIC_CODE_EXAMPLE}
+    )
+
+
+class UpdateBasicItem(UpdateBasicItemBody, BasicCodeRequest):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class BasicItemQuery(PageQuery):
+    """``GET /catalogue/basic``: basic items matching every filter given, in code order."""
+
+    department = _code(64, metadata={"example": "js-amr"})
+    type = fields.String(validate=validate.OneOf(list(ITEM_TYPES)))
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "part of the name; empty: no filter", "example": "食品"},
+    )
+
+
+class BasicItem(Schema):
+    """A basic item (基本目录事项); ``revision`` grows with every change."""
+
+    basic_code = fields.String(required=True, metadata={"example": BASIC_CODE_EXAMPLE})
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(list(ITEM_TYPES)))
+    type_name = fields.String(required=True, metadata={"example": "行政许可"})
+    legal_basis = fields.List(fields.Nested(LegalReference), required=True)
+    department_code = fields.String(required=True)
+    serves = fields.List(fields.String(validate=validate.OneOf(SERVES)), required=True)
+    description = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
+BasicItemPage = page_of(BasicItem)
 
 
 # --- zones (区域评) -----------------------------------------------------------
@@ -539,29 +797,45 @@ AssessmentPage = page_of(Assessment)
 # --- events -----------------------------------------------------------------
 
 
-class ItemPublished(Schema):
-    """``catalog.item_published``: an item became public or its public guide changed."""
+class ItemPublished(ItemSummary):
+    """``catalog.item_published``: an item became public or its public guide
+    changed. Every field of the item's summary, and what other services need
+    to take an application for it; ``revision`` grows with every change (keep
+    the highest seen per item)."""
 
-    item_id = fields.String(required=True)
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    department_code = fields.String(required=True)
-    region_code = fields.String(required=True)
-    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     store_id = fields.String(required=True, allow_none=True)
     promised_days = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_DAYS)
     )
-    modes = fields.List(fields.String(validate=validate.OneOf(MODES)), required=True)
     joint_departments = fields.List(fields.String(), required=True)
     window = fields.Nested(Window, required=True, allow_none=True)
     handled_by = fields.String(required=True, validate=HANDLED_BY)
+    description = fields.String(required=True)
+    legal_basis = fields.List(fields.Nested(LegalReference), required=True)
+    statutory_days = fields.Integer(required=True, strict=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
 class ItemRetired(Schema):
     """``catalog.item_retired``: no new applications for this item."""
 
     item_id = fields.String(required=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class BasicItemPublished(Schema):
+    """``catalog.basic_item_published``: a basic item was published or changed;
+    the items derived from it follow."""
+
+    basic_code = fields.String(required=True, validate=BASIC_CODE)
+    name = fields.String(required=True)
+    name_en = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(list(ITEM_TYPES)))
+    legal_basis = fields.List(fields.Nested(LegalReference), required=True)
+    department_code = fields.String(required=True)
+    serves = fields.List(fields.String(validate=validate.OneOf(SERVES)), required=True)
+    description = fields.String(required=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
 class StoreRatingUpdated(Schema):
@@ -580,5 +854,6 @@ class StoreRatingUpdated(Schema):
 EVENTS = {
     "item_published": ItemPublished,
     "item_retired": ItemRetired,
+    "basic_item_published": BasicItemPublished,
     "store_rating_updated": StoreRatingUpdated,
 }

@@ -1,7 +1,7 @@
 """The catalog service: regions, departments, service items and flagship stores."""
 
 from services.catalog import contract
-from services.catalog.service_layer import use_cases, zones
+from services.catalog.service_layer import basic_items, export, stats, stores, use_cases, zones
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.dependencies import Database
 from services.common.entrypoints import handles, rpc
@@ -28,7 +28,11 @@ class CatalogService(OpsEntrypoints):
     def search_items(self, request):
         return use_cases.search_items(self.uow, **request)
 
-    @rpc(request=contract.ItemIdRequest, response=contract.ItemGuide)
+    @rpc(request=contract.ExportItems, response=contract.ItemExport)
+    def export_items(self, request):
+        return export.export_items(self.uow, **request)
+
+    @rpc(request=contract.GetItem, response=contract.ItemGuide)
     def get_item(self, request):
         return use_cases.get_item(self.uow, **request)
 
@@ -48,17 +52,33 @@ class CatalogService(OpsEntrypoints):
     def retire_item(self, request):
         return use_cases.retire_item(self.uow, **request)
 
-    @rpc(response=contract.StoreList)
-    def list_stores(self):
-        return use_cases.list_stores(self.uow)
+    @rpc(request=contract.StoreQuery, response=contract.StorePage)
+    def list_stores(self, request):
+        return stores.list_stores(self.uow, **request)
 
     @rpc(request=contract.StoreIdRequest, response=contract.Store)
     def get_store(self, request):
-        return use_cases.get_store(self.uow, **request)
+        return stores.get_store(self.uow, **request)
 
     @rpc(response=contract.CatalogStats)
     def catalog_stats(self):
-        return use_cases.catalog_stats(self.uow)
+        return stats.catalog_stats(self.uow)
+
+    @rpc(request=contract.CreateBasicItem, response=contract.BasicItem)
+    def create_basic_item(self, request):
+        return basic_items.create_basic_item(self.uow, **request)
+
+    @rpc(request=contract.UpdateBasicItem, response=contract.BasicItem)
+    def update_basic_item(self, request):
+        return basic_items.update_basic_item(self.uow, **request)
+
+    @rpc(request=contract.BasicCodeRequest, response=contract.BasicItem)
+    def get_basic_item(self, request):
+        return basic_items.get_basic_item(self.uow, **request)
+
+    @rpc(request=contract.BasicItemQuery, response=contract.BasicItemPage)
+    def list_basic_items(self, request):
+        return basic_items.list_basic_items(self.uow, **request)
 
     @rpc(request=contract.CreateZone, response=contract.Zone)
     def create_zone(self, request):
@@ -85,3 +105,23 @@ class CatalogService(OpsEntrypoints):
         """Show the store's rating as ratings announced it (once per event; the
         newest by ``occurred_at`` kept)."""
         use_cases.record_store_rating(self.uow, event)
+
+    @handles("catalog", "item_published", payload=contract.ItemPublished)
+    def count_item_published(self, event):
+        """Keep the catalogue statistics (the highest revision of each item)."""
+        stats.record_item_published(self.uow, event)
+
+    @handles("catalog", "item_retired", payload=contract.ItemRetired)
+    def count_item_retired(self, event):
+        stats.record_item_retired(self.uow, event)
+
+    @handles("catalog", "basic_item_published", payload=contract.BasicItemPublished)
+    def count_basic_item_published(self, event):
+        """Check the basic item's derived items against it again, for the statistics."""
+        stats.record_basic_item_published(self.uow, event)
+
+    @handles("catalog", "basic_item_published", payload=contract.BasicItemPublished)
+    def follow_basic_item_published(self, event):
+        """Bring the basic item's derived items to its new name, type and legal
+        basis (once per event)."""
+        basic_items.follow_basic_item(self.uow, event)

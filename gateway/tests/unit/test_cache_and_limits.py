@@ -66,6 +66,19 @@ def test_events_drop_only_what_they_touch():
     assert cache.get(cache_key("stores"), lambda: "new") == "stores"
 
 
+def test_a_changed_basic_item_drops_the_basic_item_reads():
+    cache = ReadCache()
+    cache.get(cache_key("basic", "000117006000"), lambda: "basic item")
+    cache.get(cache_key("basic", q="食品"), lambda: "basic page")
+    cache.get(cache_key("item", "i-1"), lambda: "guide 1")
+    payload = {"basic_code": "000117006000", "revision": 2}
+    apply_event(cache, "basic_item_published", {"id": "e", "payload": payload})
+    assert cache.get(cache_key("basic", "000117006000"), lambda: "new") == "new"
+    assert cache.get(cache_key("basic", q="食品"), lambda: "new page") == "new page"
+    # derived items are dropped by their own item_published
+    assert cache.get(cache_key("item", "i-1"), lambda: "new") == "guide 1"
+
+
 def test_a_load_racing_an_invalidation_is_not_stored():
     cache = ReadCache()
 

@@ -54,11 +54,14 @@ stores = sa.Table(
     metadata,
     sa.Column("store_id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
+    # department: one department's store; city: a city's, gathering the stores
+    # of the departments seated in the city or its counties (no department).
+    sa.Column("kind", sa.String(16), nullable=False, server_default="department"),
     sa.Column(
         "department_code",
         sa.String(64),
         sa.ForeignKey("departments.code"),
-        nullable=False,
+        nullable=True,
         unique=True,
     ),
     sa.Column("region_code", sa.String(12), nullable=False),
@@ -98,10 +101,92 @@ items = sa.Table(
     sa.Column("handled_by", sa.String(100), nullable=False),
     # Follows the department; kept on the row so events and guides need no join for it.
     sa.Column("store_id", sa.String(64), nullable=True),
+    # National elements. basic_code is null only on items made before basic items.
+    sa.Column("basic_code", sa.String(12), sa.ForeignKey("basic_items.basic_code"), nullable=True),
+    sa.Column("implementing_code", sa.String(31), nullable=True, unique=True),
+    sa.Column("type", sa.String(2), nullable=True),
+    sa.Column("case_type", sa.String(16), nullable=False, server_default="promised"),
+    sa.Column("visits", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("online_depth", sa.Integer, nullable=True),
+    sa.Column("limit_unit", sa.String(16), nullable=False, server_default="working_days"),
+    sa.Column("limit_note", sa.String(500), nullable=False, server_default=""),
+    sa.Column("process_summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("place", sa.String(300), nullable=False, server_default=""),
+    sa.Column("hours", sa.String(200), nullable=False, server_default=""),
+    sa.Column("consultation_phone", sa.String(50), nullable=False, server_default=""),
+    sa.Column("complaint_phone", sa.String(50), nullable=False, server_default=""),
+    sa.Column("serves", sa.JSON, nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
     # Search filters: the public only ever sees published items, so status leads.
     sa.Index(None, "status", "region_code"),
     sa.Index(None, "status", "department_code"),
     sa.Index(None, "status", "level"),
+    # Propagation of a basic item's change reads its derived items.
+    sa.Index(None, "basic_code"),
+)
+
+# 三级四同: the basic items province-level departments publish; items derive from them.
+basic_items = sa.Table(
+    "basic_items",
+    metadata,
+    sa.Column("basic_code", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(300), nullable=False, server_default=""),
+    sa.Column("type", sa.String(2), nullable=False),
+    # [{law, article}]
+    sa.Column("legal_basis", sa.JSON, nullable=False),
+    sa.Column("department_code", sa.String(64), sa.ForeignKey("departments.code"), nullable=False),
+    sa.Column("serves", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("revision", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "department_code"),
+)
+
+# The catalogue statistics read model, kept by catalog's own events
+# (item_published, item_retired, basic_item_published; see service_layer/stats.py).
+# The facts of every item and basic item the events told, at the highest
+# revision seen, and counters per scope ("all", "level:<level>",
+# "region:<code>") so that the statistics are read without counting items.
+catalogue_item_facts = sa.Table(
+    "catalogue_item_facts",
+    metadata,
+    sa.Column("item_id", sa.String(32), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("published", sa.Boolean, nullable=False),
+    # Unknown (null) for an item only ever seen retired.
+    sa.Column("region_code", sa.String(12), nullable=True),
+    sa.Column("level", sa.String(16), nullable=True),
+    sa.Column("online", sa.Boolean, nullable=False),
+    sa.Column("basic_code", sa.String(12), nullable=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(2), nullable=True),
+    sa.Column("legal_basis", sa.JSON, nullable=False),
+    sa.Column("deviating", sa.Boolean, nullable=False),
+    # A basic item's change re-checks its derived items; implementation counts
+    # look up the published items of one basic code.
+    sa.Index(None, "basic_code"),
+)
+
+catalogue_basic_facts = sa.Table(
+    "catalogue_basic_facts",
+    metadata,
+    sa.Column("basic_code", sa.String(12), primary_key=True),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(2), nullable=True),
+    sa.Column("legal_basis", sa.JSON, nullable=False),
+)
+
+catalogue_counts = sa.Table(
+    "catalogue_counts",
+    metadata,
+    sa.Column("scope", sa.String(32), primary_key=True),
+    sa.Column("published", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("online", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("implemented", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deviating", sa.Integer, nullable=False, server_default="0"),
 )
 
 # 区域评: development zones and the regional assessments done for each.

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.catalog.adapters import orm
+from services.catalog.domain.basic import BasicItem, LegalReference
 from services.catalog.domain.fees import Fee, FeeWaiver, LicenceType
 from services.catalog.domain.model import (
     PUBLISHED,
@@ -259,41 +260,102 @@ class ItemRepository:
         region: str | None = None,
         department: str | None = None,
         level: str | None = None,
+        type: str | None = None,  # noqa: A002  (the query parameter's name)
         mode: str | None = None,
+        serves: str | None = None,
         offset: int = 0,
         limit: int = 20,
     ) -> tuple[list[Listing], int]:
-        """Published items matching every given filter, in code order, and their total."""
+        """Published items matching every given filter, and their total.
+
+        ``q``'s words (split on blanks) must all occur in the name, the English
+        name, the code or the description, ignoring case. Order with ``q``: the
+        name equal to it, starting with it, containing its words, then a match
+        in the English name or code, then the description only; code within
+        each; code order without ``q``. ``region`` includes its children.
+        """
         i = orm.items
         conditions = [i.c.status == PUBLISHED]
+        order = [i.c.code]
         if q:
-            pattern = _like_pattern(q)
+            words = q.split()
+
+            def every_word_in(column):
+                return sa.and_(*(column.ilike(_like_pattern(word), escape="\\") for word in words))
+
+            name, other = every_word_in(i.c.name), every_word_in(i.c.name_en)
+            other = sa.or_(other, every_word_in(i.c.code))
             # ilike is ILIKE on PostgreSQL and lower() LIKE lower() on SQLite.
-            conditions.append(
-                sa.or_(
-                    *(
-                        column.ilike(pattern, escape="\\")
-                        for column in (i.c.name, i.c.name_en, i.c.code, i.c.description)
-                    )
-                )
+            conditions.append(sa.or_(name, other, every_word_in(i.c.description)))
+            prefix = _like_pattern(q)[1:]  # "<q>%"
+            relevance = sa.case(
+                (sa.func.lower(i.c.name) == q.lower(), 0),
+                (i.c.name.ilike(prefix, escape="\\"), 1),
+                (name, 2),
+                (other, 3),
+                else_=4,
             )
+            order = [relevance, i.c.code]
         if region:
-            conditions.append(i.c.region_code == region)
+            r, children = orm.regions, orm.regions.alias("children")
+            below = sa.select(children.c.code).where(
+                children.c.parent_code.in_(sa.select(r.c.code).where(r.c.parent_code == region))
+            )
+            nearby = sa.select(r.c.code).where(
+                sa.or_(r.c.code == region, r.c.parent_code == region)
+            )
+            conditions.append(sa.or_(i.c.region_code.in_(nearby), i.c.region_code.in_(below)))
         if department:
             conditions.append(i.c.department_code == department)
         if level:
             conditions.append(i.c.level == level)
+        if type:
+            conditions.append(i.c.type == type)
+        # modes and serves are JSON lists of known words; their text holds
+        # '"<word>"' exactly when the list does, on SQLite and PostgreSQL alike.
         if mode:
-            # modes is a JSON list of known words; its text holds '"<mode>"' exactly
-            # when the list does, on SQLite and PostgreSQL alike.
             conditions.append(sa.cast(i.c.modes, sa.Text).like(f'%"{mode}"%'))
+        if serves:
+            conditions.append(sa.cast(i.c.serves, sa.Text).like(f'%"{serves}"%'))
         total = self.session.execute(
             sa.select(sa.func.count()).select_from(i).where(*conditions)
         ).scalar_one()
         rows = self.session.execute(
-            self._select().where(*conditions).order_by(i.c.code).offset(offset).limit(limit)
+            self._select().where(*conditions).order_by(*order).offset(offset).limit(limit)
         )
         return [self._listing(row) for row in rows], total
+
+    def published_after(self, after: str | None, limit: int) -> list[Listing]:
+        """Up to ``limit`` published items with an item_id above ``after`` (from the
+        first when None), in item_id order."""
+        i = orm.items
+        statement = self._select().where(i.c.status == PUBLISHED)
+        if after is not None:
+            statement = statement.where(i.c.item_id > after)
+        rows = self.session.execute(statement.order_by(i.c.item_id).limit(limit))
+        return [self._listing(row) for row in rows]
+
+    def implementing_code_taken(self, implementing_code: str) -> bool:
+        statement = sa.select(orm.items.c.item_id).where(
+            orm.items.c.implementing_code == implementing_code
+        )
+        return self.session.execute(statement).first() is not None
+
+    def derived_from(
+        self, basic_code: str, after: str = "", limit: int = 500, lock: bool = False
+    ) -> list[Item]:
+        """Items derived from a basic item, in item id order after ``after``, at
+        most ``limit`` of them (a batch)."""
+        i = orm.items
+        statement = (
+            self._select()
+            .where(i.c.basic_code == basic_code, i.c.item_id > after)
+            .order_by(i.c.item_id)
+            .limit(limit)
+        )
+        if lock:
+            statement = statement.with_for_update(of=orm.items)
+        return [self._listing(row).item for row in self.session.execute(statement)]
 
     def published(self) -> list[Item]:
         rows = self.session.execute(
@@ -321,10 +383,25 @@ class ItemRepository:
             "fee_waiver": item.fee_waiver.to_dict() if item.fee_waiver else None,
             "licence_type": item.licence_type.to_dict() if item.licence_type else None,
             "transferred_from": item.transferred_from,
-            "legal_basis": list(item.legal_basis),
+            "legal_basis": [reference.to_dict() for reference in item.legal_basis],
             "joint_departments": list(item.joint_departments),
             "handled_by": item.handled_by,
             "store_id": item.store_id,
+            "basic_code": item.basic_code,
+            "implementing_code": item.implementing_code,
+            "type": item.type,
+            "case_type": item.case_type,
+            "visits": item.visits,
+            "online_depth": item.online_depth,
+            "limit_unit": item.limit_unit,
+            "limit_note": item.limit_note,
+            "process_summary": item.process_summary,
+            "place": item.place,
+            "hours": item.hours,
+            "consultation_phone": item.consultation_phone,
+            "complaint_phone": item.complaint_phone,
+            "serves": list(item.serves),
+            "revision": item.revision,
         }
 
     @staticmethod
@@ -348,14 +425,115 @@ class ItemRepository:
             fee_waiver=FeeWaiver(**row.fee_waiver) if row.fee_waiver else None,
             licence_type=LicenceType(**row.licence_type) if row.licence_type else None,
             transferred_from=row.transferred_from,
-            legal_basis=list(row.legal_basis),
+            legal_basis=_legal_basis(row.legal_basis),
             joint_departments=list(row.joint_departments),
             handled_by=row.handled_by,
             store_id=row.store_id,
             # The window is the department's, read live so a change there shows at once.
             window=_window(row),
+            basic_code=row.basic_code,
+            implementing_code=row.implementing_code,
+            type=row.type,
+            case_type=row.case_type,
+            visits=row.visits,
+            online_depth=row.online_depth,
+            limit_unit=row.limit_unit,
+            limit_note=row.limit_note,
+            process_summary=row.process_summary,
+            place=row.place,
+            hours=row.hours,
+            consultation_phone=row.consultation_phone,
+            complaint_phone=row.complaint_phone,
+            serves=list(row.serves),
+            revision=row.revision,
+            department_name=row.department_name,
         )
         return Listing(item=item, department_name=row.department_name, issuer_uscc=row.issuer_uscc)
+
+
+def _legal_basis(value) -> list[LegalReference]:
+    return [LegalReference(entry["law"], entry.get("article", "")) for entry in value or []]
+
+
+class BasicItemRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, basic_code: str, lock: bool = False) -> BasicItem | None:
+        statement = sa.select(orm.basic_items).where(orm.basic_items.c.basic_code == basic_code)
+        if lock:
+            statement = statement.with_for_update()
+        row = self.session.execute(statement).first()
+        return self._basic(row) if row else None
+
+    def codes(self) -> set[str]:
+        return set(self.session.execute(sa.select(orm.basic_items.c.basic_code)).scalars())
+
+    def add(self, basic: BasicItem, now: datetime) -> None:
+        self.session.execute(
+            orm.basic_items.insert().values(
+                basic_code=basic.basic_code, created_at=now, updated_at=now, **self._values(basic)
+            )
+        )
+
+    def update(self, basic: BasicItem, now: datetime) -> None:
+        self.session.execute(
+            orm.basic_items.update()
+            .where(orm.basic_items.c.basic_code == basic.basic_code)
+            .values(updated_at=now, **self._values(basic))
+        )
+
+    def page(
+        self,
+        department: str | None = None,
+        type: str | None = None,
+        q: str | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[BasicItem], int]:
+        """Basic items matching every given filter, in basic code order, and their total."""
+        b = orm.basic_items
+        conditions = []
+        if department:
+            conditions.append(b.c.department_code == department)
+        if type:
+            conditions.append(b.c.type == type)
+        if q:
+            conditions.append(b.c.name.ilike(_like_pattern(q), escape="\\"))
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(b).where(*conditions)
+        ).scalar_one()
+        rows = self.session.execute(
+            sa.select(b).where(*conditions).order_by(b.c.basic_code).offset(offset).limit(limit)
+        )
+        return [self._basic(row) for row in rows], total
+
+    @staticmethod
+    def _values(basic: BasicItem) -> dict:
+        return {
+            "name": basic.name,
+            "name_en": basic.name_en,
+            "type": basic.type,
+            "legal_basis": [reference.to_dict() for reference in basic.legal_basis],
+            "department_code": basic.department_code,
+            "serves": list(basic.serves),
+            "description": basic.description,
+            "revision": basic.revision,
+        }
+
+    @staticmethod
+    def _basic(row) -> BasicItem:
+        return BasicItem(
+            basic_code=row.basic_code,
+            name=row.name,
+            name_en=row.name_en,
+            type=row.type,
+            legal_basis=_legal_basis(row.legal_basis),
+            department_code=row.department_code,
+            serves=list(row.serves),
+            description=row.description,
+            revision=row.revision,
+        )
 
 
 class StoreRepository:
@@ -364,6 +542,56 @@ class StoreRepository:
 
     def list(self) -> list[Store]:
         rows = self.session.execute(sa.select(orm.stores).order_by(orm.stores.c.store_id))
+        return [self._store(row) for row in rows]
+
+    def page(
+        self,
+        kind: str | None = None,
+        regions: Iterable[str] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> tuple[list[Store], int]:
+        """Stores of ``kind`` sitting in one of ``regions`` (when given), in
+        store id order, and their total."""
+        s = orm.stores
+        conditions = []
+        if kind is not None:
+            conditions.append(s.c.kind == kind)
+        if regions is not None:
+            conditions.append(s.c.region_code.in_(list(regions)))
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(s).where(*conditions)
+        ).scalar_one()
+        rows = self.session.execute(
+            sa.select(s).where(*conditions).order_by(s.c.store_id).offset(offset).limit(limit)
+        )
+        return [self._store(row) for row in rows], total
+
+    def ids(self) -> set[str]:
+        return set(self.session.execute(sa.select(orm.stores.c.store_id)).scalars())
+
+    def add(self, store: Store) -> None:
+        """Insert a store of no department (a city's)."""
+        self.session.execute(
+            orm.stores.insert().values(
+                store_id=store.store_id,
+                name=store.name,
+                kind=store.kind,
+                department_code=store.department_code,
+                region_code=store.region_code,
+                **_rating_values(store),
+            )
+        )
+
+    def of_departments_in(self, regions: Iterable[str]) -> list[Store]:
+        """The stores of the departments seated in ``regions``, in store id order."""
+        s, d = orm.stores, orm.departments
+        rows = self.session.execute(
+            sa.select(s)
+            .join(d, d.c.code == s.c.department_code)
+            .where(d.c.region_code.in_(list(regions)))
+            .order_by(s.c.store_id)
+        )
         return [self._store(row) for row in rows]
 
     def get(self, store_id: str, lock: bool = False) -> Store | None:
@@ -391,6 +619,7 @@ class StoreRepository:
             region_code=row.region_code,
             rating=_rating(row),
             rating_as_of=_as_utc(row.rating_as_of),
+            kind=row.kind,
         )
 
 

@@ -1,5 +1,5 @@
-"""Demo data for the catalog: Jiangsu regions, departments, service items and
-development zones.
+"""Demo data for the catalog: Jiangsu regions, departments, basic items, service
+items and development zones.
 
 The JSON files beside this module are the seed a laptop run or a test loads; each
 loader returns the parsed list of plain dicts, in file order.
@@ -24,6 +24,12 @@ def load_regions() -> list[dict]:
 def load_departments() -> list[dict]:
     """Departments at all three levels, each with its flagship store and window."""
     return _load("departments.json")
+
+
+def load_basic_items() -> list[dict]:
+    """Basic items (三级四同): basic_code, name, name_en, type, legal_basis,
+    department_code (provincial), serves, description. Every demo item names one."""
+    return _load("basic_items.json")
 
 
 def load_items() -> list[dict]:

@@ -15,6 +15,15 @@ from typing import Any, NoReturn
 
 from services.common import instances, uscc
 
+from .basic import (
+    SERVES,
+    BasicItem,
+    LegalReference,
+    parse_basic_code,
+    parse_legal_basis,
+    parse_optional_item_type,
+    parse_serves,
+)
 from .events import Event, ItemPublished, ItemRetired, StoreRatingUpdated
 from .exceptions import InvalidTransition, ValidationFailed
 from .fees import (
@@ -40,6 +49,15 @@ SHARED_WORKFLOW = instances.SHARED_WORKFLOW
 OWN_WORKFLOW_PREFIX = instances.INSTANCE_PREFIX
 
 MIN_GRADE, MAX_GRADE = 1, 5
+
+# 即办件 (handled on the spot) or 承诺件 (within the promised limit).
+CASE_TYPES = ("immediate", "promised")
+LIMIT_UNITS = ("working_days", "calendar_days")
+NECESSITIES = ("required", "conditional", "optional")
+MATERIAL_SOURCES = ("applicant", "government", "other")
+MAX_VISITS = 5
+ONLINE_DEPTHS = range(1, 8)
+MAX_COPIES = 99
 
 # A department, an administrative approval bureau (行政审批局: holds items taken
 # over from other departments, 集中批) or a development zone's management
@@ -127,19 +145,21 @@ class StoreRating:
 
 @dataclass
 class Store:
-    """A department's flagship store: its items' shop front and rating.
+    """A flagship store: its items' shop front and rating.
 
-    ``rating_as_of`` is when ratings recorded the rating the store shows (None:
-    never told): changes may arrive out of order, and an older one never
-    replaces a newer one.
+    ``kind`` is "department" (one department's store) or "city" (a city's
+    store, no department: see ``domain.stores``). ``rating_as_of`` is when
+    ratings recorded the rating the store shows (None: never told): changes
+    may arrive out of order, and an older one never replaces a newer one.
     """
 
     store_id: str
     name: str
-    department_code: str
+    department_code: str | None
     region_code: str
     rating: StoreRating = field(default_factory=StoreRating)
     rating_as_of: datetime | None = None
+    kind: str = "department"
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
 
     def rate(self, rating: StoreRating, as_of: datetime) -> bool:
@@ -222,12 +242,24 @@ class Department:
 
 @dataclass(frozen=True)
 class Material:
-    """One document the applicant hands in (or mails) for an item."""
+    """One document the applicant hands in (or mails) for an item.
+
+    ``necessity`` says whether it is always needed, needed in some cases or
+    optional; ``source`` who provides it (the applicant, or a government body
+    that shares it); ``copies`` the paper copies (0: none on paper);
+    ``blank_form`` and ``sample`` are file references (a URL or a path).
+    """
 
     name: str
     copies: int = 1
     original: bool = False
     note: str = ""
+    necessity: str = "required"
+    source: str = "applicant"
+    paper_size: str = "A4"
+    blank_form: str | None = None
+    sample: str | None = None
+    acceptance_standard: str = ""
 
 
 # --------------------------------------------------------------------- validation
@@ -298,37 +330,115 @@ def _days(name: str, value: Any) -> int:
     return value
 
 
+_MATERIAL_FIELDS = (
+    "name",
+    "copies",
+    "original",
+    "note",
+    "necessity",
+    "source",
+    "paper_size",
+    "blank_form",
+    "sample",
+    "acceptance_standard",
+)
+
+
+def _material(prefix: str, entry: Mapping, errors: dict[str, str]) -> Material | None:
+    before = len(errors)
+    for key in sorted(set(entry) - set(_MATERIAL_FIELDS)):
+        errors[f"{prefix}.{key}"] = "unknown field"
+    material_name = entry.get("name")
+    copies = entry.get("copies", 1)
+    original = entry.get("original", False)
+    necessity = entry.get("necessity", "required")
+    source = entry.get("source", "applicant")
+    if not isinstance(material_name, str) or not material_name.strip():
+        errors[f"{prefix}.name"] = "is required"
+    elif len(material_name.strip()) > 200:
+        errors[f"{prefix}.name"] = "must be at most 200 characters"
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 0 <= copies <= MAX_COPIES:
+        errors[f"{prefix}.copies"] = f"must be a whole number from 0 to {MAX_COPIES}"
+    if not isinstance(original, bool):
+        errors[f"{prefix}.original"] = "must be true or false"
+    if necessity not in NECESSITIES:
+        errors[f"{prefix}.necessity"] = f"must be one of {', '.join(NECESSITIES)}"
+    if source not in MATERIAL_SOURCES:
+        errors[f"{prefix}.source"] = f"must be one of {', '.join(MATERIAL_SOURCES)}"
+    texts = {}
+    for key, default, maximum in (
+        ("note", "", 500),
+        ("paper_size", "A4", 20),
+        ("acceptance_standard", "", 500),
+    ):
+        value = entry.get(key, default)
+        if not isinstance(value, str):
+            errors[f"{prefix}.{key}"] = "must be a string"
+        elif len(value.strip()) > maximum:
+            errors[f"{prefix}.{key}"] = f"must be at most {maximum} characters"
+        else:
+            texts[key] = value.strip()
+    for key in ("blank_form", "sample"):
+        value = entry.get(key)
+        if value is None:
+            texts[key] = None
+        elif not isinstance(value, str) or not value.strip() or len(value.strip()) > 500:
+            errors[f"{prefix}.{key}"] = "must be a file reference of 1..500 characters, or null"
+        else:
+            texts[key] = value.strip()
+    if len(errors) != before:
+        return None
+    return Material(
+        material_name.strip(), copies, original, necessity=necessity, source=source, **texts
+    )
+
+
 def _materials(name: str, value: Any) -> list[Material]:
     if not isinstance(value, (list, tuple)):
         _fail(name, "must be a list of materials")
-    errors, result = {}, []
+    errors: dict[str, str] = {}
+    result = []
     for index, entry in enumerate(value):
         prefix = f"{name}.{index}"
         if isinstance(entry, Material):
             entry = dataclasses.asdict(entry)
         if not isinstance(entry, Mapping):
-            errors[prefix] = "must be an object with name, copies, original, note"
+            errors[prefix] = "must be an object with a name"
             continue
-        unknown = set(entry) - {"name", "copies", "original", "note"}
-        for key in sorted(unknown):
-            errors[f"{prefix}.{key}"] = "unknown field"
-        material_name = entry.get("name")
-        copies = entry.get("copies", 1)
-        original = entry.get("original", False)
-        note = entry.get("note", "")
-        if not isinstance(material_name, str) or not material_name.strip():
-            errors[f"{prefix}.name"] = "is required"
-        if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
-            errors[f"{prefix}.copies"] = "must be a whole number of at least 1"
-        if not isinstance(original, bool):
-            errors[f"{prefix}.original"] = "must be true or false"
-        if not isinstance(note, str):
-            errors[f"{prefix}.note"] = "must be a string"
-        if not any(key.startswith(prefix) for key in errors):
-            result.append(Material(material_name.strip(), copies, original, note))
+        material = _material(prefix, entry, errors)
+        if material is not None:
+            result.append(material)
     if errors:
         raise ValidationFailed(errors)
     return result
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def validate(name: str, value: Any) -> str:
+        if value not in choices:
+            _fail(name, f"must be one of {', '.join(choices)}")
+        return value
+
+    return validate
+
+
+def _whole_number(low: int, high: int, optional: bool = False) -> Callable[[str, Any], Any]:
+    def validate(name: str, value: Any) -> int | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            _fail(name, f"must be a whole number from {low} to {high}")
+        return value
+
+    return validate
+
+
+def _implementing_code(name: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 31:
+        _fail(name, "must be 31 characters (USCC, level digit, basic code)")
+    return value
 
 
 def _department_codes(name: str, value: Any) -> list[str]:
@@ -387,11 +497,26 @@ _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "fee_waiver": parse_fee_waiver,
     "licence_type": parse_licence_type,
     "transferred_from": _optional_text,
-    "legal_basis": _text_list(500),
+    "legal_basis": parse_legal_basis,
     "joint_departments": _department_codes,
+    "basic_code": parse_basic_code,
+    "implementing_code": _implementing_code,
+    "type": parse_optional_item_type,
+    "case_type": _one_of(CASE_TYPES),
+    "visits": _whole_number(0, MAX_VISITS),
+    "online_depth": _whole_number(ONLINE_DEPTHS.start, ONLINE_DEPTHS.stop - 1, optional=True),
+    "limit_unit": _one_of(LIMIT_UNITS),
+    "limit_note": _text(False, 500),
+    "process_summary": _text(False, 2000),
+    "place": _text(False, 300),
+    "hours": _text(False, 200),
+    "consultation_phone": _text(False, 50),
+    "complaint_phone": _text(False, 50),
+    "serves": parse_serves,
     "handled_by": _handled_by,
     "store_id": _optional_text,
     "window": _window,
+    "department_name": _text(False, 200),
 }
 
 # Identity fields (code, department, region, level) are fixed once the item exists;
@@ -413,6 +538,18 @@ EDITABLE_FIELDS = frozenset(
         "legal_basis",
         "joint_departments",
         "handled_by",
+        "type",
+        "case_type",
+        "visits",
+        "online_depth",
+        "limit_unit",
+        "limit_note",
+        "process_summary",
+        "place",
+        "hours",
+        "consultation_phone",
+        "complaint_phone",
+        "serves",
     }
 )
 
@@ -464,12 +601,34 @@ class Item:
     fee_waiver: FeeWaiver | None = None
     licence_type: LicenceType | None = None
     transferred_from: str | None = None
-    legal_basis: list[str] = field(default_factory=list)
+    legal_basis: list[LegalReference] = field(default_factory=list)
     joint_departments: list[str] = field(default_factory=list)
     handled_by: str = SHARED_WORKFLOW
     store_id: str | None = None
     window: Window | None = None
     status: str = DRAFT
+    # The national elements (GB/T 39554.1): basic and implementing code (null on
+    # items made before basic items existed), item type, case type, visits to
+    # the site, online depth, the unit of the limits, the process, place, hours
+    # and phone numbers, and whom the item serves.
+    basic_code: str | None = None
+    implementing_code: str | None = None
+    type: str | None = None
+    case_type: str = "promised"
+    visits: int = 1
+    online_depth: int | None = None
+    limit_unit: str = "working_days"
+    limit_note: str = ""
+    process_summary: str = ""
+    place: str = ""
+    hours: str = ""
+    consultation_phone: str = ""
+    complaint_phone: str = ""
+    serves: list[str] = field(default_factory=list)
+    # Starts at 1; every publish, retire and change adds one.
+    revision: int = 1
+    # The department's name as events and guides show it (not part of the item).
+    department_name: str = field(default="", compare=False)
     events: list[Event] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
@@ -481,7 +640,14 @@ class Item:
         """
         required = ("code", "name", "department_code", "region_code", "level")
         errors = {name: "is required" for name in required if name not in data}
-        allowed = EDITABLE_FIELDS | {*required, "store_id", "window"}
+        allowed = EDITABLE_FIELDS | {
+            *required,
+            "store_id",
+            "window",
+            "basic_code",
+            "implementing_code",
+            "department_name",
+        }
         try:
             clean = _validate(data, allowed, rejected="unknown field")
         except ValidationFailed as failure:
@@ -493,6 +659,8 @@ class Item:
             errors.update(waiver_problems(clean.get("fees", []), clean.get("fee_waiver")))
         if errors:
             raise ValidationFailed(errors)
+        if "visits" not in clean:
+            clean["visits"] = 1 if "window" in clean.get("modes", ()) else 0
         return cls(item_id=item_id, **clean)
 
     # ------------------------------------------------------------------ rules
@@ -512,6 +680,12 @@ class Item:
             problems["promised_days"] = "must not exceed statutory_days"
         if not self.materials:
             problems["materials"] = "at least one material is required"
+        if self.type is None:
+            problems["type"] = "is required"
+        if not self.serves:
+            problems["serves"] = f"name whom the item serves: {', '.join(SERVES)}"
+        if self.visits == 0 and self.modes and not self.offers_online:
+            problems["visits"] = "0 visits needs online or express among the modes"
         return problems
 
     def publish(self) -> None:
@@ -522,6 +696,7 @@ class Item:
         if problems:
             raise ValidationFailed(problems, "the guide is incomplete")
         self.status = PUBLISHED
+        self.revision += 1
         self.events.append(self._published_event())
 
     def retire(self) -> None:
@@ -531,7 +706,8 @@ class Item:
                 f"only a published item can be retired; item {self.item_id} is {self.status}"
             )
         self.status = RETIRED
-        self.events.append(ItemRetired(item_id=self.item_id))
+        self.revision += 1
+        self.events.append(ItemRetired(item_id=self.item_id, revision=self.revision))
 
     def update(self, **changes: Any) -> None:
         """Change guide fields; all or nothing.
@@ -554,10 +730,27 @@ class Item:
             problems = candidate.publish_problems()
             if problems:
                 raise ValidationFailed(problems, "a published item must keep a complete guide")
-        for name, value in clean.items():
+        self._apply(clean)
+
+    def follow(self, basic: BasicItem) -> bool:
+        """Take the basic item's current locked values (name, type, legal basis).
+        Returns whether anything changed; a published item announces it."""
+        if basic.basic_code != self.basic_code:
+            raise ValueError(f"item {self.item_id} is not derived from {basic.basic_code}")
+        values = basic.locked_values()
+        del values["basic_code"]
+        return self._apply(values)
+
+    def _apply(self, clean: Mapping[str, Any]) -> bool:
+        changed = {name: value for name, value in clean.items() if getattr(self, name) != value}
+        if not changed:
+            return False
+        for name, value in changed.items():
             setattr(self, name, value)
-        if self.status == PUBLISHED and clean:
+        self.revision += 1
+        if self.status == PUBLISHED:
             self.events.append(self._published_event())
+        return True
 
     @property
     def is_published(self) -> bool:
@@ -582,6 +775,23 @@ class Item:
             joint_departments=tuple(self.joint_departments),
             window=self.window,
             handled_by=self.handled_by,
+            name_en=self.name_en,
+            department_name=self.department_name,
+            status=self.status,
+            transferred_from=self.transferred_from,
+            fees=tuple(self.fees),
+            licence_type=self.licence_type,
+            basic_code=self.basic_code,
+            implementing_code=self.implementing_code,
+            item_type=self.type,
+            case_type=self.case_type,
+            serves=tuple(self.serves),
+            visits=self.visits,
+            online_depth=self.online_depth,
+            description=self.description,
+            legal_basis=tuple(reference.to_dict() for reference in self.legal_basis),
+            statutory_days=self.statutory_days,
+            revision=self.revision,
         )
 
 

@@ -3,8 +3,10 @@
 from sqlalchemy.orm import Session
 
 from services.catalog.adapters import orm
+from services.catalog.adapters.catalogue_facts import CatalogueFactsRepository
 from services.catalog.adapters.repository import (
     AssessmentRepository,
+    BasicItemRepository,
     DepartmentRepository,
     ItemRepository,
     RegionRepository,
@@ -20,14 +22,18 @@ class CatalogUnitOfWork(UnitOfWork):
     regions: RegionRepository
     departments: DepartmentRepository
     items: ItemRepository
+    basic_items: BasicItemRepository
     stores: StoreRepository
     zones: ZoneRepository
     assessments: AssessmentRepository
+    catalogue: CatalogueFactsRepository
 
     def open_repositories(self, session: Session) -> None:
         self.regions = RegionRepository(session)
         self.departments = DepartmentRepository(session)
         self.items = ItemRepository(session)
+        self.basic_items = BasicItemRepository(session)
         self.stores = StoreRepository(session)
         self.zones = ZoneRepository(session)
         self.assessments = AssessmentRepository(session)
+        self.catalogue = CatalogueFactsRepository(session)

@@ -9,6 +9,7 @@ the domain. Results are plain JSON-ready dicts, exactly the contract's answers.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Mapping
@@ -23,11 +24,11 @@ from services.catalog.domain.model import (
     Department,
     Item,
     Region,
-    Store,
     StoreRating,
     transfer_problems,
 )
-from services.catalog.domain.stats import catalogue_stats
+from services.catalog.service_layer.basic_items import derive_item, locked_changes
+from services.catalog.service_layer.stores import follow_department_store, store_view
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -101,6 +102,13 @@ def item_summary(item: Item, department_name: str) -> dict:
         "transferred_from": item.transferred_from,
         "fees": [fee.to_dict() for fee in item.fees],
         "licence_type": item.licence_type.to_dict() if item.licence_type else None,
+        "basic_code": item.basic_code,
+        "implementing_code": item.implementing_code,
+        "type": item.type,
+        "case_type": item.case_type,
+        "serves": list(item.serves),
+        "visits": item.visits,
+        "online_depth": item.online_depth,
     }
 
 
@@ -110,18 +118,10 @@ def item_guide(listing: Listing) -> dict:
         **item_summary(item, listing.department_name),
         "description": item.description,
         "conditions": list(item.conditions),
-        "materials": [
-            {
-                "name": material.name,
-                "copies": material.copies,
-                "original": material.original,
-                "note": material.note,
-            }
-            for material in item.materials
-        ],
+        "materials": [dataclasses.asdict(material) for material in item.materials],
         "fee_waiver": item.fee_waiver.to_dict() if item.fee_waiver else None,
         "issuer_uscc": listing.issuer_uscc,
-        "legal_basis": list(item.legal_basis),
+        "legal_basis": [reference.to_dict() for reference in item.legal_basis],
         "statutory_days": item.statutory_days,
         "joint_departments": list(item.joint_departments),
         "window": (
@@ -136,20 +136,14 @@ def item_guide(listing: Listing) -> dict:
         ),
         "handled_by": item.handled_by,
         "store_id": item.store_id,
-    }
-
-
-def store_view(store: Store) -> dict:
-    return {
-        "store_id": store.store_id,
-        "name": store.name,
-        "department_code": store.department_code,
-        "region_code": store.region_code,
-        "rating": {
-            "reviews": store.rating.reviews,
-            "praise_rate": store.rating.praise_rate,
-            "average_grade": store.rating.average_grade,
-        },
+        "limit_unit": item.limit_unit,
+        "limit_note": item.limit_note,
+        "process_summary": item.process_summary,
+        "place": item.place,
+        "hours": item.hours,
+        "consultation_phone": item.consultation_phone,
+        "complaint_phone": item.complaint_phone,
+        "revision": item.revision,
     }
 
 
@@ -177,18 +171,23 @@ def search_items(
     region: str | None = None,
     department: str | None = None,
     level: str | None = None,
+    type: str | None = None,  # noqa: A002  (the query parameter's name)
     mode: str | None = None,
+    serves: str | None = None,
     page: int = 1,
     page_size: int = 20,
 ) -> dict:
-    """Published items matching every filter, a page at a time, in code order.
+    """Published items matching every filter, a page at a time.
 
-    ``q`` matches the name, English name, code or description, ignoring case
-    (empty or blank: no keyword); ``region`` is the region the item sits in (a
-    city does not include its counties). An unknown region or department is
-    Invalid, naming the filter.
+    The gateway answers from its own index and asks this only while that
+    loads. ``q``'s words must all occur in the name, English name, code or
+    description, ignoring case (empty or blank: no keyword); a name match ranks
+    before one in the English name or code, which ranks before a description
+    match, code order within each (and without ``q``). ``region`` includes its
+    children (a city its counties). An unknown region or department is Invalid,
+    naming the filter.
     """
-    keyword = (q or "").strip() or None
+    keyword = " ".join((q or "").split()) or None
     with uow:
         _require_known(uow, region=region, department=department)
         listings, total = uow.items.search(
@@ -196,7 +195,9 @@ def search_items(
             region=region,
             department=department,
             level=level,
+            type=type,
             mode=mode,
+            serves=serves,
             offset=(page - 1) * page_size,
             limit=page_size,
         )
@@ -208,42 +209,45 @@ def search_items(
         }
 
 
-def get_item(uow: CatalogUnitOfWork, item_id: str) -> dict:
-    """The full service guide of an item, whatever its status (the guide says it)."""
+# ``get_item`` asked by another service, not on someone's behalf.
+INTERNAL = object()
+
+
+def get_item(uow: CatalogUnitOfWork, item_id: str, actor: Any = INTERNAL) -> dict:
+    """The full service guide of an item (its status in it).
+
+    Asked for someone (``actor``, None: the public), a draft or retired item is
+    answered only to staff of its department and the operator, NotFound to
+    everyone else; another service asking (no actor) gets every item.
+    """
     with uow:
-        return item_guide(_listing(uow, item_id))
+        listing = _listing(uow, item_id)
+        if actor is not INTERNAL and not _may_see(actor, listing.item):
+            raise NotFound(f"no item {item_id}", {"item_id": "unknown item"})
+        return item_guide(listing)
 
 
-def list_stores(uow: CatalogUnitOfWork) -> dict:
-    """``{"items": [...]}``: every flagship store with its rating summary, in
-    store id order."""
-    with uow:
-        return {"items": [store_view(store) for store in uow.stores.list()]}
-
-
-def get_store(uow: CatalogUnitOfWork, store_id: str) -> dict:
-    with uow:
-        store = uow.stores.get(store_id)
-        if store is None:
-            raise NotFound(f"no store {store_id}", {"store_id": "unknown store"})
-        return store_view(store)
-
-
-def catalog_stats(uow: CatalogUnitOfWork) -> dict:
-    """Online rate by level and region and the three-level consistency report."""
-    with uow:
-        return catalogue_stats(uow.items.published(), uow.regions.list())
+def _may_see(actor: Mapping | None, item: Item) -> bool:
+    if item.is_published:
+        return True
+    if not actor:
+        return False
+    if actor.get("kind") == OPERATOR:
+        return True
+    return actor.get("kind") == "staff" and actor.get("department_code") == item.department_code
 
 
 # ------------------------------------------------------------------- commands
 
 
 def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
-    """Add a draft item to a department's catalogue.
+    """Add a draft item to a department's catalogue, implementing a basic item.
 
-    ``data`` has code, name and department_code, optionally region_code and
-    level (default: the department's) and any guide field. The store and window
-    are the department's. The item id follows from the code.
+    ``data`` has basic_code and department_code, optionally code (default: the
+    implementing code), region_code and level (default: the department's) and
+    any guide field. Name, type and legal basis are the basic item's (see
+    ``basic_items.derive_item``). The store and window are the department's.
+    The item id follows from the code.
     """
     department_code = data.get("department_code")
     _authorise(actor, department_code)
@@ -253,6 +257,7 @@ def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
             raise Invalid("invalid input", {"department_code": "unknown department"})
         data.setdefault("region_code", department.region_code)
         data.setdefault("level", department.level)
+        data = derive_item(uow, department, data)
         problems = {
             **_unknown_references(
                 uow, region=data["region_code"], joint_departments=data.get("joint_departments")
@@ -263,7 +268,12 @@ def create_item(uow: CatalogUnitOfWork, actor: Mapping, **data: Any) -> dict:
         try:
             item = Item.create(
                 item_id,
-                **{**data, "store_id": department.store.store_id, "window": department.window},
+                **{
+                    **data,
+                    "store_id": department.store.store_id,
+                    "window": department.window,
+                    "department_name": department.name,
+                },
             )
         except ValidationFailed as failure:
             problems = {**failure.fields, **problems}
@@ -286,6 +296,8 @@ def update_item(uow: CatalogUnitOfWork, actor: Mapping, item_id: str, **changes:
         listing = _listing(uow, item_id, lock=True)
         item = listing.item
         _authorise(actor, item.department_code)
+        locked_changes(uow, item, changes)
+        changes.pop("basic_code", None)
         problems = _unknown_references(uow, joint_departments=changes.get("joint_departments"))
         if changes.get("transferred_from") is not None:
             holder = uow.departments.get(item.department_code)
@@ -316,7 +328,8 @@ def record_store_rating(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | Non
     Two changes of one store may arrive in either order: the one ratings
     recorded last (the envelope's ``occurred_at``) is kept, an older one
     arriving after it changes nothing. Records ``store_rating_updated`` when the
-    figures change. Returns the store as ``get_store`` answers it, or None when
+    figures change (for the city store of the department's city too, when
+    its aggregate changes). Returns the store as ``get_store`` answers it, or None when
     this event was handled before. An unknown store is NotFound: the event is
     retried and then dead-lettered for an operator, never silently dropped. An
     envelope without an instant ``occurred_at``, or figures that do not agree
@@ -334,6 +347,8 @@ def record_store_rating(uow: CatalogUnitOfWork, envelope: Mapping) -> dict | Non
         if store.rate(rating, as_of):
             uow.stores.save_rating(store)
             uow.collect(store)
+            # A city store shows the aggregate of its department stores.
+            follow_department_store(uow, store)
         else:
             log.info(
                 "kept a store rating ratings recorded later than the one received",

@@ -81,6 +81,9 @@ def envelope_for(source: str, event, correlation_id: str | None = None) -> dict:
     """Wrap a domain event (a dataclass with a ``type``) in an envelope."""
     payload = to_json_ready(event)
     payload.pop("type", None)
+    # A field whose wire name is taken by the class attribute ``type``.
+    for name, wire_name in getattr(event, "wire_names", {}).items():
+        payload[wire_name] = payload.pop(name)
     return make_envelope(
         source,
         event_type_of(event),

@@ -1,8 +1,11 @@
 """A catalog unit of work on a fresh SQLite file, with the demo catalogue loaded."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from services.catalog.bootstrap import load_demo
+from services.catalog.domain.basic import BasicItem
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
 from services.common.testing import (  # noqa: F401  (the tests import outbox from here)
     citizen,
@@ -26,9 +29,24 @@ def empty_uow(uow_factory):
     return uow_factory(CatalogUnitOfWork, source="catalog")
 
 
+# A basic item no demo department implements yet; ``new_item`` implements it.
+NEW_BASIC = {
+    "basic_code": "000117099000",
+    "name": "移动式压力容器充装许可",
+    "name_en": "Mobile pressure vessel filling licence",
+    "type": "01",
+    "legal_basis": [{"law": "《中华人民共和国特种设备安全法》", "article": "第三十三条"}],
+    "department_code": "js-amr",
+    "serves": ["legal_person"],
+}
+
+
 @pytest.fixture
 def uow(empty_uow):
     load_demo(empty_uow)
+    with empty_uow:
+        empty_uow.basic_items.add(BasicItem.create(**NEW_BASIC), datetime.now(UTC))
+        empty_uow.commit()
     clear_outbox(empty_uow)
     return empty_uow
 
@@ -36,6 +54,9 @@ def uow(empty_uow):
 def new_item(**overrides) -> dict:
     data = {
         "code": "320000-JSSCJG-900",
+        "basic_code": NEW_BASIC["basic_code"],
+        "type": "01",
+        "serves": ["legal_person"],
         "name": "移动式压力容器充装许可",
         "name_en": "Mobile pressure vessel filling licence",
         "department_code": "js-amr",
@@ -46,7 +67,7 @@ def new_item(**overrides) -> dict:
         "conditions": ["设备已经监督检验合格"],
         "materials": [{"name": "使用登记表", "copies": 2, "original": True}],
         "fees": [],
-        "legal_basis": ["《中华人民共和国特种设备安全法》第三十三条"],
+        "legal_basis": [{"law": "《中华人民共和国特种设备安全法》", "article": "第三十三条"}],
         "joint_departments": [],
     }
     data.update(overrides)

@@ -5,7 +5,13 @@ import sqlalchemy as sa
 from services.catalog import contract
 from services.catalog.adapters import orm
 from services.catalog.bootstrap import load_demo
-from services.catalog.demo import load_departments, load_items, load_regions, load_zones
+from services.catalog.demo import (
+    load_basic_items,
+    load_departments,
+    load_items,
+    load_regions,
+    load_zones,
+)
 from services.catalog.service_layer import use_cases
 from services.catalog.service_layer.use_cases import item_id_for
 
@@ -17,11 +23,15 @@ def test_load_demo_publishes_every_item_once(empty_uow):
     assert loaded == {
         "regions": len(load_regions()),
         "departments": len(load_departments()),
+        "basic_items": len(load_basic_items()),
         "items": len(load_items()),
         "zones": len(load_zones()),
     }
     events = outbox(empty_uow)
-    assert [e["type"] for e in events] == ["item_published"] * len(load_items())
+    assert [e["type"] for e in events] == ["basic_item_published"] * len(load_basic_items()) + [
+        "item_published"
+    ] * len(load_items())
+    events = [e for e in events if e["type"] == "item_published"]
     assert {e["payload"]["item_id"] for e in events} == {
         item_id_for(i["code"]) for i in load_items()
     }
@@ -29,8 +39,14 @@ def test_load_demo_publishes_every_item_once(empty_uow):
         payload = contract.ItemPublished().load(envelope["payload"])
         assert payload["store_id"] and payload["window"]
 
-    assert load_demo(empty_uow) == {"regions": 0, "departments": 0, "items": 0, "zones": 0}
-    assert len(outbox(empty_uow)) == len(load_items())
+    assert load_demo(empty_uow) == {
+        "regions": 0,
+        "departments": 0,
+        "basic_items": 0,
+        "items": 0,
+        "zones": 0,
+    }
+    assert len(outbox(empty_uow)) == len(load_basic_items()) + len(load_items())
     assert use_cases.search_items(empty_uow)["total"] == len(load_items())
 
 

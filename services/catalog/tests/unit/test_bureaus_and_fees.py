@@ -26,7 +26,6 @@ AGED_70 = {"fact": "applicant.age", "op": "ge", "value": 70}
 def bureau_item(**overrides):
     data = {
         "code": "320115-JNXZSPJ-900",
-        "name": "药品零售企业许可",
         "department_code": "jn-xzsp",
         "transferred_from": "jn-amr",
         **overrides,
@@ -46,7 +45,7 @@ def test_a_bureau_holds_an_item_taken_over_from_a_department(uow):
     assert guide["window"]["name"] == "江宁区政务服务中心综合窗口"
     assert guide["issuer_uscc"] == "113201154587911581"
     use_cases.publish_item(uow, BUREAU_ADMIN, guide["item_id"])
-    found = use_cases.search_items(uow, department="jn-xzsp", q="药品")["items"]
+    found = use_cases.search_items(uow, department="jn-xzsp", q="充装")["items"]
     assert [(x["department_code"], x["transferred_from"]) for x in found] == [("jn-xzsp", "jn-amr")]
 
 

@@ -1,142 +1,138 @@
-"""Online rate by level and region, and the three-level consistency report."""
+"""The catalogue statistics' rules (plain Python): what an item counts for,
+when it deviates from its basic item, and the shape of the answer."""
 
-from services.catalog.demo import load_items, load_regions
-from services.catalog.domain.model import Item, Region
-from services.catalog.domain.stats import catalogue_stats
+from services.catalog.domain.model import Region
+from services.catalog.domain.stats import (
+    ALL,
+    BasicFacts,
+    Counts,
+    ItemFacts,
+    Tally,
+    catalogue_stats,
+    count_changes,
+    implementation_keys,
+    level_scope,
+    region_scope,
+    supersedes,
+)
 
 REGIONS = [
     Region("320000", "江苏省", "province"),
     Region("320100", "南京市", "city", "320000"),
-    Region("320115", "江宁区", "county", "320100"),
-    Region("320500", "苏州市", "city", "320000"),
-    Region("320583", "昆山市", "county", "320500"),
+    Region("320102", "玄武区", "county", "320100"),
 ]
-
-_counter = iter(range(10_000))
-
-
-def item(name, region_code, level, modes, status="published") -> Item:
-    new = Item.create(
-        f"item-{next(_counter)}",
-        code=f"{region_code}-X-{name}",
-        name=name,
-        department_code="d",
-        region_code=region_code,
-        level=level,
-        modes=modes,
-        promised_days=1,
-        statutory_days=5,
-        materials=[{"name": "申请书"}],
-    )
-    if status != "draft":
-        new.publish()
-    if status == "retired":
-        new.retire()
-    return new
+LAW = (("中华人民共和国食品安全法", "第三十五条"),)
+BASIC = BasicFacts("000108001000", 2, "食品生产许可", "01", LAW)
 
 
-def test_online_rate_counts_online_or_express_among_published_items():
-    items = [
-        item("排污许可证核发", "320000", "province", ["online"]),
-        item("医师执业注册", "320000", "province", ["window"]),
-        item("食品经营许可证核发", "320100", "city", ["express", "window"]),
-        item("婚姻登记", "320100", "city", ["window"]),
-        item("个体工商户设立登记", "320583", "county", ["online"]),
-        item("草稿事项", "320583", "county", ["online"], status="draft"),
-        item("已退役事项", "320583", "county", ["window"], status="retired"),
-    ]
-    stats = catalogue_stats(items, REGIONS)
-    assert (stats["published"], stats["online"], stats["online_rate"]) == (5, 3, 0.6)
-    assert stats["by_level"] == {
-        "province": {"published": 2, "online": 1, "online_rate": 0.5},
-        "city": {"published": 2, "online": 1, "online_rate": 0.5},
-        "county": {"published": 1, "online": 1, "online_rate": 1.0},
+def facts(item_id="i-1", **overrides) -> ItemFacts:
+    values = {
+        "item_id": item_id,
+        "revision": 1,
+        "published": True,
+        "region_code": "320100",
+        "level": "city",
+        "online": True,
+        "basic_code": BASIC.basic_code,
+        "name": BASIC.name,
+        "type": BASIC.type,
+        "legal_basis": LAW,
     }
-    assert stats["by_region"] == [
-        {
-            "region_code": "320000",
-            "name": "江苏省",
-            "level": "province",
-            "published": 2,
-            "online": 1,
-            "online_rate": 0.5,
-        },
-        {
-            "region_code": "320100",
-            "name": "南京市",
-            "level": "city",
-            "published": 2,
-            "online": 1,
-            "online_rate": 0.5,
-        },
-        {
-            "region_code": "320583",
-            "name": "昆山市",
-            "level": "county",
-            "published": 1,
-            "online": 1,
-            "online_rate": 1.0,
-        },
-    ]
+    values.update(overrides)
+    return ItemFacts(**values)
 
 
-def test_empty_catalogue_has_no_rates():
-    stats = catalogue_stats([], REGIONS)
-    assert stats["published"] == 0 and stats["online_rate"] is None
-    assert stats["by_level"]["city"] == {"published": 0, "online": 0, "online_rate": None}
-    assert stats["by_region"] == []
-    assert stats["consistency"] == {
-        "cities": 2,
-        "province_items": 0,
-        "consistent_items": 0,
-        "items": [],
+def test_online_means_online_or_express():
+    published = {"item_id": "i", "region_code": "320100", "level": "city", "name": "x"}
+    assert ItemFacts.from_published({**published, "modes": ["express"]}).online
+    assert ItemFacts.from_published({**published, "modes": ["online", "window"]}).online
+    assert not ItemFacts.from_published({**published, "modes": ["window"]}).online
+
+
+def test_an_item_deviates_when_a_locked_field_differs():
+    assert not facts().compared_with(BASIC).deviating
+    assert facts(name="食品生产许可证").compared_with(BASIC).deviating
+    assert facts(type="07").compared_with(BASIC).deviating
+    assert facts(legal_basis=(("别的法", ""),)).compared_with(BASIC).deviating
+    # Nothing to compare with: no basic item, or not known yet.
+    assert not facts(basic_code=None, name="x").compared_with(None).deviating
+    assert not facts(name="x").compared_with(None).deviating
+
+
+def test_a_higher_revision_supersedes_and_an_equal_one_does_not():
+    assert supersedes(1, None)
+    assert supersedes(3, 2)
+    assert not supersedes(2, 2)
+    assert not supersedes(1, 2)
+
+
+def test_an_item_counts_in_everything_its_level_and_its_region():
+    assert facts().scopes() == (ALL, level_scope("city"), region_scope("320100"))
+    assert ItemFacts("i-9", 2, False).scopes() == (ALL,)
+
+
+def test_retiring_takes_an_item_out_of_every_count():
+    before = facts(deviating=True)
+    changes = count_changes(before, before.retired(2))
+    assert changes == {
+        scope: Counts(published=-1, online=-1, deviating=-1) for scope in before.scopes()
+    }
+    assert implementation_keys(before, before.retired(2)) == {
+        (scope, BASIC.basic_code) for scope in before.scopes()
     }
 
 
-def test_consistency_matches_province_names_in_cities_and_their_counties():
-    items = [
-        item("排污许可证核发", "320000", "province", ["online"]),
-        item("食品经营许可证核发", "320000", "province", ["online"]),
-        item("排污许可证核发", "320100", "city", ["online"]),
-        # a county item counts for its city
-        item("排污许可证核发", "320583", "county", ["online"]),
-        item("食品经营许可证核发", "320115", "county", ["online"]),
-        # a retired item does not count
-        item("食品经营许可证核发", "320500", "city", ["online"], status="retired"),
-    ]
-    consistency = catalogue_stats(items, REGIONS)["consistency"]
-    assert consistency == {
-        "cities": 2,
-        "province_items": 2,
-        "consistent_items": 1,
-        "items": [
-            {
-                "name": "排污许可证核发",
-                "cities_with_item": ["320100", "320500"],
-                "cities_missing": [],
-                "coverage": 1.0,
-            },
-            {
-                "name": "食品经营许可证核发",
-                "cities_with_item": ["320100"],
-                "cities_missing": ["320500"],
-                "coverage": 0.5,
-            },
-        ],
+def test_a_change_that_does_not_move_a_count_changes_nothing():
+    assert count_changes(facts(), facts(revision=2, name="same counts")) == {}
+    assert count_changes(None, facts(published=False)) == {}
+
+
+def test_the_answer_lists_every_region_with_rates():
+    tally = Tally()
+    tally.add(facts("i-1"))
+    tally.add(facts("i-2", online=False, deviating=True))
+    tally.add(facts("i-3", region_code="320102", level="county"))
+    tally.add(facts("i-4", region_code="329999", level="county", basic_code="000108002000"))
+    stats = catalogue_stats(tally.result(), basic_items=4, regions=REGIONS)
+
+    assert {key: stats[key] for key in stats if key not in ("by_level", "by_region")} == {
+        "published": 4,
+        "online": 3,
+        "online_rate": 0.75,
+        "implemented": 2,
+        "deviating": 1,
+        "basic_items": 4,
     }
+    assert stats["by_level"]["province"] == {
+        "published": 0,
+        "online": 0,
+        "online_rate": None,
+        "implemented": 0,
+        "deviating": 0,
+    }
+    assert stats["by_level"]["county"]["implemented"] == 2
+    assert [entry["region_code"] for entry in stats["by_region"]] == [
+        "320000",
+        "320100",
+        "320102",
+        "329999",  # named by an item, not known to the catalogue
+    ]
+    assert stats["by_region"][1] == {
+        "region_code": "320100",
+        "name": "南京市",
+        "level": "city",
+        "published": 2,
+        "online": 1,
+        "online_rate": 0.5,
+        "implemented": 1,
+        "implementation_rate": 0.25,
+        "deviating": 1,
+    }
+    assert stats["by_region"][3]["name"] is None
 
 
-def test_stats_over_the_demo_catalogue():
-    regions = [Region.from_dict(region) for region in load_regions()]
-    items = []
-    for index, data in enumerate(load_items()):
-        demo_item = Item.create(f"demo-{index}", **data)
-        demo_item.publish()
-        items.append(demo_item)
-    stats = catalogue_stats(items, regions)
-    assert stats["published"] == len(items)
-    assert sum(level["published"] for level in stats["by_level"].values()) == len(items)
-    assert sum(region["published"] for region in stats["by_region"]) == len(items)
-    assert stats["consistency"]["cities"] == 13
-    entries = {entry["name"]: entry for entry in stats["consistency"]["items"]}
-    assert "320300" in entries["医师执业注册"]["cities_with_item"]
+def test_without_basic_items_there_is_no_implementation_rate():
+    stats = catalogue_stats({}, basic_items=0, regions=REGIONS)
+    assert stats["published"] == 0
+    assert stats["online_rate"] is None
+    assert all(entry["implementation_rate"] is None for entry in stats["by_region"])

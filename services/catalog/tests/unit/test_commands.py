@@ -100,7 +100,10 @@ def test_retire_and_publish_again(uow):
         use_cases.publish_item(uow, OPERATOR, FOOD_LICENCE)
     events = outbox(uow)
     assert [e["type"] for e in events] == ["item_retired", "item_published"]
-    assert contract.ItemRetired().load(events[0]["payload"]) == {"item_id": FOOD_LICENCE}
+    assert contract.ItemRetired().load(events[0]["payload"]) == {
+        "item_id": FOOD_LICENCE,
+        "revision": 3,
+    }
 
 
 def test_other_departments_may_not_touch_an_item(uow):

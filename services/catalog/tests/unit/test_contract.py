@@ -13,7 +13,7 @@ from nameko.testing.services import worker_factory
 
 from services.catalog import contract
 from services.catalog.bootstrap import load_demo
-from services.catalog.demo import load_items
+from services.catalog.demo import load_basic_items, load_items
 from services.catalog.service import CatalogService
 from services.catalog.service_layer.use_cases import item_id_for, zone_id_for
 from services.common.entrypoints import contract_entrypoints
@@ -65,6 +65,9 @@ def calls() -> list[tuple[str, dict]]:
             {"q": "食品", "region": "320000", "department": "js-amr", "level": "province"},
         ),
         ("search_items", {"q": "", "mode": "express", "page": "2", "page_size": "5"}),
+        ("search_items", {"q": "登记", "region": "320100", "type": "01", "serves": "legal_person"}),
+        ("export_items", {"limit": 5}),
+        ("export_items", {"after": "f" * 32, "limit": 1000}),
         ("get_item", {"item_id": FOOD_LICENCE}),
         ("create_item", {"actor": AMR_ADMIN, **new_item(joint_departments=["js-ga"])}),
         (
@@ -92,6 +95,25 @@ def calls() -> list[tuple[str, dict]]:
             },
         ),
         ("retire_item", {"actor": OPERATOR, "item_id": NEW_ITEM}),
+        (
+            "create_basic_item",
+            {
+                "actor": AMR_ADMIN,
+                "basic_code": "000117098000",
+                "name": "计量器具型式批准",
+                "type": "01",
+                "legal_basis": [{"law": "《中华人民共和国计量法》", "article": "第十三条"}],
+                "department_code": "js-amr",
+                "serves": ["legal_person"],
+            },
+        ),
+        (
+            "update_basic_item",
+            {"actor": OPERATOR, "basic_code": "000117001000", "description": "保健食品生产许可"},
+        ),
+        ("get_basic_item", {"basic_code": "000117001000"}),
+        ("list_basic_items", {"department": "js-amr", "q": "食品", "page": "1"}),
+        ("get_item", {"item_id": NEW_ITEM, "actor": AMR_ADMIN}),
         ("get_item", {"item_id": NEW_ITEM}),
         ("list_stores", {}),
         ("get_store", {"store_id": "store-js-amr"}),
@@ -151,6 +173,26 @@ def test_every_answer_is_exactly_its_documented_schema(service):
     assert answer["rating"] == {"reviews": 1, "praise_rate": 1.0, "average_grade": 4.0}
     assert_documented(contract.Store, answer)
     called.add("on_store_rating_changed")
+    # catalog's own events, as the statistics take them
+    counting = {
+        "item_published": "count_item_published",
+        "item_retired": "count_item_retired",
+        "basic_item_published": "count_basic_item_published",
+    }
+    basic = load_basic_items()[0]
+    changed_basic = {
+        "id": "e-basic",
+        "type": "basic_item_published",
+        "payload": {**basic, "revision": 2},
+    }
+    for event in [*outbox(service.uow), changed_basic]:
+        if event["type"] in counting:
+            getattr(service, counting[event["type"]])(event)
+            called.add(counting[event["type"]])
+    assert_documented(contract.CatalogStats, service.catalog_stats())
+    # the derived items follow a changed basic item
+    service.follow_basic_item_published(changed_basic)
+    called.add("follow_basic_item_published")
     assert called == set(entrypoints), "every entrypoint is exercised here"
 
 
@@ -159,7 +201,7 @@ def test_the_answers_of_an_empty_catalogue_are_documented_too(empty_uow):
     for method, response in [
         ("list_regions", contract.RegionList),
         ("list_departments", contract.DepartmentList),
-        ("list_stores", contract.StoreList),
+        ("list_stores", contract.StorePage),
         ("search_items", contract.ItemSummaryPage),
         ("catalog_stats", contract.CatalogStats),
     ]:
@@ -180,10 +222,14 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
 
 def test_the_demo_catalogue_announces_documented_items(empty_uow):
     load_demo(empty_uow)
-    envelopes = outbox(empty_uow)
+    envelopes = [e for e in outbox(empty_uow) if e["type"] == "item_published"]
     assert len(envelopes) == DEMO_ITEMS
     for envelope in envelopes:
         assert_documented(contract.ItemPublished, envelope["payload"])
+    basic = [e for e in outbox(empty_uow) if e["type"] == "basic_item_published"]
+    assert basic
+    for envelope in basic:
+        assert_documented(contract.BasicItemPublished, envelope["payload"])
 
 
 def test_every_demo_guide_is_documented(service):
@@ -231,7 +277,7 @@ REFUSED_BODIES = [
     {"handled_by": "workflows"},
     {"materials": [{"name": "申请书", "original": 1}]},
     {"materials": [{"name": "申请书", "original": "yes"}]},
-    {"materials": [{"name": "申请书", "copies": 0}]},
+    {"materials": [{"name": "申请书", "copies": -1}]},
     {"materials": [{"name": "申请书", "note": ""}]},
     {"materials": [{"name": "申请书", "size": "A4"}]},
     {"materials": [{"copies": 1}]},

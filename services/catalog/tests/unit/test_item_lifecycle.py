@@ -23,6 +23,8 @@ def make_item(**overrides) -> Item:
         "materials": [{"name": "申请书", "copies": 1, "original": True, "note": ""}],
         "store_id": "store-ks-xzsp",
         "window": WINDOW,
+        "type": "01",
+        "serves": ["natural_person"],
     }
     data.update(overrides)
     return Item.create("item-1", **data)
@@ -45,7 +47,7 @@ def test_create_names_every_bad_field():
             level="planet",
             modes=["fax"],
             promised_days=-1,
-            materials=[{"copies": 0}],
+            materials=[{"copies": -1}],
             colour="red",
         )
     assert failure.value.fields == {
@@ -55,7 +57,7 @@ def test_create_names_every_bad_field():
         "modes": "unknown mode 'fax'; allowed: online, express, window",
         "promised_days": "must be between 0 and 365",
         "materials.0.name": "is required",
-        "materials.0.copies": "must be a whole number of at least 1",
+        "materials.0.copies": "must be a whole number from 0 to 99",
         "colour": "unknown field",
     }
 
@@ -83,9 +85,15 @@ def test_publish_records_item_published_with_the_contract_fields():
             joint_departments=("sz-amr", "sz-ga"),
             window=WINDOW,
             handled_by="workflow",
+            item_type="01",
+            serves=("natural_person",),
+            visits=0,
+            statutory_days=15,
+            revision=2,
         )
     ]
     payload = item.events[0].payload()
+    assert payload["type"] == "01" and "item_type" not in payload
     assert ItemPublished.type == "item_published"
     assert payload["modes"] == ["online", "express"]
     assert payload["window"] == {
@@ -108,7 +116,14 @@ def test_publish_refuses_an_incomplete_guide_naming_every_gap():
     )
     with pytest.raises(ValidationFailed) as failure:
         item.publish()
-    assert set(failure.value.fields) == {"modes", "promised_days", "statutory_days", "materials"}
+    assert set(failure.value.fields) == {
+        "modes",
+        "promised_days",
+        "statutory_days",
+        "materials",
+        "type",
+        "serves",
+    }
     assert item.status == DRAFT
     assert item.events == []
 
@@ -141,7 +156,7 @@ def test_retire_only_a_published_item():
     item.publish()
     item.retire()
     assert item.status == RETIRED
-    assert item.events[-1] == ItemRetired(item_id="item-1")
+    assert item.events[-1] == ItemRetired(item_id="item-1", revision=3)
     assert ItemRetired.type == "item_retired"
     with pytest.raises(InvalidTransition):
         item.retire()

@@ -4,6 +4,7 @@ import pytest
 
 from services.catalog.demo import load_departments, load_items, load_regions
 from services.catalog.service_layer import use_cases
+from services.catalog.service_layer.stores import get_store, list_stores
 from services.catalog.service_layer.use_cases import item_id_for
 from services.common.errors import Invalid, NotFound
 
@@ -24,6 +25,13 @@ SUMMARY_KEYS = {
     "transferred_from",
     "fees",
     "licence_type",
+    "basic_code",
+    "implementing_code",
+    "type",
+    "case_type",
+    "serves",
+    "visits",
+    "online_depth",
 }
 ITEMS = load_items()
 
@@ -77,11 +85,11 @@ def test_filters_combine(uow):
     assert [item["code"] for item in amr["items"]] == ["320000-JSSCJG-001"]
 
 
-def test_region_filter_is_the_items_own_region(uow):
+def test_region_filter_includes_the_regions_children(uow):
     nanjing = use_cases.search_items(uow, region="320100", page_size=100)
-    expected = [i for i in ITEMS if i["region_code"] == "320100"]
+    expected = [i for i in ITEMS if i["region_code"].startswith("3201")]
     assert nanjing["total"] == len(expected) > 0
-    assert {item["region_code"] for item in nanjing["items"]} == {"320100"}
+    assert {item["region_code"] for item in nanjing["items"]} > {"320100"}
 
 
 def test_pages_share_one_total_and_a_stable_order(uow):
@@ -132,8 +140,18 @@ def test_get_item_returns_the_full_guide(uow):
         "window",
         "handled_by",
         "store_id",
+        "limit_unit",
+        "limit_note",
+        "process_summary",
+        "place",
+        "hours",
+        "consultation_phone",
+        "complaint_phone",
+        "revision",
     }
     assert guide["item_id"] == item_id_for(seed["code"])
+    assert guide["basic_code"] == seed["basic_code"]
+    assert guide["implementing_code"] == department["uscc"] + "2" + seed["basic_code"]
     assert guide["department_name"] == department["name"]
     assert guide["window"] == department["window"]
     assert guide["store_id"] == department["store"]["store_id"]
@@ -191,24 +209,16 @@ def test_regions_and_departments(uow):
 
 
 def test_stores_start_without_a_rating(uow):
-    stores = use_cases.list_stores(uow)["items"]
+    stores = list_stores(uow, kind="department", page_size=100)["items"]
     assert len(stores) == len(load_departments())
-    store = use_cases.get_store(uow, "store-js-amr")
+    store = get_store(uow, "store-js-amr")
     assert store == {
         "store_id": "store-js-amr",
         "name": "江苏省市场监督管理局旗舰店",
+        "kind": "department",
         "department_code": "js-amr",
         "region_code": "320000",
         "rating": {"reviews": 0, "praise_rate": None, "average_grade": None},
     }
     with pytest.raises(NotFound):
-        use_cases.get_store(uow, "store-nowhere")
-
-
-def test_catalog_stats_count_published_items(uow):
-    stats = use_cases.catalog_stats(uow)
-    assert stats["published"] == len(ITEMS)
-    online = sum(1 for i in ITEMS if {"online", "express"} & set(i["modes"]))
-    assert stats["online"] == online
-    assert stats["consistency"]["cities"] == 13
-    assert sum(level["published"] for level in stats["by_level"].values()) == len(ITEMS)
+        get_store(uow, "store-nowhere")

@@ -7,6 +7,7 @@ import pytest
 
 from services.catalog import contract
 from services.catalog.service_layer import use_cases
+from services.catalog.service_layer.stores import get_store
 from services.common.errors import Invalid, NotFound
 from services.common.schemas import load_payload
 from services.common.testing import assert_documented, envelope, outbox
@@ -32,7 +33,7 @@ def changed(occurred_at=T1, *figures, **overrides) -> dict:
 
 
 def rating_of(uow, store_id="store-js-amr") -> tuple:
-    rating = use_cases.get_store(uow, store_id)["rating"]
+    rating = get_store(uow, store_id)["rating"]
     return rating["reviews"], rating["praise_rate"], rating["average_grade"]
 
 
