@@ -15,13 +15,14 @@ STAMP := $(VENV)/.installed
 K8S_VENV := .venv-k8s
 K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: help install infra migrate run test test-unit lint format bench lock clean \
+.PHONY: help install infra migrate run seed-scale test test-unit lint format bench lock clean \
 	k8s-tools k8s-check k8s-lock
 
 help:
 	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000)"
 	@echo "make test   run every test (unit, integration, end to end)"
 	@echo "make bench  measure the main request paths"
+	@echo "make seed-scale  load the seed's volumes into the cluster's PostgreSQL (DATABASE_URL)"
 	@echo "make lint   ruff check and format check"
 	@echo "make k8s-check  render and check the Kubernetes manifests and the Dockerfile"
 
@@ -59,6 +60,13 @@ migrate: install infra
 run: install infra
 	$(PY) -m operations.local_cluster run
 
+# The seed's volumes (75,000 items, 1.09 million citizens, 270,000 shipments)
+# in the PostgreSQL databases DATABASE_URL names, as `make run` uses them;
+# SEED_ARGS="--only catalog --scale 0.1" for part of it.
+seed-scale: install infra
+	@bash deploy/local/ensure-infra.sh --postgres
+	$(PY) -m operations.seed_scale $(SEED_ARGS)
+
 test: install k8s-tools
 	@bash deploy/local/ensure-infra.sh --postgres
 	$(VENV)/bin/ruff check .
@@ -84,6 +92,8 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install infra
+	@# PostgreSQL for the measurements at the seed's size (skipped without it).
+	@bash deploy/local/ensure-infra.sh --postgres
 	$(PY) -m tests.bench
 
 lock: install

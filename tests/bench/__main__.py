@@ -1,15 +1,19 @@
 """Measure the main request paths side by side with a bare endpoint.
 
     make bench            (python -m tests.bench [--seconds 5] [--clients 50]
-                                              [--errand-clients 16] [--errand-seconds 20])
+                                              [--errand-clients 16] [--errand-seconds 20]
+                                              [--scale 1] [--scale-database URL])
 
 Starts the whole cluster locally (SQLite files in a temporary folder, or
 PostgreSQL when the services' *_DATABASE_URL say so) plus a bare nameko HTTP
 service, drives each path with a closed-loop load of N keep-alive clients, then
 the whole errand (submit, accept, approve, review; ``tests.bench.errand``) with
 real citizens and staff, and measures the outbox relay's batch publishing
-against a publisher that waits for each confirm in turn. Prints every figure and
-the command that produced it.
+against a publisher that waits for each confirm in turn. Then, at the seed's
+size (``tests.bench.scale``), a second cluster on PostgreSQL databases of its
+own, filled by the seed's loader and kept between runs: search p95 over 200
+distinct queries, a guide, the catalogue statistics and login p99. Prints
+every figure and the command that produced it.
 
 PostgreSQL: ``DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1/tongban_bench``
 gives each service a database of its own (tongban_bench_identity, ...; created
@@ -38,7 +42,7 @@ from sqlalchemy.engine import make_url
 from operations.local_cluster import LocalCluster, Process
 from operations.roster import SERVICES
 from services.common.config import PROJECT_ROOT, amqp_uri
-from tests.bench import errand, load, relay
+from tests.bench import errand, load, relay, scale
 
 SERVICE_PORTS = {
     "identity": 18101,
@@ -165,6 +169,24 @@ def main(argv=None) -> int:
         help="keep the SQLite files and the processes' logs (logs/) here; default: a"
         " temporary folder, removed afterwards",
     )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="the seed's volumes for the measurements at scale (a fraction; 0 skips them)",
+    )
+    parser.add_argument(
+        "--scale-database",
+        metavar="URL",
+        default=os.environ.get("BENCH_SCALE_DATABASE_URL") or scale.DEFAULT_DATABASE,
+        help="the stem of the databases at scale (<stem>_catalog, ...), kept between runs",
+    )
+    parser.add_argument(
+        "--scale-catch-up",
+        type=float,
+        default=1800.0,
+        help="seconds to wait, after a first load, for every read model to take the seed in",
+    )
     args = parser.parse_args(argv)
     environment = [f"{name}={shlex.quote(value)}" for name, value in settings().items()]
     arguments = argv if argv is not None else sys.argv[1:]
@@ -228,6 +250,13 @@ def main(argv=None) -> int:
             cluster.stop()
         for label, rate in relay.measure(broker, data_dir / "relay.db", messages=3000):
             print(f"{label:40s} {rate:8.0f} msg/s")
+        sys.stdout.flush()
+        if args.scale > 0:
+            for line in scale.run(
+                data_dir, broker, args.scale, args.scale_database, args.scale_catch_up
+            ):
+                print(line)
+                sys.stdout.flush()
     return status
 
 

@@ -76,3 +76,13 @@ def test_cores_used_between_two_readings(monkeypatch):
     assert used == pytest.approx({"machine": 1.5, "cluster": 1.0, "load generator": 0.1})
     assert cpu.describe(used).endswith("load generator 0.10, everything else 0.40")
     assert cpu.cores_used(cpu.Reading(0.0, None, {}), second) is None
+
+
+def test_searches_at_scale_are_distinct():
+    from tests.bench.scale import search_queries
+
+    regions = ["320000", "320100", "320115", "320500", "320583"]
+    queries = search_queries(regions)
+    assert len(queries) == 200
+    assert len({(q["q"], q["region"], q["page"]) for q in queries}) == 200
+    assert {q["region"] for q in queries} == set(regions)
