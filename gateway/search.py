@@ -17,7 +17,10 @@ ints used as bitmaps over item slots; slots follow code order, so a page in
 code order is read off a bitmap. Items first seen after the last layout get
 slots at the end and are merged into code order per query until the next
 layout. Filters are bitmaps per region, level, type, mode and whom an item
-serves; a department's items are kept as a list of slots.
+serves; a department's items are kept as a list of slots. Descriptions are
+mostly the item's own (a county words its guide its own way), so a common word
+matches tens of thousands of them: a gram held by many descriptions also keeps
+the bitmap of their items, and such a word is answered by intersecting those.
 
 Relevance tiers (then code): 0 the name is the query, 1 the name starts with
 it, 2 the name contains every word of it, 3 the pinyin initials of the name
@@ -67,6 +70,10 @@ DENSE_NAMES = 8192
 DENSE_HIGH = 2048
 # Up to this many allowed items, tiers are found item by item.
 SCAN_LIMIT = 2000
+# A gram held by at least this many distinct descriptions keeps, besides its
+# descriptions, the bitmap of their items: a query matching that many
+# descriptions is answered from these bitmaps, not description by description.
+DENSE_DESCRIPTION_GRAM = 1024
 RELAYOUT_UNORDERED = 2000
 _CHUNK = 4096
 _CHUNK_MASK = (1 << _CHUNK) - 1
@@ -201,7 +208,7 @@ class _Texts:
 
     def containing(self, words: list[str]) -> list[int]:
         """Ids of the texts that contain every word."""
-        wanted = [g for word in words for g in (grams(word) if len(word) <= 2 else _pairs(word))]
+        wanted = [g for word in words for g in ({word} if len(word) <= 2 else _pairs(word))]
         if not wanted:
             return []
         postings = sorted((self.grams.get(g, ()) for g in wanted), key=len)
@@ -263,6 +270,9 @@ class SearchIndex:
         self._description_bytes = b""
         self._description_high: dict[int, object] = {}
         self._description_rank: dict[int, int] = {}
+        # gram -> items (ordered slots) whose description holds it, for the
+        # grams of many descriptions.
+        self._description_gram_slots: dict[str, int] = {}
         # Ordered slots republished since the layout (their description may differ).
         self._changed_descriptions: set[int] = set()
         self._basic_codes: dict[str, object] = {}
@@ -508,6 +518,12 @@ class SearchIndex:
             k: _bitmap_of(v, width) if len(v) >= DENSE_HIGH else array("I", v)
             for k, v in high.items()
         }
+        members = self._descriptions.members
+        self._description_gram_slots = {
+            gram: self._union(members, text_ids, width)
+            for gram, text_ids in self._descriptions.grams.items()
+            if len(text_ids) >= DENSE_DESCRIPTION_GRAM
+        }
         self._changed_descriptions = set()
         INDEXED_ITEMS.set(width)
 
@@ -592,8 +608,10 @@ class SearchIndex:
             found[tier].add(text_id)
         other_names: set[int] = set()
         descriptions: set[int] = set(self._descriptions.containing(words))
+        phrasings = [words]
         for alternative in self._alternatives(query):
             alternative_words = alternative.split()
+            phrasings.append(alternative_words)
             other_names.update(names.containing(alternative_words))
             descriptions.update(self._descriptions.containing(alternative_words))
         compact = query.replace(" ", "")
@@ -614,7 +632,7 @@ class SearchIndex:
         other |= self._union(self._names_en.members, names_en, width)
         other |= codes
         tiers.append(other)
-        tiers.append(self._descriptions_bitmap(descriptions, width))
+        tiers.append(self._descriptions_bitmap(descriptions, width, phrasings))
         out, taken = [], 0
         for tier in tiers:
             tier &= allowed & ~taken
@@ -644,8 +662,15 @@ class SearchIndex:
         width = len(entries)
         return [_bitmap_of(slots, width) if slots else 0 for slots in tiers]
 
-    def _descriptions_bitmap(self, text_ids: set[int], width: int) -> int:
-        """Items whose description is one of ``text_ids``.
+    def _descriptions_bitmap(
+        self, text_ids: set[int], width: int, phrasings: list[list[str]] = ()
+    ) -> int:
+        """Items whose description is one of ``text_ids`` (the descriptions that
+        hold every word of one of ``phrasings``).
+
+        When every gram of each phrasing is held by many descriptions, the items
+        are the intersection of the grams' item bitmaps (checked against
+        ``text_ids`` when a word is longer than its grams).
 
         Many descriptions (a common word) are looked up together: the low byte
         of each ordered slot's description id is one byte of a string, which a
@@ -654,6 +679,9 @@ class SearchIndex:
         """
         if len(text_ids) <= self.few_descriptions or not self._description_bytes:
             return self._union(self._descriptions.members, text_ids, width)
+        bitmap = self._gram_bitmap(phrasings, text_ids) if phrasings else None
+        if bitmap is not None:
+            return self._with_late_descriptions(bitmap, text_ids)
         by_high: dict[int, list[int]] = {}
         rank_of = self._description_rank
         for text_id in text_ids:
@@ -674,6 +702,34 @@ class SearchIndex:
                 rare.extend(slot for slot in slots if entries[slot].description in text_ids)
         if rare:
             bitmap |= _bitmap_of(rare, width)
+        return self._with_late_descriptions(bitmap, text_ids)
+
+    def _gram_bitmap(self, phrasings: list[list[str]], text_ids: set[int]) -> int | None:
+        """Ordered items whose description holds every word of a phrasing, from
+        the dense grams' bitmaps; None when a gram is not dense."""
+        dense = self._description_gram_slots
+        bitmap = 0
+        for words in phrasings:
+            wanted = {g for word in words for g in ({word} if len(word) <= 2 else _pairs(word))}
+            if not wanted or any(gram not in dense for gram in wanted):
+                return None
+            found = -1
+            for gram in wanted:
+                found &= dense[gram]
+            if any(len(word) > 2 for word in words) and found:
+                entries = self._slot_entries
+                slots = _slots_of(found, 0, found.bit_count())
+                found = _bitmap_of(
+                    (slot for slot in slots if entries[slot].description in text_ids),
+                    len(entries),
+                )
+            bitmap |= found
+        return bitmap
+
+    def _with_late_descriptions(self, bitmap: int, text_ids: set[int]) -> int:
+        """``bitmap`` of ordered items, corrected for the items published or
+        republished since the layout."""
+        entries = self._slot_entries
         for slot in (*self._changed_descriptions, *range(self._ordered, len(entries))):
             if entries[slot].description in text_ids:
                 bitmap |= 1 << slot

@@ -3,6 +3,7 @@ staying right whichever way round loads and events arrive."""
 
 import pytest
 
+from gateway import search
 from gateway.search import SearchIndex, grams, normalise, pinyin_initials
 from gateway.tests import synthetic_catalogue
 from services.catalog import contract as catalog
@@ -350,12 +351,15 @@ def test_synthetic_catalogue_at_a_small_scale():
     assert answer["total"] > 0 and all("营业执照" in name for name in names[: answer["total"]])
 
 
-@pytest.fixture(params=["item by item", "by bitmaps"])
+@pytest.fixture(params=["item by item", "by bitmaps", "by description grams"])
 def either_way(request, monkeypatch):
-    """Runs a test on both ways of finding tiers (few items and many)."""
-    if request.param == "by bitmaps":
+    """Runs a test on each way of finding tiers (few items, many items, words
+    held by many descriptions)."""
+    if request.param != "item by item":
         monkeypatch.setattr(SearchIndex, "scan_limit", -1)
         monkeypatch.setattr(SearchIndex, "few_descriptions", -1)
+    if request.param == "by description grams":
+        monkeypatch.setattr(search, "DENSE_DESCRIPTION_GRAM", 1)
     return request.param
 
 
@@ -418,6 +422,11 @@ def test_both_ways_agree_after_changes_on_a_synthetic_catalogue(monkeypatch):
     monkeypatch.setattr(SearchIndex, "few_descriptions", -1)
     assert [index.search(**query) for query in queries] == by_scan
     index.layout()
+    assert [index.search(**query) for query in queries] == by_scan
+    # Every gram dense: descriptions found by intersecting the grams' items.
+    monkeypatch.setattr(search, "DENSE_DESCRIPTION_GRAM", 1)
+    index.layout()
+    assert index._description_gram_slots
     assert [index.search(**query) for query in queries] == by_scan
     assert any(answer["items"] for answer in by_scan)
 
