@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 from .events import BasicItemPublished, Event
 from .exceptions import ValidationFailed
+from .validation import fail as _fail
+from .validation import text as _text
 
 ITEM_TYPES = {
     "01": "行政许可",
@@ -46,10 +48,6 @@ MAX_LEGAL_REFERENCES = 50
 
 # The fields a derived item takes from its basic item and may not change.
 LOCKED_FIELDS = ("name", "type", "legal_basis", "basic_code")
-
-
-def _fail(name: str, reason: str) -> NoReturn:
-    raise ValidationFailed({name: reason})
 
 
 def implementing_code(uscc: str, level: str, basic_code: str) -> str:
@@ -158,20 +156,6 @@ def parse_legal_basis(name: str, value: Any) -> list[LegalReference]:
     if errors:
         raise ValidationFailed(errors)
     return result
-
-
-def _text(required: bool, max_length: int):
-    def validate(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            _fail(name, "must be a string")
-        value = value.strip()
-        if required and not value:
-            _fail(name, "is required")
-        if len(value) > max_length:
-            _fail(name, f"must be at most {max_length} characters")
-        return value
-
-    return validate
 
 
 def describe_legal_basis(references: list[LegalReference]) -> str:

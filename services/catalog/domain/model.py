@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from services.common import instances, uscc
 
@@ -35,6 +35,8 @@ from .fees import (
     parse_licence_type,
     waiver_problems,
 )
+from .validation import fail as _fail
+from .validation import text as _text
 
 LEVELS = ("province", "city", "county")
 MODES = ("online", "express", "window")
@@ -265,24 +267,6 @@ class Material:
 # --------------------------------------------------------------------- validation
 # Each validator takes the field name and the raw value and returns the value in
 # its domain form, or raises ValidationFailed keyed by the field (or a sub-field).
-
-
-def _fail(name: str, reason: str) -> NoReturn:
-    raise ValidationFailed({name: reason})
-
-
-def _text(required: bool, max_length: int) -> Callable[[str, Any], str]:
-    def validate(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            _fail(name, "must be a string")
-        value = value.strip()
-        if required and not value:
-            _fail(name, "is required")
-        if len(value) > max_length:
-            _fail(name, f"must be at most {max_length} characters")
-        return value
-
-    return validate
 
 
 def _text_list(max_length: int) -> Callable[[str, Any], list[str]]:

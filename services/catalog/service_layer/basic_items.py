@@ -27,11 +27,10 @@ from services.catalog.domain.basic import (
 )
 from services.catalog.domain.exceptions import ValidationFailed
 from services.catalog.domain.model import Department, Item
+from services.catalog.service_layer.authorisation import authorise_admin
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 
-DEPT_ADMIN = "dept_admin"
-OPERATOR = "operator"
 PROPAGATION_CONSUMER = "catalog.on_basic_item_published"
 # Derived items loaded and changed at a time while a change propagates.
 PROPAGATION_BATCH = 200
@@ -235,18 +234,7 @@ def _basic_item(uow: CatalogUnitOfWork, basic_code: str, lock: bool = False) -> 
 
 def _authorise(actor: Mapping, department_code: str | None) -> None:
     """The operator, or a dept_admin of the basic item's own department."""
-    if actor.get("kind") == OPERATOR:
-        return
-    if (
-        actor.get("kind") == "staff"
-        and DEPT_ADMIN in (actor.get("roles") or ())
-        and department_code is not None
-        and actor.get("department_code") == department_code
-    ):
-        return
-    raise Forbidden(
-        f"only the operator or an administrator of {department_code} may publish its basic items"
-    )
+    authorise_admin(actor, department_code, "publish its basic items")
 
 
 def _require_provincial(department: Department | None) -> None:

@@ -27,15 +27,14 @@ from services.catalog.domain.model import (
     StoreRating,
     transfer_problems,
 )
+from services.catalog.service_layer.authorisation import OPERATOR, authorise_admin
 from services.catalog.service_layer.basic_items import derive_item, locked_changes
 from services.catalog.service_layer.stores import follow_department_store, store_view
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.common.errors import Conflict, Forbidden, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 
 log = logging.getLogger(__name__)
 
-DEPT_ADMIN = "dept_admin"
-OPERATOR = "operator"
 RATING_CONSUMER = "catalog.on_store_rating_changed"
 
 # item_id is derived from the item's code (unique and fixed for life), so a
@@ -397,16 +396,7 @@ def _listing(uow: CatalogUnitOfWork, item_id: str, lock: bool = False) -> Listin
 
 def _authorise(actor: Mapping, department_code: str | None) -> None:
     """An operator, or a dept_admin of the item's own department, may change it."""
-    if actor.get("kind") == OPERATOR:
-        return
-    if (
-        actor.get("kind") == "staff"
-        and DEPT_ADMIN in (actor.get("roles") or ())
-        and department_code is not None
-        and actor.get("department_code") == department_code
-    ):
-        return
-    raise Forbidden(f"only an administrator of department {department_code} may change its items")
+    authorise_admin(actor, department_code, "change its items")
 
 
 def _unknown_references(

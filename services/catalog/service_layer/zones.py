@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from services.catalog.domain.exceptions import ValidationFailed
 from services.catalog.domain.model import ZONE_COMMITTEE
 from services.catalog.domain.zones import Assessment, Zone, covering
+from services.catalog.service_layer.authorisation import DEPT_ADMIN, OPERATOR
 from services.catalog.service_layer.unit_of_work import CatalogUnitOfWork
-from services.catalog.service_layer.use_cases import DEPT_ADMIN, OPERATOR, zone_id_for
+from services.catalog.service_layer.use_cases import zone_id_for
 from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 
 

@@ -1,0 +1,32 @@
+"""Validators shared by the catalog's aggregates.
+
+Each takes the field name and the raw value and returns the value in its
+domain form, or raises ValidationFailed keyed by the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from .exceptions import ValidationFailed
+
+
+def fail(name: str, reason: str) -> NoReturn:
+    raise ValidationFailed({name: reason})
+
+
+def text(required: bool, max_length: int) -> Callable[[str, Any], str]:
+    """A string, stripped; non-blank when ``required``; at most ``max_length``."""
+
+    def validate(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            fail(name, "must be a string")
+        value = value.strip()
+        if required and not value:
+            fail(name, "is required")
+        if len(value) > max_length:
+            fail(name, f"must be at most {max_length} characters")
+        return value
+
+    return validate
