@@ -82,6 +82,18 @@ def _window_values(window: Window) -> dict:
     }
 
 
+def _paged(session: Session, statement, count_from, conditions: list, order_by, offset, limit):
+    """The rows of ``statement`` meeting ``conditions``, ``offset`` and ``limit``
+    in ``order_by`` order, and how many meet them (counted in ``count_from``)."""
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(count_from).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        statement.where(*conditions).order_by(*order_by).offset(offset).limit(limit)
+    )
+    return rows, total
+
+
 class RegionRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -317,12 +329,7 @@ class ItemRepository:
             conditions.append(sa.cast(i.c.modes, sa.Text).like(f'%"{mode}"%'))
         if serves:
             conditions.append(sa.cast(i.c.serves, sa.Text).like(f'%"{serves}"%'))
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(i).where(*conditions)
-        ).scalar_one()
-        rows = self.session.execute(
-            self._select().where(*conditions).order_by(*order).offset(offset).limit(limit)
-        )
+        rows, total = _paged(self.session, self._select(), i, conditions, order, offset, limit)
         return [self._listing(row) for row in rows], total
 
     def published_after(self, after: str | None, limit: int) -> list[Listing]:
@@ -500,11 +507,8 @@ class BasicItemRepository:
             conditions.append(b.c.type == type)
         if q:
             conditions.append(b.c.name.ilike(_like_pattern(q), escape="\\"))
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(b).where(*conditions)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(b).where(*conditions).order_by(b.c.basic_code).offset(offset).limit(limit)
+        rows, total = _paged(
+            self.session, sa.select(b), b, conditions, (b.c.basic_code,), offset, limit
         )
         return [self._basic(row) for row in rows], total
 
@@ -559,11 +563,8 @@ class StoreRepository:
             conditions.append(s.c.kind == kind)
         if regions is not None:
             conditions.append(s.c.region_code.in_(list(regions)))
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(s).where(*conditions)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(s).where(*conditions).order_by(s.c.store_id).offset(offset).limit(limit)
+        rows, total = _paged(
+            self.session, sa.select(s), s, conditions, (s.c.store_id,), offset, limit
         )
         return [self._store(row) for row in rows], total
 
@@ -653,12 +654,7 @@ class ZoneRepository:
             conditions.append(z.c.committee_department_code == committee_department_code)
         if region is not None:
             conditions.append(z.c.region_code == region)
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(z).where(*conditions)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(z).where(*conditions).order_by(z.c.code).offset(offset).limit(limit)
-        )
+        rows, total = _paged(self.session, sa.select(z), z, conditions, (z.c.code,), offset, limit)
         return [self._zone(row) for row in rows], total
 
     @staticmethod
@@ -694,16 +690,8 @@ class AssessmentRepository:
         conditions = [a.c.zone_id == zone_id]
         if kind is not None:
             conditions.append(a.c.kind == kind)
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(a).where(*conditions)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(a)
-            .where(*conditions)
-            .order_by(a.c.kind, a.c.valid_from.desc(), a.c.assessment_id)
-            .offset(offset)
-            .limit(limit)
-        )
+        order = (a.c.kind, a.c.valid_from.desc(), a.c.assessment_id)
+        rows, total = _paged(self.session, sa.select(a), a, conditions, order, offset, limit)
         return [self._assessment(row) for row in rows], total
 
     @staticmethod
