@@ -55,6 +55,12 @@ SERVICE_PORTS = {
 }
 # Department workflow instances get the ports after the services' (8106, ...).
 DEFAULT_WORKFLOW_DEPARTMENTS = ["js-ga"]
+# Second and later replicas of a service listen from here up.
+REPLICA_BASE_PORT = 8150
+# Supervision: a process that exits is started again after a wait that doubles
+# from the first to the last, and falls back to the first once it ran this long.
+RESTART_BACKOFF_SECONDS = (1.0, 30.0)
+STABLE_SECONDS = 60.0
 
 
 def default_workflow_departments() -> list[str]:
@@ -72,6 +78,12 @@ class Process:
     health_url: str
     log_path: Path
     popen: subprocess.Popen | None = None
+    # Supervision: starts so far, exits in a row that came soon after a start,
+    # when the current run began, when the next start is due.
+    starts: int = 0
+    quick_exits: int = 0
+    started_at: float = 0.0
+    restart_at: float | None = None
 
 
 @dataclass
@@ -94,6 +106,11 @@ class LocalCluster:
     # the environment's EMS_SIM_FAIL_RATE, else 0.
     ems_fail_rate: float | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Processes per service or department instance (default 1): replicas share
+    # the database and the queues, as pods of one deployment do. The first keeps
+    # the name and port; the others are <name>.2, <name>.3 ... on ports from
+    # REPLICA_BASE_PORT up. Replicas want PostgreSQL (SQLite serialises writers).
+    replicas: dict[str, int] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self):
@@ -217,23 +234,29 @@ class LocalCluster:
         runs += [
             (instance_for(code), SERVICES["workflow"], code) for code in self.workflow_departments
         ]
+        next_replica_port = REPLICA_BASE_PORT
         for name, path, code in runs:
-            port = self.port_of(name)
-            service_env = dict(env)
-            service_env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{port}"
-            service_env["DATABASE_URL"] = self.database_url(name)
-            service_env["DEPARTMENT_CODE"] = code
-            # Workflow instances ask each other about licences (material reuse).
-            service_env["WORKFLOW_DEPARTMENTS"] = ",".join(self.workflow_departments)
-            processes.append(
-                Process(
-                    name,
-                    [python, "-m", "operations.runner", path],
-                    service_env,
-                    f"http://127.0.0.1:{port}/healthz",
-                    logs / f"{name}.log",
+            for replica in range(1, max(1, int(self.replicas.get(name, 1))) + 1):
+                if replica == 1:
+                    process_name, port = name, self.port_of(name)
+                else:
+                    process_name, port = f"{name}.{replica}", next_replica_port
+                    next_replica_port += 1
+                service_env = dict(env)
+                service_env["WEB_SERVER_ADDRESS"] = f"127.0.0.1:{port}"
+                service_env["DATABASE_URL"] = self.database_url(name)
+                service_env["DEPARTMENT_CODE"] = code
+                # Workflow instances ask each other about licences (material reuse).
+                service_env["WORKFLOW_DEPARTMENTS"] = ",".join(self.workflow_departments)
+                processes.append(
+                    Process(
+                        process_name,
+                        [python, "-m", "operations.runner", path],
+                        service_env,
+                        f"http://127.0.0.1:{port}/healthz",
+                        logs / f"{process_name}.log",
+                    )
                 )
-            )
         gateway_env = dict(env)
         gateway_env["WEB_SERVER_ADDRESS"] = f"{self.gateway_host}:{self.gateway_port}"
         gateway_env["WORKFLOW_DEPARTMENTS"] = ",".join(self.workflow_departments)
@@ -330,17 +353,65 @@ class LocalCluster:
     def start(self, timeout: float = 90.0) -> None:
         self.processes = self.plan()
         for process in self.processes:
-            log_file = open(process.log_path, "ab")  # noqa: SIM115  (closed by the child's exit)
-            process.popen = subprocess.Popen(  # noqa: S603  (our own interpreter and modules)
-                process.command,
-                env=process.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=PROJECT_ROOT,
-                start_new_session=True,  # Ctrl-C reaches us; we stop the children
-            )
-            log_file.close()
+            self._launch(process)
         self.wait_healthy(timeout)
+
+    @staticmethod
+    def _launch(process: Process) -> None:
+        log_file = open(process.log_path, "ab")  # noqa: SIM115  (closed by the child's exit)
+        process.popen = subprocess.Popen(  # noqa: S603  (our own interpreter and modules)
+            process.command,
+            env=process.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the children
+        )
+        log_file.close()
+        process.starts += 1
+        process.started_at = time.monotonic()
+        process.restart_at = None
+
+    def process(self, name: str) -> Process:
+        """The process named ``name`` (``workflow``, ``workflow.2``, ``gateway``...)."""
+        for process in self.processes:
+            if process.name == name:
+                return process
+        raise KeyError(name)
+
+    def signal(self, name: str, signum: int) -> None:
+        """Send ``signum`` to one process (a drill: SIGKILL, SIGTERM)."""
+        popen = self.process(name).popen
+        if popen is not None and popen.poll() is None:
+            popen.send_signal(signum)
+
+    def supervise_once(self, say=print, now: float | None = None) -> None:
+        """Start again every process that exited, as Kubernetes restarts a
+        container: after a wait doubling from 1 s to 30 s with each quick exit,
+        back to 1 s once a process stayed up for a minute."""
+        now = time.monotonic() if now is None else now
+        for process in self.processes:
+            if process.popen is None or process.popen.poll() is None:
+                continue
+            if process.restart_at is None:
+                stable = now - process.started_at >= STABLE_SECONDS
+                process.quick_exits = 1 if stable else process.quick_exits + 1
+                first, last = RESTART_BACKOFF_SECONDS
+                wait = min(last, first * 2 ** (process.quick_exits - 1))
+                process.restart_at = now + wait
+                say(
+                    f"{process.name} exited (code {process.popen.returncode}); "
+                    f"restarting in {wait:g} s; see {process.log_path}"
+                )
+            elif now >= process.restart_at:
+                self._launch(process)
+                say(f"{process.name} restarted")
+
+    def supervise(self, stop, say=print, interval: float = 0.5) -> None:
+        """Run :meth:`supervise_once` until ``stop`` (a threading.Event) is set."""
+        while not stop.is_set():
+            self.supervise_once(say)
+            stop.wait(interval)
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -382,6 +453,17 @@ class LocalCluster:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """``"workflow=2,catalog=3"`` -> ``{"workflow": 2, "catalog": 3}``."""
+    replicas = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        name, _, count = part.partition("=")
+        if not count.strip().isdigit() or int(count) < 1:
+            raise SystemExit(f"REPLICAS: {part!r} is not <service>=<processes>")
+        replicas[name.strip()] = int(count)
+    return replicas
 
 
 def per_service_database(url: str, service: str) -> str:
@@ -457,7 +539,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     host, _, port = args.gateway.rpartition(":")
     cluster = LocalCluster(
-        data_dir=data_dir(), gateway_host=host or "127.0.0.1", gateway_port=int(port)
+        data_dir=data_dir(),
+        gateway_host=host or "127.0.0.1",
+        gateway_port=int(port),
+        replicas=parse_replicas(os.environ.get("REPLICAS", "")),
     )
     print("migrating databases, declaring queues, loading demo data ...")
     loaded = cluster.prepare()
@@ -477,14 +562,14 @@ def main(argv=None) -> int:
         print("starting services ...")
         cluster.start()
         print_banner(cluster, loaded)
+
+        def say(line: str) -> None:
+            print(line)
+            sys.stdout.flush()
+
         while True:
-            for process in cluster.processes:
-                if process.popen.poll() is not None:
-                    code = process.popen.returncode
-                    print(f"{process.name} stopped (exit {code}); see {process.log_path}")
-                    print(tail(process.log_path, 15))
-                    raise KeyboardInterrupt
-            time.sleep(1)
+            cluster.supervise_once(say)
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopping ...")
     finally:

@@ -29,14 +29,25 @@ What the kit does for every entrypoint:
 """
 
 import functools
+import logging
+import time
 
 from marshmallow import EXCLUDE, Schema
 from nameko.rpc import Rpc
+from sqlalchemy import exc as sa_exc
 
 import services.common.rpc  # noqa: F401  (a caller turns the shared errors back into types)
-from services.common.errors import Invalid, ServiceError, shared_form
+from services.common.errors import Invalid, ServiceError, Unavailable, shared_form
 from services.common.messaging.consumer import EventHandler
 from services.common.schemas import load, load_payload
+
+log = logging.getLogger(__name__)
+
+# The instant (epoch seconds) after which the caller no longer waits for the
+# answer; RpcClientPool sends it with every call (header ``nameko.deadline``).
+DEADLINE_KEY = "deadline"
+# Clocks of two hosts may differ this much.
+DEADLINE_SKEW_SECONDS = 2.0
 
 
 def schema_instance(schema: Schema | type[Schema] | None) -> Schema | None:
@@ -44,7 +55,9 @@ def schema_instance(schema: Schema | type[Schema] | None) -> Schema | None:
 
 
 def _as_shared(call):
-    """``call()``, with a ServiceError subclass leaving as its shared type."""
+    """``call()``, with a ServiceError subclass leaving as its shared type, and a
+    database that cannot be reached as Unavailable (a 503 at the gateway; an
+    event handler tries again later)."""
     try:
         return call()
     except ServiceError as error:
@@ -52,6 +65,17 @@ def _as_shared(call):
         if shared is error:
             raise
         raise shared from error
+    except sa_exc.DBAPIError as error:
+        if not database_unreachable(error):
+            raise
+        log.warning("the database is unreachable", extra={"error": type(error.orig).__name__})
+        raise Unavailable("the database is unreachable; try again shortly") from None
+
+
+def database_unreachable(error: sa_exc.DBAPIError) -> bool:
+    """Whether ``error`` says the database is down or the connection broke,
+    rather than that the statement was wrong."""
+    return error.connection_invalidated or isinstance(error, sa_exc.OperationalError)
 
 
 class ContractRpc(Rpc):
@@ -64,6 +88,47 @@ class ContractRpc(Rpc):
         super().__init__(**kwargs)
         self.request = request
         self.response = response
+
+    def handle_message(self, body, message):
+        """Drop a request whose caller stopped waiting: one that waited out a
+        broker restart in its queue, or was delivered again after the
+        connection that took it broke. Running it would do work nobody sees."""
+        deadline = _deadline(message)
+        if deadline is not None and time.time() > deadline + DEADLINE_SKEW_SECONDS:
+            log.info(
+                "dropped a request its caller no longer waits for",
+                extra={"method": self.method_name, "late_seconds": round(time.time() - deadline)},
+            )
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return
+        super().handle_message(body, message)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        """Send the answer; when the broker is gone, say so and carry on.
+
+        nameko raises out of the worker when the reply cannot be published,
+        which kills the whole container: one broker restart would stop every
+        service. The caller times out instead (a 503/504 at the gateway), and
+        the request, never acked, is delivered again after its deadline and
+        dropped (``handle_message``).
+        """
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except Exception as exc:  # noqa: BLE001  (whatever broke the reply, the service stays)
+            log.warning(
+                "answer not sent: the broker is unreachable",
+                extra={"method": self.method_name, "error": type(exc).__name__},
+            )
+            return result, exc_info
+
+
+def _deadline(message) -> float | None:
+    headers = getattr(message, "headers", None) or {}
+    value = headers.get(f"nameko.{DEADLINE_KEY}")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def rpc(request: Schema | type[Schema] | None = None, response=None):

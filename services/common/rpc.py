@@ -7,7 +7,10 @@ does not answer in time raises :class:`~services.common.errors.Unavailable`.
 """
 
 import logging
+import time
 
+import amqp.exceptions
+import kombu.exceptions
 from eventlet.queue import LightQueue
 from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
 from nameko.extensions import DependencyProvider
@@ -20,6 +23,10 @@ log = logging.getLogger(__name__)
 # A caller gets the shared error types back as themselves, not as RemoteError.
 for _shared_type in SHARED:
     deserialize_to_instance(_shared_type)
+
+
+# What a lost or refused broker connection raises, from socket to kombu.
+BROKER_ERRORS = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.AMQPError)
 
 
 class Timeout(Unavailable):
@@ -62,6 +69,9 @@ class RpcClientPool:
             raise Unavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
         wrapper, proxy = entry
         wrapper._worker_ctx.data["correlation_id"] = correlation_id
+        # Sent along (header nameko.deadline): the service drops the request
+        # rather than run it after we stopped waiting (ContractRpc).
+        wrapper._worker_ctx.data["deadline"] = f"{time.time() + self.timeout:.3f}"
         try:
             result = getattr(getattr(proxy, service), method)(**kwargs)
         except RpcTimeout as exc:
@@ -70,9 +80,14 @@ class RpcClientPool:
         except UnknownService as exc:
             self._idle.put(entry)
             raise Unavailable(f"{service} is not running") from exc
-        except (OSError, ConnectionError) as exc:
+        except (*BROKER_ERRORS, ConnectionError) as exc:
             self._discard(entry)
             raise Unavailable(f"{service} is unreachable") from exc
+        except RuntimeError as exc:
+            # nameko's standalone proxy, once its connection broke: "This
+            # consumer has been disconnected, and can no longer be used".
+            self._discard(entry)
+            raise Unavailable(f"{service} is unreachable: the broker connection broke") from exc
         except BaseException:
             self._idle.put(entry)
             raise

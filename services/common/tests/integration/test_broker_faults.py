@@ -1,0 +1,129 @@
+"""A service and its callers outlive a broken broker connection.
+
+A reply that cannot be published must not stop the service (nameko's own RPC
+entrypoint kills the container then); a request whose caller gave up is not
+run; a caller's pool of RPC clients answers Unavailable while the broker is
+away and works again afterwards; a database that cannot be reached is
+Unavailable, not an internal error.
+"""
+
+import subprocess
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from kombu import Connection, Exchange, Producer
+from nameko.rpc import Responder
+from nameko.testing.services import entrypoint_waiter
+
+from services.common.entrypoints import rpc
+from services.common.errors import Unavailable
+from services.common.rpc import RpcClientPool, Timeout
+
+
+def make_service():
+    calls = []
+
+    class Echo:
+        name = f"echo{uuid.uuid4().hex[:8]}"
+
+        @rpc()
+        def ping(self):
+            calls.append(time.time())
+
+        @rpc()
+        def read_database(self):
+            engine = sa.create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none")
+            try:
+                with engine.connect() as connection:
+                    connection.execute(sa.text("SELECT 1"))
+            finally:
+                engine.dispose()
+
+    return Echo, calls
+
+
+@pytest.fixture
+def echo(amqp_uri, container_factory):
+    Echo, calls = make_service()
+    container = container_factory(Echo, {"AMQP_URI": amqp_uri})
+    container.start()
+    pool = RpcClientPool({"AMQP_URI": amqp_uri}, timeout=2.0, size=2)
+    yield Echo, container, pool, calls
+    pool.close()
+
+
+def test_a_reply_the_broker_does_not_take_leaves_the_service_running(echo, monkeypatch):
+    Echo, container, pool, calls = echo
+    original = Responder.send_response
+    failures = []
+
+    def broken_once(self, result, exc_info):
+        if not failures:
+            failures.append(True)
+            raise ConnectionRefusedError(111, "Connection refused")
+        return original(self, result, exc_info)
+
+    monkeypatch.setattr(Responder, "send_response", broken_once)
+    with pytest.raises(Timeout):
+        pool.call(Echo.name, "ping")
+    assert failures and len(calls) == 1
+    # The container lives on and answers the next call.
+    pool.call(Echo.name, "ping")
+    assert len(calls) == 2
+    assert container.started and not container._died.ready()
+
+
+def test_a_request_whose_caller_stopped_waiting_is_not_run(echo, amqp_uri):
+    Echo, container, pool, calls = echo
+    pool.call(Echo.name, "ping")
+    with (
+        entrypoint_waiter(container, "ping", timeout=5) as waiting,
+        Connection(amqp_uri) as connection,
+    ):
+        producer = Producer(connection.default_channel)
+        for deadline in (time.time() - 60, time.time() + 60):
+            producer.publish(
+                {"args": [], "kwargs": {}},
+                serializer="json",
+                exchange=Exchange("nameko-rpc", type="topic", durable=True),
+                routing_key=f"{Echo.name}.ping",
+                reply_to="nobody-listens",
+                correlation_id=uuid.uuid4().hex,
+                headers={"nameko.deadline": f"{deadline:.3f}"},
+            )
+    waiting.get()
+    time.sleep(1)  # time for the late one, were it run
+    # The late one was dropped; the one in time ran.
+    assert len(calls) == 2
+
+
+def test_the_pool_answers_unavailable_while_the_connections_are_gone_then_works(echo, amqp_uri):
+    Echo, container, pool, calls = echo
+    pool.call(Echo.name, "ping")
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    subprocess.run(
+        ["rabbitmqctl", "close_all_connections", "-p", vhost, "drill"],
+        check=True,
+        capture_output=True,
+    )
+    answers = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            pool.call(Echo.name, "ping")
+        except Unavailable as exc:  # Timeout included
+            answers.append(type(exc).__name__)
+            time.sleep(0.2)
+            continue
+        answers.append("pong")
+        break
+    assert answers[-1] == "pong", answers
+    assert set(answers) <= {"pong", "Unavailable", "Timeout"}
+
+
+def test_a_database_that_cannot_be_reached_is_unavailable(echo):
+    Echo, container, pool, calls = echo
+    with pytest.raises(Unavailable, match="database is unreachable"):
+        pool.call(Echo.name, "read_database")
