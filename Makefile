@@ -15,13 +15,15 @@ STAMP := $(VENV)/.installed
 K8S_VENV := .venv-k8s
 K8S_STAMP := $(K8S_VENV)/.installed
 
-.PHONY: help install infra migrate run seed-scale test test-unit lint format bench lock clean \
+.PHONY: help install infra migrate run seed-scale test test-unit lint format bench faults lock clean \
 	k8s-tools k8s-check k8s-lock
 
 help:
 	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000)"
 	@echo "make test   run every test (unit, integration, end to end)"
 	@echo "make bench  measure the main request paths"
+	@echo "make faults  break the broker, PostgreSQL and processes under load; check nothing is lost"
+	@echo "             (FAULTS_ARGS=\"--quick\" or \"--scenarios 2,4\"; stops the shared broker and PostgreSQL)"
 	@echo "make seed-scale  load the seed's volumes into the cluster's PostgreSQL (DATABASE_URL)"
 	@echo "make lint   ruff check and format check"
 	@echo "make k8s-check  render and check the Kubernetes manifests and the Dockerfile"
@@ -75,8 +77,9 @@ test: install k8s-tools
 	@# The end-to-end tests (one cluster, mostly computing) and the rest (mostly
 	@# waiting on the broker and the databases) run side by side; the rest's
 	@# report follows the end-to-end one.
-	@mkdir -p var; $(VENV)/bin/pytest -q --ignore=tests/e2e > var/test-rest.log 2>&1 & rest=$$!; \
-	$(VENV)/bin/pytest -q tests/e2e; e2e=$$?; \
+	@mkdir -p var; $(VENV)/bin/pytest -q --ignore=tests/e2e --ignore=tests/faults \
+		> var/test-rest.log 2>&1 & rest=$$!; \
+	$(VENV)/bin/pytest -q tests/e2e tests/faults; e2e=$$?; \
 	wait $$rest; others=$$?; echo; echo "--- every test but the end-to-end ones:"; cat var/test-rest.log; \
 	exit $$(( e2e || others ))
 
@@ -95,6 +98,12 @@ bench: install infra
 	@# PostgreSQL for the measurements at the seed's size (skipped without it).
 	@bash deploy/local/ensure-infra.sh --postgres
 	$(PY) -m tests.bench
+
+# Faults under load (tests/faults): the broker and PostgreSQL of this machine are
+# stopped for a while (scenarios 1 and 3), so other runs on it see them go too.
+faults: install
+	@bash deploy/local/ensure-infra.sh --postgres
+	$(PY) -m tests.faults $(FAULTS_ARGS)
 
 lock: install
 	( echo "# Full pinned lock of the runtime and test dependencies (pip install -r requirements.lock)."; \

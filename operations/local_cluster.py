@@ -109,8 +109,9 @@ class LocalCluster:
     # Processes per service or department instance (default 1): replicas share
     # the database and the queues, as pods of one deployment do. The first keeps
     # the name and port; the others are <name>.2, <name>.3 ... on ports from
-    # REPLICA_BASE_PORT up. Replicas want PostgreSQL (SQLite serialises writers).
+    # replica_base_port up. Replicas want PostgreSQL (SQLite serialises writers).
     replicas: dict[str, int] = field(default_factory=dict)
+    replica_base_port: int = REPLICA_BASE_PORT
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self):
@@ -234,7 +235,7 @@ class LocalCluster:
         runs += [
             (instance_for(code), SERVICES["workflow"], code) for code in self.workflow_departments
         ]
-        next_replica_port = REPLICA_BASE_PORT
+        next_replica_port = self.replica_base_port
         for name, path, code in runs:
             for replica in range(1, max(1, int(self.replicas.get(name, 1))) + 1):
                 if replica == 1:

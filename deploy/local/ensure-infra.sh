@@ -52,8 +52,26 @@ start_postgres() {
   wait_port 5432 PostgreSQL
 }
 
+# The tests run an end-to-end cluster, the fault suite's cluster (two processes
+# of each service) and the integration tests side by side: more connections
+# than PostgreSQL's default 100. Raised once, on a local cluster we may restart.
+MIN_PG_CONNECTIONS=300
+raise_pg_connections() {
+  command -v psql >/dev/null && command -v pg_ctlcluster >/dev/null || return 0
+  local current
+  current=$(psql -h 127.0.0.1 -U postgres -tAc "SHOW max_connections" 2>/dev/null) || return 0
+  [ -n "$current" ] && [ "$current" -lt "$MIN_PG_CONNECTIONS" ] || return 0
+  echo "raising PostgreSQL's max_connections from $current to $MIN_PG_CONNECTIONS (a restart)"
+  psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = $MIN_PG_CONNECTIONS" &&
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main restart &&
+    wait_port 5432 PostgreSQL
+}
+
 # PostgreSQL is wanted, not required: without it the tests use SQLite files.
 if [ "$want_postgres" = 1 ] && ! port_open 5432; then
   ( start_postgres ) || echo "PostgreSQL is not available; the tests will use SQLite." >&2
+fi
+if [ "$want_postgres" = 1 ] && port_open 5432; then
+  ( raise_pg_connections ) || echo "could not raise PostgreSQL's max_connections" >&2
 fi
 exit 0

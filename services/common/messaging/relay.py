@@ -11,6 +11,7 @@ import logging
 
 import sqlalchemy as sa
 
+from services.common import drills
 from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, OutgoingMessage
 
@@ -61,6 +62,7 @@ class OutboxRelay:
             if not rows:
                 return 0
             unrouted = self.publisher.publish_batch([outgoing(r.envelope) for r in rows])
+            drills.crash_point(drills.RELAY_CRASH_AFTER_CONFIRM, rows[0].envelope["source"])
             self.unrouted_total += len(unrouted)
             self.mark_sent(connection, [row.seq for row in rows])
         self.published_total += len(rows)
