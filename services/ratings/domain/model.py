@@ -823,13 +823,17 @@ class Visit:
         """A window clerk records that a citizen was served for ``item`` (the
         catalogue's guide of it); returns the visit and its rating token.
 
-        Raises NotPermitted unless the actor is a window clerk, ValidationFailed
+        Raises NotPermitted unless the actor is a window clerk of the item's
+        department, ValidationFailed
         naming ``phone`` unless it is None or a mainland mobile number,
         ItemNotRateable (a Conflict naming ``item_id``) for an item not
         published or without a flagship store. Records VisitRecorded.
         """
         if not may_record_visit(actor):
             raise NotPermitted("only a window clerk may record a visit")
+        if _actor_value(actor, "department_code") != item.get("department_code"):
+            # Another department's clerk would hand out ratings of a store not theirs.
+            raise NotPermitted("a window clerk records visits for their own department's items")
         if phone is not None and (message := phone_error(phone)) is not None:
             raise ValidationFailed({"phone": message})
         if item.get("status") != ITEM_PUBLISHED:

@@ -219,8 +219,16 @@ def test_every_bad_field_of_a_visit_review_is_named():
     assert visit.review_id is None
 
 
+def test_a_clerk_of_another_department_records_no_visit_of_the_item():
+    # Else a clerk could hand out ratings of a store not theirs.
+    with pytest.raises(NotPermitted):
+        record(actor=staff("u-clerk-ga", "320100-GA", "window_clerk"))
+
+
 def test_a_bad_review_of_a_visit_opens_a_rectification_of_the_visit():
-    visit, _ = record(department_code="320100-GA")
+    visit, _ = record(
+        actor=staff("u-clerk-ga", "320100-GA", "window_clerk"), department_code="320100-GA"
+    )
     review = visit.review(1, "排队太久", NOW, channel="window")
 
     rectification = review.open_rectification(NOW, WorkingCalendar())
@@ -398,7 +406,11 @@ def test_an_expired_token_is_refused(uow):
 
 
 def test_a_bad_visit_review_opens_a_rectification_for_the_visits_department(uow):
-    answer = record_visit(uow, catalog=Catalog(department_code="320100-GA"))
+    answer = record_visit(
+        uow,
+        actor=staff("u-clerk-ga", "320100-GA", "window_clerk"),
+        catalog=Catalog(department_code="320100-GA"),
+    )
 
     review = review_visit(uow, answer["token"], 2, comment="态度差")
 
