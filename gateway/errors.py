@@ -114,13 +114,20 @@ def error_response(exc: BaseException, correlation_id: str | None = None) -> Res
         )
         status, body = 500, error_body("internal", INTERNAL_MESSAGE)
     else:
-        body = error_body(exc.code, exc.message, _plain_fields(exc.fields))
+        fields = exc.fields
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, MethodNotAllowed):
             headers["Allow"] = ", ".join(exc.allowed)
         if isinstance(exc, Unauthorized):
             headers["WWW-Authenticate"] = 'Bearer realm="tongban"'
+            # A locked sign-in (identity's lockout): the wait goes in the header,
+            # and the body stays the one of a wrong password.
+            fields = dict(fields or {})
+            retry_after = fields.pop("retry_after", None)
+            if retry_after is not None:
+                headers["Retry-After"] = str(retry_after)
+        body = error_body(exc.code, exc.message, _plain_fields(fields))
     return json_response(status, body, headers)
 
 

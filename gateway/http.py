@@ -5,7 +5,8 @@ method of the gateway service. For each request the entrypoint, before any
 worker runs:
 
 1. takes the correlation id from ``X-Request-Id`` (or makes one) and echoes it;
-2. applies the route's rate limit and its body signature check, if any;
+2. applies the route's rate limits (sign-in or public read) and its body
+   signature check, if any;
 3. authenticates the bearer token locally and applies the route's access guard;
 4. parses the JSON body and loads it (and the query string) with the route's
    schemas, unknown fields rejected;
@@ -50,7 +51,7 @@ from gateway.errors import (
     error_response,
     json_response,
 )
-from gateway.ratelimit import AuthRateLimiter
+from gateway.ratelimit import RateLimiter
 from services.common.errors import Invalid
 from services.common.schemas import PATH_ID_MAX, field_errors
 
@@ -104,6 +105,25 @@ def observe(
     )
 
 
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+_GOOD_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,128}")
+
+
+def idempotency_key(call) -> str:
+    """The request's Idempotency-Key (1..128 visible ASCII characters), or a new
+    one: a command sent twice (the client's retry with the same key, or the
+    broker delivering the call again after a connection broke) has one effect."""
+    given = call.request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if given is None:
+        return uuid.uuid4().hex
+    if not _GOOD_IDEMPOTENCY_KEY.fullmatch(given):
+        raise Invalid(
+            "bad Idempotency-Key header",
+            {IDEMPOTENCY_KEY_HEADER: "1 to 128 visible ASCII characters"},
+        )
+    return given
+
+
 @dataclass
 class Call:
     """What a route method gets: the validated input and who is asking."""
@@ -114,6 +134,8 @@ class Call:
     query: dict = field(default_factory=dict)
     actor: dict | None = None
     claims: dict | None = None
+    # The client's address (``gateway.ratelimit.client_of``: TRUSTED_PROXIES).
+    client_address: str | None = None
 
 
 class GatewayWsgiApp(WsgiApp):
@@ -153,7 +175,7 @@ class GatewayWebServer(WebServer):
 
 class Route(HttpRequestHandler):
     server = GatewayWebServer()
-    rate_limiter = AuthRateLimiter()
+    rate_limiter = RateLimiter()
 
     def __init__(
         self,
@@ -166,6 +188,8 @@ class Route(HttpRequestHandler):
         status: int = 200,
         auth: Access | None = None,
         rate_limited: bool = False,
+        public_read: bool = False,
+        idempotency_key: bool = False,
         verify_body=None,
         cached: bool = False,
         summary: str = "",
@@ -190,6 +214,9 @@ class Route(HttpRequestHandler):
         self.status = status
         self.auth = auth
         self.rate_limited = rate_limited
+        self.public_read = public_read
+        # Takes an Idempotency-Key header (``idempotency_key(call)``).
+        self.idempotency_key = idempotency_key
         self.verify_body = verify_body
         self.cached = cached
         self.summary = summary
@@ -232,9 +259,15 @@ class Route(HttpRequestHandler):
     def prepare(self, request, correlation_id: str) -> Call:
         if self.rate_limited:
             self.rate_limiter.check(request)
+        if self.public_read:
+            self.rate_limiter.check_public(request)
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-        call = Call(request=request, correlation_id=correlation_id)
+        call = Call(
+            request=request,
+            correlation_id=correlation_id,
+            client_address=self.rate_limiter.client_of(request),
+        )
         check_path_values(request.path_values)
         if self.path_schema is not None:
             load(self.path_schema, request.path_values)

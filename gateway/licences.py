@@ -13,7 +13,7 @@ licences never locks anyone out of signing in.
 from nameko.extensions import DependencyProvider
 
 from gateway.errors import RateLimited
-from gateway.ratelimit import TokenBuckets
+from gateway.ratelimit import TokenBuckets, client_of, trusted_networks
 
 DEFAULT_RATE = 10.0
 DEFAULT_BURST = 60.0
@@ -28,23 +28,13 @@ class LicenceCheckLimit(DependencyProvider):
             float(config.get("LICENCE_VERIFY_RATE_PER_SECOND") or DEFAULT_RATE),
             float(config.get("LICENCE_VERIFY_RATE_BURST") or DEFAULT_BURST),
         )
-        self.trust_forwarded_for = str(config.get("TRUST_FORWARDED_FOR", "false")).lower() in (
-            "1",
-            "true",
-            "yes",
-        )
+        self.trusted = trusted_networks(config.get("TRUSTED_PROXIES"))
 
     def get_dependency(self, worker_ctx):
         return self
 
     def client_of(self, request) -> str:
-        """The client's address; behind a trusted proxy the last X-Forwarded-For
-        entry (the earlier ones are the client's word)."""
-        if self.trust_forwarded_for:
-            last = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-            if last:
-                return last
-        return request.remote_addr or "unknown"
+        return client_of(request, self.trusted)
 
     def check(self, request) -> None:
         wait = self.buckets.take(self.client_of(request))

@@ -15,7 +15,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from gateway import schemas
-from gateway.http import MAX_PATH_VALUE, REQUEST_ID_HEADER, Route
+from gateway.http import IDEMPOTENCY_KEY_HEADER, MAX_PATH_VALUE, REQUEST_ID_HEADER, Route
 
 TITLE = "tongban gateway"
 VERSION = "1"
@@ -112,7 +112,7 @@ def _error_statuses(route: Route) -> list[int]:
         statuses |= {401, 403}
     if route.verify_body is not None:
         statuses.add(401)
-    if route.rate_limited:
+    if route.rate_limited or route.public_read:
         statuses.add(429)
     if not route.url.startswith(("/healthz", "/metrics", "/openapi", "/docs")):
         statuses |= {503, 504}
@@ -153,6 +153,19 @@ def _operation(name: str, route: Route, ttl: float, converter) -> dict:
             "description": "correlation id; made up when absent, echoed in the response",
         }
     )
+    if route.idempotency_key:
+        parameters.append(
+            {
+                "in": "header",
+                "name": IDEMPOTENCY_KEY_HEADER,
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                "description": (
+                    "the same key again (1..128 visible ASCII characters) answers with what"
+                    " the first request made instead of doing it twice"
+                ),
+            }
+        )
     if route.status == 204:
         success = {"description": "Done"}
     elif route.content_type != "application/json":

@@ -26,12 +26,16 @@ from gateway.catalog_cache import (
     payload_of,
 )
 from gateway.errors import json_response
-from gateway.http import Call, route
+from gateway.http import Call, idempotency_key, route
 from gateway.licences import LicenceCheckLimit, merged_jwks
 from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
 from gateway.search import CatalogSearch
-from gateway.sessions import apply_session_revoked
-from gateway.webhooks import verify_ems_request, verify_payment_request
+from gateway.sessions import (
+    apply_account_locked,
+    apply_account_unlocked,
+    apply_session_revoked,
+)
+from gateway.webhooks import WEBHOOK_SECRETS, verify_ems_request, verify_payment_request
 from gateway.workflow_instances import (
     WorkflowInstances,
     newest_raised_first,
@@ -40,6 +44,7 @@ from gateway.workflow_instances import (
 from services.catalog import contract as catalog
 from services.common import instances
 from services.common.config import amqp_uri
+from services.common.environment import RequiredSecrets
 from services.common.errors import NotFound, Unavailable
 from services.common.metrics import Instrumentation
 from services.common.rpc import RpcClients
@@ -76,6 +81,8 @@ class Workflows(DependencyProvider):
 class GatewayService:
     name = "gateway"
 
+    # Outside development: no start without the webhook secrets.
+    secrets = RequiredSecrets(WEBHOOK_SECRETS)
     rpc = RpcClients()
     keys = KeyRing()
     reads = CatalogCache()
@@ -124,10 +131,19 @@ class GatewayService:
         rate_limited=True,
         tags=("identity",),
         summary="Sign in with phone and password",
+        description=(
+            "After LOGIN_LOCK_FAILURES (5) failed sign-ins of one phone within"
+            " LOGIN_LOCK_WINDOW_SECONDS, or LOGIN_ADDRESS_LOCK_FAILURES (50) from one"
+            " client address, sign-in is locked for a while (1, 2, 4 ... minutes, at"
+            " most LOGIN_LOCK_MAX_SECONDS): the 401 is the one of a wrong password,"
+            " with a Retry-After header, and no password is checked meanwhile."
+        ),
         errors=(401,),
     )
     def login(self, call):
-        return self._call(call, "identity", "login", **call.body)
+        return self._call(
+            call, "identity", "login", client_address=call.client_address, **call.body
+        )
 
     @route(
         "POST",
@@ -153,7 +169,8 @@ class GatewayService:
         description=(
             "Its refresh tokens are revoked at once; its access tokens are refused by"
             " every running gateway process as soon as identity's session_revoked"
-            " event reaches it (a process started later accepts them until they expire)."
+            " event reaches it, and by a process started later (it loads the ended"
+            " sessions before it is ready)."
         ),
     )
     def logout(self, call):
@@ -238,6 +255,69 @@ class GatewayService:
     )
     def create_staff(self, call):
         return self._call(call, "identity", "create_staff", actor=call.actor, **call.body)
+
+    @route(
+        "POST",
+        "/api/v1/admin/keys/rotate",
+        request=s.Empty,
+        response=identity.KeyRotation,
+        status=201,
+        auth=OPERATOR,
+        tags=("identity",),
+        summary="Add a signing key (operators only); it signs once every gateway has it",
+        description=(
+            "The new key is in the JWKS at once and signs access tokens from"
+            " `signs_from` (SIGNING_KEY_PUBLISH_SECONDS later, longer than the gateways'"
+            " JWKS_REFRESH_SECONDS). Tokens of the older keys stay valid until they expire;"
+            " then those keys leave the JWKS. While a key is pending, that key is answered"
+            " and none is added. identity also rotates every SIGNING_KEY_ROTATION_DAYS."
+        ),
+    )
+    def rotate_signing_key(self, call):
+        return self._call(call, "identity", "rotate_signing_key", actor=call.actor)
+
+    @route(
+        "GET",
+        "/api/v1/admin/keys",
+        query=identity.SigningKeysQuery,
+        response=identity.SigningKeyPage,
+        auth=OPERATOR,
+        tags=("identity",),
+        summary="The signing keys, newest first, and their status (operators only)",
+    )
+    def list_signing_keys(self, call):
+        return self._call(call, "identity", "list_signing_keys", actor=call.actor, **call.query)
+
+    @route(
+        "POST",
+        "/api/v1/admin/accounts/<user_id>/unlock",
+        path=identity.UnlockAccount,
+        request=s.Empty,
+        response=identity.AccountLock,
+        auth=OPERATOR,
+        tags=("identity",),
+        summary="Lift an account's sign-in lock and clear its failed sign-ins (operators only)",
+    )
+    def unlock_account(self, call, user_id):
+        return self._call(call, "identity", "unlock_account", actor=call.actor, user_id=user_id)
+
+    @route(
+        "GET",
+        "/api/v1/admin/pii-access",
+        query=identity.PiiAccessQuery,
+        response=identity.PiiAccessPage,
+        auth=OPERATOR,
+        tags=("identity",),
+        summary="Who read whose full ID number, why and when, newest first (operators only)",
+        description=(
+            "Every read of a full ID number by someone other than its owner: identity's"
+            " answers to other services' decisions and case reviews, and workflow's reads"
+            " of a principal it keeps by number (subject_kind application_principal, the"
+            " subject an application id). Filter by subject_id and/or accessor_id."
+        ),
+    )
+    def list_pii_access(self, call):
+        return self._call(call, "identity", "list_pii_access", actor=call.actor, **call.query)
 
     # Enterprise members and mandates to agents (代办制).
 
@@ -418,6 +498,7 @@ class GatewayService:
         response=catalog.ItemSummaryPage,
         tags=("catalog",),
         summary="Search published service items",
+        public_read=True,
         description=(
             "Answered from the gateway's own index of the catalogue, kept by catalog's"
             " item_published and item_retired events (a change shows within a second or"
@@ -444,6 +525,7 @@ class GatewayService:
         response=catalog.ItemGuide,
         tags=("catalog",),
         summary="The full service guide of an item",
+        public_read=True,
         description=(
             "A draft or retired item is answered only to staff of its department and"
             " the operator (send the bearer token); 404 to everyone else."
@@ -598,6 +680,7 @@ class GatewayService:
         response=catalog.StorePage,
         tags=("catalog",),
         summary="Flagship stores (departments' and cities') with their rating summaries",
+        public_read=True,
         **CACHED,
     )
     def stores(self, call):
@@ -709,11 +792,20 @@ class GatewayService:
             " A department instance's application ids start with '<department code>.'."
         ),
         errors=(403, 404, 409, 503),
+        idempotency_key=True,
     )
     def submit_application(self, call):
+        key = idempotency_key(call)
         guide = self._guide(call, call.body["item_id"], call.actor)
         instance = self.workflows.for_item(guide)
-        return self._call(call, instance, "submit_application", actor=call.actor, **call.body)
+        return self._call(
+            call,
+            instance,
+            "submit_application",
+            actor=call.actor,
+            idempotency_key=key,
+            **call.body,
+        )
 
     @route(
         "GET",
@@ -744,6 +836,28 @@ class GatewayService:
         instance = self.workflows.of(application_id)
         return self._call(
             call, instance, "get_application", actor=call.actor, application_id=application_id
+        )
+
+    @route(
+        "GET",
+        "/api/v1/applications/<application_id>/principal",
+        path=workflow.GetPrincipal,
+        response=workflow.PrincipalIdentity,
+        auth=STAFF,
+        tags=("workflow",),
+        summary="The person a case was applied for, ID number in full (staff reviewing it)",
+        description=(
+            "For checking the person an agent applied for against the materials. Each"
+            " answer with a number is recorded (GET /api/v1/admin/pii-access); the case"
+            " itself shows the number masked. 403 for the agent who applied (not a"
+            " reviewer); 404 when the case is not the staff member's to see or was not"
+            " applied for a person."
+        ),
+    )
+    def get_principal(self, call, application_id):
+        instance = self.workflows.of(application_id)
+        return self._call(
+            call, instance, "get_principal", actor=call.actor, application_id=application_id
         )
 
     @route(
@@ -974,10 +1088,12 @@ class GatewayService:
         response=workflow.LicenceCheck,
         tags=("workflow",),
         summary="Check that a licence is genuine and valid now (public; rate-limited)",
+        public_read=True,
         description=(
             "Its signature, the issuer's register, its validity period and revocation;"
             " `failed` names each check that did not pass. 404 for a number no"
-            " instance issued. LICENCE_VERIFY_RATE_* requests per client."
+            " instance issued. LICENCE_VERIFY_RATE_* (and"
+            " PUBLIC_RATE_*) requests per client."
         ),
         errors=(429,),
     )
@@ -995,11 +1111,13 @@ class GatewayService:
         response=workflow.LicenceCheck,
         tags=("workflow",),
         summary="Check a licence document someone presents (public; rate-limited)",
+        public_read=True,
         description=(
             "200 with valid false and the checks that failed for a document that"
             " does not hold (altered: signature invalid; never issued: register"
             " unknown; expired; revoked); 422 for one that is not a licence document"
-            " at all. LICENCE_VERIFY_RATE_* requests per client."
+            " at all. LICENCE_VERIFY_RATE_* (and"
+            " PUBLIC_RATE_*) requests per client."
         ),
         errors=(429,),
     )
@@ -1637,6 +1755,14 @@ class GatewayService:
     def on_session_revoked(self, body):
         apply_session_revoked(self.keys.revoked_sessions, body)
 
+    @_broadcast("identity", "account_locked")
+    def on_account_locked(self, body):
+        apply_account_locked(self.keys.locked_accounts, body)
+
+    @_broadcast("identity", "account_unlocked")
+    def on_account_unlocked(self, body):
+        apply_account_unlocked(self.keys.locked_accounts, body)
+
     # ---------------------------------------------------------------- operations
 
     @route("GET", "/healthz", response=s.Health, tags=("ops",), summary="The process is alive")
@@ -1648,11 +1774,14 @@ class GatewayService:
         "/readyz",
         response=s.Readiness,
         tags=("ops",),
-        summary="Ready for traffic: signing keys loaded and the broker answers",
+        summary=(
+            "Ready for traffic: signing keys, ended sessions and locked accounts loaded,"
+            " and the broker answers"
+        ),
         answers={503: s.Readiness},
     )
     def readyz(self, call):
-        checks = {"jwks": "ok" if self.keys.ready else "not loaded"}
+        checks = self.keys.checks()
         try:
             with Connection(amqp_uri(self.config), connect_timeout=2) as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)

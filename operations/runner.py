@@ -30,6 +30,7 @@ from nameko.runners import ServiceRunner
 
 from services.common import clock
 from services.common.config import SERVICE_CONFIG, load_config, service_for_config
+from services.common.environment import RefusedToStart
 from services.common.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,10 @@ def main(argv=None) -> int:
     setup_logging(service_cls.name, str(config.get("LOG_LEVEL", "INFO")))
     # Empty in production; drills and end-to-end tests move the clock with it.
     clock.configure(config.get("CLOCK_OFFSET_FILE") or None)
-    run(service_cls, config)
+    try:
+        run(service_cls, config)
+    except RefusedToStart:
+        return 2  # the reason is logged already, in one line
     return 0
 
 

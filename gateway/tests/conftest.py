@@ -9,7 +9,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 KID = "test-key-1"
-BACKGROUND_CALLS = frozenset({"jwks", "list_regions", "list_departments", "export_items"})
+BACKGROUND_CALLS = frozenset(
+    {
+        "jwks",
+        "revoked_sessions",
+        "locked_accounts",
+        "list_regions",
+        "list_departments",
+        "export_items",
+    }
+)
 
 
 def _b64(number: int) -> str:

@@ -11,8 +11,12 @@ from sqlalchemy.orm import sessionmaker
 from services.common import metrics
 from services.common.config import amqp_uri, database_url
 from services.common.db import UnitOfWork, make_engine
-from services.common.messaging.publisher import ConfirmingPublisher
+from services.common.messaging.publisher import ConfirmingPublisher, PublishFailed
 from services.common.messaging.relay import OutboxRelay
+from services.common.timers import OUTAGES as TIMER_OUTAGES
+
+# What an outage of the broker or the database raises in the relay.
+OUTAGES = (*TIMER_OUTAGES, PublishFailed)
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +121,13 @@ class Database(DependencyProvider):
             try:
                 self.relay.relay_all()
                 failures = 0
+            except OUTAGES as exc:
+                # The broker or the database is away: the rows wait in the outbox.
+                failures += 1
+                log.warning(
+                    "outbox relay waits for the broker or the database",
+                    extra={"error": type(exc).__name__, "failures": failures},
+                )
             except Exception:
                 failures += 1
                 log.warning("outbox relay failed; will retry", exc_info=True)

@@ -160,7 +160,9 @@ class ContractEventHandler(EventHandler):
     """The retrying, dead-lettering event handler, knowing its payload schema."""
 
     def __init__(self, source_service: str, event_type: str, payload: Schema | None = None):
-        super().__init__(source_service, event_type)
+        # A ServiceError (a database away is Unavailable) is logged as a
+        # warning: the event is tried again, or dead-lettered when Invalid.
+        super().__init__(source_service, event_type, expected_exceptions=ServiceError)
         self.payload = payload
 
 

@@ -36,8 +36,23 @@ _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 # base64url (43 characters, 32 bytes), so it decodes as a key; it is still
 # public, hence the warning.
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abcdef"
+# What a service that reads PII_KEY will not start without outside development
+# (services.common.environment.RequiredSecrets).
+PII_SECRETS = {"PII_KEY": DEV_PII_KEY}
 
 _warned_about_weak_key = False
+
+# A read of a full ID number by anyone but its owner is recorded (identity's
+# ``pii_access``): why it was read, who read it, whose it is.
+CASE_REVIEW = "case_review"
+AUTOMATIC_DECISION = "automatic_decision"
+PURPOSES = (CASE_REVIEW, AUTOMATIC_DECISION)
+ACCESSOR_KINDS = ("citizen", "staff", "operator", "service")
+# A user's own number (identity), or the person a case's agent applied for by
+# number (workflow; the subject id is the application id).
+SUBJECT_USER = "user"
+SUBJECT_APPLICATION_PRINCIPAL = "application_principal"
+SUBJECT_KINDS = (SUBJECT_USER, SUBJECT_APPLICATION_PRINCIPAL)
 
 
 class PiiDecryptionError(ValueError):

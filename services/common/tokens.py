@@ -15,6 +15,9 @@ ALGORITHM = "RS256"
 DEFAULT_ISSUER = "tongban-identity"
 DEFAULT_AUDIENCE = "tongban"
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+# Seconds of clock difference forgiven on exp, nbf and iat (a token issued
+# further ahead than this is refused as not yet valid).
+DEFAULT_LEEWAY_SECONDS = 30
 
 
 class InvalidToken(Exception):
@@ -37,7 +40,7 @@ class TokenVerifier:
         jwks_document: Mapping[str, Any],
         issuer: str = DEFAULT_ISSUER,
         audience: str = DEFAULT_AUDIENCE,
-        leeway: int = 30,
+        leeway: int = DEFAULT_LEEWAY_SECONDS,
     ) -> None:
         self.issuer = issuer
         self.audience = audience

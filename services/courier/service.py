@@ -8,13 +8,13 @@ EMS_ORDER_RETRY_HOURS), so an EMS outage never fails an event.
 """
 
 from nameko.dependency_providers import Config
-from nameko.timer import Timer
 
 from services.common import clock
 from services.common.dependencies import Database
 from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
+from services.common.timers import Timer
 from services.courier import contract
 from services.courier.adapters.ems_dependency import Ems
 from services.courier.service_layer import use_cases

@@ -10,6 +10,7 @@ names the field it refuses. No message here repeats a value it refuses.
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from services.common import pii
 from services.common.schemas import (
     ACTOR_KINDS,
     ActorSchema,
@@ -34,6 +35,7 @@ from services.identity.domain.model import (
     PASSWORD_MIN,
     STAFF_ROLES,
 )
+from services.identity.domain.signing_keys import KeyStatus
 
 PHONE = FullMatch(r"^1[0-9]{10}$", error="must be 11 digits starting with 1")
 ID_NUMBER = FullMatch(
@@ -81,6 +83,24 @@ class Credentials(Schema):
     phone = _phone()
     # Any length is worth a try: the rule applies to new passwords only.
     password = _password(minimum=1)
+
+
+class Login(Credentials):
+    """What the gateway sends identity: the credentials and the client's address
+    (as the gateway determined it), whose failed logins are counted too."""
+
+    client_address = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+
+
+class UnlockAccount(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+    user_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class LockedAccountsQuery(PageQuery):
+    """A page of the accounts locked now, the soonest to end first."""
 
 
 class Refresh(Schema):
@@ -271,6 +291,40 @@ class TokenPair(Schema):
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
 
 
+class AccountLock(Schema):
+    """An account's lock after an operator lifted it."""
+
+    user_id = fields.String(required=True)
+    locked = fields.Boolean(required=True, metadata={"example": False})
+
+
+class LockedAccount(Schema):
+    user_id = fields.String(required=True)
+    locked_until = Instant(required=True)
+
+
+LockedAccountPage = page_of(LockedAccount)
+
+
+class RotateSigningKey(Schema):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class SigningKeysQuery(PageQuery):
+    """A page of the signing keys, newest first."""
+
+
+class ListSigningKeys(SigningKeysQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class RevokedSessionsQuery(PageQuery):
+    """Sessions revoked at or after ``since`` (at most the access token
+    lifetime and the clock leeway ago; earlier or absent: that far back)."""
+
+    since = Instant(load_default=None, allow_none=True)
+
+
 class Jwk(Schema):
     """A public RSA signing key."""
 
@@ -284,6 +338,44 @@ class Jwk(Schema):
 
 class Jwks(Schema):
     keys = fields.List(fields.Nested(Jwk), required=True)
+
+
+class KeyRotation(Schema):
+    """The key a rotation added (or the one already pending), and the key ids
+    published now."""
+
+    kid = fields.String(required=True)
+    signs_from = Instant(required=True)
+    published_kids = fields.List(fields.String(), required=True)
+
+
+class SigningKeyEntry(Schema):
+    """A signing key's schedule (never its key material). ``retires_at``: when it
+    leaves the JWKS, null until a newer key signs."""
+
+    kid = fields.String(required=True)
+    created_at = Instant(required=True)
+    signs_from = Instant(required=True)
+    retires_at = Instant(required=True, allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf([status.value for status in KeyStatus])
+    )
+
+
+SigningKeyPage = page_of(SigningKeyEntry)
+
+
+class RevokedSession(Schema):
+    """A session ended while its access tokens may still be alive; none is
+    valid after ``expires_at``."""
+
+    session_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    revoked_at = Instant(required=True)
+    expires_at = Instant(required=True)
+
+
+RevokedSessionPage = page_of(RevokedSession)
 
 
 class Profile(Schema):
@@ -306,6 +398,54 @@ class Profile(Schema):
     roles = fields.List(fields.String(), required=True)
     department_code = fields.String(required=True, allow_none=True)
     created_at = Instant(required=True)
+
+
+class PersonFactsRequest(UserIdRequest):
+    """Who reads the person's facts and why: a read of the ID number is
+    recorded (``list_pii_access``); a caller naming nobody is recorded as an
+    unnamed service's automatic decision."""
+
+    purpose = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(pii.PURPOSES)
+    )
+    accessor_id = fields.String(load_default=None, allow_none=True, validate=_ID)
+    accessor_kind = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(pii.ACCESSOR_KINDS)
+    )
+
+
+class PiiAccessQuery(PageQuery):
+    """A page of the reads of ID numbers, newest first: of one subject's
+    number (a user id, or an application id for the person its agent applied
+    for by number), by one accessor, or both."""
+
+    subject_id = fields.String(load_default=None, validate=_ID)
+    accessor_id = fields.String(load_default=None, validate=_ID)
+
+
+class ListPiiAccess(PiiAccessQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class PiiAccessEntry(Schema):
+    """A read of a full ID number by someone other than its owner."""
+
+    access_id = fields.String(required=True)
+    accessor_id = fields.String(
+        required=True, metadata={"description": "a user id, or a service's name"}
+    )
+    accessor_kind = fields.String(required=True, validate=validate.OneOf(pii.ACCESSOR_KINDS))
+    subject_id = fields.String(
+        required=True,
+        metadata={"description": "a user id; an application id for an application_principal"},
+    )
+    subject_kind = fields.String(required=True, validate=validate.OneOf(pii.SUBJECT_KINDS))
+    purpose = fields.String(required=True, validate=validate.OneOf(pii.PURPOSES))
+    service = fields.String(required=True, metadata={"description": "the service that read it"})
+    at = Instant(required=True)
+
+
+PiiAccessPage = page_of(PiiAccessEntry)
 
 
 class PersonFacts(Schema):
@@ -477,6 +617,37 @@ class MandateRevoked(Schema):
     agent_user_id = fields.String(required=True)
 
 
+class AccountLocked(Schema):
+    """``identity.account_locked``: failed logins locked the account's phone
+    until ``locked_until`` (the ``lock_count``-th lock in a row)."""
+
+    user_id = fields.String(required=True)
+    locked_until = Instant(required=True)
+    failures = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    lock_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class AccountUnlocked(Schema):
+    """``identity.account_unlocked``: an operator (``unlocked_by``) lifted the lock."""
+
+    user_id = fields.String(required=True)
+    unlocked_by = fields.String(required=True)
+
+
+class SigningKeyAdded(Schema):
+    """``identity.signing_key_added``: a key joined the JWKS; it signs from
+    ``signs_from`` on."""
+
+    kid = fields.String(required=True)
+    signs_from = Instant(required=True)
+
+
+class SigningKeyRetired(Schema):
+    """``identity.signing_key_retired``: the key left the JWKS."""
+
+    kid = fields.String(required=True)
+
+
 EVENTS = {
     "user_registered": UserRegistered,
     "user_verified": UserVerified,
@@ -486,4 +657,8 @@ EVENTS = {
     "enterprise_member_removed": EnterpriseMemberRemoved,
     "mandate_granted": MandateGranted,
     "mandate_revoked": MandateRevoked,
+    "signing_key_added": SigningKeyAdded,
+    "signing_key_retired": SigningKeyRetired,
+    "account_locked": AccountLocked,
+    "account_unlocked": AccountUnlocked,
 }

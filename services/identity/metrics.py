@@ -19,8 +19,13 @@ REAL_NAME_VERIFICATIONS = Counter(
 )
 LOGINS = Counter(
     "tongban_identity_logins",
-    "Login attempts, by outcome (success, unknown_phone, wrong_password).",
+    "Login attempts, by outcome (success, unknown_phone, wrong_password, locked).",
     ["outcome"],
+)
+LOGIN_LOCKS = Counter(
+    "tongban_identity_login_locks",
+    "Sign-in locks after too many failed logins, by scope (phone, address).",
+    ["scope"],
 )
 REFRESHES = Counter(
     "tongban_identity_token_refreshes",

@@ -1,18 +1,25 @@
 """The identity service: accounts, real-name status, enterprises, sessions, keys."""
 
 from services.common.dependencies import Database
-from services.common.entrypoints import rpc
+from services.common.entrypoints import handles, rpc
+from services.common.environment import RequiredSecrets
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
+from services.common.pii import PII_SECRETS
+from services.common.timers import timer
 from services.identity import contract
-from services.identity.adapters.crypto_context import Crypto
-from services.identity.service_layer import mandates, use_cases
+from services.identity.adapters.crypto_context import Crypto, signing_key_timer
+from services.identity.service_layer import lockout, mandates, pii_access, use_cases
+from services.identity.service_layer import signing_keys as keys
 from services.identity.service_layer.unit_of_work import IdentityUnitOfWork
+from services.workflow import contract as workflow_contract
 
 
 class IdentityService(OpsEntrypoints):
     name = "identity"
 
+    # Outside development: no start with the public development PII key.
+    secrets = RequiredSecrets(PII_SECRETS)
     uow = Database(IdentityUnitOfWork)
     crypto = Crypto()
     instrumentation = Instrumentation()
@@ -21,9 +28,23 @@ class IdentityService(OpsEntrypoints):
     def register(self, request):
         return use_cases.register(self.uow, self.crypto, **request)
 
-    @rpc(request=contract.Credentials, response=contract.TokenPair)
+    @rpc(request=contract.Login, response=contract.TokenPair)
     def login(self, request):
         return use_cases.login(self.uow, self.crypto, **request)
+
+    @rpc(request=contract.UnlockAccount, response=contract.AccountLock)
+    def unlock_account(self, request):
+        return lockout.unlock_account(self.uow, **request)
+
+    @rpc(request=contract.LockedAccountsQuery, response=contract.LockedAccountPage)
+    def locked_accounts(self, request):
+        """The accounts locked now (the gateway loads them at start)."""
+        return lockout.locked_accounts(self.uow, **request)
+
+    @timer(interval=3600)
+    def forget_idle_failed_logins(self):
+        """Hourly: drop the failed-login counters no rule looks at any more."""
+        lockout.forget_idle(self.uow)
 
     @rpc(request=contract.Refresh, response=contract.TokenPair)
     def refresh(self, request):
@@ -37,15 +58,47 @@ class IdentityService(OpsEntrypoints):
     def jwks(self):
         return use_cases.jwks(self.uow, self.crypto)
 
+    # --- signing keys and what the gateways load ---------------------------
+
+    @rpc(request=contract.RotateSigningKey, response=contract.KeyRotation)
+    def rotate_signing_key(self, request):
+        return keys.rotate_signing_key(self.uow, self.crypto, **request)
+
+    @rpc(request=contract.ListSigningKeys, response=contract.SigningKeyPage)
+    def list_signing_keys(self, request):
+        return keys.list_signing_keys(self.uow, **request)
+
+    @signing_key_timer(interval=3600)
+    def keep_signing_keys(self):
+        """Rotate on schedule (SIGNING_KEY_ROTATION_DAYS) and retire expired keys."""
+        keys.keep_signing_keys(self.uow, self.crypto)
+
+    @rpc(request=contract.RevokedSessionsQuery, response=contract.RevokedSessionPage)
+    def revoked_sessions(self, request):
+        """Sessions ended whose access tokens may still be alive (a gateway
+        loads them at start)."""
+        return keys.revoked_sessions(self.uow, self.crypto, **request)
+
     @rpc(request=contract.UserIdRequest, response=contract.Profile)
     def get_profile(self, request):
         return use_cases.get_profile(self.uow, **request)
 
-    @rpc(request=contract.UserIdRequest, response=contract.PersonFacts)
+    @rpc(request=contract.PersonFactsRequest, response=contract.PersonFacts)
     def person_facts(self, request):
         """Internal use only: a person's facts (ID number in full at level 2) for
-        other services' automatic decisions; the gateway must not expose it."""
+        other services' automatic decisions and case reviews, each read of the
+        number recorded; the gateway must not expose it."""
         return use_cases.person_facts(self.uow, self.crypto, **request)
+
+    # --- the trail of ID numbers read ----------------------------------------
+
+    @rpc(request=contract.ListPiiAccess, response=contract.PiiAccessPage)
+    def list_pii_access(self, request):
+        return pii_access.list_pii_access(self.uow, **request)
+
+    @handles("workflow", "pii_accessed", payload=workflow_contract.PiiAccessed)
+    def on_pii_accessed(self, event):
+        pii_access.on_pii_accessed(self.uow, event)
 
     @rpc(request=contract.VerifyRealName, response=contract.Level)
     def verify_real_name(self, request):

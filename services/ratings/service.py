@@ -6,7 +6,6 @@ python -m operations.runner services.ratings.service:RatingsService
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from services.common import clock
 from services.common.dependencies import Database
@@ -14,6 +13,7 @@ from services.common.entrypoints import handles, rpc
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
+from services.common.timers import Timer
 from services.courier import contract as courier
 from services.ratings import contract
 from services.ratings.adapters.evaluation_dependency import Evaluation

@@ -22,7 +22,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from services.common import rules
+from services.common import pii, rules
 from services.common.masking import mask_id_number
 from services.common.schemas import (
     ActorSchema,
@@ -246,11 +246,37 @@ class SubmitApplicationBody(Schema):
 
 class SubmitApplication(SubmitApplicationBody):
     actor = fields.Nested(ActorSchema, required=True)
+    # The gateway sends the client's Idempotency-Key, or one of its own per request.
+    idempotency_key = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=128)
+    )
 
 
 class GetApplication(Schema):
     actor = fields.Nested(ActorSchema, required=True)
     application_id = _application_id()
+
+
+class GetPrincipal(GetApplication):
+    """The person a case was applied for, ID number in full (staff reviewing it)."""
+
+
+class PrincipalIdentity(Schema):
+    """The person an agent applied for, as a reviewer checks them against the
+    materials: the ID number in full. Each answer with a number is recorded
+    (identity's ``list_pii_access``)."""
+
+    application_id = fields.String(required=True, metadata={"example": APPLICATION_ID_EXAMPLE})
+    kind = fields.String(required=True, validate=validate.OneOf(("person",)))
+    user_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "null: known by ID number only"}
+    )
+    name = fields.String(required=True, allow_none=True)
+    id_number = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "in full; null: the person is not real-name verified"},
+    )
 
 
 class ListApplicationsQuery(PageQuery):
@@ -1225,7 +1251,9 @@ class LicenceTypeRef(Schema):
 class LicenceCheck(Schema):
     """Whether a licence is genuine and valid now: ``failed`` names each check
     that did not pass (signature, register, period, revocation); the register's
-    particulars (holder masked) when the issuer knows the number, else null."""
+    particulars (holder masked) when the issuer knows the number, else null
+    (null too when an older ``JS`` number, whose serial counted up, is checked
+    by the number alone: the signed document shows them)."""
 
     licence_no = fields.String(required=True, metadata={"example": LICENCE_NO_EXAMPLE})
     valid = fields.Boolean(required=True)
@@ -1615,6 +1643,20 @@ class PaymentRefunded(Schema):
     amount_fen = fields.Integer(required=True)
 
 
+class PiiAccessed(Schema):
+    """``workflow.pii_accessed``: a full ID number was read by someone other
+    than its owner (a reviewer looking at a case's principal, an automatic
+    decision on it). identity keeps the trail (``list_pii_access``)."""
+
+    accessor_id = fields.String(required=True)
+    accessor_kind = fields.String(required=True, validate=validate.OneOf(pii.ACCESSOR_KINDS))
+    subject_id = fields.String(required=True)
+    subject_kind = fields.String(required=True, validate=validate.OneOf(pii.SUBJECT_KINDS))
+    purpose = fields.String(required=True, validate=validate.OneOf(pii.PURPOSES))
+    service = fields.String(required=True)
+    at = Instant(required=True)
+
+
 EVENTS = {
     "application_submitted": ApplicationSubmitted,
     "application_accepted": ApplicationAccepted,
@@ -1645,4 +1687,5 @@ EVENTS = {
     "payment_received": PaymentReceived,
     "payment_refunded": PaymentRefunded,
     "redelivery_requested": RedeliveryRequested,
+    "pii_accessed": PiiAccessed,
 }

@@ -25,13 +25,15 @@ import functools
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from services.common import errors, instances
 from services.common.entrypoints import handles, rpc
+from services.common.environment import RequiredSecrets
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
+from services.common.pii import PII_SECRETS
 from services.common.rpc import RpcClients
+from services.common.timers import Timer
 from services.courier import contract as courier
 from services.identity import contract as identity
 from services.workflow import contract
@@ -41,7 +43,14 @@ from services.workflow.adapters.payment import PaymentPlatform
 from services.workflow.domain.model import china_today
 from services.workflow.domain.process import MAX_DAYS
 from services.workflow.domain.progress import ESCALATE_TO_OPERATOR_DAYS
-from services.workflow.service_layer import evidence, licences, payments, principals, use_cases
+from services.workflow.service_layer import (
+    evidence,
+    licences,
+    payments,
+    pii_reads,
+    principals,
+    use_cases,
+)
 from services.workflow.service_layer.facts import CaseContext, FactGatherer
 from services.workflow.service_layer.gauges import gauges
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
@@ -126,6 +135,8 @@ class WorkflowService(OpsEntrypoints):
     uow = WorkflowDatabase(WorkflowUnitOfWork, source=instances.SHARED_WORKFLOW, gauges=gauges)
     instrumentation = Instrumentation()
     instance_check = InstanceCheck()
+    # Outside development: no start with the public development PII key.
+    secrets = RequiredSecrets(PII_SECRETS)
     # Calls to other services (catalog, identity), with a deadline.
     clients = RpcClients()
     # Other departments' records (civil affairs, housing) for instant decisions.
@@ -161,6 +172,11 @@ class WorkflowService(OpsEntrypoints):
     @rpc(request=contract.GetApplication, response=contract.Application)
     def get_application(self, request):
         return use_cases.get_application(self.uow, **request)
+
+    @rpc(request=contract.GetPrincipal, response=contract.PrincipalIdentity)
+    def get_principal(self, request):
+        """The person a case was applied for, ID number in full (recorded)."""
+        return pii_reads.principal_identity(self.uow, **request, service=self.instance)
 
     @rpc(request=contract.ListApplications, response=contract.WorkItemPage)
     def list_applications(self, request):
@@ -327,8 +343,15 @@ class WorkflowService(OpsEntrypoints):
             rpc=functools.partial(self.clients.call, correlation_id=self.uow.correlation_id),
             data_exchange=self.data_exchange,
             licences=functools.partial(use_cases.licences_held, self.uow),
+            accessor_id=self.instance,
         )
-        return gatherer.gather(facts, CaseContext.of(application, today))
+        principal_id_number = functools.partial(
+            pii_reads.principal_id_number_for_decision,
+            self.uow,
+            application.application_id,
+            self.instance,
+        )
+        return gatherer.gather(facts, CaseContext.of(application, today, principal_id_number))
 
     def _find_assessment(self, **arguments):
         """catalog's ``find_assessment(zone_id, kind, on)``."""

@@ -57,6 +57,8 @@ OPERATOR = {
 }
 # Logins, registrations and refreshes of the bench all come from 127.0.0.1.
 GENEROUS_AUTH_RATE = {"AUTH_RATE_PER_SECOND": "100000", "AUTH_RATE_BURST": "100000"}
+# Nor are the public reads capped per client: the figures are the cluster's.
+UNCAPPED_PUBLIC_READS = {"PUBLIC_RATE_PER_SECOND": "0"}
 
 
 def settings() -> dict[str, str]:
@@ -211,7 +213,7 @@ def main(argv=None) -> int:
             ems_port=18200,
             service_ports=dict(SERVICE_PORTS),
             amqp_uri=broker,
-            extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE},
+            extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE, **UNCAPPED_PUBLIC_READS},
         )
         print(f"# databases: {databases_line(cluster)}")
         sys.stdout.flush()

@@ -181,7 +181,7 @@ def run(data_dir: Path, broker: str, scale: float, database: str, catch_up: floa
         amqp_uri=kept_virtual_host(broker),
         database_urls=urls,
         extra_env={"LOG_LEVEL": "WARNING", "AUTH_RATE_PER_SECOND": "100000",
-                   "AUTH_RATE_BURST": "100000"},
+                   "AUTH_RATE_BURST": "100000", "PUBLIC_RATE_PER_SECOND": "0"},
     )  # fmt: skip
     try:
         cluster.prepare()

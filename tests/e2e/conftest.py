@@ -69,6 +69,17 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
             # Orders, cancellations and refunds the payment platform could not
             # take are tried again soon.
             "PAYMENT_CHECK_SECONDS": "1",
+            # A rotated signing key signs 6 s after it is published; the gateway
+            # loads the JWKS (and the ended sessions and locks) every 2 s.
+            "SIGNING_KEY_PUBLISH_SECONDS": "6",
+            "JWKS_REFRESH_SECONDS": "2",
+            # Every test client is 127.0.0.1: its public reads are not capped and
+            # its failed sign-ins (schemathesis sends many) do not lock the address.
+            # A phone still locks after 5 failures, briefly (test_lockout.py).
+            "PUBLIC_RATE_PER_SECOND": "0",
+            "LOGIN_ADDRESS_LOCK_FAILURES": "0",
+            "LOGIN_LOCK_BASE_SECONDS": "10",
+            "LOGIN_LOCK_MAX_SECONDS": "10",
         },
     )
     cluster.clock_offset_file = clock_offset_file

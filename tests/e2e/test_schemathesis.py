@@ -68,9 +68,18 @@ def credentials(cluster):
         },
     )
     assert response.status_code == 201, response.text
+    # A citizen of its own: the fuzzer signs in with the contract's example
+    # phone and wrong passwords, which locks that phone for a while.
+    citizen_phone = new_phone()
+    response = requests.post(
+        f"{cluster.gateway_url}/api/v1/auth/register",
+        json={"phone": citizen_phone, "password": "Fuzz2026citizen", "name": "模糊市民"},
+        timeout=15,
+    )
+    assert response.status_code == 201, response.text
     return {
         "anonymous": None,
-        "citizen": ("13900000001", "Citizen2026"),
+        "citizen": (citizen_phone, "Fuzz2026citizen"),
         "staff": (phone, "Fuzz2026staff"),
         "operator": (OPERATOR["phone"], OPERATOR["password"]),
     }

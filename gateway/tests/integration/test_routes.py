@@ -199,7 +199,37 @@ def test_submit_goes_to_the_instance_the_guide_names(start_gateway):
     call = gateway.rpc.calls_to("workflow-js-gat", "submit_application")[-1]
     call.pop("correlation_id")
     assert call.pop("actor")["user_id"] == "u-1"
+    # A key of the gateway's own when the client sent none.
+    assert len(call.pop("idempotency_key")) == 32
     assert call == body
+
+
+def test_a_submit_carries_the_clients_idempotency_key(start_gateway):
+    gateway = start_gateway()
+    gateway.rpc.answers[("catalog", "get_item")] = {"item_id": "i-1", "handled_by": "workflow"}
+    gateway.rpc.answers[("workflow", "submit_application")] = {
+        "application_id": "a-1",
+        "state": "submitted",
+        "due_date": "2026-12-09",
+    }
+    body = {"item_id": "i-1", "delivery": {"mode": "online"}}
+    headers = {"Idempotency-Key": "order-2026-0001"}
+    for _ in range(2):
+        response = gateway.request(
+            "POST", "/api/v1/applications", token=gateway.token(), json=body, headers=headers
+        )
+        assert response.status_code == 201, response.text
+    calls = gateway.rpc.calls_to("workflow", "submit_application")
+    assert [call["idempotency_key"] for call in calls] == ["order-2026-0001"] * 2
+    response = gateway.request(
+        "POST",
+        "/api/v1/applications",
+        token=gateway.token(),
+        json=body,
+        headers={"Idempotency-Key": "has spaces"},
+    )
+    assert response.status_code == 422
+    assert set(response.json()["error"]["fields"]) == {"Idempotency-Key"}
 
 
 def test_a_draft_guide_is_asked_for_its_viewer_and_never_cached(gateway):

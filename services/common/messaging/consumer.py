@@ -7,7 +7,10 @@ the handler's dead-letter queue. The original is acked only after the copy is
 confirmed by the broker; if that fails too, it is requeued.
 
 An event that fails with ``Invalid`` goes straight to the dead-letter queue: it
-would fail the same way on every retry. Each dead-lettered event is counted in
+would fail the same way on every retry. One that fails with ``Unavailable`` (the
+database or another service is away) waits the longest delay and is tried
+again without counting the attempt: an outage, however long, dead-letters
+nothing. Each dead-lettered event is counted in
 ``tongban_events_dead_lettered_total{queue}``.
 
 At setup the handler declares its queues again with the type ``EVENT_QUEUE_TYPE``
@@ -27,7 +30,7 @@ from nameko.events import SERVICE_POOL
 from nameko.events import EventHandler as NamekoEventHandler
 from prometheus_client import Counter
 
-from services.common.errors import Invalid
+from services.common.errors import Invalid, Unavailable
 from services.common.messaging import topology
 from services.common.messaging.envelope import isoformat_utc, utcnow
 
@@ -97,7 +100,9 @@ class EventHandler(NamekoEventHandler):
         # An event its handler finds invalid will be just as invalid next time.
         permanent = isinstance(exc_info[1], Invalid)
         try:
-            if attempt < self.max_attempts and not permanent:
+            if isinstance(exc_info[1], Unavailable):
+                self._wait_for_dependency(message, attempt, exc_info)
+            elif attempt < self.max_attempts and not permanent:
                 self._retry_later(message, attempt, exc_info)
             else:
                 self._dead_letter(message, attempt, exc_info)
@@ -138,6 +143,27 @@ class EventHandler(NamekoEventHandler):
             },
         )
         self._copy(message, topology.retry_exchange_name(delay), self.queue.name, headers)
+
+    def _wait_for_dependency(self, message, attempt: int, exc_info) -> None:
+        """The database or another service is away: nothing is wrong with the
+        event, so the try does not count; it waits the longest delay and comes
+        back, for as long as the outage lasts."""
+        delay = max(self.retry_delays_ms)
+        log.warning(
+            "event handler waits for a dependency",
+            extra={
+                "queue": self.queue.name,
+                "attempt": attempt,
+                "delay_ms": delay,
+                "error": repr(exc_info[1]),
+            },
+        )
+        self._copy(
+            message,
+            topology.retry_exchange_name(delay),
+            self.queue.name,
+            dict(message.headers or {}),
+        )
 
     def _dead_letter(self, message, attempt: int, exc_info) -> None:
         headers = dict(message.headers or {})

@@ -67,6 +67,7 @@ sessions = sa.Table(
     sa.Column("revoked_at", INSTANT, nullable=True),
     sa.Column("revoked_reason", sa.String(64), nullable=True),
     sa.Index("ix_sessions_user_id", "user_id"),
+    sa.Index("ix_sessions_revoked_at", "revoked_at"),
 )
 
 refresh_tokens = sa.Table(
@@ -87,7 +88,14 @@ signing_keys = sa.Table(
     # PKCS#8 PEM encrypted with the PII cipher, bound to the kid.
     sa.Column("private_key_cipher", sa.Text, nullable=False),
     sa.Column("created_at", INSTANT, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    # Published from created_at; signs from signs_from; out of the JWKS from
+    # retires_at (set when a newer key is added), marked at retired_at.
+    sa.Column("signs_from", INSTANT, nullable=False),
+    sa.Column("retires_at", INSTANT, nullable=True),
+    sa.Column("retired_at", INSTANT, nullable=True),
+    # The signing key this one succeeds ("" for the first): unique, so two
+    # replicas rotating at once add one key between them.
+    sa.Column("follows", sa.String(64), nullable=True, unique=True),
 )
 
 # Accounts that act for an enterprise beside its owner.
@@ -121,6 +129,41 @@ mandates = sa.Table(
     sa.CheckConstraint("principal_kind IN ('enterprise', 'person')", name="principal_kind"),
     sa.Index("ix_mandates_principal", "principal_kind", "principal_key", "granted_at"),
     sa.Index("ix_mandates_agent_user_id", "agent_user_id", "granted_at"),
+)
+
+# Failed logins and the lock of one phone (as typed, registered or not) or one
+# client address; ``version`` makes each save conditional (see adapters.lockout).
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("scope", sa.String(8), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_started_at", INSTANT, nullable=True),
+    sa.Column("locked_until", INSTANT, nullable=True),
+    sa.Column("lock_count", sa.Integer, nullable=False),
+    sa.Column("last_locked_at", INSTANT, nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint("scope IN ('phone', 'address')", name="scope"),
+    sa.Index("ix_login_failures_locked_until", "scope", "locked_until"),
+)
+
+# Reads of a full ID number by anyone but its owner: identity's own
+# (person_facts) and other services' (their ``pii_accessed`` events).
+pii_access = sa.Table(
+    "pii_access",
+    metadata,
+    sa.Column("access_id", ID, primary_key=True),
+    sa.Column("accessor_id", sa.String(64), nullable=False),
+    sa.Column("accessor_kind", sa.String(16), nullable=False),
+    sa.Column("subject_id", sa.String(64), nullable=False),
+    sa.Column("subject_kind", sa.String(32), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("service", sa.String(64), nullable=False),
+    sa.Column("at", INSTANT, nullable=False),
+    sa.Index("ix_pii_access_at", "at"),
+    sa.Index("ix_pii_access_subject_id", "subject_id", "at"),
+    sa.Index("ix_pii_access_accessor_id", "accessor_id", "at"),
 )
 
 add_messaging_tables(metadata)

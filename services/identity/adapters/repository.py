@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.identity.adapters import orm
 from services.identity.domain.model import Enterprise, RefreshToken, Session, User, UserKind
+from services.identity.domain.signing_keys import KeySchedule
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -168,6 +169,33 @@ class SessionRepository:
             .values(revoked_at=session.revoked_at, revoked_reason=session.revoked_reason)
         )
 
+    def revoked_since(self, since: datetime, page: int, page_size: int) -> tuple[list, int]:
+        """A page of the sessions revoked at or after ``since``, in revocation
+        order, and how many there are."""
+        table = orm.sessions
+        condition = table.c.revoked_at >= since
+        total = self.session.execute(
+            sa.select(sa.func.count()).select_from(table).where(condition)
+        ).scalar_one()
+        rows = self.session.execute(
+            sa.select(table)
+            .where(condition)
+            .order_by(table.c.revoked_at, table.c.session_id)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+        found = [
+            Session(
+                session_id=row.session_id,
+                user_id=row.user_id,
+                created_at=_utc(row.created_at),
+                revoked_at=_utc(row.revoked_at),
+                revoked_reason=row.revoked_reason,
+            )
+            for row in rows
+        ]
+        return found, total
+
 
 class RefreshTokenRepository:
     def __init__(self, session: DbSession):
@@ -217,45 +245,82 @@ class RefreshTokenRepository:
 
 @dataclass(frozen=True)
 class StoredSigningKey:
-    """A signing key as stored: the private key PEM encrypted with the PII cipher."""
+    """A signing key as stored: the private key PEM encrypted with the PII cipher,
+    and its schedule."""
 
     kid: str
     private_key_cipher: str
-    created_at: datetime
-    active: bool = True
+    schedule: KeySchedule
 
     def __repr__(self) -> str:
-        return f"StoredSigningKey(kid={self.kid!r}, active={self.active!r})"
+        return f"StoredSigningKey(kid={self.kid!r})"
 
 
 class SigningKeyRepository:
     def __init__(self, session: DbSession):
         self.session = session
 
-    def active(self) -> list[StoredSigningKey]:
-        """Active keys, oldest first (every replica then signs with the same one)."""
+    def current(self) -> list[StoredSigningKey]:
+        """The keys not marked retired, with their private halves (a few rows)."""
         table = orm.signing_keys
         rows = self.session.execute(
-            sa.select(table)
-            .where(table.c.active.is_(True))
-            .order_by(table.c.created_at, table.c.kid)
+            sa.select(table).where(table.c.retired_at.is_(None)).order_by(table.c.kid)
         )
         return [
             StoredSigningKey(
-                kid=row.kid,
-                private_key_cipher=row.private_key_cipher,
-                created_at=_utc(row.created_at),
-                active=row.active,
+                kid=row.kid, private_key_cipher=row.private_key_cipher, schedule=_schedule(row)
             )
             for row in rows
         ]
 
+    def schedules(self) -> list[KeySchedule]:
+        """Every key's schedule, retired ones too (no key material)."""
+        table = orm.signing_keys
+        columns = [c for c in table.c if c.name != "private_key_cipher"]
+        return [_schedule(row) for row in self.session.execute(sa.select(*columns))]
+
     def add(self, key: StoredSigningKey) -> None:
+        """Insert the key; IntegrityError when another key already follows the
+        same one (a replica rotated first)."""
+        schedule = key.schedule
         self.session.execute(
             orm.signing_keys.insert().values(
                 kid=key.kid,
                 private_key_cipher=key.private_key_cipher,
-                created_at=key.created_at,
-                active=key.active,
+                created_at=schedule.created_at,
+                signs_from=schedule.signs_from,
+                retires_at=schedule.retires_at,
+                retired_at=schedule.retired_at,
+                follows=schedule.follows,
             )
         )
+
+    def schedule_retirement(self, kid: str, retires_at: datetime) -> None:
+        """Give the key its ``retires_at`` unless it has one."""
+        table = orm.signing_keys
+        self.session.execute(
+            table.update()
+            .where(table.c.kid == kid, table.c.retires_at.is_(None))
+            .values(retires_at=retires_at)
+        )
+
+    def mark_retired(self, kid: str, retired_at: datetime) -> bool:
+        """Mark the key retired; False when it already was (another replica did)."""
+        table = orm.signing_keys
+        result = self.session.execute(
+            table.update()
+            .where(table.c.kid == kid, table.c.retired_at.is_(None))
+            .values(retired_at=retired_at)
+        )
+        return result.rowcount == 1
+
+
+def _schedule(row) -> KeySchedule:
+    return KeySchedule(
+        kid=row.kid,
+        created_at=_utc(row.created_at),
+        signs_from=_utc(row.signs_from),
+        retires_at=_utc(row.retires_at),
+        retired_at=_utc(row.retired_at),
+        follows=row.follows,
+    )

@@ -99,3 +99,42 @@ class MandateRevoked(Event):
     mandate_id: str
     principal: dict
     agent_user_id: str
+
+
+@dataclass(frozen=True)
+class AccountLocked(Event):
+    """Too many failed logins locked the account's phone until ``locked_until``
+    (the ``lock_count``-th lock in a row); its access tokens are refused until then."""
+
+    type: ClassVar[str] = "account_locked"
+    user_id: str
+    locked_until: datetime
+    failures: int
+    lock_count: int
+
+
+@dataclass(frozen=True)
+class AccountUnlocked(Event):
+    """An operator lifted the account's lock (a lock that runs out is not announced)."""
+
+    type: ClassVar[str] = "account_unlocked"
+    user_id: str
+    unlocked_by: str
+
+
+@dataclass(frozen=True)
+class SigningKeyAdded(Event):
+    """A signing key was added to the JWKS; it signs access tokens from
+    ``signs_from`` on (verifiers fetch it before then)."""
+
+    type: ClassVar[str] = "signing_key_added"
+    kid: str
+    signs_from: datetime
+
+
+@dataclass(frozen=True)
+class SigningKeyRetired(Event):
+    """A signing key left the JWKS: no token it signed is valid any more."""
+
+    type: ClassVar[str] = "signing_key_retired"
+    kid: str

@@ -4,7 +4,9 @@ from sqlalchemy.orm import Session
 
 from services.common.db import UnitOfWork
 from services.identity.adapters import orm
+from services.identity.adapters.lockout import FailedLoginRepository
 from services.identity.adapters.mandates import MandateRepository, MemberRepository
+from services.identity.adapters.pii_access import PiiAccessRepository
 from services.identity.adapters.repository import (
     EnterpriseRepository,
     RefreshTokenRepository,
@@ -25,3 +27,5 @@ class IdentityUnitOfWork(UnitOfWork):
         self.signing_keys = SigningKeyRepository(session)
         self.members = MemberRepository(session)
         self.mandates = MandateRepository(session)
+        self.pii_access = PiiAccessRepository(session)
+        self.login_failures = FailedLoginRepository(session)

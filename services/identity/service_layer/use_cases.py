@@ -43,6 +43,7 @@ from services.identity.domain.model import (
 )
 from services.identity.domain.uscc import validate_uscc
 from services.identity.metrics import LOGINS, REAL_NAME_VERIFICATIONS, REFRESHES, REGISTRATIONS
+from services.identity.service_layer import lockout, pii_access
 
 log = logging.getLogger(__name__)
 
@@ -159,28 +160,50 @@ def get_profile(uow, user_id: str) -> User:
     return user
 
 
-def person_facts(uow, crypto, user_id: str) -> PersonFacts:
+def person_facts(
+    uow,
+    crypto,
+    user_id: str,
+    purpose: str | None = None,
+    accessor_id: str | None = None,
+    accessor_kind: str | None = None,
+    now: datetime | None = None,
+) -> PersonFacts:
     """What another service's automatic decision may know of the user: level,
     name and, at level 2, the ID number, birth date and household region.
 
-    Internal use only: for other services' decisions (workflow's rules), never
-    for the gateway. The ID number is decrypted only to answer and is neither
-    logged nor kept. Raises NotFound, and Unavailable (code ``pii_unreadable``)
-    when the stored number cannot be decrypted (a wrong or rotated PII key).
+    Internal use only: for other services' decisions (workflow's rules) and
+    a reviewer looking at a case's principal, never for the gateway. The ID
+    number is decrypted only to answer and is neither logged nor kept; the
+    read is recorded in the same transaction (``pii_access``: ``accessor_id``
+    and ``accessor_kind`` as the caller names them, ``purpose``, default
+    automatic_decision), unless the accessor is the user themself. Raises
+    NotFound, and Unavailable (code ``pii_unreadable``) when the stored number
+    cannot be decrypted (a wrong or rotated PII key).
     """
     with uow:
         user = uow.users.get(user_id)
-    if user is None:
-        raise errors.NotFound("user not found")
-    id_number = None
-    if user.is_verified and user.id_number_cipher:
-        try:
-            id_number = crypto.pii_for(user.user_id).decrypt(user.id_number_cipher)
-        except PiiDecryptionError:
-            log.error("a stored ID number cannot be decrypted", extra={"user_id": user.user_id})
-            raise errors.Unavailable(
-                "the ID number on record cannot be read", code="pii_unreadable"
-            ) from None
+        if user is None:
+            raise errors.NotFound("user not found")
+        id_number = None
+        if user.is_verified and user.id_number_cipher:
+            try:
+                id_number = crypto.pii_for(user.user_id).decrypt(user.id_number_cipher)
+            except PiiDecryptionError:
+                log.error("a stored ID number cannot be decrypted", extra={"user_id": user.user_id})
+                raise errors.Unavailable(
+                    "the ID number on record cannot be read", code="pii_unreadable"
+                ) from None
+            access = pii_access.read_of_user(
+                user.user_id,
+                now or utcnow(),
+                purpose=purpose,
+                accessor_id=accessor_id,
+                accessor_kind=accessor_kind,
+            )
+            if access is not None:
+                uow.pii_access.add(access)
+                uow.commit()
     return PersonFacts.of(user, id_number)
 
 
@@ -225,26 +248,37 @@ def verify_real_name(uow, crypto, user_id: str, name, id_number, now=None) -> Us
 # --- sessions ---------------------------------------------------------------
 
 
-def login(uow, crypto, phone: str, password: str, now=None) -> TokenPair:
+def login(uow, crypto, phone: str, password: str, client_address=None, now=None) -> TokenPair:
     """Check the password and open a session: an access token and a refresh token.
 
     Raises Unauthorized with one message whether the phone is unknown or the
     password wrong; an unknown phone still costs one argon2 verification.
+    Failures are counted per phone and per ``client_address``: while either is
+    locked (``service_layer.lockout``) the same Unauthorized carries
+    ``retry_after`` (seconds) and no password is checked, not even a right one.
     """
+    phone = phone.strip()
+    now = now or utcnow()
     with uow:
-        user = uow.users.by_phone(phone.strip())
+        user = uow.users.by_phone(phone)
+        attempt = lockout.begin(uow, phone, client_address, now)
+    if attempt.retry_after:
+        LOGINS.labels("locked").inc()
+        raise errors.Unauthorized(BAD_CREDENTIALS, {"retry_after": str(attempt.retry_after)})
     if user is None:
         crypto.verify_dummy(password)
+        lockout.failed(uow, attempt)
         LOGINS.labels("unknown_phone").inc()
         raise errors.Unauthorized(BAD_CREDENTIALS)
     if not crypto.verify_password(user.password_hash, password):
+        lockout.failed(uow, attempt)
         LOGINS.labels("wrong_password").inc()
         raise errors.Unauthorized(BAD_CREDENTIALS)
     # Hash parameters were raised since this password was set: upgrade it now,
     # the only moment the plain password is at hand.
     new_hash = crypto.hash_password(password) if crypto.needs_rehash(user.password_hash) else None
-    now = now or utcnow()
     with uow:
+        lockout.succeeded(uow, attempt)
         if new_hash is not None:
             uow.users.set_password_hash(user.user_id, new_hash)
         session, issued = Session.start(user.user_id, now=now, ttl=crypto.refresh_token_ttl)

@@ -38,8 +38,29 @@ class IdentityAuthoriser:
         )
 
 
+class IdentityPersonFacts:
+    """``identity.person_facts`` with the worker's correlation id, saying who
+    reads and why (identity records a read of the ID number)."""
+
+    def __init__(self, pool: RpcClientPool, correlation_id: str | None):
+        self._pool = pool
+        self._correlation_id = correlation_id
+
+    def __call__(self, user_id: str, *, purpose: str, accessor_id: str, accessor_kind: str):
+        return self._pool.call(
+            IDENTITY,
+            "person_facts",
+            correlation_id=self._correlation_id,
+            user_id=user_id,
+            purpose=purpose,
+            accessor_id=accessor_id,
+            accessor_kind=accessor_kind,
+        )
+
+
 class WorkflowDatabase(Database):
-    """``Database`` whose units of work carry an ``authorise_principal``."""
+    """``Database`` whose units of work carry an ``authorise_principal`` and a
+    ``person_facts``."""
 
     def setup(self):
         super().setup()
@@ -59,4 +80,5 @@ class WorkflowDatabase(Database):
     def get_dependency(self, worker_ctx):
         uow = super().get_dependency(worker_ctx)
         uow.authorise_principal = IdentityAuthoriser(self.identity, uow.correlation_id)
+        uow.person_facts = IdentityPersonFacts(self.identity, uow.correlation_id)
         return uow

@@ -73,6 +73,17 @@ applications = sa.Table(
     sa.Index("ix_applications_state_due", "state", "due_date"),
 )
 
+# The case each applicant's submit opened under an idempotency key (the
+# client's Idempotency-Key, or one the gateway made for the request).
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("applicant_id", sa.String(64), primary_key=True),
+    sa.Column("idempotency_key", sa.String(128), primary_key=True),
+    sa.Column("application_id", sa.String(64), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 timeline_entries = sa.Table(
     "timeline_entries",
     metadata,

@@ -12,10 +12,15 @@ Cases opened before processes were data have no stored process or progress:
 they load as the item's default process, their progress rebuilt from their state
 and their tasks (see :func:`_legacy_progress`).
 
-A person an agent applies for is stored without the plain ID number: the
-``on_behalf_of`` JSON keeps ``id_number_cipher`` (AES-256-GCM, bound to the
-application id) and ``id_number_masked``; loading decrypts it, so the aggregate
-holds the number in memory only (it names the licence holder).
+A person an agent applied for by ID number (cases from before persons had
+accounts) is stored without the plain number: the ``on_behalf_of`` JSON keeps
+``id_number_cipher`` (AES-256-GCM, bound to the application id) and
+``id_number_masked``. Loading a case never decrypts it: the aggregate holds the
+masked number, which is all its rules, views, timeline and licence need, and a
+save writes the stored cipher back. The full number is decrypted only by
+:meth:`ApplicationRepository.principal_id_number`, called where it is shown or
+needed (an automatic decision on it, a reviewer looking at the principal), and
+the caller records that read (``pii_accessed``).
 """
 
 from __future__ import annotations
@@ -112,6 +117,9 @@ class ApplicationRepository:
         self._pii = pii
         # application_id -> (timeline entries stored, licence stored, escalations stored)
         self._stored: dict[str, tuple[int, bool, tuple]] = {}
+        # application_id -> ``on_behalf_of`` as loaded from its row (sealed), so
+        # a save writes the principal's cipher back without decrypting it.
+        self._sealed: dict[str, dict | None] = {}
 
     # ------------------------------------------------------------------ reads
 
@@ -491,7 +499,7 @@ class ApplicationRepository:
             process=process,
             process_version=int(row["process_version"] or 0),
             applicant_id=row["applicant_id"],
-            on_behalf_of=self._open_principal(row["application_id"], row["on_behalf_of"]),
+            on_behalf_of=self._masked_principal(row["application_id"], row["on_behalf_of"]),
             mandate_id=row["mandate_id"],
             form=dict(row["form"] or {}),
             materials=list(row["materials"] or []),
@@ -523,6 +531,29 @@ class ApplicationRepository:
         )
 
     # ----------------------------------------------------------------- writes
+
+    def submitted_under(self, applicant_id: str, idempotency_key: str) -> str | None:
+        """The id of the case ``applicant_id`` opened under ``idempotency_key``."""
+        table = orm.submissions
+        return self.session.execute(
+            sa.select(table.c.application_id).where(
+                table.c.applicant_id == applicant_id, table.c.idempotency_key == idempotency_key
+            )
+        ).scalar_one_or_none()
+
+    def remember_submission(
+        self, applicant_id: str, idempotency_key: str, application_id: str
+    ) -> None:
+        """Record the key; a second case under one key fails at commit (the
+        primary key), so of two racing submits one opens a case."""
+        self.session.execute(
+            orm.submissions.insert().values(
+                applicant_id=applicant_id,
+                idempotency_key=idempotency_key,
+                application_id=application_id,
+                submitted_at=datetime.now(UTC),
+            )
+        )
 
     def add(self, application: Application, item: ItemSnapshot) -> None:
         now = datetime.now(UTC)
@@ -638,33 +669,68 @@ class ApplicationRepository:
             escalations,
         )
 
+    def principal_id_number(self, application_id: str) -> str | None:
+        """The full ID number of the person the case's agent applied for by
+        number (None when the principal is not known by one, or the case does
+        not exist). The one read that decrypts: its caller records the access.
+        A ciphertext made under another key or copied from another
+        application raises PiiDecryptionError."""
+        stored = self.session.execute(
+            sa.select(orm.applications.c.on_behalf_of).where(
+                orm.applications.c.application_id == application_id
+            )
+        ).scalar_one_or_none()
+        return self._plain_id_number(application_id, stored)
+
+    def _plain_id_number(self, application_id: str, stored: dict | None) -> str | None:
+        if not stored:
+            return None
+        if ID_NUMBER_CIPHER in stored:
+            return self._pii().decrypt(stored[ID_NUMBER_CIPHER], associated_data=application_id)
+        return stored.get(ID_NUMBER) or None  # a row written before encryption
+
     def _seal_principal(self, application: Application) -> dict | None:
-        """``on_behalf_of`` as stored: a person's ID number encrypted and masked."""
+        """``on_behalf_of`` as stored: a person's ID number encrypted and masked.
+        A principal loaded from the row holds the masked number only: its
+        stored cipher is written back (a row written before encryption is
+        encrypted now)."""
         principal = application.on_behalf_of
         if not principal or not principal.get(ID_NUMBER):
             return principal
-        id_number = principal[ID_NUMBER]
         stored = {key: value for key, value in principal.items() if key != ID_NUMBER}
+        id_number = principal[ID_NUMBER]
+        if not _ID_NUMBER.fullmatch(id_number):
+            loaded = self._sealed.get(application.application_id) or {}
+            if ID_NUMBER_CIPHER in loaded:
+                stored[ID_NUMBER_CIPHER] = loaded[ID_NUMBER_CIPHER]
+                stored[ID_NUMBER_MASKED] = loaded.get(ID_NUMBER_MASKED) or id_number
+                return stored
+            id_number = self._plain_id_number(application.application_id, loaded)
+            if id_number is None:
+                raise LookupError(
+                    f"application {application.application_id}: the principal's ID number"
+                    " is masked and none is stored"
+                )
         stored[ID_NUMBER_CIPHER] = self._pii().encrypt(
             id_number, associated_data=application.application_id
         )
         stored[ID_NUMBER_MASKED] = mask_id_number(id_number)
         return stored
 
-    def _open_principal(self, application_id: str, stored: dict | None) -> dict | None:
-        """The domain's ``on_behalf_of``, with the ID number decrypted. Rows
-        written before encryption hold the plain number and load as they are
-        (their next save encrypts it). A ciphertext made under another key or
-        copied from another application raises PiiDecryptionError."""
-        if not stored or ID_NUMBER_CIPHER not in stored:
+    def _masked_principal(self, application_id: str, stored: dict | None) -> dict | None:
+        """The domain's ``on_behalf_of``: a person known by ID number holds it
+        masked (never decrypted here). Rows written before encryption hold the
+        plain number: it is masked too, and their next save encrypts it."""
+        self._sealed[application_id] = stored
+        if not stored or not (ID_NUMBER_CIPHER in stored or stored.get(ID_NUMBER)):
             return stored
         principal = {
             key: value
             for key, value in stored.items()
-            if key not in (ID_NUMBER_CIPHER, ID_NUMBER_MASKED)
+            if key not in (ID_NUMBER, ID_NUMBER_CIPHER, ID_NUMBER_MASKED)
         }
-        principal[ID_NUMBER] = self._pii().decrypt(
-            stored[ID_NUMBER_CIPHER], associated_data=application_id
+        principal[ID_NUMBER] = stored.get(ID_NUMBER_MASKED) or mask_id_number(
+            stored.get(ID_NUMBER) or ""
         )
         return principal
 

@@ -365,3 +365,21 @@ class PaymentRefunded(Event):
     application_id: str
     order_id: str
     amount_fen: int
+
+
+@dataclass(frozen=True)
+class PiiAccessed(Event):
+    """A full ID number was read by someone other than its owner: who
+    (``accessor_id``, ``accessor_kind``), whose (``subject_id``,
+    ``subject_kind``: the person a case's agent applied for by number is
+    ``application_principal`` with the application id), why (``purpose``),
+    when, and which service read it. identity keeps the trail."""
+
+    type: ClassVar[str] = "pii_accessed"
+    accessor_id: str
+    accessor_kind: str
+    subject_id: str
+    subject_kind: str
+    purpose: str
+    service: str
+    at: datetime

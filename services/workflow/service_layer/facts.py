@@ -62,6 +62,7 @@ from typing import Any, Protocol
 
 from services.common.errors import Invalid, NotFound, ServiceError
 from services.common.logs import redact
+from services.common.pii import AUTOMATIC_DECISION
 
 APPLICANT_LEVEL = "applicant.level"
 APPLICANT_AGE = "applicant.age"
@@ -139,19 +140,27 @@ class CaseContext:
 
     ``principal`` is the application's ``on_behalf_of`` as the domain holds it
     (``{kind: person, user_id, name}``, an older case's ``{kind: person, name,
-    id_number}`` with the plain number, or ``{kind: enterprise, uscc, name}``),
+    id_number}`` with the number masked, or ``{kind: enterprise, uscc, name}``),
     None when the applicant applies for themself.
     ``region_code`` is the item's six-digit division code; ``today`` the day
     ages are counted on (Jiangsu's, ``domain.model.china_today()``).
+    ``principal_id_number`` gives an older case's person's full number; it is
+    called only when a fact needs it (the read is recorded by whoever gives it).
     """
 
     applicant_id: str
     region_code: str
     today: date
     principal: Mapping[str, Any] | None = None
+    principal_id_number: Callable[[], str | None] | None = None
 
     @classmethod
-    def of(cls, application: Any, today: date) -> CaseContext:
+    def of(
+        cls,
+        application: Any,
+        today: date,
+        principal_id_number: Callable[[], str | None] | None = None,
+    ) -> CaseContext:
         """The context of a case: anything with ``applicant_id``, ``on_behalf_of``
         and ``region_code`` (``domain.model.Application``), on ``today``."""
         return cls(
@@ -159,6 +168,7 @@ class CaseContext:
             region_code=application.region_code,
             today=today,
             principal=application.on_behalf_of,
+            principal_id_number=principal_id_number,
         )
 
     @property
@@ -200,10 +210,15 @@ class FactGatherer:
         rpc: RpcCall,
         data_exchange: DataExchangeSource,
         licences: LicencesHeld,
+        accessor_id: str | None = None,
     ):
         self._rpc = rpc
         self._data_exchange = data_exchange
         self._licences = licences
+        # Who reads a person's facts, for identity's record of the read.
+        self._accessor = (
+            {"accessor_id": accessor_id, "accessor_kind": "service"} if accessor_id else {}
+        )
 
     def gather(self, facts: Iterable[str], context: CaseContext) -> dict[str, Any]:
         """``{fact: value}`` for each fact named (see the module's docstring).
@@ -230,6 +245,7 @@ class _Gathering:
         self.context = context
         self._person: Any = _UNSET
         self._marriage: Any = _UNSET
+        self._principal_number: Any = _UNSET
 
     def value_of(self, fact: str) -> Any:
         return {
@@ -333,8 +349,12 @@ class _Gathering:
         """The ID number of the person the facts are about: the principal's, or
         the applicant's verified one (None below level 2)."""
         if self.context.by_number:
-            number = self.context.principal.get("id_number")
-            return number.strip().upper() if isinstance(number, str) and number.strip() else None
+            if self._principal_number is _UNSET:
+                reveal = self.context.principal_id_number
+                self._principal_number = _plain_number(
+                    reveal() if reveal is not None else self.context.principal.get("id_number")
+                )
+            return self._principal_number
         return self.person()["id_number"]
 
     def person(self) -> Mapping[str, Any]:
@@ -342,7 +362,11 @@ class _Gathering:
         if self._person is _UNSET:
             try:
                 answer = self._gatherer._rpc(
-                    IDENTITY, "person_facts", user_id=self.context.subject_id
+                    IDENTITY,
+                    "person_facts",
+                    user_id=self.context.subject_id,
+                    purpose=AUTOMATIC_DECISION,
+                    **self._gatherer._accessor,
                 )
             except NotFound as error:
                 raise FactsUnavailable(IDENTITY, "identity does not know the applicant") from error
@@ -366,6 +390,14 @@ def city_of(region_code: str) -> str | None:
     if region_code[2:] == "0000":
         return None
     return region_code[:4] + "00"
+
+
+def _plain_number(number: Any) -> str | None:
+    """A full ID number as the registers take it; None for none or a masked one."""
+    if not isinstance(number, str) or not number.strip():
+        return None
+    number = number.strip().upper()
+    return number if len(number) == 18 and "*" not in number else None
 
 
 def _birth_date_in(id_number: str | None) -> date | None:

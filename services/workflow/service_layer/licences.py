@@ -38,6 +38,7 @@ from services.workflow.domain.licences import (
     LicenceType,
     canonical_json,
     document_body,
+    is_legacy_number,
     is_well_formed,
     period_status,
     signed_document,
@@ -179,7 +180,13 @@ def _aware(moment: datetime) -> datetime:
 
 def verify_licence(uow, licence_no: str, *, on: date | None = None) -> dict[str, Any]:
     """Public check of a number: NotFound when this instance never issued it;
-    otherwise each check and whether all passed."""
+    otherwise each check and whether all passed.
+
+    A number is a key to the register's particulars only when it cannot be
+    guessed (a national number's serial is random). An old ``JS`` number's
+    serial counted up per region and day: by that number alone the answer
+    says whether it is valid, and withholds the particulars (holder, item,
+    dates, revocation); presenting the signed document shows them."""
     with uow:
         row = uow.licences.get(licence_no)
         if row is None:
@@ -187,7 +194,23 @@ def verify_licence(uow, licence_no: str, *, on: date | None = None) -> dict[str,
         document = _document(uow, row)
         answer = _checked(uow, row, document, on or china_today())
         uow.commit()
+    if is_legacy_number(licence_no):
+        answer.update(dict.fromkeys(PARTICULARS))
     return answer
+
+
+# What a check tells of the register's row beside its verdict.
+PARTICULARS = (
+    "holder_masked",
+    "item_name",
+    "licence_type",
+    "issuer_uscc",
+    "issued_at",
+    "valid_from",
+    "valid_to",
+    "revoked_at",
+    "revocation_reason",
+)
 
 
 def verify_document(uow, document: Mapping[str, Any], *, on: date | None = None) -> dict[str, Any]:

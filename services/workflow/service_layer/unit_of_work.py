@@ -22,6 +22,9 @@ class WorkflowUnitOfWork(UnitOfWork):
     # identity's authorise_principal(actor_id, principal, item_id, on), set by
     # the service's database dependency (adapters.identity_dependency).
     authorise_principal = None
+    # identity's person_facts(user_id, *, purpose, accessor_id, accessor_kind),
+    # set the same way.
+    person_facts = None
 
     def open_repositories(self, session: Session) -> None:
         self.applications = ApplicationRepository(session, pii=self.pii)

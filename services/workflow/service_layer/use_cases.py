@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from services.common import clock, errors, instances, rules
 from services.common.working_calendar import WorkingCalendar
 from services.workflow.domain import exceptions as domain
@@ -99,8 +101,13 @@ def submit_application(
     instance: str = SHARED_INSTANCE,
     now: datetime | None = None,
     licences_elsewhere: licences.Elsewhere | None = None,
+    idempotency_key: str | None = None,
 ) -> Application:
     """Open a case for ``item`` (catalog's ``get_item`` result) in ``instance``.
+
+    Under an ``idempotency_key`` the applicant already used, nothing is opened:
+    the case that key opened is answered (a client's retry, or the call
+    delivered again after a broken connection).
 
     Conflict when the item is not published or another workflow instance handles
     it (``fields.handled_by`` names that instance). A department instance's
@@ -108,6 +115,10 @@ def submit_application(
     must be a valid licence of the applicant or the party applied for (one of
     another instance is asked of it, ``licences_elsewhere``).
     """
+    if idempotency_key is not None:
+        opened = _opened_under(uow, actor, idempotency_key)
+        if opened is not None:
+            return opened
     prefix = instances.id_prefix(instance)
     handled_by = item.get("handled_by") or SHARED_INSTANCE
     if handled_by != instance:
@@ -130,28 +141,45 @@ def submit_application(
         elsewhere=licences_elsewhere,
         on=local_date(now) if now is not None else None,
     )
-    with uow:
-        # The item's current process; a case keeps it whatever comes later.
-        current = uow.processes.current(snapshot.item_id)
-        version, process = current if current is not None else (0, None)
-        application = Application.submit(
-            item=snapshot,
-            actor=actor,
-            form=form,
-            materials=materials,
-            delivery=delivery,
-            calendar=_calendar(uow),
-            process=process,
-            process_version=version,
-            on_behalf_of=principal,
-            mandate_id=mandate_id,
-            now=now,
-            application_id=prefix + uuid.uuid4().hex,
-        )
-        uow.applications.add(application, snapshot)
-        uow.collect(application)
-        _commit(uow)
+    try:
+        with uow:
+            # The item's current process; a case keeps it whatever comes later.
+            current = uow.processes.current(snapshot.item_id)
+            version, process = current if current is not None else (0, None)
+            application = Application.submit(
+                item=snapshot,
+                actor=actor,
+                form=form,
+                materials=materials,
+                delivery=delivery,
+                calendar=_calendar(uow),
+                process=process,
+                process_version=version,
+                on_behalf_of=principal,
+                mandate_id=mandate_id,
+                now=now,
+                application_id=prefix + uuid.uuid4().hex,
+            )
+            uow.applications.add(application, snapshot)
+            if idempotency_key is not None:
+                uow.applications.remember_submission(
+                    actor["user_id"], idempotency_key, application.application_id
+                )
+            uow.collect(application)
+            _commit(uow)
+    except IntegrityError:
+        # A twin under the same key committed first: answer its case.
+        opened = _opened_under(uow, actor, idempotency_key) if idempotency_key else None
+        if opened is None:
+            raise
+        return opened
     return application
+
+
+def _opened_under(uow: WorkflowUnitOfWork, actor: Mapping, key: str) -> Application | None:
+    with uow:
+        application_id = uow.applications.submitted_under(actor["user_id"], key)
+        return uow.applications.get(application_id) if application_id else None
 
 
 def publish_process(

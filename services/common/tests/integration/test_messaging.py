@@ -21,6 +21,7 @@ from prometheus_client import REGISTRY
 
 from services.common.db import UnitOfWork, make_engine
 from services.common.dependencies import Database
+from services.common.errors import Unavailable
 from services.common.messaging import topology
 from services.common.messaging.consumer import event_handler
 from services.common.messaging.envelope import make_envelope
@@ -31,6 +32,9 @@ from services.common.messaging.tables import add_messaging_tables
 # Set by the dead-letter tool's test (operations/tests/integration) to play the
 # operator who fixed the bug behind a dead letter.
 CURED: set = set()
+# While it holds a text, the receiver's database is "away" for that note.
+OUTAGE: set = set()
+OUTAGE_TRIES: list = []
 
 RETRY_DELAYS_MS = [50, 100]
 on_both_queue_types = pytest.mark.parametrize("cluster", ["classic", "quorum"], indirect=True)
@@ -76,6 +80,9 @@ def build_services(suffix):
                 if not self.uow.first_delivery(envelope, "receiver.on_note_taken"):
                     return
                 text = envelope["payload"]["text"]
+                if text in OUTAGE:
+                    OUTAGE_TRIES.append(text)
+                    raise Unavailable("the database is unreachable; try again shortly")
                 if text == "poison" and not CURED:
                     raise ValueError("cannot handle poison")
                 self.uow.session.execute(notes.insert().values(text=text))
@@ -273,6 +280,24 @@ def test_poison_event_is_dead_lettered_and_does_not_block_the_queue(cluster, con
     wait_for(lambda: dead_lettered(cluster.queue) == dead_lettered_before + 1)
     eventlet.sleep(0.2)
     assert dead_lettered(cluster.queue) == dead_lettered_before + 1
+
+
+def test_an_outage_longer_than_every_attempt_dead_letters_nothing(cluster, container_factory):
+    receiver = container_factory(cluster.Receiver, cluster.config_for("receiver"))
+    receiver.start()
+    dead_lettered_before = dead_lettered(cluster.queue)
+    OUTAGE.add("during the outage")
+    OUTAGE_TRIES.clear()
+    try:
+        note = make_envelope(cluster.Sender.name, "note_taken", {"text": "during the outage"})
+        publish_raw(cluster.amqp_uri, note)
+        # Tried more often than EVENT_MAX_ATTEMPTS (3) while the outage lasts.
+        wait_for(lambda: len(OUTAGE_TRIES) > 4)
+    finally:
+        OUTAGE.clear()
+    wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["during the outage"])
+    assert message_count(cluster.amqp_uri, cluster.dead) == 0
+    assert dead_lettered(cluster.queue) == dead_lettered_before
 
 
 @on_quorum_queues

@@ -279,6 +279,20 @@ class FakeIdentity:
             "principal": {**principal, "name": self.NAMES[principal["kind"]]},
         }
 
+    # A person's ID number as identity's person_facts gives it (level 2).
+    ID_NUMBER = "32010219900101123X"
+
+    def person_facts(self, user_id, *, purpose, accessor_id, accessor_kind):
+        self.calls.append(("person_facts", user_id, purpose, accessor_id, accessor_kind))
+        return {
+            "user_id": user_id,
+            "level": 2,
+            "name": self.NAMES["person"],
+            "id_number": self.ID_NUMBER,
+            "birth_date": "1990-01-01",
+            "household_region": "320102",
+        }
+
 
 @pytest.fixture
 def identity():
@@ -293,4 +307,5 @@ def uow(uow_factory, only_2026_shipped, identity):
     unit = uow_factory(WorkflowUnitOfWork, source="workflow")
     unit.config = {"PII_KEY": PII_KEY.hex()}
     unit.authorise_principal = identity
+    unit.person_facts = identity.person_facts
     return unit

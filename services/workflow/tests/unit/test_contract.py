@@ -18,6 +18,7 @@ from services.common.testing import assert_documented, envelope, json_schema_of,
 from services.courier import contract as courier
 from services.identity import contract as identity_contract
 from services.workflow import contract
+from services.workflow.adapters import orm
 from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
 from services.workflow.service_layer.facts import FactsUnavailable
@@ -42,6 +43,7 @@ from .test_evidence_and_payment import FEE, ZONE, Platform, report
 
 ENTERPRISE = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
 PERSON = {"kind": "person", "user_id": "u-principal"}
+BY_NUMBER = "320102199001011234"
 MEMBER = "u-member"
 # An instant item (即办件): an auto step decides, a person when facts are missing.
 INSTANT = {
@@ -256,6 +258,19 @@ def drive(service) -> tuple[list[tuple[str, dict]], list[tuple[str, dict]]]:
     # An agent's case for a person (the ID number masked), rejected.
     for_person = submit(on_behalf_of=PERSON)
     call("get_application", actor=APPLICANT, application_id=for_person)
+    call("get_principal", actor=CLERK, application_id=for_person)
+    # A case from before persons had accounts names its person by ID number,
+    # kept encrypted: a reviewer reading it in full is recorded (pii_accessed).
+    by_number = submit()
+    with service.uow as uow:
+        uow.session.execute(
+            orm.applications.update()
+            .where(orm.applications.c.application_id == by_number)
+            .values(on_behalf_of={"kind": "person", "name": "赵六", "id_number": BY_NUMBER})
+        )
+        uow.commit()
+    service.withdraw(actor=APPLICANT, application_id=by_number)  # its save encrypts the number
+    call("get_principal", actor=CLERK, application_id=by_number)
     call("act", actor=CLERK, application_id=for_person, action="reject", comment="不属于本部门")
 
     # An item without a window, at the window: extended, suspended, then denied.
@@ -466,6 +481,23 @@ def test_the_answers_show_what_the_cases_hold(service):
     assert for_person["on_behalf_of"] == {**PERSON, "name": "王五"}
     assert for_person["mandate_id"] == "m-1"
     assert for_person["timeline"][0]["on_behalf_of"] == {**PERSON, "name": "王五"}
+    principals = [answer for method, answer in answers if method == "get_principal"]
+    assert principals == [
+        {
+            "application_id": for_person["application_id"],
+            "kind": "person",
+            "user_id": PERSON["user_id"],
+            "name": "王五",
+            "id_number": FakeIdentity.ID_NUMBER,
+        },
+        {
+            "application_id": principals[1]["application_id"],
+            "kind": "person",
+            "user_id": None,
+            "name": "赵六",
+            "id_number": BY_NUMBER,
+        },
+    ]
     assert suspended["clock"]["stopped_for"] == "suspension"
     assert [s["state"] for s in suspended["extensions"]] == ["approved", "refused"]
     assert no_window["window"] is None
@@ -511,7 +543,7 @@ def test_the_answers_show_what_the_cases_hold(service):
     ]
     assert all(e["resolved_at"] is not None for e in accepted[-1]["escalations"])
     pages = [answer for method, answer in answers if method == "list_applications"]
-    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 12)
+    assert (pages[1]["page"], pages[1]["page_size"], pages[1]["total"]) == (2, 2, 13)
     (licences,) = [answer for method, answer in answers if method == "list_licences"]
     assert len(licences["items"]) == 5  # express, failing, for_enterprise, by_hand, zoned
     published = [answer for method, answer in answers if method == "publish_process"]
@@ -584,7 +616,8 @@ def test_an_agents_application_reaches_the_domain(service):
 
 def test_the_bodies_are_the_requests_without_actor_and_path():
     pairs = [
-        (contract.SubmitApplicationBody, contract.SubmitApplication, set()),
+        # The idempotency key comes from a header, not the body.
+        (contract.SubmitApplicationBody, contract.SubmitApplication, {"idempotency_key"}),
         (contract.SupplementBody, contract.Supplement, {"application_id"}),
         (contract.ActBody, contract.Act, {"application_id"}),
         (contract.WithdrawBody, contract.Withdraw, {"application_id"}),

@@ -52,6 +52,7 @@ def test_every_contract_event_has_a_class():
         "payment_requested",
         "payment_received",
         "payment_refunded",
+        "pii_accessed",
     }
     assert {cls.type for cls in EVENT_CLASSES} == set(contract.EVENTS)
 

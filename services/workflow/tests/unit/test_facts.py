@@ -139,7 +139,9 @@ def test_a_verified_applicants_facts_come_from_identity_alone():
         "applicant.age": 36,
         "applicant.household_region": "320102",
     }
-    assert identity.calls == [("person_facts", {"user_id": "u-applicant"})]  # asked once
+    assert identity.calls == [
+        ("person_facts", {"user_id": "u-applicant", "purpose": "automatic_decision"})
+    ]  # asked once
     assert exchange.calls == [] and licences.calls == []
 
 
@@ -211,7 +213,9 @@ def test_for_a_person_with_an_account_the_facts_are_their_accounts():
         "civil_affairs.marital_status": None,
     }
     # Asked of the principal's account, never of the agent's.
-    assert identity.calls == [("person_facts", {"user_id": "u-principal"})]
+    assert identity.calls == [
+        ("person_facts", {"user_id": "u-principal", "purpose": "automatic_decision"})
+    ]
     assert licences.calls == [{"user_id": "u-principal", "id_number": None}]
     assert exchange.calls == [("marriage_record", ME)]
 
@@ -247,6 +251,56 @@ def test_a_principals_registers_are_asked_by_their_number():
     )
     assert found == {"civil_affairs.marital_status": "divorced", "housing.homes_owned": 2}
     assert identity.calls == []
+
+
+def test_a_masked_principal_is_revealed_once_and_only_when_a_fact_needs_the_number():
+    reveals = []
+
+    def reveal():
+        reveals.append(1)
+        return PRINCIPAL
+
+    masked = {**PERSON, "id_number": PRINCIPAL[:4] + "*" * 10 + PRINCIPAL[-4:]}
+    case = CaseContext(
+        applicant_id="u-applicant",
+        region_code=NANJING_DISTRICT,
+        today=TODAY,
+        principal=masked,
+        principal_id_number=reveal,
+    )
+    facts, *_ = gatherer()
+    assert facts.gather(["applicant.level"], case) == {"applicant.level": None}
+    assert reveals == []
+    found = facts.gather(["applicant.age", "applicant.household_region"], case)
+    assert found == {"applicant.age": 47, "applicant.household_region": "320105"}
+    assert reveals == [1]
+
+
+def test_a_masked_number_is_never_taken_for_one():
+    masked = {**PERSON, "id_number": PRINCIPAL[:4] + "*" * 10 + PRINCIPAL[-4:]}
+    facts, _, exchange, _ = gatherer()
+    found = facts.gather(["applicant.age", "civil_affairs.marital_status"], context(masked))
+    assert found == {"applicant.age": None, "civil_affairs.marital_status": None}
+    assert exchange.calls == []
+
+
+def test_person_facts_names_the_reading_service():
+    identity = FakeIdentity()
+    facts = FactGatherer(
+        rpc=identity, data_exchange=FakeDataExchange(), licences=FakeLicences(), accessor_id="wf"
+    )
+    facts.gather(["applicant.level"], context())
+    assert identity.calls == [
+        (
+            "person_facts",
+            {
+                "user_id": "u-applicant",
+                "purpose": "automatic_decision",
+                "accessor_id": "wf",
+                "accessor_kind": "service",
+            },
+        )
+    ]
 
 
 def test_a_principals_number_with_no_real_birth_date_has_no_age():
@@ -365,7 +419,9 @@ def test_for_an_enterprise_the_applicant_facts_are_the_agents_own():
     assert facts.gather(["applicant.level"], context(principal=ENTERPRISE)) == {
         "applicant.level": 2
     }
-    assert identity.calls == [("person_facts", {"user_id": "u-applicant"})]
+    assert identity.calls == [
+        ("person_facts", {"user_id": "u-applicant", "purpose": "automatic_decision"})
+    ]
 
 
 # --- what is asked --------------------------------------------------------------

@@ -305,7 +305,13 @@ def test_a_licence_issued_before_keeps_verifying_and_is_signed_when_first_read(u
         uow.commit()
     check = licences.verify_licence(uow, old_no)
     assert check["valid"] is True and check["checks"]["signature"] == "valid"
+    # Its serial counted up: the number alone opens none of the particulars,
+    # the signed document does.
+    assert check["holder_masked"] is None and check["item_name"] is None
+    assert check["issued_at"] is None and check["revocation_reason"] is None
     document = licences.get_licence(uow, APPLICANT, old_no)["document"]
+    presented = licences.verify_document(uow, document)
+    assert presented["valid"] is True and presented["holder_masked"] == "u-ap***cant"
     assert document["licence"]["licence_no"] == old_no
     assert licences.get_licence(uow, APPLICANT, old_no)["document"] == document  # signed once
     with uow:

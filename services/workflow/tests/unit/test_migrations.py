@@ -368,3 +368,63 @@ def test_a_licence_issued_before_is_carried_and_keeps_verifying(migrated):
     assert document["licence"]["licence_no"] == LICENCE_NO
     with migrated:
         assert licences.held_licence(migrated, LICENCE_NO, [APPLICANT["user_id"]]) is not None
+
+
+def test_0010_masks_the_id_numbers_timeline_entries_kept(tmp_path):
+    url = f"sqlite:///{tmp_path / 'workflow.db'}"
+    config = alembic_config("workflow", url)
+    command.upgrade(config, "0009")
+    entries = legacy_table(
+        "timeline_entries",
+        "application_id",
+        "position",
+        "at",
+        "state",
+        "action",
+        "actor_id",
+        "actor_role",
+        "comment",
+        "step",
+        "on_behalf_of",
+        json=("on_behalf_of",),
+    )
+    person = {"kind": "person", "user_id": None, "name": "张三", "id_number": "32010219900307123X"}
+    enterprise = {"kind": "enterprise", "uscc": "91320000MA1XXXXX0X", "name": "某公司"}
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for position, principal in enumerate((person, enterprise, None)):
+                connection.execute(
+                    entries.insert().values(
+                        application_id="case-1",
+                        position=position,
+                        at=NOW,
+                        state="submitted",
+                        action="submit",
+                        actor_id="u-agent",
+                        actor_role="applicant",
+                        comment="",
+                        step=None,
+                        on_behalf_of=principal,
+                    )
+                )
+        command.upgrade(config, "0010")
+        with engine.connect() as connection:
+            stored = [
+                row.on_behalf_of
+                for row in connection.execute(
+                    sa.select(entries.c.on_behalf_of).order_by(entries.c.position)
+                )
+            ]
+    finally:
+        engine.dispose()
+    assert stored == [
+        {
+            "kind": "person",
+            "user_id": None,
+            "name": "张三",
+            "id_number_masked": "3201**********123X",
+        },
+        enterprise,
+        None,
+    ]

@@ -62,7 +62,8 @@ def legacy_case(uow, principal=PERSON) -> str:
 def test_an_older_case_loads_with_the_number_shows_it_masked_and_is_encrypted_on_save(uow):
     application_id = legacy_case(uow)
     loaded = use_cases.get_application(uow, APPLICANT, application_id)
-    assert loaded.on_behalf_of == PERSON
+    # Loaded masked: a view needs no more.
+    assert loaded.on_behalf_of == {**PERSON, "id_number": MASKED}
     shown = contract.Application().dump(loaded)
     assert shown["on_behalf_of"] == {"kind": "person", "name": "王五", "id_number": MASKED}
     assert ID_NUMBER not in json.dumps(shown)
@@ -93,8 +94,10 @@ def test_a_ciphertext_copied_onto_another_application_does_not_decrypt(uow):
             .values(on_behalf_of=copied)
         )
         uow.commit()
-    with pytest.raises(PiiDecryptionError):
-        use_cases.get_application(uow, APPLICANT, second)
+    # Loading never decrypts; the read of the number does, and refuses it.
+    assert use_cases.get_application(uow, APPLICANT, second).on_behalf_of["id_number"] == MASKED
+    with uow, pytest.raises(PiiDecryptionError):
+        uow.applications.principal_id_number(second)
 
 
 def test_principals_with_accounts_and_own_cases_need_no_key(uow_factory, identity):
