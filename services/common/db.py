@@ -63,6 +63,21 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def paged(session: Session, statement, count_from, condition, order_by, page: int, page_size: int):
+    """Page ``page`` (from 1) of the rows of ``statement`` meeting ``condition``
+    in ``order_by`` order, and how many rows meet it (counted in ``count_from``)."""
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(count_from).where(condition)
+    ).scalar_one()
+    rows = session.execute(
+        statement.where(condition)
+        .order_by(*order_by)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return rows, int(total)
+
+
 class UnitOfWork:
     """One database transaction, its repositories and its outbox.
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
+from services.common.db import paged
 from services.identity.adapters import orm
 from services.identity.domain.lockout import FailedLogins, Scope
 
@@ -96,18 +97,16 @@ class FailedLoginRepository:
             failures.c.locked_until > now,
         )
         joined = failures.join(users, users.c.phone == failures.c.key)
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(joined).where(condition)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(users.c.user_id, failures.c.locked_until)
-            .select_from(joined)
-            .where(condition)
-            .order_by(failures.c.locked_until, users.c.user_id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
+        rows, total = paged(
+            self.session,
+            sa.select(users.c.user_id, failures.c.locked_until).select_from(joined),
+            joined,
+            condition,
+            (failures.c.locked_until, users.c.user_id),
+            page,
+            page_size,
         )
-        return [(row.user_id, _utc(row.locked_until)) for row in rows], int(total)
+        return [(row.user_id, _utc(row.locked_until)) for row in rows], total
 
     @staticmethod
     def _mutable(counter: FailedLogins) -> dict:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
+from services.common.db import paged
 from services.identity.adapters import orm
 from services.identity.domain.mandates import Mandate, Membership, Party
 
@@ -33,17 +34,16 @@ class MemberRepository:
     def page(self, uscc: str, *, page: int, page_size: int) -> tuple[list[Membership], int]:
         """The enterprise's members, first added first."""
         table = orm.enterprise_members
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(table).where(table.c.uscc == uscc)
-        ).scalar_one()
-        rows = self.session.execute(
-            self._select()
-            .where(table.c.uscc == uscc)
-            .order_by(table.c.added_at, table.c.user_id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
+        rows, total = paged(
+            self.session,
+            self._select(),
+            table,
+            table.c.uscc == uscc,
+            (table.c.added_at, table.c.user_id),
+            page,
+            page_size,
         )
-        return [self._membership(row) for row in rows], int(total)
+        return [self._membership(row) for row in rows], total
 
     def add(self, membership: Membership) -> None:
         self.session.execute(
@@ -151,17 +151,16 @@ class MandateRepository:
 
     def _page(self, condition, *, page: int, page_size: int) -> tuple[list[Mandate], int]:
         table = orm.mandates
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(table).where(condition)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(table)
-            .where(condition)
-            .order_by(table.c.granted_at.desc(), table.c.mandate_id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
+        rows, total = paged(
+            self.session,
+            sa.select(table),
+            table,
+            condition,
+            (table.c.granted_at.desc(), table.c.mandate_id),
+            page,
+            page_size,
         )
-        return [self._mandate(row) for row in rows], int(total)
+        return [self._mandate(row) for row in rows], total
 
     @staticmethod
     def _mandate(row) -> Mandate:

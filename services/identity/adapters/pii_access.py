@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
+from services.common.db import paged
 from services.identity.adapters import orm
 from services.identity.domain.pii_access import PiiAccess
 
@@ -39,14 +40,13 @@ class PiiAccessRepository:
             condition = sa.and_(condition, table.c.subject_id == subject_id)
         if accessor_id is not None:
             condition = sa.and_(condition, table.c.accessor_id == accessor_id)
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(table).where(condition)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(table)
-            .where(condition)
-            .order_by(table.c.at.desc(), table.c.access_id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        ).mappings()
-        return [PiiAccess(**{**row, "at": _utc(row["at"])}) for row in rows], int(total)
+        rows, total = paged(
+            self.session,
+            sa.select(table),
+            table,
+            condition,
+            (table.c.at.desc(), table.c.access_id),
+            page,
+            page_size,
+        )
+        return [PiiAccess(**{**row, "at": _utc(row["at"])}) for row in rows.mappings()], total

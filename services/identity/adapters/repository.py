@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
+from services.common.db import paged
 from services.identity.adapters import orm
 from services.identity.domain.model import Enterprise, RefreshToken, Session, User, UserKind
 from services.identity.domain.signing_keys import KeySchedule
@@ -173,16 +174,14 @@ class SessionRepository:
         """A page of the sessions revoked at or after ``since``, in revocation
         order, and how many there are."""
         table = orm.sessions
-        condition = table.c.revoked_at >= since
-        total = self.session.execute(
-            sa.select(sa.func.count()).select_from(table).where(condition)
-        ).scalar_one()
-        rows = self.session.execute(
-            sa.select(table)
-            .where(condition)
-            .order_by(table.c.revoked_at, table.c.session_id)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+        rows, total = paged(
+            self.session,
+            sa.select(table),
+            table,
+            table.c.revoked_at >= since,
+            (table.c.revoked_at, table.c.session_id),
+            page,
+            page_size,
         )
         found = [
             Session(
