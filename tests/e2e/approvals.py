@@ -131,6 +131,33 @@ def item(client: Client, code: str) -> dict:
 # -------------------------------------------------------------------- cases
 
 
+def apply_for_person(principal: Client, agent: Client, code: str) -> str:
+    """``principal`` mandates ``agent`` for 30 days; the agent applies online
+    for them for the item ``code``; the new application's id."""
+    principal_id = principal.get("/api/v1/me").json()["user_id"]
+    agent_id = agent.get("/api/v1/me").json()["user_id"]
+    response = principal.post(
+        "/api/v1/me/mandates",
+        json={
+            "agent_user_id": agent_id,
+            "expires_on": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.text
+    guide = item(agent, code)
+    response = agent.post(
+        "/api/v1/applications",
+        json={
+            "item_id": guide["item_id"],
+            "on_behalf_of": {"kind": "person", "user_id": principal_id},
+            "materials": [{"name": material["name"]} for material in guide["materials"]],
+            "delivery": {"mode": "online"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["application_id"]
+
+
 def submit(applicant: Client, guide: dict, mode: str | None = None) -> str:
     """Apply for the item of ``guide`` with all its materials; the case's id.
     ``mode`` defaults to online, else window (no EMS shipment to wait for)."""

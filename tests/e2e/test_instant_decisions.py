@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.approvals import (
     act,
+    apply_for_person,
     case,
     citizen,
     item,
@@ -201,28 +202,8 @@ def test_an_agents_application_for_a_person_is_decided_on_the_persons_facts(clus
     base = cluster.gateway_url
     agent, _ = citizen(base, "代办人", region=NANJING, born=date(1990, 1, 1))
     elder, _ = citizen(base, "王老人", region=YANGZHOU, born=date(1950, 3, 8))
-    agent_id = agent.get("/api/v1/me").json()["user_id"]
+    application_id = apply_for_person(elder, agent, SENIOR_CARD)
     elder_id = elder.get("/api/v1/me").json()["user_id"]
-    response = elder.post(
-        "/api/v1/me/mandates",
-        json={
-            "agent_user_id": agent_id,
-            "expires_on": (date.today() + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert response.status_code == 201, response.text
-    guide = item(agent, SENIOR_CARD)
-    response = agent.post(
-        "/api/v1/applications",
-        json={
-            "item_id": guide["item_id"],
-            "on_behalf_of": {"kind": "person", "user_id": elder_id},
-            "materials": [{"name": material["name"]} for material in guide["materials"]],
-            "delivery": {"mode": "online"},
-        },
-    )
-    assert response.status_code == 201, response.text
-    application_id = response.json()["application_id"]
 
     view = decided(agent, application_id, "completed", "denied")
     assert view["state"] == "completed", step(view, "concession-card")["auto"]

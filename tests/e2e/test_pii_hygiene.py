@@ -12,13 +12,12 @@ are searched for the full numbers used.
 
 import json
 import uuid
-from datetime import date, timedelta
 
 import pytest
 from kombu import Connection, Exchange, Queue, binding
 
 from operations.roster import SERVICES
-from tests.e2e.approvals import case, citizen, item, operator, staff
+from tests.e2e.approvals import apply_for_person, case, citizen, item, operator, staff
 from tests.e2e.test_journey import Client, eventually
 
 pytestmark = pytest.mark.e2e
@@ -83,28 +82,9 @@ def errand(base: str, data_exchange) -> dict:
     test needs of it."""
     principal, principal_number = citizen(base, "购房委托人", region=NANJING)
     agent, agent_number = citizen(base, "代办亲属", region=NANJING)
-    principal_id, agent_id = user_id_of(principal), user_id_of(agent)
+    principal_id = user_id_of(principal)
     data_exchange.put(principal_number, civil_affairs={"marital_status": "single"}, housing=None)
-    response = principal.post(
-        "/api/v1/me/mandates",
-        json={
-            "agent_user_id": agent_id,
-            "expires_on": (date.today() + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert response.status_code == 201, response.text
-    guide = item(agent, HOUSING)
-    response = agent.post(
-        "/api/v1/applications",
-        json={
-            "item_id": guide["item_id"],
-            "on_behalf_of": {"kind": "person", "user_id": principal_id},
-            "materials": [{"name": material["name"]} for material in guide["materials"]],
-            "delivery": {"mode": "online"},
-        },
-    )
-    assert response.status_code == 201, response.text
-    application_id = response.json()["application_id"]
+    application_id = apply_for_person(principal, agent, HOUSING)
 
     def decided():
         view = case(agent, application_id)
@@ -116,7 +96,7 @@ def errand(base: str, data_exchange) -> dict:
 
     view = eventually(decided, timeout=30, interval=0.2, what="the automatic decision")
     ops = operator(base)
-    clerk = staff(ops, guide["department_code"], "window_clerk", name="房产窗口")
+    clerk = staff(ops, item(agent, HOUSING)["department_code"], "window_clerk", name="房产窗口")
     return {
         "principal": principal,
         "principal_id": principal_id,
