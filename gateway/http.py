@@ -257,17 +257,14 @@ class Route(HttpRequestHandler):
         return response
 
     def prepare(self, request, correlation_id: str) -> Call:
+        client = self.rate_limiter.client_of(request)
         if self.rate_limited:
-            self.rate_limiter.check(request)
+            self.rate_limiter.check(client)
         if self.public_read:
-            self.rate_limiter.check_public(request)
+            self.rate_limiter.check_public(client)
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-        call = Call(
-            request=request,
-            correlation_id=correlation_id,
-            client_address=self.rate_limiter.client_of(request),
-        )
+        call = Call(request=request, correlation_id=correlation_id, client_address=client)
         check_path_values(request.path_values)
         if self.path_schema is not None:
             load(self.path_schema, request.path_values)

@@ -129,14 +129,14 @@ class RateLimiter(SharedExtension):
     def client_of(self, request) -> str:
         return client_of(request, self.trusted)
 
-    def check(self, request) -> None:
-        """The sign-in routes' limit."""
-        _take(self.auth, self.client_of(request), "too many requests; slow down")
+    def check(self, client: str) -> None:
+        """The sign-in routes' limit for ``client`` (``client_of`` the request)."""
+        _take(self.auth, client, "too many requests; slow down")
 
-    def check_public(self, request) -> None:
+    def check_public(self, client: str) -> None:
         """The public reads' limit (none when PUBLIC_RATE_PER_SECOND is 0)."""
         if self.public is not None:
-            _take(self.public, self.client_of(request), "too many requests; slow down")
+            _take(self.public, client, "too many requests; slow down")
 
 
 def _number(config, name: str, default: float) -> float:

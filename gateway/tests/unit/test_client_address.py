@@ -70,15 +70,15 @@ def limiter(**config):
 
 def test_the_public_limit_is_per_client_and_can_be_turned_off():
     limits = limiter(PUBLIC_RATE_PER_SECOND="0.001", PUBLIC_RATE_BURST="2")
-    limits.check_public(request("203.0.113.9"))
-    limits.check_public(request("203.0.113.9"))
+    limits.check_public("203.0.113.9")
+    limits.check_public("203.0.113.9")
     with pytest.raises(RateLimited) as refused:
-        limits.check_public(request("203.0.113.9"))
+        limits.check_public("203.0.113.9")
     assert refused.value.retry_after >= 1
-    limits.check_public(request("198.51.100.1"))
+    limits.check_public("198.51.100.1")
     off = limiter(PUBLIC_RATE_PER_SECOND=0, PUBLIC_RATE_BURST=1)
     for _ in range(10):
-        off.check_public(request("203.0.113.9"))
+        off.check_public("203.0.113.9")
     assert limiter().public.rate == 50 and limiter().public.burst == 200
 
 
