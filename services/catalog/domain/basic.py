@@ -20,6 +20,7 @@ from typing import Any
 from .events import BasicItemPublished, Event
 from .exceptions import ValidationFailed
 from .validation import fail as _fail
+from .validation import fields as _fields
 from .validation import text as _text
 
 ITEM_TYPES = {
@@ -179,19 +180,7 @@ BASIC_EDITABLE = frozenset({"name", "name_en", "type", "legal_basis", "serves", 
 
 
 def _validate_basic(values: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in allowed:
-            errors[name] = "unknown field"
-            continue
-        try:
-            clean[name] = _BASIC_VALIDATORS[name](name, value)
-        except ValidationFailed as failure:
-            errors.update(failure.fields)
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
+    return _fields(values, allowed, _BASIC_VALIDATORS, "unknown field")
 
 
 @dataclass

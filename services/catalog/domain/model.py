@@ -36,6 +36,7 @@ from .fees import (
     waiver_problems,
 )
 from .validation import fail as _fail
+from .validation import fields as _fields
 from .validation import text as _text
 
 LEVELS = ("province", "city", "county")
@@ -544,19 +545,7 @@ def _validate(
     rejected: str = "not an editable field",
 ) -> dict[str, Any]:
     """Validate every value; raise one ValidationFailed naming every bad field."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        if name not in allowed:
-            errors[name] = rejected
-            continue
-        try:
-            clean[name] = _VALIDATORS[name](name, value)
-        except ValidationFailed as failure:
-            errors.update(failure.fields)
-    if errors:
-        raise ValidationFailed(errors)
-    return clean
+    return _fields(values, allowed, _VALIDATORS, rejected)
 
 
 # --------------------------------------------------------------------------- item
