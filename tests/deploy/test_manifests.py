@@ -237,8 +237,9 @@ def test_services_reach_only_the_broker_and_the_database(prod):
         if name != "gateway":
             expected.add((("postgres",), frozenset({5432})))
         # courier: the EMS open platform; workflow: the data exchange platform;
-        # ratings: the SMS gateway.
-        if name in ("courier", "workflow", "ratings"):
+        # ratings: the SMS gateway; identity: departments' systems (back-channel
+        # logout).
+        if name in ("courier", "workflow", "ratings", "identity"):
             expected.add(("outside", frozenset({443})))
         # DNS is allowed to every pod by allow-dns.
         targets.discard((("kube-dns",), frozenset({53})))
