@@ -1,0 +1,40 @@
+import { beforeEach, describe, expect, it } from "vitest";
+
+import { LOCALE_STORAGE_KEY, savedLocale } from "@/i18n";
+import { portalMount } from "@/testing/support";
+
+import LanguageSwitch from "./LanguageSwitch.vue";
+import LargeTextToggle from "./LargeTextToggle.vue";
+
+beforeEach(() => localStorage.clear());
+
+describe("LanguageSwitch", () => {
+  it("switches between Chinese and English, marks the page's language and remembers it", async () => {
+    const { wrapper } = await portalMount({
+      components: { LanguageSwitch, LargeTextToggle },
+      template: "<div><LanguageSwitch /><LargeTextToggle /></div>",
+    });
+    const button = wrapper.get("button[lang]");
+    expect(button.text()).toBe("English");
+    expect(button.attributes("lang")).toBe("en");
+    // The accessible name contains the visible words (WCAG 2.5.3).
+    expect(button.attributes("aria-label")).toContain("English");
+
+    await button.trigger("click");
+    expect(document.documentElement.lang).toBe("en");
+    expect(localStorage.getItem(LOCALE_STORAGE_KEY)).toBe("en");
+    expect(savedLocale()).toBe("en");
+    expect(wrapper.get("button[lang]").text()).toBe("中文");
+    expect(wrapper.text()).toContain("Large text");
+
+    await wrapper.get("button[lang]").trigger("click");
+    expect(document.documentElement.lang).toBe("zh-CN");
+    expect(wrapper.text()).toContain("大字模式");
+  });
+
+  it("starts in Chinese unless another language was chosen", () => {
+    expect(savedLocale()).toBe("zh-CN");
+    localStorage.setItem(LOCALE_STORAGE_KEY, "fr");
+    expect(savedLocale()).toBe("zh-CN");
+  });
+});
