@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatGrade, formatPraiseRate, formatYuan, safeHref } from "./format";
+import { formatDay, formatGrade, formatInstant, formatPraiseRate, formatYuan, safeHref } from "./format";
 
 describe("format", () => {
   it("shows praise rates as percentages", () => {
@@ -23,5 +23,18 @@ describe("format", () => {
     expect(safeHref("data:text/html,x")).toBeNull();
     expect(safeHref("//evil.example/x")).toBeNull();
     expect(safeHref(null)).toBeNull();
+  });
+});
+
+describe("days and instants", () => {
+  it("shows a day as written, whatever the device's zone", () => {
+    expect(formatDay("2026-12-31", "zh-CN")).toBe("2026年12月31日");
+    expect(formatDay("2026-12-31", "en")).toBe("Dec 31, 2026");
+    expect(formatDay(null, "en")).toBe("—");
+  });
+
+  it("shows an instant in China's time", () => {
+    expect(formatInstant("2026-12-01T16:30:00Z", "zh-CN")).toContain("2026年12月2日");
+    expect(formatInstant("2026-12-01T16:30:00Z", "zh-CN")).toContain("00:30");
   });
 });

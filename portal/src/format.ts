@@ -42,3 +42,22 @@ export function safeHref(url: string | null | undefined): string | null {
     return null;
   }
 }
+
+const CHINA = "Asia/Shanghai";
+
+/** "2026-12-02" → "2026/12/2" (zh-CN) or "2 Dec 2026" (en); a day, shown as it is written. */
+export function formatDay(day: string | null | undefined, locale: string): string {
+  if (!day) return "—";
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(day);
+  if (!match) return day;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(date);
+}
+
+/** An instant, shown in China's time (where every case is handled). */
+export function formatInstant(instant: string | null | undefined, locale: string): string {
+  if (!instant) return "—";
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) return instant;
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: CHINA }).format(date);
+}

@@ -30,6 +30,11 @@ export interface ApiClientOptions {
   requestId?: () => string;
   /** Clock for Retry-After given as a date. */
   now?: () => number;
+  /**
+   * After a 401: renews the access token, true when there is a new one. The
+   * request is then sent once more (never twice).
+   */
+  onUnauthorized?: () => Promise<boolean>;
 }
 
 /** Any failed call: an error answer of the gateway, or no answer at all. */
@@ -143,6 +148,7 @@ export class ApiClient {
   private readonly accessToken: () => string | null | undefined;
   private readonly requestId: () => string;
   private readonly now: () => number;
+  private readonly onUnauthorized: (() => Promise<boolean>) | null;
 
   constructor(options: ApiClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? "/api/v1").replace(/\/+$/, "");
@@ -151,6 +157,7 @@ export class ApiClient {
     this.accessToken = options.accessToken ?? (() => null);
     this.requestId = options.requestId ?? newRequestId;
     this.now = options.now ?? Date.now;
+    this.onUnauthorized = options.onUnauthorized ?? null;
   }
 
   get<T>(path: string, options: Omit<RequestOptions, "body"> = {}): Promise<T> {
@@ -175,6 +182,19 @@ export class ApiClient {
    * request rejects with the AbortError itself (see isAbort).
    */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    try {
+      return await this.send<T>(method, path, options);
+    } catch (error) {
+      // An expired or ended access token: renew once, then try once more.
+      // (A public call answers 401 only for a bad token, so this fits all.)
+      if (error instanceof ApiError && error.status === 401 && this.onUnauthorized) {
+        if (await this.onUnauthorized()) return this.send<T>(method, path, options);
+      }
+      throw error;
+    }
+  }
+
+  private async send<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const requestId = this.requestId();
     const headers: Record<string, string> = {
       Accept: "application/json",

@@ -1,5 +1,8 @@
 import { createRouter, createWebHistory, type RouteRecordRaw, type Router, type RouterHistory } from "vue-router";
 
+import { guardRoutes, type Auth } from "@/auth";
+
+import { citizenRoutes } from "./citizen";
 import { publicRoutes } from "./public";
 
 // Answers any path no area claims; always last.
@@ -15,10 +18,11 @@ const notFound: RouteRecordRaw = {
  * route modules of their own beside public.ts, each with its guard, listed
  * here before the catch-all.
  */
-export const routes: RouteRecordRaw[] = [...publicRoutes, notFound];
+export const routes: RouteRecordRaw[] = [...publicRoutes, ...citizenRoutes, notFound];
 
-export function createPortalRouter(history: RouterHistory = createWebHistory("/")): Router {
-  return createRouter({
+/** The portal's router; with `auth`, pages marked requiresAuth are guarded (see guardRoutes). */
+export function createPortalRouter(history: RouterHistory = createWebHistory("/"), auth?: Auth): Router {
+  const router = createRouter({
     history,
     routes,
     scrollBehavior(to, from, savedPosition) {
@@ -28,4 +32,6 @@ export function createPortalRouter(history: RouterHistory = createWebHistory("/"
       return { top: 0 };
     },
   });
+  if (auth) guardRoutes(router, auth);
+  return router;
 }

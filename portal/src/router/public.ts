@@ -12,4 +12,13 @@ export const publicRoutes: RouteRecordRaw[] = [
     props: true,
   },
   { path: "/stores", name: "stores", component: () => import("@/views/StoresView.vue") },
+  {
+    path: "/verify/:licenceNo?",
+    name: "verify",
+    component: () => import("@/views/VerifyLicenceView.vue"),
+    props: (route) => ({ licenceNo: typeof route.params.licenceNo === "string" ? route.params.licenceNo : "" }),
+  },
+  // The OpenID Connect redirect URI, and where a failed start of sign-in lands.
+  { path: "/auth/callback", name: "auth-callback", component: () => import("@/views/AuthCallbackView.vue") },
+  { path: "/sign-in", name: "sign-in", component: () => import("@/views/SignInView.vue") },
 ];
