@@ -61,3 +61,11 @@ export function formatInstant(instant: string | null | undefined, locale: string
   if (Number.isNaN(date.getTime())) return instant;
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: CHINA }).format(date);
 }
+
+/** An instant's time of day in China's time, to the second: "14:03:07". */
+export function formatClock(instant: string | null | undefined, locale: string): string {
+  if (!instant) return "—";
+  const date = new Date(instant);
+  if (Number.isNaN(date.getTime())) return instant;
+  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: CHINA }).format(date);
+}

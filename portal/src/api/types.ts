@@ -785,3 +785,295 @@ export interface Shipment {
   created_at: string;
   tracking: TrackingEntry[];
 }
+
+// ------------------------------------------------------------ staff: cases
+
+export type StaffRole = "window_clerk" | "approver" | "dept_admin" | "agent";
+export type StaffAction = "accept" | "approve" | "deny" | "reject" | "request_supplement";
+
+/** ActBody: a window clerk's or an approver's decision at a step. */
+export interface ActBody {
+  action: StaffAction;
+  comment?: string;
+  step?: string;
+  missing_materials?: string[];
+}
+
+/** ExtensionBody: more working days asked for (延期). */
+export interface ExtensionBody {
+  working_days: number;
+  reason: string;
+}
+
+/** ExtensionDecisionBody: the department admin's answer to a waiting extension. */
+export interface ExtensionDecisionBody {
+  approve: boolean;
+  comment?: string;
+}
+
+export type SuspensionKind = "hearing" | "inspection" | "testing" | "expert_review" | "tender" | "other";
+
+/** SuspensionBody: a special procedure begins (特别程序). */
+export interface SuspensionBody {
+  kind: SuspensionKind;
+  reason: string;
+}
+
+/** SuspensionStarted. */
+export interface SuspensionStarted {
+  suspension_id: string;
+  application: Application;
+}
+
+/** EndSuspensionBody. */
+export interface EndSuspensionBody {
+  result: string;
+}
+
+/** HandOverBody: the result handed over at the window after a failed delivery. */
+export interface HandOverBody {
+  comment?: string;
+}
+
+/** PrincipalIdentity: the person a case was applied for, ID number in full. */
+export interface PrincipalIdentity {
+  application_id: string;
+  kind: "person";
+  user_id: string | null;
+  name: string | null;
+  id_number: string | null;
+}
+
+/** EscalationEntry: one open escalation of late work (督办). */
+export interface EscalationEntry {
+  application_id: string;
+  item_name: string;
+  step_id: string;
+  department_code: string;
+  level: EscalationLevel;
+  raised_at: string;
+  due_date: string;
+  signal: Signal;
+}
+
+export type EscalationLevel = "dept_admin" | "operator";
+
+// ------------------------------------------------------------ rectifications
+
+export type RectificationState = "awaiting_verification" | "verified" | "resolved" | "closed" | "closed_for_appeal";
+export type RectificationDecision = "immediate" | "deadline" | "explain";
+export type RectificationOutcome = "satisfied" | "closed_after_reopen" | "unreachable" | "appeal_upheld";
+
+/** ReturnVisitEntry: one call back to the citizen (回访). */
+export interface ReturnVisitEntry {
+  round: number;
+  reached: boolean;
+  satisfied: boolean | null;
+  comment: string;
+  recorded_at: string;
+}
+
+/** RectificationEscalation: late rectification work brought to a level. */
+export interface RectificationEscalation {
+  level: EscalationLevel;
+  round: number;
+  due_date: string;
+  escalated_at: string;
+}
+
+/** Rectification: the handling of one bad review (整改). */
+export interface Rectification {
+  rectification_id: string;
+  review_id: string;
+  application_id: string | null;
+  visit_id: string | null;
+  department_code: string;
+  grade: number;
+  review_comment: string;
+  item_id: string;
+  item_name: string;
+  store_id: string;
+  submitted_at: string;
+  state: RectificationState;
+  round: number;
+  opened_at: string;
+  verify_due: string;
+  decision: RectificationDecision | null;
+  plan: string | null;
+  working_days: number | null;
+  due_date: string | null;
+  verified_at: string | null;
+  verified_by: string | null;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution_comment: string | null;
+  overdue: boolean;
+  return_visits: ReturnVisitEntry[];
+  escalations: RectificationEscalation[];
+  closed_at: string | null;
+  outcome: RectificationOutcome | null;
+}
+
+/** VerifyBody: 核实 within a working day. */
+export interface VerifyBody {
+  decision: RectificationDecision;
+  plan: string;
+  working_days?: number | null;
+}
+
+/** ResolveBody: how the bad review was rectified. */
+export interface ResolveBody {
+  comment?: string | null;
+}
+
+/** ReturnVisitBody: the call back (回访). */
+export interface ReturnVisitBody {
+  reached: boolean;
+  satisfied?: boolean | null;
+  comment?: string;
+}
+
+// ------------------------------------------------------------ operators: figures
+
+/** Indicators: the published indicators of 好差评. */
+export interface Indicators {
+  reviews: number;
+  praise_rate: number | null;
+  average_grade: number | null;
+  evaluable: number;
+  praise: number;
+  bad: number;
+  rectified: number;
+  real_name_bad: number;
+  called_back: number;
+  evaluation_rate: number | null;
+  bad_rate: number | null;
+  rectification_rate: number | null;
+  callback_rate: number | null;
+  sub_grades: Record<string, number>;
+}
+
+/** EscalationCounts. */
+export interface EscalationCounts {
+  dept_admin: number;
+  operator: number;
+}
+
+/** StoreRating. */
+export interface StoreRating {
+  store_id: string;
+  rating: Indicators;
+}
+
+/** DepartmentRating. */
+export interface DepartmentRating {
+  department_code: string;
+  rating: Indicators;
+  escalations: EscalationCounts | null;
+}
+
+/** RegionRating. */
+export interface RegionRating {
+  region_code: string;
+  rating: Indicators;
+}
+
+/** ItemRating. */
+export interface ItemRating {
+  item_id: string;
+  item_name: string;
+  rating: Indicators;
+}
+
+/** RatingStats: GET /api/v1/stats/ratings. */
+export interface RatingStats {
+  store: string | null;
+  department: string | null;
+  region: string | null;
+  item: string | null;
+  from: string | null;
+  to: string | null;
+  overall: Indicators;
+  escalations: EscalationCounts | null;
+  stores: StoreRating[];
+  departments: DepartmentRating[];
+  items: ItemRating[];
+  regions: RegionRating[];
+}
+
+/** LevelCounts: the catalogue's counts of one level. */
+export interface LevelCounts {
+  published: number;
+  online: number;
+  online_rate: number | null;
+  implemented: number;
+  deviating: number;
+}
+
+/** CountsByLevel. */
+export interface CountsByLevel {
+  province: LevelCounts;
+  city: LevelCounts;
+  county: LevelCounts;
+}
+
+/** RegionCounts: the catalogue's counts of one region. */
+export interface RegionCounts {
+  published: number;
+  online: number;
+  online_rate: number | null;
+  implemented: number;
+  deviating: number;
+  region_code: string;
+  name: string | null;
+  level: Level | null;
+  implementation_rate: number | null;
+}
+
+/** CatalogStats: the catalogue's consistency report (三级四同). */
+export interface CatalogStats {
+  published: number;
+  online: number;
+  online_rate: number | null;
+  implemented: number;
+  deviating: number;
+  basic_items: number;
+  by_level: CountsByLevel;
+  by_region: RegionCounts[];
+}
+
+// ------------------------------------------------------------ operators: OpenID Connect clients
+
+export type TokenEndpointAuthMethod = "client_secret_basic" | "private_key_jwt" | "none";
+
+/** OidcClient: a department system registered at the provider. */
+export interface OidcClient {
+  client_id: string;
+  name: string;
+  department_code: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  backchannel_logout_uri: string | null;
+  jwks: Record<string, unknown> | null;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  skip_consent: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** OidcClientSecret: a registration with its secret, answered once. */
+export interface OidcClientSecret extends OidcClient {
+  client_secret: string | null;
+}
+
+/** OidcClientBody: register or change a department system. */
+export interface OidcClientBody {
+  name: string;
+  department_code: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris?: string[];
+  backchannel_logout_uri?: string | null;
+  jwks?: Record<string, unknown> | null;
+  public?: boolean;
+  skip_consent?: boolean;
+}

@@ -3,7 +3,9 @@ import { createRouter, createWebHistory, type RouteRecordRaw, type Router, type 
 import { guardRoutes, type Auth } from "@/auth";
 
 import { citizenRoutes } from "./citizen";
+import { operatorRoutes } from "./operator";
 import { publicRoutes } from "./public";
+import { staffRoutes } from "./staff";
 
 // Answers any path no area claims; always last.
 const notFound: RouteRecordRaw = {
@@ -18,7 +20,7 @@ const notFound: RouteRecordRaw = {
  * route modules of their own beside public.ts, each with its guard, listed
  * here before the catch-all.
  */
-export const routes: RouteRecordRaw[] = [...publicRoutes, ...citizenRoutes, notFound];
+export const routes: RouteRecordRaw[] = [...publicRoutes, ...citizenRoutes, ...staffRoutes, ...operatorRoutes, notFound];
 
 /** The portal's router; with `auth`, pages marked requiresAuth are guarded (see guardRoutes). */
 export function createPortalRouter(history: RouterHistory = createWebHistory("/"), auth?: Auth): Router {

@@ -21,4 +21,11 @@ export const publicRoutes: RouteRecordRaw[] = [
   // The OpenID Connect redirect URI, and where a failed start of sign-in lands.
   { path: "/auth/callback", name: "auth-callback", component: () => import("@/views/AuthCallbackView.vue") },
   { path: "/sign-in", name: "sign-in", component: () => import("@/views/SignInView.vue") },
+  // Where the guard sends a signed-in reader whose account a page is not for.
+  {
+    path: "/forbidden",
+    name: "forbidden",
+    component: () => import("@/views/ForbiddenView.vue"),
+    props: (route) => ({ page: typeof route.query.page === "string" ? route.query.page : "" }),
+  },
 ];

@@ -5,7 +5,7 @@ import { vi } from "vitest";
 import { shallowRef } from "vue";
 
 import type { Application, Licence, LicenceCheck, LicenceView, Mandate, ShipmentSummary, WorkItem } from "@/api";
-import type { Auth, AuthStatus, IdClaims } from "@/auth";
+import type { Auth, AuthStatus, IdClaims, Viewer } from "@/auth";
 
 export const LICENCE_NO = "1.2.156.3005.2.320000JSSCJG001.11320000MB0123456K.K7Q2M9X4TB8W.001.4";
 
@@ -21,14 +21,21 @@ export const claims: IdClaims = {
 };
 
 /** A sign-in state for tests: signed in (or not), with spies for signIn and signOut. */
-export function fakeAuth(status: AuthStatus = "signed_in", signIn = vi.fn(async () => undefined)) {
+export function fakeAuth(
+  status: AuthStatus = "signed_in",
+  signIn = vi.fn(async () => undefined),
+  viewer: Viewer = { kind: "citizen", roles: [], department: null },
+  idClaims: IdClaims = claims,
+) {
   const statusRef = shallowRef<AuthStatus>(status);
-  const claimsRef = shallowRef<IdClaims | null>(status === "signed_in" ? claims : null);
+  const claimsRef = shallowRef<IdClaims | null>(status === "signed_in" ? idClaims : null);
+  const viewerRef = shallowRef<Viewer | null>(status === "signed_in" ? viewer : null);
   const handleCallback = vi.fn(async (_url: string) => "/my/cases");
   const auth = {
     client: { handleCallback },
     status: statusRef,
     claims: claimsRef,
+    viewer: viewerRef,
     ready: Promise.resolve(status),
     signIn,
     signOut: vi.fn(async () => undefined),
