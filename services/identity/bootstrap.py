@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from services.common import clock
 from services.common.config import load_config
+from services.common.errors import Conflict
 from services.identity.adapters.crypto import PasswordHasher
 from services.identity.adapters.crypto_context import CryptoContext
 from services.identity.domain.id_numbers import id_number_check_char
+from services.identity.domain.oidc import ClientSettings, OidcClient
 from services.identity.domain.uscc import uscc_check_char
 from services.identity.service_layer import mandates, use_cases
 
@@ -52,6 +56,8 @@ ENTERPRISE = {
     "uscc": "91320102MA1DB0001" + uscc_check_char("91320102MA1DB0001"),
 }
 MANDATE_DAYS = 365
+# Who the events of a bootstrap's changes name as their actor.
+BOOTSTRAP_ACTOR = "bootstrap"
 
 
 def ensure_operator_from_environment(uow, config: dict | None = None) -> str | None:
@@ -166,3 +172,49 @@ def _demo_enterprise(uow, owner, member) -> None:
 def _exists(uow, phone: str) -> bool:
     with uow:
         return uow.users.by_phone(phone) is not None
+
+
+def ensure_oidc_client(
+    uow,
+    client_id: str,
+    client_secret: str,
+    name: str,
+    department_code: str,
+    redirect_uris,
+    post_logout_redirect_uris=(),
+    backchannel_logout_uri: str | None = None,
+) -> str:
+    """The demo department system's OIDC client (client_secret_basic with the
+    given id and secret), registered when missing, its registration and
+    secret brought up to date when they changed; a second run with the same
+    values writes nothing. Returns the client id."""
+    settings = ClientSettings.checked(
+        name,
+        department_code,
+        list(redirect_uris),
+        list(post_logout_redirect_uris),
+        backchannel_logout_uri,
+    )
+    with uow:
+        client = uow.oidc_clients.get(client_id, for_update=True)
+        if client is None:
+            client, _ = OidcClient.register(
+                settings, BOOTSTRAP_ACTOR, client_id=client_id, secret=client_secret
+            )
+            try:
+                uow.oidc_clients.add(client)
+                uow.collect(client)
+                uow.commit()
+            except IntegrityError:  # another process registered it a moment ago
+                uow.rollback()
+            return client_id
+        if client.matches(settings, client_secret):
+            return client_id
+        if client.is_deleted:
+            raise Conflict("the demo client was deleted by an operator", code="client_deleted")
+        client.update(settings, BOOTSTRAP_ACTOR)
+        client.set_secret(client_secret)
+        uow.oidc_clients.save(client)
+        uow.collect(client)
+        uow.commit()
+    return client_id

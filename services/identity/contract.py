@@ -13,7 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.common import pii
 from services.common.schemas import (
     ACTOR_KINDS,
+    PATH_ID_MAX,
     ActorSchema,
+    Boolean,
     FullMatch,
     Instant,
     PageQuery,
@@ -34,6 +36,10 @@ from services.identity.domain.model import (
     PASSWORD_MAX,
     PASSWORD_MIN,
     STAFF_ROLES,
+)
+from services.identity.domain.oidc import (  # noqa: F401  (ACR_VALUES: for the discovery document)
+    ACR_VALUES,
+    SCOPES,
 )
 from services.identity.domain.signing_keys import KeyStatus
 
@@ -547,6 +553,323 @@ class Authorisation(Schema):
     principal = fields.Nested(Principal, required=True)
 
 
+# --- OpenID Connect ---------------------------------------------------------
+# The gateway's OIDC routes and the admin routes of department systems (OIDC
+# clients) take their bodies and answers from here. The OAuth answers of the
+# authorization, token and end-session endpoints travel as data (outcomes),
+# not errors: their shape is the protocol's, not tongban's error body.
+
+# The scopes the discovery document lists (and ACR_VALUES, its acr values).
+OIDC_SCOPES = SCOPES
+OIDC_URI_MAX = 512
+OIDC_URIS_MAX = 10
+_QUERY = fields.Dict(
+    keys=fields.String(validate=validate.Length(min=1, max=64)),
+    # An id_token_hint with enterprise and mandate claims runs long.
+    values=fields.String(validate=validate.Length(max=8192)),
+    required=True,
+    validate=validate.Length(max=40),
+    metadata={"description": "the request's parameters, one value each"},
+)
+_BROWSER_SESSION = fields.String(
+    load_default=None,
+    allow_none=True,
+    validate=validate.Length(min=1, max=128),
+    metadata={"description": "the tongban_sso cookie's value, when the browser sent one"},
+)
+TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "private_key_jwt", "none")
+
+
+def _uris(**kwargs) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=OIDC_URI_MAX)),
+        validate=validate.Length(max=OIDC_URIS_MAX),
+        **kwargs,
+    )
+
+
+class OidcClientBody(Schema):
+    """A department system that signs its users in with tongban accounts.
+
+    URIs are absolute, https (http only for 127.0.0.1, localhost and [::1]),
+    without fragment, wildcard or user information; a redirect URI must then
+    match exactly. ``jwks``: the client's public keys, which make it
+    authenticate with private_key_jwt; ``public``: a browser application with
+    no secret (PKCE its only proof); ``skip_consent``: a first-party system
+    whose users are not asked.
+    """
+
+    name = _name(ENTERPRISE_NAME_MAX, example="苏州市住房公积金管理中心")
+    department_code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=DEPARTMENT_CODE_MAX),
+        metadata={"example": "sz-gjj"},
+    )
+    redirect_uris = fields.List(
+        fields.String(validate=validate.Length(min=1, max=OIDC_URI_MAX)),
+        required=True,
+        validate=validate.Length(min=1, max=OIDC_URIS_MAX),
+        metadata={"example": ["https://gjj.suzhou.gov.cn/callback"]},
+    )
+    post_logout_redirect_uris = _uris(load_default=list)
+    backchannel_logout_uri = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=OIDC_URI_MAX)
+    )
+    jwks = fields.Dict(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "a public JWKS {keys: [...]}: the client uses private_key_jwt"},
+    )
+    public = Boolean(load_default=False)
+    skip_consent = Boolean(load_default=False)
+
+
+class RegisterOidcClient(OidcClientBody):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class UpdateOidcClient(OidcClientBody):
+    actor = fields.Nested(ActorSchema, required=True)
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=PATH_ID_MAX))
+
+
+class OidcClientRequest(Schema):
+    """One client, by id (get, delete, secret rotation)."""
+
+    actor = fields.Nested(ActorSchema, required=True)
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=PATH_ID_MAX))
+
+
+class OidcClientsQuery(PageQuery):
+    """A page of the registered clients, oldest first; of one department when
+    ``department_code`` is given (a dept_admin sees their own department's only)."""
+
+    department_code = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=DEPARTMENT_CODE_MAX)
+    )
+
+
+class ListOidcClients(OidcClientsQuery):
+    actor = fields.Nested(ActorSchema, required=True)
+
+
+class OidcAuthorize(Schema):
+    """An authorization request as the browser sent it."""
+
+    query = _QUERY
+    browser_session = _BROWSER_SESSION
+
+
+class OidcSignIn(Login):
+    """A sign-in on the OIDC sign-in page: the same checks and lockout as ``login``."""
+
+
+class OidcConsent(OidcAuthorize):
+    """The user's answer on the consent page to the authorization request ``query``."""
+
+    allow = Boolean(required=True)
+
+
+class OidcToken(Schema):
+    """A token request: the form fields and the Authorization header (Basic)."""
+
+    form = _QUERY
+    authorization = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=4096)
+    )
+
+
+class OidcUserInfoRequest(Schema):
+    """The claims of a verified access token's user for its client and scope."""
+
+    user_id = fields.String(required=True, validate=_ID)
+    scope = fields.String(required=True, validate=validate.Length(max=512))
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=PATH_ID_MAX))
+
+
+class OidcEndSession(OidcAuthorize):
+    """An RP-initiated logout; ``confirmed``: the user pressed the button on
+    the confirmation page."""
+
+    confirmed = Boolean(load_default=False)
+
+
+class OidcClientSummary(Schema):
+    """Who asks, as the sign-in and consent pages name it."""
+
+    client_id = fields.String(required=True)
+    name = fields.String(required=True)
+    department_code = fields.String(required=True)
+
+
+class OidcClient(Schema):
+    """A registered department system (never its secret)."""
+
+    client_id = fields.String(required=True, metadata={"example": "c_3q2GkW0x9pTzq1JmYc7h5A"})
+    name = fields.String(required=True)
+    department_code = fields.String(required=True)
+    redirect_uris = fields.List(fields.String(), required=True)
+    post_logout_redirect_uris = fields.List(fields.String(), required=True)
+    backchannel_logout_uri = fields.String(required=True, allow_none=True)
+    jwks = fields.Dict(required=True, allow_none=True)
+    token_endpoint_auth_method = fields.String(
+        required=True, validate=validate.OneOf(TOKEN_ENDPOINT_AUTH_METHODS)
+    )
+    skip_consent = fields.Boolean(required=True)
+    created_at = Instant(required=True)
+    updated_at = Instant(required=True)
+
+
+class OidcClientSecret(OidcClient):
+    """The client and its secret, shown this once (null for private_key_jwt and
+    public clients)."""
+
+    client_secret = fields.String(required=True, allow_none=True)
+
+
+OidcClientPage = page_of(OidcClient)
+
+AUTHORIZE_OUTCOMES = ("redirect", "error", "sign_in", "consent")
+
+
+class AuthorizeOutcome(Schema):
+    """What the authorization endpoint does next: ``redirect`` to ``location``
+    (a code, or an OAuth error for the client); ``error``: the request cannot
+    be answered to the client (unknown client, unregistered redirect URI):
+    show ``error``/``error_description``, never redirect; ``sign_in``: ask for
+    the password; ``consent``: ask the user about ``scopes`` for ``client``."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(AUTHORIZE_OUTCOMES))
+    location = fields.String(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    error_description = fields.String(required=True, allow_none=True)
+    client = fields.Nested(OidcClientSummary, required=True, allow_none=True)
+    scopes = fields.List(fields.String(), required=True, allow_none=True)
+    user_name = fields.String(required=True, allow_none=True)
+
+
+class BrowserSession(Schema):
+    """A signed-in browser: ``browser_session`` is the cookie's value (a secret)."""
+
+    browser_session = fields.String(required=True)
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+    user_id = fields.String(required=True)
+
+
+class TokenAnswer(Schema):
+    """The token endpoint's HTTP answer: status, JSON body (tokens, or an RFC
+    6749 §5.2 error) and extra headers (WWW-Authenticate)."""
+
+    status = fields.Integer(required=True, metadata={"example": 200})
+    body = fields.Dict(required=True)
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class TokenSuccess(Schema):
+    """A token endpoint's successful body."""
+
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True)
+    refresh_token = fields.String(required=True)
+    id_token = fields.String(required=True)
+    scope = fields.String(required=True)
+
+
+class OAuthError(Schema):
+    """An OAuth 2.0 error body (RFC 6749 §5.2)."""
+
+    error = fields.String(required=True, metadata={"example": "invalid_grant"})
+    error_description = fields.String()
+
+
+class EnterpriseClaim(Schema):
+    uscc = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("owner", "member")))
+
+
+class MandateClaim(Schema):
+    """A mandate the user holds as agent now; ``principal_ref``: the
+    enterprise's credit code, or the person's masked ID number."""
+
+    mandate_id = fields.String(required=True)
+    principal_kind = fields.String(required=True, validate=validate.OneOf(PRINCIPAL_KINDS))
+    principal_name = fields.String(required=True)
+    principal_ref = fields.String(required=True, allow_none=True)
+    expires_at = fields.Integer(
+        required=True,
+        metadata={
+            "description": "when the mandate ends (NumericDate: the end of its last day, UTC+8)"
+        },
+    )
+
+
+class UserInfo(Schema):
+    """The user's claims for a client: ``sub`` and what its scopes allow
+    (profile: name; phone: phone_number; enterprise: enterprises; agent:
+    mandates; staff: department_code, roles). Never the ID number."""
+
+    sub = fields.String(required=True)
+    name = fields.String()
+    phone_number = fields.String(metadata={"example": "+8613900000001"})
+    phone_number_verified = fields.Boolean()
+    enterprises = fields.List(fields.Nested(EnterpriseClaim))
+    mandates = fields.List(fields.Nested(MandateClaim))
+    department_code = fields.String(allow_none=True)
+    roles = fields.List(fields.String())
+
+
+END_SESSION_OUTCOMES = ("redirect", "confirm", "signed_out", "error")
+
+
+class EndSessionOutcome(Schema):
+    """What the end-session endpoint does next: ``redirect`` to ``location``;
+    ``confirm``: ask the user (a POST form); ``signed_out``: say so; ``error``:
+    a bad request (show it, never redirect)."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(END_SESSION_OUTCOMES))
+    location = fields.String(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    error_description = fields.String(required=True, allow_none=True)
+    client = fields.Nested(OidcClientSummary, required=True, allow_none=True)
+
+
+def _strings(**kwargs) -> fields.List:
+    return fields.List(fields.String(), required=True, **kwargs)
+
+
+class OpenIdConfiguration(Schema):
+    """The OpenID Provider's discovery document (OpenID Connect Discovery 1.0)."""
+
+    issuer = fields.String(required=True, metadata={"example": "https://www.jszwfw.gov.cn"})
+    authorization_endpoint = fields.String(required=True)
+    token_endpoint = fields.String(required=True)
+    userinfo_endpoint = fields.String(required=True)
+    jwks_uri = fields.String(required=True)
+    end_session_endpoint = fields.String(required=True)
+    scopes_supported = _strings()
+    response_types_supported = _strings()
+    response_modes_supported = _strings()
+    grant_types_supported = _strings()
+    subject_types_supported = _strings()
+    id_token_signing_alg_values_supported = _strings()
+    token_endpoint_auth_methods_supported = _strings()
+    token_endpoint_auth_signing_alg_values_supported = _strings()
+    code_challenge_methods_supported = _strings()
+    claims_supported = _strings()
+    acr_values_supported = _strings()
+    backchannel_logout_supported = fields.Boolean(required=True)
+    backchannel_logout_session_supported = fields.Boolean(required=True)
+    frontchannel_logout_supported = fields.Boolean(required=True)
+    claims_parameter_supported = fields.Boolean(required=True)
+    request_parameter_supported = fields.Boolean(required=True)
+    request_uri_parameter_supported = fields.Boolean(required=True)
+    authorization_response_iss_parameter_supported = fields.Boolean(required=True)
+    ui_locales_supported = _strings()
+    prompt_values_supported = _strings()
+
+
 # --- events -----------------------------------------------------------------
 
 
@@ -648,6 +971,40 @@ class SigningKeyRetired(Schema):
     kid = fields.String(required=True)
 
 
+class OidcClientChanged(Schema):
+    """``identity.oidc_client_registered`` / ``oidc_client_updated`` /
+    ``oidc_client_deleted``: an operator changed a department system's
+    registration."""
+
+    client_id = fields.String(required=True)
+    department_code = fields.String(required=True)
+    actor_id = fields.String(required=True)
+    occurred_at = Instant(required=True)
+
+
+class OidcClientRegistered(OidcClientChanged):
+    """``identity.oidc_client_registered``."""
+
+
+class OidcClientUpdated(OidcClientChanged):
+    """``identity.oidc_client_updated``."""
+
+
+class OidcClientDeleted(OidcClientChanged):
+    """``identity.oidc_client_deleted``: the client signs nobody in any more."""
+
+
+class BackchannelLogoutDue(Schema):
+    """``identity.backchannel_logout_due``: a browser session ended; the client
+    is to be told with a logout token (``jti`` its id, the same on redelivery)."""
+
+    client_id = fields.String(required=True)
+    backchannel_logout_uri = fields.String(required=True)
+    user_id = fields.String(required=True)
+    sid = fields.String(required=True)
+    jti = fields.String(required=True)
+
+
 EVENTS = {
     "user_registered": UserRegistered,
     "user_verified": UserVerified,
@@ -661,4 +1018,8 @@ EVENTS = {
     "signing_key_retired": SigningKeyRetired,
     "account_locked": AccountLocked,
     "account_unlocked": AccountUnlocked,
+    "oidc_client_registered": OidcClientRegistered,
+    "oidc_client_updated": OidcClientUpdated,
+    "oidc_client_deleted": OidcClientDeleted,
+    "backchannel_logout_due": BackchannelLogoutDue,
 }

@@ -47,3 +47,14 @@ AUTHORISATIONS = Counter(
     "Checks that an account may act for a principal, by outcome (owner, member, mandate, refused).",
     ["outcome"],
 )
+OIDC_TOKENS = Counter(
+    "tongban_identity_oidc_tokens",
+    "Token endpoint answers to department systems, by grant type and outcome"
+    " (issued, or the OAuth error).",
+    ["grant_type", "outcome"],
+)
+BACKCHANNEL_LOGOUTS = Counter(
+    "tongban_identity_backchannel_logouts",
+    "Back-channel logout deliveries, by outcome (delivered, failed, skipped).",
+    ["outcome"],
+)

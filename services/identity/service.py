@@ -9,7 +9,8 @@ from services.common.pii import PII_SECRETS
 from services.common.timers import timer
 from services.identity import contract
 from services.identity.adapters.crypto_context import Crypto, signing_key_timer
-from services.identity.service_layer import lockout, mandates, pii_access, use_cases
+from services.identity.adapters.oidc_context import Oidc
+from services.identity.service_layer import lockout, mandates, oidc, pii_access, use_cases
 from services.identity.service_layer import signing_keys as keys
 from services.identity.service_layer.unit_of_work import IdentityUnitOfWork
 from services.workflow import contract as workflow_contract
@@ -22,6 +23,7 @@ class IdentityService(OpsEntrypoints):
     secrets = RequiredSecrets(PII_SECRETS)
     uow = Database(IdentityUnitOfWork)
     crypto = Crypto()
+    oidc_context = Oidc()
     instrumentation = Instrumentation()
 
     @rpc(request=contract.Register, response=contract.UserId)
@@ -163,3 +165,65 @@ class IdentityService(OpsEntrypoints):
         """Internal: may an account act for a principal on an item (workflow asks
         at submission and before each of an agent's later commands)."""
         return mandates.authorise_principal(self.uow, **request)
+
+    # --- OpenID Connect provider (the gateway serves its endpoints) -----------
+
+    @rpc(request=contract.OidcAuthorize, response=contract.AuthorizeOutcome)
+    def oidc_authorize(self, request):
+        return oidc.authorize(self.uow, self.crypto, self.oidc_context, **request)
+
+    @rpc(request=contract.OidcSignIn, response=contract.BrowserSession)
+    def oidc_sign_in(self, request):
+        return oidc.sign_in(self.uow, self.crypto, self.oidc_context, **request)
+
+    @rpc(request=contract.OidcConsent, response=contract.AuthorizeOutcome)
+    def oidc_consent(self, request):
+        return oidc.consent(self.uow, self.crypto, self.oidc_context, **request)
+
+    @rpc(request=contract.OidcToken, response=contract.TokenAnswer)
+    def oidc_token(self, request):
+        return oidc.token(self.uow, self.crypto, self.oidc_context, **request)
+
+    @rpc(request=contract.OidcUserInfoRequest, response=contract.UserInfo)
+    def oidc_userinfo(self, request):
+        return oidc.userinfo(self.uow, **request)
+
+    @rpc(request=contract.OidcEndSession, response=contract.EndSessionOutcome)
+    def oidc_end_session(self, request):
+        return oidc.end_session(self.uow, self.crypto, self.oidc_context, **request)
+
+    @timer(interval=3600)
+    def forget_expired_client_assertions(self):
+        """Hourly: drop the private_key_jwt assertion ids past their expiry."""
+        oidc.forget_expired(self.uow)
+
+    @handles("identity", "backchannel_logout_due", payload=contract.BackchannelLogoutDue)
+    def on_backchannel_logout_due(self, event):
+        """Tell the department system its user signed out (retried on failure)."""
+        oidc.deliver_backchannel_logout(self.uow, self.crypto, self.oidc_context, event)
+
+    # --- department systems (OIDC clients) -----------------------------------
+
+    @rpc(request=contract.RegisterOidcClient, response=contract.OidcClientSecret)
+    def register_oidc_client(self, request):
+        return oidc.register_client(self.uow, **request)
+
+    @rpc(request=contract.ListOidcClients, response=contract.OidcClientPage)
+    def list_oidc_clients(self, request):
+        return oidc.list_clients(self.uow, **request)
+
+    @rpc(request=contract.OidcClientRequest, response=contract.OidcClient)
+    def get_oidc_client(self, request):
+        return oidc.get_client(self.uow, **request)
+
+    @rpc(request=contract.UpdateOidcClient, response=contract.OidcClient)
+    def update_oidc_client(self, request):
+        return oidc.update_client(self.uow, **request)
+
+    @rpc(request=contract.OidcClientRequest)
+    def delete_oidc_client(self, request):
+        oidc.delete_client(self.uow, self.crypto, **request)
+
+    @rpc(request=contract.OidcClientRequest, response=contract.OidcClientSecret)
+    def rotate_oidc_client_secret(self, request):
+        return oidc.rotate_client_secret(self.uow, **request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
@@ -122,6 +122,21 @@ class MandateRepository:
         return self._page(
             orm.mandates.c.agent_user_id == agent_user_id, page=page, page_size=page_size
         )
+
+    def in_force_for_agent(self, agent_user_id: str, today: date) -> list[Mandate]:
+        """The mandates the agent holds on ``today`` (not revoked, not expired),
+        first granted first."""
+        table = orm.mandates
+        rows = self.session.execute(
+            sa.select(table)
+            .where(
+                table.c.agent_user_id == agent_user_id,
+                table.c.revoked_at.is_(None),
+                table.c.expires_on >= today,
+            )
+            .order_by(table.c.granted_at, table.c.mandate_id)
+        )
+        return [self._mandate(row) for row in rows]
 
     def add(self, mandate: Mandate) -> None:
         self.session.execute(

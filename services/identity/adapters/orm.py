@@ -66,8 +66,15 @@ sessions = sa.Table(
     sa.Column("created_at", INSTANT, nullable=False),
     sa.Column("revoked_at", INSTANT, nullable=True),
     sa.Column("revoked_reason", sa.String(64), nullable=True),
+    # A department system's session (from a code exchange): its client, the
+    # signed-in browser it came from and the scope granted; null for /auth/login.
+    sa.Column("client_id", sa.String(64), nullable=True),
+    sa.Column("browser_session_id", ID, nullable=True),
+    sa.Column("scope", sa.String(512), nullable=True),
     sa.Index("ix_sessions_user_id", "user_id"),
     sa.Index("ix_sessions_revoked_at", "revoked_at"),
+    sa.Index("ix_sessions_browser_session_id", "browser_session_id"),
+    sa.Index("ix_sessions_client_id", "client_id"),
 )
 
 refresh_tokens = sa.Table(
@@ -164,6 +171,88 @@ pii_access = sa.Table(
     sa.Index("ix_pii_access_at", "at"),
     sa.Index("ix_pii_access_subject_id", "subject_id", "at"),
     sa.Index("ix_pii_access_accessor_id", "accessor_id", "at"),
+)
+
+# --- OpenID Connect provider --------------------------------------------------
+
+# Department systems that sign their users in with tongban accounts. The
+# secret is kept as a SHA-256 digest only; deleted ones stay (soft delete).
+oidc_clients = sa.Table(
+    "oidc_clients",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("department_code", sa.String(64), nullable=False),
+    sa.Column("redirect_uris", sa.JSON, nullable=False),
+    sa.Column("post_logout_redirect_uris", sa.JSON, nullable=False),
+    sa.Column("backchannel_logout_uri", sa.String(512), nullable=True),
+    sa.Column("jwks", sa.JSON, nullable=True),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("skip_consent", sa.Boolean, nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=True),
+    sa.Column("created_at", INSTANT, nullable=False),
+    sa.Column("updated_at", INSTANT, nullable=False),
+    sa.Column("deleted_at", INSTANT, nullable=True),
+    sa.Index("ix_oidc_clients_department_code", "department_code", "created_at"),
+)
+
+# Signed-in browsers (the tongban_sso cookie holds the secret whose digest is here).
+browser_sessions = sa.Table(
+    "browser_sessions",
+    metadata,
+    sa.Column("browser_session_id", ID, primary_key=True),
+    sa.Column("user_id", ID, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("auth_time", INSTANT, nullable=False),
+    sa.Column("amr", sa.JSON, nullable=False),
+    sa.Column("expires_at", INSTANT, nullable=False),
+    sa.Column("ended_at", INSTANT, nullable=True),
+    sa.Column("ended_reason", sa.String(64), nullable=True),
+    sa.Index("ix_browser_sessions_user_id", "user_id"),
+)
+
+# The scopes a user allowed a client (the union of every consent).
+oidc_consents = sa.Table(
+    "oidc_consents",
+    metadata,
+    sa.Column("user_id", ID, sa.ForeignKey("users.user_id"), primary_key=True),
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("granted_at", INSTANT, nullable=False),
+)
+
+# Authorization codes (digests), kept after use: a code that comes back
+# revokes the session it started, and the codes of a browser session name the
+# clients to tell when it ends.
+oidc_authorization_codes = sa.Table(
+    "oidc_authorization_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("browser_session_id", ID, nullable=False),
+    sa.Column("redirect_uri", sa.String(512), nullable=False),
+    sa.Column("scope", sa.String(512), nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=False),
+    sa.Column("code_challenge_method", sa.String(8), nullable=False),
+    sa.Column("auth_time", INSTANT, nullable=False),
+    sa.Column("acr", sa.String(32), nullable=False),
+    sa.Column("expires_at", INSTANT, nullable=False),
+    sa.Column("used_at", INSTANT, nullable=True),
+    sa.Column("session_id", ID, nullable=True),
+    sa.Index("ix_oidc_authorization_codes_browser_session_id", "browser_session_id"),
+)
+
+# The ids of private_key_jwt client assertions seen, until they expire: one
+# assertion authenticates one request.
+oidc_client_assertions = sa.Table(
+    "oidc_client_assertions",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("jti", sa.String(255), primary_key=True),
+    sa.Column("expires_at", INSTANT, nullable=False),
+    sa.Index("ix_oidc_client_assertions_expires_at", "expires_at"),
 )
 
 add_messaging_tables(metadata)

@@ -109,8 +109,26 @@ class EnterpriseRepository:
         row = self.session.execute(
             sa.select(orm.enterprises).where(orm.enterprises.c.uscc == uscc)
         ).first()
-        if row is None:
-            return None
+        return self._enterprise(row) if row is not None else None
+
+    def acting_for(self, user_id: str) -> list[tuple[Enterprise, str]]:
+        """The enterprises the user owns or is a member of, with the role
+        (``owner`` or ``member``), by credit code."""
+        table = orm.enterprises
+        members = orm.enterprise_members
+        owned = sa.select(table, sa.literal("owner").label("role")).where(
+            table.c.owner_user_id == user_id
+        )
+        membership = (
+            sa.select(table, sa.literal("member").label("role"))
+            .join(members, members.c.uscc == table.c.uscc)
+            .where(members.c.user_id == user_id, table.c.owner_user_id != user_id)
+        )
+        rows = self.session.execute(sa.union_all(owned, membership).order_by("uscc"))
+        return [(self._enterprise(row), row.role) for row in rows]
+
+    @staticmethod
+    def _enterprise(row) -> Enterprise:
         return Enterprise(
             enterprise_id=row.enterprise_id,
             uscc=row.uscc,
@@ -142,15 +160,25 @@ class SessionRepository:
         if for_update:
             query = query.with_for_update()
         row = self.session.execute(query).first()
-        if row is None:
-            return None
-        return Session(
-            session_id=row.session_id,
-            user_id=row.user_id,
-            created_at=_utc(row.created_at),
-            revoked_at=_utc(row.revoked_at),
-            revoked_reason=row.revoked_reason,
-        )
+        return _session(row) if row is not None else None
+
+    def of_browser_session(
+        self, browser_session_id: str, for_update: bool = False
+    ) -> list[Session]:
+        """The client sessions started from one signed-in browser."""
+        table = orm.sessions
+        query = sa.select(table).where(table.c.browser_session_id == browser_session_id)
+        if for_update:
+            query = query.with_for_update()
+        return [_session(row) for row in self.session.execute(query.order_by(table.c.session_id))]
+
+    def active_of_client(self, client_id: str, for_update: bool = False) -> list[Session]:
+        """The sessions of a client not revoked yet."""
+        table = orm.sessions
+        query = sa.select(table).where(table.c.client_id == client_id, table.c.revoked_at.is_(None))
+        if for_update:
+            query = query.with_for_update()
+        return [_session(row) for row in self.session.execute(query.order_by(table.c.session_id))]
 
     def add(self, session: Session) -> None:
         self.session.execute(
@@ -160,6 +188,9 @@ class SessionRepository:
                 created_at=session.created_at,
                 revoked_at=session.revoked_at,
                 revoked_reason=session.revoked_reason,
+                client_id=session.client_id,
+                browser_session_id=session.browser_session_id,
+                scope=session.scope,
             )
         )
 
@@ -183,17 +214,20 @@ class SessionRepository:
             page,
             page_size,
         )
-        found = [
-            Session(
-                session_id=row.session_id,
-                user_id=row.user_id,
-                created_at=_utc(row.created_at),
-                revoked_at=_utc(row.revoked_at),
-                revoked_reason=row.revoked_reason,
-            )
-            for row in rows
-        ]
-        return found, total
+        return [_session(row) for row in rows], total
+
+
+def _session(row) -> Session:
+    return Session(
+        session_id=row.session_id,
+        user_id=row.user_id,
+        created_at=_utc(row.created_at),
+        revoked_at=_utc(row.revoked_at),
+        revoked_reason=row.revoked_reason,
+        client_id=row.client_id,
+        browser_session_id=row.browser_session_id,
+        scope=row.scope,
+    )
 
 
 class RefreshTokenRepository:

@@ -10,9 +10,10 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -135,8 +136,10 @@ class TokenIssuer:
         assurance_level: int,
         name: str,
         now: datetime | None = None,
+        extra_claims: Mapping[str, Any] | None = None,
     ) -> str:
-        """A signed access token valid for `access_ttl` seconds from `now`."""
+        """A signed access token valid for `access_ttl` seconds from `now`;
+        `extra_claims` (a department system's `client_id` and `scope`) added."""
         issued_at = int((now or datetime.now(UTC)).timestamp())
         claims = {
             "iss": self.issuer,
@@ -151,9 +154,37 @@ class TokenIssuer:
             "iat": issued_at,
             "exp": issued_at + self.access_ttl,
             "jti": uuid.uuid4().hex,
+            **(extra_claims or {}),
         }
+        return self.sign(claims)
+
+    def sign(self, claims: Mapping[str, Any], typ: str | None = None) -> str:
+        """`claims` as a JWT signed with the signing key (its id in `kid`);
+        `typ`: the header's type (``logout+jwt`` for a logout token)."""
         key = self.signing_key
-        return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+        headers = {"kid": key.kid}
+        if typ is not None:
+            headers["typ"] = typ
+        return jwt.encode(dict(claims), key.private_key, algorithm=ALGORITHM, headers=headers)
+
+    def read_own(self, token: str, issuer: str) -> dict[str, Any] | None:
+        """The claims of a token signed with one of these keys and issued by
+        ``issuer``, expired or not (an ID token given back as a hint), or
+        None when it is not one."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = next((key for key in self.keys if key.kid == kid), None)
+            if key is None:
+                return None
+            return jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=[ALGORITHM],
+                issuer=issuer,
+                options={"verify_exp": False, "verify_aud": False, "require": ["iss", "sub"]},
+            )
+        except jwt.PyJWTError:
+            return None
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return jwks(self.keys)

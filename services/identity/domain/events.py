@@ -138,3 +138,49 @@ class SigningKeyRetired(Event):
 
     type: ClassVar[str] = "signing_key_retired"
     kid: str
+
+
+@dataclass(frozen=True)
+class OidcClientRegistered(Event):
+    """An operator registered a department system as an OpenID Connect client."""
+
+    type: ClassVar[str] = "oidc_client_registered"
+    client_id: str
+    department_code: str
+    actor_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class OidcClientUpdated(Event):
+    """An operator changed a client's registration."""
+
+    type: ClassVar[str] = "oidc_client_updated"
+    client_id: str
+    department_code: str
+    actor_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class OidcClientDeleted(Event):
+    """An operator deleted a client: it signs nobody in, its sessions were revoked."""
+
+    type: ClassVar[str] = "oidc_client_deleted"
+    client_id: str
+    department_code: str
+    actor_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class BackchannelLogoutDue(Event):
+    """A browser session ended: the client that signed its user in is to get a
+    logout token with this ``jti`` (identity handles this event itself)."""
+
+    type: ClassVar[str] = "backchannel_logout_due"
+    client_id: str
+    backchannel_logout_uri: str
+    user_id: str
+    sid: str
+    jti: str

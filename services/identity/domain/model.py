@@ -510,6 +510,10 @@ class Session:
     Each refresh token may be used once. Using it marks it used and issues the
     next one; presenting a used token again means it leaked, so the whole session
     is revoked. Logout revokes the session too.
+
+    A session a department system started with an authorization code names the
+    client, the signed-in browser it came from and the scope granted; one from
+    tongban's own login has none of them.
     """
 
     session_id: str
@@ -517,6 +521,9 @@ class Session:
     created_at: datetime
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    client_id: str | None = None
+    browser_session_id: str | None = None
+    scope: str | None = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Session) and other.session_id == self.session_id
@@ -531,10 +538,21 @@ class Session:
         *,
         now: datetime | None = None,
         ttl: timedelta = REFRESH_TOKEN_TTL,
+        client_id: str | None = None,
+        browser_session_id: str | None = None,
+        scope: str | None = None,
     ) -> tuple[Session, IssuedRefreshToken]:
-        """Open a session at login and issue its first refresh token."""
+        """Open a session at login (or a client's code exchange) and issue its
+        first refresh token."""
         now = now or utcnow()
-        session = cls(session_id=new_id(), user_id=user_id, created_at=now)
+        session = cls(
+            session_id=new_id(),
+            user_id=user_id,
+            created_at=now,
+            client_id=client_id,
+            browser_session_id=browser_session_id,
+            scope=scope,
+        )
         return session, session._issue(now, ttl)
 
     @property

@@ -6,6 +6,13 @@ from services.common.db import UnitOfWork
 from services.identity.adapters import orm
 from services.identity.adapters.lockout import FailedLoginRepository
 from services.identity.adapters.mandates import MandateRepository, MemberRepository
+from services.identity.adapters.oidc_repository import (
+    AuthorizationCodeRepository,
+    BrowserSessionRepository,
+    ClientAssertionRepository,
+    ConsentRepository,
+    OidcClientRepository,
+)
 from services.identity.adapters.pii_access import PiiAccessRepository
 from services.identity.adapters.repository import (
     EnterpriseRepository,
@@ -29,3 +36,8 @@ class IdentityUnitOfWork(UnitOfWork):
         self.mandates = MandateRepository(session)
         self.pii_access = PiiAccessRepository(session)
         self.login_failures = FailedLoginRepository(session)
+        self.oidc_clients = OidcClientRepository(session)
+        self.browser_sessions = BrowserSessionRepository(session)
+        self.consents = ConsentRepository(session)
+        self.authorization_codes = AuthorizationCodeRepository(session)
+        self.client_assertions = ClientAssertionRepository(session)

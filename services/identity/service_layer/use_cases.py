@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -27,7 +27,6 @@ from services.identity.domain.exceptions import (
     PhoneTaken,
     RefreshRejected,
     RefreshTokenReused,
-    UnknownRefreshToken,
     UsccTaken,
     ValidationFailed,
 )
@@ -37,19 +36,18 @@ from services.identity.domain.model import (
     Session,
     User,
     UserKind,
-    hash_refresh_token,
     validate_registration,
     validate_staff_registration,
 )
 from services.identity.domain.uscc import validate_uscc
-from services.identity.metrics import LOGINS, REAL_NAME_VERIFICATIONS, REFRESHES, REGISTRATIONS
-from services.identity.service_layer import lockout, pii_access
+from services.identity.metrics import REAL_NAME_VERIFICATIONS, REFRESHES, REGISTRATIONS
+from services.identity.service_layer import pii_access, sessions
 
 log = logging.getLogger(__name__)
 
-# One message for an unknown phone and a wrong password, so a caller cannot
-# tell which phones are registered; likewise one for every refresh rejection.
-BAD_CREDENTIALS = "phone number or password is incorrect"
+# One message for every refresh rejection (and, from sessions, one for an
+# unknown phone and a wrong password).
+BAD_CREDENTIALS = sessions.BAD_CREDENTIALS
 REFRESH_REJECTED = "refresh token is invalid, expired or revoked"
 
 
@@ -252,80 +250,39 @@ def login(uow, crypto, phone: str, password: str, client_address=None, now=None)
     """Check the password and open a session: an access token and a refresh token.
 
     Raises Unauthorized with one message whether the phone is unknown or the
-    password wrong; an unknown phone still costs one argon2 verification.
-    Failures are counted per phone and per ``client_address``: while either is
-    locked (``service_layer.lockout``) the same Unauthorized carries
-    ``retry_after`` (seconds) and no password is checked, not even a right one.
+    password wrong, with ``retry_after`` while the phone or the address is
+    locked (``sessions.check_password``).
     """
-    phone = phone.strip()
     now = now or utcnow()
+    checked = sessions.check_password(uow, crypto, phone, password, client_address, now)
     with uow:
-        user = uow.users.by_phone(phone)
-        attempt = lockout.begin(uow, phone, client_address, now)
-    if attempt.retry_after:
-        LOGINS.labels("locked").inc()
-        raise errors.Unauthorized(BAD_CREDENTIALS, {"retry_after": str(attempt.retry_after)})
-    if user is None:
-        crypto.verify_dummy(password)
-        lockout.failed(uow, attempt)
-        LOGINS.labels("unknown_phone").inc()
-        raise errors.Unauthorized(BAD_CREDENTIALS)
-    if not crypto.verify_password(user.password_hash, password):
-        lockout.failed(uow, attempt)
-        LOGINS.labels("wrong_password").inc()
-        raise errors.Unauthorized(BAD_CREDENTIALS)
-    # Hash parameters were raised since this password was set: upgrade it now,
-    # the only moment the plain password is at hand.
-    new_hash = crypto.hash_password(password) if crypto.needs_rehash(user.password_hash) else None
-    with uow:
-        lockout.succeeded(uow, attempt)
-        if new_hash is not None:
-            uow.users.set_password_hash(user.user_id, new_hash)
-        session, issued = Session.start(user.user_id, now=now, ttl=crypto.refresh_token_ttl)
+        checked.succeeded(uow)
+        session, issued = Session.start(checked.user.user_id, now=now, ttl=crypto.refresh_token_ttl)
         uow.sessions.add(session)
         uow.refresh_tokens.add(issued.record)
         uow.commit()
-    LOGINS.labels("success").inc()
-    return _token_pair(uow, crypto, user, session, issued.secret, now)
+    return _token_pair(uow, crypto, checked.user, session, issued.secret, now)
 
 
 def refresh(uow, crypto, refresh_token: str, now=None) -> TokenPair:
-    """Spend a refresh token for a new pair (rotation).
+    """Spend a refresh token of tongban's own login for a new pair (rotation).
 
     A token that was already spent means it leaked: the whole session is
-    revoked, with ``session_revoked``, and that is committed before
-    Unauthorized is raised. The token's
-    row is locked, and marking it spent is conditional, so of two refreshes
-    racing with one token only one wins; the other counts as a reuse.
-    Unknown, expired and revoked tokens get the same Unauthorized.
+    revoked (``sessions.rotate``). Unknown, expired and revoked tokens, and a
+    department system's (it refreshes at the token endpoint), get the same
+    Unauthorized.
     """
     now = now or utcnow()
     with uow:
-        token = uow.refresh_tokens.get(hash_refresh_token(refresh_token), for_update=True)
-        session = uow.sessions.get(token.session_id, for_update=True) if token else None
         try:
-            if token is None or session is None:
-                raise UnknownRefreshToken()
-            issued = session.rotate(token, now=now, ttl=crypto.refresh_token_ttl)
-            if not uow.refresh_tokens.mark_used(token):
-                session.revoke(now=now, reason="refresh token reused")
-                raise RefreshTokenReused()
+            session, issued = sessions.rotate(uow, crypto, refresh_token, now)
         except RefreshTokenReused:
-            uow.sessions.save(session)
-            uow.emit(session.revoked_event(_access_token_ttl(crypto)))
-            uow.commit()
-            REFRESHES.labels("reused").inc()
-            log.warning(
-                "refresh token reused; session revoked",
-                extra={"session_id": session.session_id, "user_id": session.user_id},
-            )
             raise errors.Unauthorized(REFRESH_REJECTED) from None
         except RefreshRejected as exc:
             REFRESHES.labels("rejected").inc()
             log.info("refresh rejected", extra={"reason": exc.message})
             raise errors.Unauthorized(REFRESH_REJECTED) from None
         user = uow.users.get(session.user_id)
-        uow.refresh_tokens.add(issued.record)
         uow.commit()
     REFRESHES.labels("success").inc()
     return _token_pair(uow, crypto, user, session, issued.secret, now)
@@ -333,16 +290,7 @@ def refresh(uow, crypto, refresh_token: str, now=None) -> TokenPair:
 
 def _token_pair(uow, crypto, user: User, session: Session, secret: str, now) -> TokenPair:
     issuer = crypto.token_issuer(uow)
-    access_token = issuer.issue(
-        user_id=user.user_id,
-        session_id=session.session_id,
-        kind=user.kind.value,
-        roles=user.roles,
-        department_code=user.department_code,
-        assurance_level=user.assurance_level,
-        name=user.name,
-        now=now,
-    )
+    access_token = sessions.access_token(issuer, user, session, now)
     return TokenPair(
         access_token=access_token,
         refresh_token=secret,
@@ -351,21 +299,27 @@ def _token_pair(uow, crypto, user: User, session: Session, secret: str, now) -> 
     )
 
 
-def _access_token_ttl(crypto) -> timedelta:
-    return timedelta(seconds=crypto.access_token_seconds)
-
-
 def logout(uow, crypto, session_id: str, now=None) -> None:
     """Revoke the session and so every refresh token in it; emits ``session_revoked``
-    (the gateway then refuses the session's access tokens). Unknown ids and
-    sessions already ended are ignored."""
+    (the gateway then refuses the session's access tokens). A session a
+    department system started from a signed-in browser signs that browser
+    out everywhere (``sessions.end_browser_session``: every client session
+    revoked, every client told). Unknown ids and sessions already ended are
+    ignored."""
+    now = now or utcnow()
     with uow:
         session = uow.sessions.get(session_id, for_update=True)
         if session is None or session.is_revoked:
             return
-        session.logout(now=now)
-        uow.sessions.save(session)
-        uow.emit(session.revoked_event(_access_token_ttl(crypto)))
+        browser_session = (
+            uow.browser_sessions.get(session.browser_session_id, for_update=True)
+            if session.browser_session_id
+            else None
+        )
+        if browser_session is None or not sessions.end_browser_session(
+            uow, crypto, browser_session, "logout", now
+        ):
+            sessions.revoke(uow, crypto, session, "logout", now)
         uow.commit()
 
 

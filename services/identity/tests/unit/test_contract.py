@@ -2,9 +2,12 @@
 arguments the gateway sends, answers exactly what its response schema documents,
 and every event the domain records is exactly its documented payload."""
 
+import base64
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from nameko.testing.services import worker_factory
 
 from services.common.entrypoints import contract_entrypoints
@@ -13,6 +16,7 @@ from services.common.testing import assert_documented, operator
 from services.common.testing import envelope as sent_event
 from services.common.tokens import TokenVerifier
 from services.identity import contract
+from services.identity.adapters.oidc_context import OidcContext
 from services.identity.domain.uscc import uscc_check_char
 from services.identity.service import IdentityService
 from services.identity.service_layer import signing_keys
@@ -27,9 +31,89 @@ from services.identity.tests.unit.conftest import (
 EXPIRES_ON = (date.today() + timedelta(days=30)).isoformat()
 
 
+class DeliveredBackchannel:
+    def deliver(self, uri, logout_token):
+        return 200
+
+
 @pytest.fixture
 def service(uow, crypto):
-    return worker_factory(IdentityService, uow=uow, crypto=crypto)
+    context = OidcContext(backchannel=DeliveredBackchannel())
+    return worker_factory(IdentityService, uow=uow, crypto=crypto, oidc_context=context)
+
+
+OIDC_CLIENT = {
+    "name": "苏州市住房公积金管理中心",
+    "department_code": "sz-gjj",
+    "redirect_uris": ["http://127.0.0.1:8600/callback"],
+    "post_logout_redirect_uris": ["http://127.0.0.1:8600/"],
+    "backchannel_logout_uri": "http://127.0.0.1:8600/backchannel-logout",
+}
+
+
+def oidc_calls(service, phone: str, user_id: str, ops: dict) -> list[tuple[str, dict]]:
+    """The OpenID provider's methods, after a browser signed in and got a code."""
+    op = operator(ops["user_id"])
+    client = service.register_oidc_client(actor=op, **OIDC_CLIENT)
+    client_id = client["client_id"]
+    verifier = "v" * 50
+    query = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": OIDC_CLIENT["redirect_uris"][0],
+        "scope": "openid profile phone",
+        "state": "s",
+        "nonce": "n",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    cookie = service.oidc_sign_in(phone=phone, password=PASSWORD)["browser_session"]
+    answer = service.oidc_consent(query=query, browser_session=cookie, allow=True)
+    code = parse_qs(urlsplit(answer["location"]).query)["code"][0]
+    basic = "Basic " + base64.b64encode(f"{client_id}:{client['client_secret']}".encode()).decode()
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": query["redirect_uri"],
+        "code_verifier": verifier,
+    }
+    due = {
+        "client_id": client_id,
+        "backchannel_logout_uri": OIDC_CLIENT["backchannel_logout_uri"],
+        "user_id": user_id,
+        "sid": "a" * 32,
+        "jti": "b" * 32,
+    }
+    return [
+        ("oidc_authorize", {"query": {**query, "nonce": "n2"}, "browser_session": cookie}),
+        ("oidc_authorize", {"query": {**query, "client_id": "c_unknown"}}),
+        ("oidc_sign_in", {"phone": phone, "password": PASSWORD, "client_address": "192.0.2.1"}),
+        ("oidc_consent", {"query": query, "browser_session": cookie, "allow": False}),
+        ("oidc_token", {"form": form, "authorization": basic}),
+        ("oidc_token", {"form": form, "authorization": basic}),
+        (
+            "oidc_userinfo",
+            {"user_id": user_id, "scope": "openid profile phone", "client_id": client_id},
+        ),
+        ("list_oidc_clients", {"actor": op, "page_size": "5"}),
+        ("get_oidc_client", {"actor": op, "client_id": client_id}),
+        (
+            "update_oidc_client",
+            {"actor": op, "client_id": client_id, **OIDC_CLIENT, "skip_consent": True},
+        ),
+        ("rotate_oidc_client_secret", {"actor": op, "client_id": client_id}),
+        ("oidc_end_session", {"query": {"client_id": client_id}, "browser_session": cookie}),
+        (
+            "oidc_end_session",
+            {"query": {"client_id": client_id}, "browser_session": cookie, "confirmed": True},
+        ),
+        (
+            "on_backchannel_logout_due",
+            {"envelope": sent_event("identity", "backchannel_logout_due", due)},
+        ),
+        ("delete_oidc_client", {"actor": op, "client_id": client_id}),
+        ("register_oidc_client", {"actor": op, **OIDC_CLIENT, "public": True}),
+    ]
 
 
 def calls(service) -> list[tuple[str, dict]]:
@@ -155,6 +239,7 @@ def calls(service) -> list[tuple[str, dict]]:
         ("on_pii_accessed", {"envelope": workflow_read(agent_id)}),
         ("list_pii_access", {"actor": operator(ops["user_id"]), "subject_id": member_id}),
         ("list_pii_access", {"actor": operator(ops["user_id"]), "page": "1", "page_size": "2"}),
+        *oidc_calls(service, phone, user_id, ops),
     ]
 
 
