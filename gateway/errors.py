@@ -1,13 +1,16 @@
 """The one table that turns exceptions into HTTP statuses and JSON error bodies.
 
-Every error the gateway returns has the body
-``{"error": {"code": "...", "message": "...", "fields": {...}}}``. A type missing
-from :data:`STATUS_BY_TYPE` is a bug: it becomes a 500 with a generic message, and
-the exception is logged (never sent to the client).
+Every error of the API has the body
+``{"error": {"code": "...", "message": "...", "fields": {...}}}``. The routes that
+answer browsers (pages) and OAuth clients write the same :class:`ErrorAnswer` in
+their own style (``gateway.http.ErrorStyle``). A type missing from
+:data:`STATUS_BY_TYPE` is a bug: it becomes a 500 with a generic message, and the
+exception is logged (never sent to the client).
 """
 
 import json
 import logging
+from dataclasses import dataclass, field
 
 from nameko.exceptions import MethodNotFound as RemoteMethodNotFound
 from nameko.exceptions import RemoteError
@@ -31,6 +34,29 @@ class BadJson(ServiceError):
     """The body is not a JSON object."""
 
     code = "bad_json"
+
+
+class BadForm(ServiceError):
+    """The body of a form route is not application/x-www-form-urlencoded."""
+
+    code = "bad_form"
+
+
+class FormExpired(ServiceError):
+    """A page's form came back without the double-submit value its cookie holds
+    (``gateway.forms``): a forged post, or a page opened before the cookie changed."""
+
+    code = "form_expired"
+
+
+class InsufficientScope(Forbidden):
+    """The bearer token is genuine but was not granted the scope the route needs."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, message: str = "", fields: dict | None = None, scope: str = ""):
+        super().__init__(message, fields)
+        self.scope = scope
 
 
 class RouteNotFound(NotFound):
@@ -61,6 +87,8 @@ class RateLimited(ServiceError):
 # takes its own row when it has one and its parent's otherwise.
 STATUS_BY_TYPE: dict[type, int] = {
     BadJson: 400,
+    BadForm: 400,
+    FormExpired: 400,
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
@@ -97,38 +125,66 @@ def status_for(exc: BaseException) -> int | None:
     return None
 
 
-def error_response(exc: BaseException, correlation_id: str | None = None) -> Response:
-    """The JSON response for ``exc``; 500 (and a log line) when it is not in the table."""
+@dataclass
+class ErrorAnswer:
+    """What the error table makes of an exception, before it is written in a
+    route's style (the JSON Error body unless the route names another)."""
+
+    status: int
+    code: str
+    message: str
+    fields: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+    correlation_id: str | None = None
+
+    @property
+    def body(self) -> dict:
+        return error_body(self.code, self.message, self.fields)
+
+
+def error_answer(exc: BaseException, correlation_id: str | None = None) -> ErrorAnswer:
+    """The status, code, message and headers for ``exc``; 500 (and a log line)
+    when its type is not in the table."""
     if isinstance(exc, RemoteError):
         exc = _from_remote_error(exc) or exc
     elif isinstance(exc, RemoteMethodNotFound):
         # The service runs an older version than the gateway (a rolling deploy).
         exc = Unavailable(f"the service does not offer {exc} yet")
     status = status_for(exc)
-    headers = {}
     if status is None:
         log.error(
             "unhandled error",
             exc_info=(type(exc), exc, exc.__traceback__),
             extra={"correlation_id": correlation_id},
         )
-        status, body = 500, error_body("internal", INTERNAL_MESSAGE)
-    else:
-        fields = exc.fields
-        if isinstance(exc, RateLimited):
-            headers["Retry-After"] = str(exc.retry_after)
-        if isinstance(exc, MethodNotAllowed):
-            headers["Allow"] = ", ".join(exc.allowed)
-        if isinstance(exc, Unauthorized):
-            headers["WWW-Authenticate"] = 'Bearer realm="tongban"'
-            # A locked sign-in (identity's lockout): the wait goes in the header,
-            # and the body stays the one of a wrong password.
-            fields = dict(fields or {})
-            retry_after = fields.pop("retry_after", None)
-            if retry_after is not None:
-                headers["Retry-After"] = str(retry_after)
-        body = error_body(exc.code, exc.message, _plain_fields(fields))
-    return json_response(status, body, headers)
+        return ErrorAnswer(500, "internal", INTERNAL_MESSAGE, correlation_id=correlation_id)
+    headers = {}
+    fields = exc.fields
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allowed)
+    if isinstance(exc, InsufficientScope):
+        headers["WWW-Authenticate"] = (
+            f'Bearer realm="tongban", error="insufficient_scope", scope="{exc.scope}"'
+        )
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="tongban"'
+        # A locked sign-in (identity's lockout): the wait goes in the header,
+        # and the body stays the one of a wrong password.
+        fields = dict(fields or {})
+        retry_after = fields.pop("retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+    return ErrorAnswer(
+        status, exc.code, exc.message, _plain_fields(fields), headers, correlation_id
+    )
+
+
+def error_response(exc: BaseException, correlation_id: str | None = None) -> Response:
+    """The JSON response for ``exc``; 500 (and a log line) when it is not in the table."""
+    answer = error_answer(exc, correlation_id)
+    return json_response(answer.status, answer.body, answer.headers)
 
 
 def _plain_fields(fields: dict) -> dict:

@@ -8,17 +8,21 @@ worker runs:
 2. applies the route's rate limits (sign-in or public read) and its body
    signature check, if any;
 3. authenticates the bearer token locally and applies the route's access guard;
-4. parses the JSON body and loads it (and the query string) with the route's
-   schemas, unknown fields rejected;
+4. parses the body (JSON, or a form: ``form=``, after its double-submit check
+   when ``csrf``) and loads it (and the query string) with the route's schemas,
+   unknown fields rejected;
 
 then calls the method with a :class:`Call` and the path values, answers what it
 returns (the owning service's answer, already in the response schema's shape:
-the schema documents it), and turns any exception into the JSON error of
-``gateway.errors``. Every response is counted and timed per route template and
-written as one access line at info: a 4xx is an answer, not an error; only an
-exception the error table does not know is logged as an error.
+the schema documents it; or a response of its own: a page, a redirect), and
+turns any exception into the error of ``gateway.errors``: the JSON Error body,
+or the route's :class:`ErrorStyle` (pages for browsers, OAuth error bodies).
+Every response is counted and timed per route template and written as one
+access line at info: a 4xx is an answer, not an error; only an exception the
+error table does not know is logged as an error.
 
-The request and query schemas are the owning service's contract schemas. The
+The request and query schemas are the owning service's contract schemas (or
+the gateway's own, ``gateway.schemas``, where OAuth 2.0 fixes the wire). The
 body is forwarded as the client sent it once it loads (the service loads it
 again with the same schema, defaults and trimming included); the query is
 forwarded loaded (plain text, numbers and flags).
@@ -29,7 +33,8 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from eventlet.event import Event
@@ -45,12 +50,15 @@ from werkzeug.wrappers import Request, Response
 from gateway.auth import Access, KeyRing
 from gateway.errors import (
     BadJson,
+    ErrorAnswer,
     MethodNotAllowed,
     PayloadTooLarge,
     RouteNotFound,
+    error_answer,
     error_response,
     json_response,
 )
+from gateway.forms import FORM, check_double_submit, parse_form
 from gateway.ratelimit import RateLimiter
 from services.common.errors import Invalid
 from services.common.schemas import PATH_ID_MAX, field_errors
@@ -124,6 +132,41 @@ def idempotency_key(call) -> str:
     return given
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A documented answer of a route other than its success and its errors:
+    its content type (None: no body), its body's schema (a marshmallow schema,
+    or a JSON schema) and its headers (name: description)."""
+
+    description: str
+    content_type: str | None = "application/json"
+    schema: object = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ErrorStyle:
+    """How a route writes its errors when not as the JSON Error body: as pages
+    for a browser, or as OAuth 2.0 error bodies for a client. ``statuses`` maps
+    the error table's status to the one written (an OAuth client expects 400
+    for every bad request, 422 included); ``schema`` documents the body."""
+
+    content_type: str
+    schema: object
+    render: Callable[[ErrorAnswer, Request], Response]
+    statuses: Mapping[int, int] = field(default_factory=dict)
+
+    def status(self, status: int) -> int:
+        return self.statuses.get(status, status)
+
+    def response(self, answer: ErrorAnswer, request: Request) -> Response:
+        answer.status = self.status(answer.status)
+        return self.render(answer, request)
+
+
 @dataclass
 class Call:
     """What a route method gets: the validated input and who is asking."""
@@ -182,6 +225,8 @@ class Route(HttpRequestHandler):
         method: str,
         url: str,
         request: Schema | type[Schema] | None = None,
+        form: Schema | type[Schema] | None = None,
+        csrf: bool = False,
         query: Schema | type[Schema] | None = None,
         path: type[Schema] | None = None,
         response: Schema | type[Schema] | None = None,
@@ -198,13 +243,21 @@ class Route(HttpRequestHandler):
         errors: tuple[int, ...] = (),
         answers: dict | None = None,
         content_type: str = "application/json",
+        error_style: ErrorStyle | None = None,
+        security: list[dict] | None = None,
         **kwargs,
     ):
-        # Every exception of a route becomes its JSON answer here, so none is a
+        # Every exception of a route becomes its error answer here, so none is a
         # worker failure to nameko; the error table logs the ones it does not know.
         kwargs.setdefault("expected_exceptions", Exception)
         super().__init__(method, url, **kwargs)
-        self.request_schema = _instance(request)
+        if request is not None and form is not None:
+            raise ValueError("a route takes a JSON body or a form, not both")
+        if csrf and form is None:
+            raise ValueError("the double-submit check is for form routes")
+        self.request_schema = _instance(form if form is not None else request)
+        self.request_type = FORM if form is not None else "application/json"
+        self.csrf = csrf
         self.query_schema = _instance(query)
         # The path values, checked with the fields of the same name of the RPC
         # request they end up in (``path``: that request's schema).
@@ -223,9 +276,19 @@ class Route(HttpRequestHandler):
         self.description = description
         self.tags = tags
         self.errors = errors
-        # Statuses other than the success one whose body is not the Error schema.
-        self.answers = {status: _instance(schema) for status, schema in (answers or {}).items()}
+        # Statuses other than the success one whose body is not the Error schema:
+        # a schema (a JSON body) or an Answer.
+        self.answers = {
+            status: replace(answer, schema=_instance(answer.schema))
+            if isinstance(answer, Answer)
+            else _instance(answer)
+            for status, answer in (answers or {}).items()
+        }
         self.content_type = content_type
+        self.error_style = error_style
+        # The OpenAPI security requirement when not the bearer token of ``auth``
+        # (the token endpoint's optional client credentials).
+        self.security = security
 
     def setup(self):
         super().setup()
@@ -250,8 +313,8 @@ class Route(HttpRequestHandler):
                 handle_result=partial(self.handle_result, event),
             )
             response = self.response_from_result(event.wait())
-        except Exception as exc:  # noqa: BLE001  (every error becomes a JSON body)
-            response = error_response(exc, correlation_id)
+        except Exception as exc:  # noqa: BLE001  (every error becomes an answer)
+            response = self.error_response(exc, request, correlation_id)
         response.headers[REQUEST_ID_HEADER] = correlation_id
         observe(request.method, self.url, response, started, correlation_id)
         return response
@@ -276,7 +339,12 @@ class Route(HttpRequestHandler):
             call.claims, call.actor = self.keyring.authenticate(request)
             self.auth.check(call.actor)
         if self.request_schema is not None:
-            body = parse_json_object(request)
+            if self.request_type == FORM:
+                body = parse_form(request)
+                if self.csrf:
+                    check_double_submit(request, body)
+            else:
+                body = parse_json_object(request)
             refuse_nul_characters(body)
             load(self.request_schema, body)
             call.body = body
@@ -285,6 +353,11 @@ class Route(HttpRequestHandler):
             refuse_nul_characters(query)
             call.query = load(self.query_schema, query)
         return call
+
+    def error_response(self, exc: Exception, request, correlation_id: str) -> Response:
+        if self.error_style is None:
+            return error_response(exc, correlation_id)
+        return self.error_style.response(error_answer(exc, correlation_id), request)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -15,12 +15,29 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from gateway import schemas
-from gateway.http import IDEMPOTENCY_KEY_HEADER, MAX_PATH_VALUE, REQUEST_ID_HEADER, Route
+from gateway.forms import FORM
+from gateway.http import (
+    IDEMPOTENCY_KEY_HEADER,
+    MAX_PATH_VALUE,
+    REDIRECTS,
+    REQUEST_ID_HEADER,
+    Answer,
+    Route,
+)
 
 TITLE = "tongban gateway"
 VERSION = "1"
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([A-Za-z_][A-Za-z0-9_]*)>")
 _ANY_ID = {"type": "string", "minLength": 1, "maxLength": MAX_PATH_VALUE}
+
+# Security schemes besides the bearer token, for a route's ``security``.
+SECURITY_SCHEMES = {
+    "clientSecretBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "OAuth 2.0 client_secret_basic: the client id and secret",
+    },
+}
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed JSON (code bad_json)",
@@ -119,6 +136,52 @@ def _error_statuses(route: Route) -> list[int]:
     return sorted(statuses)
 
 
+def _error_statuses_of(route: Route) -> list[int]:
+    """The error statuses the route answers, in its error style's terms."""
+    statuses = _error_statuses(route)
+    if route.error_style is not None:
+        return sorted({route.error_style.status(status) for status in statuses})
+    return statuses
+
+
+def _error_description(route: Route, status: int) -> str:
+    if status == 400 and (route.request_type == FORM or route.error_style is not None):
+        return (
+            "Bad request: not a form (code bad_form), an invalid field or query"
+            " parameter, or a page's form without its tongban_csrf value (form_expired)"
+        )
+    return ERROR_DESCRIPTIONS.get(status, "Error")
+
+
+def _answer(answer: Answer) -> dict:
+    documented: dict = {"description": answer.description}
+    if answer.content_type is not None:
+        schema = answer.schema if answer.schema is not None else {"type": "string"}
+        documented["content"] = {answer.content_type: {"schema": schema}}
+    if answer.headers:
+        documented["headers"] = {
+            name: {"description": description, "schema": {"type": "string"}}
+            for name, description in answer.headers.items()
+        }
+    return documented
+
+
+def _success(route: Route) -> dict:
+    if route.status == 204:
+        return {"description": "Done"}
+    if route.status in REDIRECTS:
+        return _answer(
+            Answer("Redirect", content_type=None, headers={"Location": "where to go next"})
+        )
+    if route.content_type != "application/json":
+        return {
+            "description": "OK",
+            "content": {route.content_type: {"schema": {"type": "string"}}},
+        }
+    schema = route.response_schema if route.response_schema is not None else {"type": "object"}
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
 def _path_value_schema(route: Route, param: str, converter) -> dict:
     """The JSON schema of a path value: its field in the RPC request (route's
     ``path``), or any id of 1..128 characters."""
@@ -166,26 +229,23 @@ def _operation(name: str, route: Route, ttl: float, converter) -> dict:
                 ),
             }
         )
-    if route.status == 204:
-        success = {"description": "Done"}
-    elif route.content_type != "application/json":
-        success = {
-            "description": "OK",
-            "content": {route.content_type: {"schema": {"type": "string"}}},
+    responses = {str(route.status): _success(route)}
+    style = route.error_style
+    content_type, error_schema = (
+        ("application/json", "Error") if style is None else (style.content_type, style.schema)
+    )
+    for status in _error_statuses_of(route):
+        responses[str(status)] = {
+            "description": _error_description(route, status),
+            "content": {content_type: {"schema": error_schema}},
         }
-    else:
-        schema = route.response_schema if route.response_schema is not None else {"type": "object"}
-        success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    responses = {str(route.status): success}
-    for status in _error_statuses(route):
+    for status, answer in route.answers.items():
+        if isinstance(answer, Answer):
+            responses[str(status)] = _answer(answer)
+            continue
         responses[str(status)] = {
             "description": ERROR_DESCRIPTIONS.get(status, "Error"),
-            "content": {"application/json": {"schema": "Error"}},
-        }
-    for status, schema in route.answers.items():
-        responses[str(status)] = {
-            "description": ERROR_DESCRIPTIONS.get(status, "Error"),
-            "content": {"application/json": {"schema": schema}},
+            "content": {"application/json": {"schema": answer}},
         }
     operation = {
         "operationId": name,
@@ -200,9 +260,11 @@ def _operation(name: str, route: Route, ttl: float, converter) -> dict:
         operation["requestBody"] = {
             # No body counts as {}: required only when a field of it is.
             "required": any(field.required for field in route.request_schema.fields.values()),
-            "content": {"application/json": {"schema": type(route.request_schema)}},
+            "content": {route.request_type: {"schema": type(route.request_schema)}},
         }
-    if route.auth is not None:
+    if route.security is not None:
+        operation["security"] = route.security
+    elif route.auth is not None:
         operation["security"] = [{"bearer": []}]
     return operation
 
@@ -226,8 +288,12 @@ def build_document(service_cls, ttl: float = 30.0) -> dict:
         "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     spec.components.schema("Error", schema=schemas.Error)
+    routes = routes_of(service_cls)
+    used = {name for _, route in routes for need in route.security or () for name in need}
+    for name in sorted(used & set(SECURITY_SCHEMES)):
+        spec.components.security_scheme(name, SECURITY_SCHEMES[name])
     by_path: dict[str, dict] = {}
-    for name, route in routes_of(service_cls):
+    for name, route in routes:
         operations = by_path.setdefault(openapi_path(route.url), {})
         for method in route.method.split(","):
             operations[method.strip().lower()] = _operation(name, route, ttl, plugin.converter)

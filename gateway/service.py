@@ -29,6 +29,7 @@ from gateway.errors import json_response
 from gateway.http import Call, idempotency_key, route
 from gateway.licences import LicenceCheckLimit, merged_jwks
 from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
+from gateway.oidc import OidcRoutes
 from gateway.search import CatalogSearch
 from gateway.sessions import (
     apply_account_locked,
@@ -78,7 +79,8 @@ class Workflows(DependencyProvider):
         return self.instances
 
 
-class GatewayService:
+class GatewayService(OidcRoutes):
+    # The OpenID Connect provider's routes are in gateway.oidc.
     name = "gateway"
 
     # Outside development: no start without the webhook secrets.

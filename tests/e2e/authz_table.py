@@ -535,6 +535,23 @@ class World:
         application_id = self.accepted_case()
         return self.act(APPROVER_X, application_id, "approve")["licence_no"]
 
+    def fresh_oidc_client(self) -> str:
+        """A department system of X, registered by the operator."""
+        return self[OPERATOR].ok(
+            "POST",
+            "/api/v1/admin/oidc-clients",
+            201,
+            json_body={
+                "name": "授权矩阵测试系统",
+                "department_code": X,
+                "redirect_uris": ["http://127.0.0.1:9/callback"],
+            },
+        )["client_id"]
+
+    @cached_property
+    def oidc_client_id(self) -> str:
+        return self.fresh_oidc_client()
+
     # -- signed webhooks
 
     def signed(self, secret: str, body: dict, prefix: str = "EMS") -> tuple[bytes, dict]:
@@ -600,6 +617,8 @@ def unsigned_webhook_is_refused(path: str):
 # ------------------------------------------------------------------ routes
 
 APP = "/api/v1/applications/{application_id}"
+OIDC_CLIENT = "/api/v1/admin/oidc-clients/{client_id}"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 ENT = "/api/v1/enterprises/{uscc}"
 RECT = "/api/v1/rectifications/{rectification_id}"
 
@@ -641,6 +660,12 @@ def _ems_webhook(w: World) -> Req:
 def _payment_webhook(w: World) -> Req:
     raw, headers = w.signed(w.payment_secret, {"event": "nonsense"}, prefix="Payment")
     return Req("/api/v1/webhooks/payment", data=raw, headers=headers)
+
+
+def _oidc_clients(w: World) -> Req:
+    # X's department system is registered before anyone lists them.
+    assert w.oidc_client_id
+    return Req("/api/v1/admin/oidc-clients", params={"page_size": 100})
 
 
 MATERIALS = {"materials": [{"name": "补正材料"}]}
@@ -1144,6 +1169,73 @@ TABLE: dict[tuple[str, str], list[Probe]] = {
                 f"/api/v1/rectifications/{w.rectification_id}/return-visit",
                 json={"reached": True, "satisfied": True},
             ),
+        )
+    ],
+    # ------------------------------------------------ OpenID Connect provider
+    # The browser's and the department systems' endpoints answer everyone
+    # alike: a bearer token means nothing to them (userinfo aside). Each probe
+    # is refused as input (a 400 page, or an OAuth error) before anything changes.
+    ("GET", "/.well-known/openid-configuration"): [
+        Probe(public(), lambda w: Req("/.well-known/openid-configuration"))
+    ],
+    ("GET", "/oidc/authorize"): [
+        Probe(public(), lambda w: Req("/oidc/authorize", params={"client_id": "unknown"}))
+    ],
+    ("GET", "/oidc/sign-in"): [
+        Probe(public(), lambda w: Req("/oidc/sign-in", params={"continue": "https://a.example/"}))
+    ],
+    ("POST", "/oidc/sign-in"): [
+        # No tongban_csrf cookie: refused before identity counts a failed sign-in.
+        Probe(public(), lambda w: Req("/oidc/sign-in", data=b"phone=1", headers=FORM))
+    ],
+    ("GET", "/oidc/consent"): [
+        Probe(public(), lambda w: Req("/oidc/consent", params={"continue": "/api/v1/me"}))
+    ],
+    ("POST", "/oidc/consent"): [
+        Probe(public(), lambda w: Req("/oidc/consent", data=b"decision=allow", headers=FORM))
+    ],
+    ("POST", "/oidc/token"): [
+        Probe(public(), lambda w: Req("/oidc/token", data=b"code=1", headers=FORM))
+    ],
+    # Only an access token from /oidc/token with the openid scope: every
+    # caller's own token lacks it (403 insufficient_scope).
+    ("GET", "/oidc/userinfo"): [Probe(allow(), lambda w: Req("/oidc/userinfo"))],
+    ("POST", "/oidc/userinfo"): [Probe(allow(), lambda w: Req("/oidc/userinfo"))],
+    ("GET", "/oidc/logout"): [Probe(public(), lambda w: Req("/oidc/logout"))],
+    ("POST", "/oidc/logout"): [
+        Probe(public(), lambda w: Req("/oidc/logout", data=b"csrf=forged", headers=FORM))
+    ],
+    # Registered department systems: the operator; a dept_admin reads their
+    # own department's (and does not see another's).
+    ("POST", "/api/v1/admin/oidc-clients"): [
+        Probe(OPERATOR_ONLY, lambda w: Req("/api/v1/admin/oidc-clients", json={"name": ""}))
+    ],
+    ("GET", "/api/v1/admin/oidc-clients"): [
+        Probe(
+            allow(ADMIN_X, ADMIN_Y, OPERATOR),
+            _oidc_clients,
+            finds=[(has("client_id", "oidc_client_id"), (ADMIN_X, OPERATOR))],
+        )
+    ],
+    ("GET", OIDC_CLIENT): [
+        Probe(
+            allow(ADMIN_X, OPERATOR, **{ADMIN_Y: E404}),
+            lambda w: Req(f"/api/v1/admin/oidc-clients/{w.oidc_client_id}"),
+        )
+    ],
+    ("PUT", OIDC_CLIENT): [
+        Probe(
+            OPERATOR_ONLY,
+            lambda w: Req(f"/api/v1/admin/oidc-clients/{w.oidc_client_id}", json={"name": ""}),
+        )
+    ],
+    ("DELETE", OIDC_CLIENT): [
+        Probe(OPERATOR_ONLY, lambda w: Req(f"/api/v1/admin/oidc-clients/{w.fresh_oidc_client()}"))
+    ],
+    ("POST", OIDC_CLIENT + "/secret"): [
+        Probe(
+            OPERATOR_ONLY,
+            lambda w: Req(f"/api/v1/admin/oidc-clients/{w.oidc_client_id}/secret", json={}),
         )
     ],
     # ---------------------------------------------------------- operations

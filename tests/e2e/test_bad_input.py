@@ -7,6 +7,7 @@ gateway's; the journey test, which runs after it, shows the cluster unharmed.
 
 import json
 import random
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -95,10 +96,22 @@ def tokens(cluster):
 
 
 def check(response: requests.Response, method: str, url: str) -> None:
+    """No 5xx; a refusal is the route's documented error: the API's JSON error,
+    or on the OpenID Connect provider's routes a page naming the problem
+    (browsers) or an OAuth error (RFC 6749 §5.2: token endpoint)."""
     assert response.status_code < 500, (method, url, response.status_code, response.text[:300])
-    if response.status_code >= 400:
-        body = response.json()
-        assert set(body["error"]) >= {"code", "message"}, (method, url, body)
+    if response.status_code < 400:
+        return
+    content_type = response.headers.get("Content-Type", "")
+    provider = urlsplit(url).path.startswith("/oidc/")
+    if provider and content_type.startswith("text/html"):
+        assert 'role="alert"' in response.text and "<h1" in response.text, (method, url)
+        return
+    body = response.json()
+    if provider and isinstance(body.get("error"), str):
+        assert body["error"] and "error_description" in body, (method, url, body)
+        return
+    assert set(body["error"]) >= {"code", "message"}, (method, url, body)
 
 
 def test_no_route_answers_bad_input_with_a_server_error(cluster, operations, tokens, log_watch):
