@@ -19,7 +19,8 @@ K8S_STAMP := $(K8S_VENV)/.installed
 	k8s-tools k8s-check k8s-lock
 
 help:
-	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000)"
+	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000,"
+	@echo "           a demo department system signing in through it on http://127.0.0.1:8600)"
 	@echo "make test   run every test (unit, integration, end to end)"
 	@echo "make bench  measure the main request paths"
 	@echo "make faults  break the broker, PostgreSQL and processes under load; check nothing is lost"
@@ -70,7 +71,7 @@ seed-scale: install infra
 	$(PY) -m operations.seed_scale $(SEED_ARGS)
 
 test: install k8s-tools
-	@bash deploy/local/ensure-infra.sh --postgres
+	@bash deploy/local/ensure-infra.sh --postgres --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(K8S_VENV)/bin/python deploy/k8s/check.py

@@ -11,9 +11,13 @@ of waybills it fails on the way, 0 by default) and the data exchange simulator
 instance gets its URL and key), the SMS simulator (ratings texts citizens
 through it; the texts link to the gateway, PORTAL_URL) and the payment
 simulator (orders for fees, its cashier, refunds; it notifies the gateway's
-payment webhook, signed with PAYMENT_WEBHOOK_SECRET), waits until each is
-healthy and prints the gateway URL and the demo accounts. Ctrl-C (or SIGTERM) stops every
-process. The end-to-end tests drive the same class.
+payment webhook, signed with PAYMENT_WEBHOOK_SECRET) and the demo department
+system (苏州市住房公积金管理中心 网上服务大厅, signing people in through the
+gateway's OpenID Connect provider: OIDC_ISSUER is the gateway's URL; its
+client is registered in identity while preparing), waits until each is
+healthy and prints the gateway URL, the department system's and the demo
+accounts. Ctrl-C (or SIGTERM) stops every process. The end-to-end tests drive
+the same class.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
 from services.common.instances import instance_for, parse_departments
 from services.common.migrations import upgrade
 from simulators.data_exchange.app import DEFAULT_API_KEY as DEV_DATA_EXCHANGE_API_KEY
+from simulators.department_portal.app import DEFAULT_CLIENT_ID as DEPARTMENT_PORTAL_CLIENT_ID
+from simulators.department_portal.app import DEFAULT_CLIENT_SECRET as DEV_DEPARTMENT_PORTAL_SECRET
+from simulators.department_portal.app import client_registration
 from simulators.payment.app import DEFAULT_API_KEY as DEV_PAYMENT_API_KEY
 from simulators.payment.app import DEFAULT_WEBHOOK_SECRET as DEV_PAYMENT_WEBHOOK_SECRET
 from simulators.sms.app import DEFAULT_API_KEY as DEV_SMS_API_KEY
@@ -95,6 +102,7 @@ class LocalCluster:
     data_exchange_port: int = 8300
     sms_port: int = 8400
     payment_port: int = 8500
+    department_portal_port: int = 8600
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
     # Departments running their own workflow instance (workflow-<code>); a port per
     # instance name in service_ports wins over the default after the services'.
@@ -132,6 +140,10 @@ class LocalCluster:
     @property
     def payment_url(self) -> str:
         return f"http://127.0.0.1:{self.payment_port}"
+
+    @property
+    def department_portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.department_portal_port}"
 
     @property
     def workflow_instances(self) -> list[str]:
@@ -187,6 +199,11 @@ class LocalCluster:
         env["PAYMENT_URL"] = self.payment_url
         env.setdefault("PAYMENT_API_KEY", DEV_PAYMENT_API_KEY)
         env.setdefault("PAYMENT_WEBHOOK_SECRET", DEV_PAYMENT_WEBHOOK_SECRET)
+        # identity's OpenID Connect provider is reached through this gateway;
+        # the demo department system signs in there with this secret.
+        if "OIDC_ISSUER" not in self.extra_env:
+            env["OIDC_ISSUER"] = self.gateway_url
+        env.setdefault("DEPARTMENT_PORTAL_CLIENT_SECRET", DEV_DEPARTMENT_PORTAL_SECRET)
         env.pop("DATABASE_URL", None)  # each process gets its own below
         return env
 
@@ -211,6 +228,7 @@ class LocalCluster:
         for instance in self.workflow_instances:
             # The demo calendar, as the shared instance has it.
             loaded[instance] = self.load_demo("workflow", instance)
+        self.register_department_portal()
         return loaded
 
     @staticmethod
@@ -221,6 +239,19 @@ class LocalCluster:
         bootstrap = importlib.import_module(f"services.{service}.bootstrap")
         with unit_of_work_for(service, self.database_url(instance or service)) as uow:
             return bootstrap.load_demo(uow) or {}
+
+    def register_department_portal(self) -> None:
+        """Register (or bring up to date) the demo department system's client
+        in identity, with the URIs of its port here."""
+        from services.identity import bootstrap
+
+        with unit_of_work_for("identity", self.database_url("identity")) as uow:
+            bootstrap.ensure_oidc_client(
+                uow,
+                client_id=DEPARTMENT_PORTAL_CLIENT_ID,
+                client_secret=self.base_env()["DEPARTMENT_PORTAL_CLIENT_SECRET"],
+                **client_registration(self.department_portal_url),
+            )
 
     # -- processes ------------------------------------------------------------
 
@@ -347,6 +378,29 @@ class LocalCluster:
                 env,
                 f"{self.payment_url}/healthz",
                 logs / "payment-simulator.log",
+            )
+        )
+        processes.append(
+            Process(
+                "department-portal",
+                [
+                    python,
+                    "-m",
+                    "simulators.department_portal",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.department_portal_port),
+                    "--issuer",
+                    env["OIDC_ISSUER"],
+                    "--client-id",
+                    DEPARTMENT_PORTAL_CLIENT_ID,
+                    "--base-url",
+                    self.department_portal_url,
+                ],
+                env,
+                f"{self.department_portal_url}/healthz",
+                logs / "department-portal.log",
             )
         )
         return processes
@@ -511,6 +565,10 @@ def print_banner(cluster: LocalCluster, loaded: dict) -> None:
     print()
     print("tongban is running")
     print(f"  gateway      {cluster.gateway_url}")
+    print(
+        f"  department system (demo) {cluster.department_portal_url}  "
+        "苏州市住房公积金管理中心 网上服务大厅: 用政务服务网账号登录"
+    )
     print(f"  API docs     {cluster.gateway_url}/docs")
     print(f"  EMS (sim.)   http://127.0.0.1:{cluster.ems_port}")
     print(f"  data exchange (sim.) {cluster.data_exchange_url}  (demo records: README)")

@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Make sure the broker (and, with --postgres, PostgreSQL) runs on this machine.
+# Make sure the broker (and, with --postgres, PostgreSQL) runs on this machine;
+# with --browser, that Chromium and CJK fonts are installed (the browser tests
+# drive /usr/bin/chromium and read Chinese pages).
 # Starts what is installed but stopped; installs with apt-get what is missing
 # (Debian/Ubuntu, as root). Elsewhere it says what to do and fails.
 set -euo pipefail
 
 want_postgres=0
-[ "${1:-}" = "--postgres" ] && want_postgres=1
+want_browser=0
+for flag in "$@"; do
+  case "$flag" in
+    --postgres) want_postgres=1 ;;
+    --browser) want_browser=1 ;;
+    *) echo "usage: $0 [--postgres] [--browser]" >&2; exit 2 ;;
+  esac
+done
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -73,5 +82,16 @@ if [ "$want_postgres" = 1 ] && ! port_open 5432; then
 fi
 if [ "$want_postgres" = 1 ] && port_open 5432; then
   ( raise_pg_connections ) || echo "could not raise PostgreSQL's max_connections" >&2
+fi
+
+# The browser is wanted, not required: without it the browser tests are skipped.
+if [ "$want_browser" = 1 ]; then
+  browser_packages=()
+  command -v chromium >/dev/null || browser_packages+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || browser_packages+=(fonts-noto-cjk)
+  if [ "${#browser_packages[@]}" -gt 0 ]; then
+    ( apt_install "${browser_packages[@]}" ) ||
+      echo "Chromium is not available; the browser tests will be skipped." >&2
+  fi
 fi
 exit 0

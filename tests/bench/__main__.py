@@ -211,6 +211,7 @@ def main(argv=None) -> int:
             data_dir=data_dir,
             gateway_port=18000,
             ems_port=18200,
+            department_portal_port=18600,
             service_ports=dict(SERVICE_PORTS),
             amqp_uri=broker,
             extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE, **UNCAPPED_PUBLIC_READS},

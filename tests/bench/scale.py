@@ -177,6 +177,7 @@ def run(data_dir: Path, broker: str, scale: float, database: str, catch_up: floa
         data_exchange_port=19300,
         sms_port=19400,
         payment_port=19500,
+        department_portal_port=19600,
         service_ports=dict(PORTS),
         amqp_uri=kept_virtual_host(broker),
         database_urls=urls,

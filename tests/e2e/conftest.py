@@ -39,6 +39,7 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
         data_exchange_port=free_port(),
         sms_port=free_port(),
         payment_port=free_port(),
+        department_portal_port=free_port(),
         service_ports={name: free_port() for name in [*SERVICES, *instances]},
         workflow_departments=departments,
         amqp_uri=cluster_amqp_uri,
@@ -80,6 +81,9 @@ def cluster(tmp_path_factory, database_factory, cluster_amqp_uri, free_port):
             "LOGIN_ADDRESS_LOCK_FAILURES": "0",
             "LOGIN_LOCK_BASE_SECONDS": "10",
             "LOGIN_LOCK_MAX_SECONDS": "10",
+            # An authorization code lives 10 s (60 deployed), so that
+            # test_oidc.py sees one expire without a long wait.
+            "OIDC_CODE_SECONDS": "10",
         },
     )
     cluster.clock_offset_file = clock_offset_file
@@ -260,6 +264,35 @@ class Payment:
 @pytest.fixture(scope="session")
 def payment(cluster):
     return Payment(cluster)
+
+
+class DepartmentPortal:
+    """The cluster's demo department system (苏州市住房公积金管理中心 网上服务大厅,
+    simulators/department_portal): who is signed in there (``signed_in``) and a
+    wait for a person's sessions to end (``wait_signed_out``)."""
+
+    def __init__(self, cluster):
+        self.url = cluster.department_portal_url
+
+    def signed_in(self, sub: str | None = None) -> list[dict]:
+        """``[{sid, sub, name, acr, signed_in_at}, ...]``, of ``sub`` when given."""
+        response = requests.get(self.url + "/api/sessions", timeout=5)
+        response.raise_for_status()
+        sessions = response.json()["sessions"]
+        return [session for session in sessions if sub is None or session["sub"] == sub]
+
+    def wait_signed_out(self, sub: str, timeout: float = 10.0) -> None:
+        """Return once ``sub`` has no session there; AssertionError after
+        ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.signed_in(sub):
+            assert time.monotonic() < deadline, f"{sub} still signed in: {self.signed_in(sub)}"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def department_portal(cluster):
+    return DepartmentPortal(cluster)
 
 
 CHINA = timezone(timedelta(hours=8))

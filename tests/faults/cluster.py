@@ -158,6 +158,7 @@ class FaultCluster:
             data_exchange_port=free_port(),
             sms_port=free_port(),
             payment_port=free_port(),
+            department_portal_port=free_port(),
             service_ports={name: free_port() for name in names},
             workflow_departments=list(DEPARTMENTS),
             amqp_uri=self.broker_uri,
@@ -215,8 +216,9 @@ class FaultCluster:
 
     @staticmethod
     def ready_url(process: Process) -> str:
-        """/readyz where the process has one (the services and the gateway)."""
-        if process.health_url.endswith("/healthz") and "simulator" not in process.name:
+        """/readyz where the process has one (the services and the gateway, run
+        by operations.runner); the outside parties' programs answer /healthz."""
+        if process.health_url.endswith("/healthz") and "operations.runner" in process.command:
             return process.health_url[: -len("/healthz")] + "/readyz"
         return process.health_url
 
