@@ -1,5 +1,16 @@
 import type { Messages } from "./zh-CN";
 
+/** The EMS address's fields, named alike wherever a request carries an address. */
+const addressFields: Messages["fields"]["address"] = {
+  name: "Recipient's name",
+  phone: "Mobile number",
+  province: "Province",
+  city: "City",
+  district: "District or county",
+  street: "Street address",
+  postcode: "Postcode",
+};
+
 // English: the same keys as zh-CN.ts (the type makes a missing key an error).
 const en: Messages = {
   site: {
@@ -744,25 +755,9 @@ const en: Messages = {
     },
     delivery: {
       mode: "How to apply",
-      address: {
-        name: "Recipient's name",
-        phone: "Mobile number",
-        province: "Province",
-        city: "City",
-        district: "District or county",
-        street: "Street address",
-        postcode: "Postcode",
-      },
+      address: addressFields,
     },
-    address: {
-      name: "Recipient's name",
-      phone: "Mobile number",
-      province: "Province",
-      city: "City",
-      district: "District or county",
-      street: "Street address",
-      postcode: "Postcode",
-    },
+    address: addressFields,
     form: {
       zone_id: "Development zone",
       remarks: "Remarks",

@@ -2,6 +2,17 @@
 // vue-i18n syntax: {name} interpolates; "a | b" chooses by count; never use a
 // literal "@", "|", "{" or "}" in a message.
 
+/** The EMS address's fields, named alike wherever a request carries an address. */
+const addressFields = {
+    name: "收件人姓名",
+    phone: "手机号码",
+    province: "省",
+    city: "市",
+    district: "区县",
+    street: "详细地址",
+    postcode: "邮政编码",
+  };
+
 const zhCN = {
   site: {
     name: "通办",
@@ -741,25 +752,9 @@ const zhCN = {
     },
     delivery: {
       mode: "办理方式",
-      address: {
-        name: "收件人姓名",
-        phone: "手机号码",
-        province: "省",
-        city: "市",
-        district: "区县",
-        street: "详细地址",
-        postcode: "邮政编码",
-      },
+      address: addressFields,
     },
-    address: {
-      name: "收件人姓名",
-      phone: "手机号码",
-      province: "省",
-      city: "市",
-      district: "区县",
-      street: "详细地址",
-      postcode: "邮政编码",
-    },
+    address: addressFields,
     form: {
       zone_id: "开发区编号",
       remarks: "申请说明",

@@ -1,12 +1,16 @@
 // What the unit tests share: a gateway answered from a table, and mounting with
-// the portal's own i18n, a router in memory and that gateway's client.
+// the portal's own i18n, a router in memory and that gateway's client (one
+// component, or the whole app at a path); a clean page; labelled controls.
 
 import { mount, type ComponentMountingOptions } from "@vue/test-utils";
+import { expect, vi } from "vitest";
 import type { Component } from "vue";
 import { createMemoryHistory, type Router } from "vue-router";
 
 import { ApiClient } from "@/api/client";
 import { apiKey } from "@/api/provide";
+import App from "@/App.vue";
+import { authKey, type Auth } from "@/auth";
 import { createPortalI18n, type Locale } from "@/i18n";
 import { createPortalRouter } from "@/router";
 
@@ -84,4 +88,44 @@ export async function portalMount<T extends Component>(
 /** Lets pending promises and Vue's updates settle. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export type GatewayTable = Record<string, Answer | ((request: Recorded) => Answer)>;
+
+/**
+ * The whole app at `path` on `gateway`, attached to the document (so focus
+ * can be seen), signed in as `auth` when given, settled.
+ */
+export async function openApp(
+  path: string,
+  gateway: ReturnType<typeof fakeGateway>,
+  options: { auth?: Auth; locale?: Locale; provide?: Record<symbol, unknown> } = {},
+) {
+  const { auth, locale = "zh-CN", provide = {} } = options;
+  const { wrapper, router } = await portalMount(App, {
+    path,
+    locale,
+    client: new ApiClient({ fetch: gateway.fetch }),
+    attachTo: document.body,
+    global: { provide: { ...(auth ? { [authKey as symbol]: auth } : {}), ...provide } },
+  });
+  await settle();
+  return { wrapper, router, requests: gateway.requests };
+}
+
+/** A clean page before each test: nothing mounted, nothing stored, no scrolling (jsdom has no layout). */
+export function resetPage(): void {
+  vi.spyOn(window, "scrollTo").mockImplementation(() => undefined);
+  document.body.innerHTML = "";
+  localStorage.clear();
+  sessionStorage.clear();
+}
+
+/** Every input, select and textarea has a label that names it. */
+export function expectLabelled(root: Element): void {
+  for (const control of root.querySelectorAll("input, select, textarea")) {
+    const id = control.getAttribute("id");
+    const labelled = (id && root.querySelector(`label[for="${id}"]`)) || control.closest("label");
+    expect(labelled, control.outerHTML).toBeTruthy();
+  }
 }

@@ -1,9 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createMemoryHistory } from "vue-router";
 
-import { ApiClient } from "@/api/client";
-import App from "@/App.vue";
-import { authKey, OidcError, type Auth } from "@/auth";
+import { OidcError, type Auth } from "@/auth";
 import { signInKey } from "@/components/errorKind";
 import { createPortalRouter } from "@/router";
 import {
@@ -18,9 +16,18 @@ import {
   workItem,
 } from "@/testing/citizen";
 import { itemGuide } from "@/testing/fixtures";
-import { apiError, fakeGateway, portalMount, settle, type Answer, type Recorded } from "@/testing/support";
+import {
+  apiError,
+  expectLabelled,
+  fakeGateway,
+  openApp,
+  resetPage,
+  settle,
+  type Answer,
+  type GatewayTable,
+} from "@/testing/support";
 
-type Table = Record<string, Answer | ((request: Recorded) => Answer)>;
+type Table = GatewayTable;
 
 const LICENCE_PATH = `/api/v1/licences/${LICENCE_NO}`;
 
@@ -48,33 +55,10 @@ async function open(
   locale: "zh-CN" | "en" = "zh-CN",
   provide: Record<symbol, unknown> = {},
 ) {
-  const gateway = citizenGateway(overrides);
-  const { wrapper, router } = await portalMount(App, {
-    path,
-    locale,
-    client: new ApiClient({ fetch: gateway.fetch }),
-    attachTo: document.body,
-    global: { provide: { [authKey as symbol]: auth, ...provide } },
-  });
-  await settle();
-  return { wrapper, router, requests: gateway.requests };
+  return openApp(path, citizenGateway(overrides), { auth, locale, provide });
 }
 
-/** Every input, select and textarea has a label that names it. */
-function expectLabelled(root: Element): void {
-  for (const control of root.querySelectorAll("input, select, textarea")) {
-    const id = control.getAttribute("id");
-    const labelled = (id && root.querySelector(`label[for="${id}"]`)) || control.closest("label");
-    expect(labelled, control.outerHTML).toBeTruthy();
-  }
-}
-
-beforeEach(() => {
-  vi.spyOn(window, "scrollTo").mockImplementation(() => undefined);
-  document.body.innerHTML = "";
-  localStorage.clear();
-  sessionStorage.clear();
-});
+beforeEach(resetPage);
 
 describe("route guard", () => {
   it("sends a signed-out reader to sign in, coming back to the page asked for", async () => {

@@ -1,10 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-import { ApiClient } from "@/api/client";
-import App from "@/App.vue";
-import { authKey, type Auth } from "@/auth";
+import type { Auth } from "@/auth";
 import { catalogStats, deptAdmin, oidcClient, operator, ratingStats, signedInAs, stores } from "@/testing/staff";
-import { apiError, fakeGateway, portalMount, settle, type Answer, type Recorded } from "@/testing/support";
+import { apiError, fakeGateway, openApp, resetPage, settle, type GatewayTable } from "@/testing/support";
 
 // jsdom draws nothing: the charts are replaced by a recorder of their options.
 const charts = vi.hoisted(() => ({ options: [] as unknown[], disposed: 0 }));
@@ -16,7 +14,7 @@ vi.mock("@/components/charts/echarts", () => ({
   }),
 }));
 
-type Table = Record<string, Answer | ((request: Recorded) => Answer)>;
+type Table = GatewayTable;
 
 function operatorGateway(overrides: Table = {}) {
   return fakeGateway({
@@ -29,22 +27,11 @@ function operatorGateway(overrides: Table = {}) {
 }
 
 async function open(path: string, overrides: Table = {}, auth: Auth = signedInAs(operator)) {
-  const gateway = operatorGateway(overrides);
-  const { wrapper, router } = await portalMount(App, {
-    path,
-    client: new ApiClient({ fetch: gateway.fetch }),
-    attachTo: document.body,
-    global: { provide: { [authKey as symbol]: auth } },
-  });
-  await settle();
-  return { wrapper, router, requests: gateway.requests };
+  return openApp(path, operatorGateway(overrides), { auth });
 }
 
 beforeEach(() => {
-  vi.spyOn(window, "scrollTo").mockImplementation(() => undefined);
-  document.body.innerHTML = "";
-  localStorage.clear();
-  sessionStorage.clear();
+  resetPage();
   charts.options.length = 0;
   charts.disposed = 0;
 });

@@ -15,10 +15,19 @@ import {
   staffApplication,
   worklistRow,
 } from "@/testing/staff";
-import { apiError, fakeGateway, portalMount, settle, type Answer, type Recorded } from "@/testing/support";
+import {
+  apiError,
+  expectLabelled,
+  fakeGateway,
+  openApp,
+  portalMount,
+  resetPage,
+  settle,
+  type GatewayTable,
+} from "@/testing/support";
 import { createPortalRouter } from "@/router";
 
-type Table = Record<string, Answer | ((request: Recorded) => Answer)>;
+type Table = GatewayTable;
 
 function staffGateway(overrides: Table = {}) {
   return fakeGateway({
@@ -32,32 +41,10 @@ function staffGateway(overrides: Table = {}) {
 }
 
 async function open(path: string, overrides: Table = {}, auth: Auth = signedInAs(clerk)) {
-  const gateway = staffGateway(overrides);
-  const { wrapper, router } = await portalMount(App, {
-    path,
-    client: new ApiClient({ fetch: gateway.fetch }),
-    attachTo: document.body,
-    global: { provide: { [authKey as symbol]: auth } },
-  });
-  await settle();
-  return { wrapper, router, requests: gateway.requests };
+  return openApp(path, staffGateway(overrides), { auth });
 }
 
-/** Every input, select and textarea has a label that names it. */
-function expectLabelled(root: Element): void {
-  for (const control of root.querySelectorAll("input, select, textarea")) {
-    const id = control.getAttribute("id");
-    const labelled = (id && root.querySelector(`label[for="${id}"]`)) || control.closest("label");
-    expect(labelled, control.outerHTML).toBeTruthy();
-  }
-}
-
-beforeEach(() => {
-  vi.spyOn(window, "scrollTo").mockImplementation(() => undefined);
-  document.body.innerHTML = "";
-  localStorage.clear();
-  sessionStorage.clear();
-});
+beforeEach(resetPage);
 
 describe("guarded by kind and role", () => {
   it("lets staff open the worklist and sends a citizen to the page that says it is not theirs", async () => {

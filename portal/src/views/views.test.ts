@@ -1,11 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
-import { ApiClient } from "@/api/client";
-import App from "@/App.vue";
 import { departmentsByRegion, itemGuide, itemSummary, regions, store } from "@/testing/fixtures";
-import { apiError, fakeGateway, portalMount, settle, type Answer, type Recorded } from "@/testing/support";
+import { apiError, fakeGateway, openApp, settle, type GatewayTable } from "@/testing/support";
 
-type Table = Record<string, Answer | ((request: Recorded) => Answer)>;
+type Table = GatewayTable;
 
 function catalogue(overrides: Table = {}) {
   return fakeGateway({
@@ -39,15 +37,7 @@ function catalogue(overrides: Table = {}) {
 }
 
 async function open(path: string, overrides: Table = {}, locale: "zh-CN" | "en" = "zh-CN") {
-  const gateway = catalogue(overrides);
-  const { wrapper, router } = await portalMount(App, {
-    path,
-    locale,
-    client: new ApiClient({ fetch: gateway.fetch }),
-    attachTo: document.body,
-  });
-  await settle();
-  return { wrapper, router, requests: gateway.requests };
+  return openApp(path, catalogue(overrides), { locale });
 }
 
 beforeEach(() => {
