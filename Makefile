@@ -16,12 +16,15 @@ K8S_VENV := .venv-k8s
 K8S_STAMP := $(K8S_VENV)/.installed
 
 .PHONY: help install infra migrate run seed-scale test test-unit lint format bench faults lock clean \
-	k8s-tools k8s-check k8s-lock
+	k8s-tools k8s-check k8s-lock portal portal-audit portal-for-run portal-for-test
 
 help:
 	@echo "make run    start the whole cluster locally (gateway on http://127.0.0.1:8000,"
 	@echo "           a demo department system signing in through it on http://127.0.0.1:8600)"
-	@echo "make test   run every test (unit, integration, end to end)"
+	@echo "           and the portal on http://127.0.0.1:8000/ (built first when npm is on PATH)"
+	@echo "make test   run every test (unit, integration, end to end, the portal's)"
+	@echo "make portal  build the web portal (portal/dist, served by the gateway at /)"
+	@echo "make portal-audit  Lighthouse scores of the portal on a running cluster (GATEWAY_URL)"
 	@echo "make bench  measure the main request paths"
 	@echo "make faults  break the broker, PostgreSQL and processes under load; check nothing is lost"
 	@echo "             (FAULTS_ARGS=\"--quick\" or \"--scenarios 2,4\"; stops the shared broker and PostgreSQL)"
@@ -60,8 +63,58 @@ infra:
 migrate: install infra
 	$(PY) -m operations.migrate
 
-run: install infra
+run: install infra portal-for-run
 	$(PY) -m operations.local_cluster run
+
+# The reference portal (portal/: Vue, built by Vite into portal/dist, which the
+# gateway serves at "/"; Node.js 20.19 or newer and npm). npm ci when
+# node_modules is missing or package-lock.json changed (npm writes
+# node_modules/.package-lock.json on every install); a build when a source is
+# newer than the last build.
+PORTAL_DEPS := portal/node_modules/.package-lock.json
+PORTAL_BUILD := portal/dist/index.html
+PORTAL_SOURCES := $(shell find portal/src portal/public -type f ! -name '*.test.ts' 2>/dev/null) \
+	portal/index.html portal/vite.config.ts portal/tsconfig.json portal/package.json
+NEED_NPM = command -v npm >/dev/null 2>&1 || { echo "$(1) needs Node.js 20.19 or newer and npm on PATH"; exit 1; }
+
+$(PORTAL_DEPS): portal/package-lock.json portal/package.json
+	cd portal && npm ci --no-audit --no-fund
+	@touch $@
+
+$(PORTAL_BUILD): $(PORTAL_DEPS) $(PORTAL_SOURCES)
+	cd portal && npm run build
+	@touch $@
+
+portal:
+	@$(call NEED_NPM,make portal)
+	@$(MAKE) --no-print-directory $(PORTAL_DEPS)
+	cd portal && npm run build
+
+# make run: the portal is built when it can be; without npm the back end runs
+# anyway, and "/" says that the portal is not built.
+portal-for-run:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		if [ -f $(PORTAL_BUILD) ]; then \
+			echo "portal: not rebuilt (npm is not on PATH); the gateway serves the build in portal/dist as it is"; \
+		else \
+			echo "portal: skipped, npm is not on PATH (Node.js 20.19 or newer and npm build it: make portal);"; \
+			echo "        the back end runs, and its / says that the portal is not built"; \
+		fi; \
+	elif $(MAKE) -q $(PORTAL_BUILD) 2>/dev/null; then \
+		echo "portal: portal/dist is up to date"; \
+	elif ! $(MAKE) --no-print-directory $(PORTAL_BUILD); then \
+		echo "portal: skipped, its build failed (above); the back end runs without it"; \
+	fi
+
+# Lighthouse (performance and accessibility) on the home page, an item's guide
+# and a signed-in case page of a running cluster (make run; GATEWAY_URL).
+portal-audit: portal
+	cd portal && CHROME_PATH=/usr/bin/chromium node scripts/lighthouse.mjs $${GATEWAY_URL:-http://127.0.0.1:8000}
+
+# make test: the browser tests use the build; the unit tests run beside the Python suites.
+portal-for-test:
+	@$(call NEED_NPM,make test (the portal's unit tests and its build))
+	@$(MAKE) --no-print-directory $(PORTAL_BUILD)
 
 # The seed's volumes (75,000 items, 1.09 million citizens, 270,000 shipments)
 # in the PostgreSQL databases DATABASE_URL names, as `make run` uses them;
@@ -70,19 +123,22 @@ seed-scale: install infra
 	@bash deploy/local/ensure-infra.sh --postgres
 	$(PY) -m operations.seed_scale $(SEED_ARGS)
 
-test: install k8s-tools
+test: install k8s-tools portal-for-test
 	@bash deploy/local/ensure-infra.sh --postgres --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(K8S_VENV)/bin/python deploy/k8s/check.py
-	@# The end-to-end tests (one cluster, mostly computing) and the rest (mostly
-	@# waiting on the broker and the databases) run side by side; the rest's
-	@# report follows the end-to-end one.
-	@mkdir -p var; $(VENV)/bin/pytest -q --ignore=tests/e2e --ignore=tests/faults \
+	@# The end-to-end tests (one cluster, mostly computing), the rest (mostly
+	@# waiting on the broker and the databases) and the portal's unit tests (one
+	@# Vitest worker) run side by side; the others' reports follow the end-to-end one.
+	@mkdir -p var; (cd portal && npm test) > var/test-portal.log 2>&1 & portal=$$!; \
+	$(VENV)/bin/pytest -q --ignore=tests/e2e --ignore=tests/faults \
 		> var/test-rest.log 2>&1 & rest=$$!; \
 	$(VENV)/bin/pytest -q tests/e2e tests/faults; e2e=$$?; \
-	wait $$rest; others=$$?; echo; echo "--- every test but the end-to-end ones:"; cat var/test-rest.log; \
-	exit $$(( e2e || others ))
+	wait $$rest; others=$$?; wait $$portal; portal_unit=$$?; \
+	echo; echo "--- every test but the end-to-end ones:"; cat var/test-rest.log; \
+	echo; echo "--- the portal's unit tests (portal: npm test):"; tail -n 40 var/test-portal.log; \
+	exit $$(( e2e || others || portal_unit ))
 
 test-unit: install
 	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit operations/tests/unit

@@ -45,6 +45,7 @@ from prometheus_client import Counter, Histogram
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
 from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.routing import Map, PathConverter
 from werkzeug.wrappers import Request, Response
 
 from gateway.auth import Access, KeyRing
@@ -211,9 +212,43 @@ class GatewayWsgiApp(WsgiApp):
         return response
 
 
+# The gateway's own paths: never a page of the portal (``<page:...>``), so that
+# an unknown one keeps its JSON 404 (or 405) as before the portal was served.
+PAGE_EXCLUDED = (
+    "api",
+    "oidc",
+    ".well-known",
+    "healthz",
+    "readyz",
+    "metrics",
+    "openapi.json",
+    "docs",
+)
+
+
+class PageConverter(PathConverter):
+    """A path of the portal's pages: any path (slashes included) whose first
+    segment is not one of ``PAGE_EXCLUDED``."""
+
+    regex = (
+        "(?!(?:"
+        + "|".join(re.escape(name) for name in PAGE_EXCLUDED)
+        + ")(?:/|$))"
+        + PathConverter.regex
+    )
+
+
 class GatewayWebServer(WebServer):
     def get_wsgi_app(self):
         return GatewayWsgiApp(self)
+
+    def make_url_map(self):
+        url_map = Map(converters={"page": PageConverter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
 
 
 class Route(HttpRequestHandler):

@@ -30,6 +30,7 @@ from gateway.http import Call, idempotency_key, route
 from gateway.licences import LicenceCheckLimit, merged_jwks
 from gateway.live import LiveFeeds, apply_case_stats_changed, event_stream_response
 from gateway.oidc import OidcRoutes
+from gateway.portal import PortalRoutes
 from gateway.search import CatalogSearch
 from gateway.sessions import (
     apply_account_locked,
@@ -79,8 +80,9 @@ class Workflows(DependencyProvider):
         return self.instances
 
 
-class GatewayService(OidcRoutes):
-    # The OpenID Connect provider's routes are in gateway.oidc.
+class GatewayService(OidcRoutes, PortalRoutes):
+    # The OpenID Connect provider's routes are in gateway.oidc, the portal's in
+    # gateway.portal.
     name = "gateway"
 
     # Outside development: no start without the webhook secrets.

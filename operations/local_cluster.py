@@ -15,7 +15,9 @@ payment webhook, signed with PAYMENT_WEBHOOK_SECRET) and the demo department
 system (苏州市住房公积金管理中心 网上服务大厅, signing people in through the
 gateway's OpenID Connect provider: OIDC_ISSUER is the gateway's URL; its
 client is registered in identity while preparing), waits until each is
-healthy and prints the gateway URL, the department system's and the demo
+healthy and prints the portal's URL (the gateway serves portal/dist at "/";
+its public OpenID Connect client, tongban-portal, is registered while
+preparing too), the gateway's, the department system's and the demo
 accounts. Ctrl-C (or SIGTERM) stops every process. The end-to-end tests drive
 the same class.
 """
@@ -40,6 +42,7 @@ from pathlib import Path
 import requests
 from sqlalchemy.engine import make_url
 
+from gateway.portal import dist_of
 from operations.migrate import declare_topology
 from operations.roster import SERVICES, service_class, unit_of_work_for
 from services.common.config import PROJECT_ROOT, amqp_uri, data_dir
@@ -68,6 +71,10 @@ REPLICA_BASE_PORT = 8150
 # from the first to the last, and falls back to the first once it ran this long.
 RESTART_BACKOFF_SECONDS = (1.0, 30.0)
 STABLE_SECONDS = 60.0
+# The reference portal (portal/, served by the gateway at "/") signs in as this
+# public client (PKCE, no secret); its build names it (VITE_OIDC_CLIENT_ID).
+PORTAL_CLIENT_ID = "tongban-portal"
+PORTAL_NAME = "通办政务服务网"
 
 
 def default_workflow_departments() -> list[str]:
@@ -229,6 +236,7 @@ class LocalCluster:
             # The demo calendar, as the shared instance has it.
             loaded[instance] = self.load_demo("workflow", instance)
         self.register_department_portal()
+        self.register_portal()
         return loaded
 
     @staticmethod
@@ -251,6 +259,25 @@ class LocalCluster:
                 client_id=DEPARTMENT_PORTAL_CLIENT_ID,
                 client_secret=self.base_env()["DEPARTMENT_PORTAL_CLIENT_SECRET"],
                 **client_registration(self.department_portal_url),
+            )
+
+    def register_portal(self) -> None:
+        """Register (or bring up to date) the portal's public client: signed in
+        at the gateway's "/auth/callback", signed out to "/", run by the
+        operator's service centre, trusted without a consent page."""
+        from services.identity import bootstrap
+
+        with unit_of_work_for("identity", self.database_url("identity")) as uow:
+            bootstrap.ensure_oidc_client(
+                uow,
+                client_id=PORTAL_CLIENT_ID,
+                client_secret=None,
+                name=PORTAL_NAME,
+                department_code=bootstrap.SERVICE_CENTRE,
+                redirect_uris=[f"{self.gateway_url}/auth/callback"],
+                post_logout_redirect_uris=[f"{self.gateway_url}/"],
+                public=True,
+                skip_consent=True,
             )
 
     # -- processes ------------------------------------------------------------
@@ -559,11 +586,20 @@ def tail(path: Path, lines: int = 30) -> str:
         return ""
 
 
+def portal_note(cluster: LocalCluster) -> str:
+    """Nothing when the gateway has the portal's build, else why "/" only says so."""
+    dist = dist_of(cluster.base_env())
+    if (dist / "index.html").is_file():
+        return ""
+    return f"  (not built: {dist} has no index.html; make portal)"
+
+
 def print_banner(cluster: LocalCluster, loaded: dict) -> None:
     accounts = loaded.get("identity", {}).get("accounts", [])
     catalog = loaded.get("catalog", {})
     print()
     print("tongban is running")
+    print(f"  portal       {cluster.gateway_url}/{portal_note(cluster)}")
     print(f"  gateway      {cluster.gateway_url}")
     print(
         f"  department system (demo) {cluster.department_portal_url}  "

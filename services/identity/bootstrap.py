@@ -177,23 +177,31 @@ def _exists(uow, phone: str) -> bool:
 def ensure_oidc_client(
     uow,
     client_id: str,
-    client_secret: str,
+    client_secret: str | None,
     name: str,
     department_code: str,
     redirect_uris,
     post_logout_redirect_uris=(),
     backchannel_logout_uri: str | None = None,
+    public: bool = False,
+    skip_consent: bool = False,
 ) -> str:
-    """The demo department system's OIDC client (client_secret_basic with the
-    given id and secret), registered when missing, its registration and
-    secret brought up to date when they changed; a second run with the same
-    values writes nothing. Returns the client id."""
+    """A deployment's own OIDC client with the given id, registered when
+    missing, its registration (and secret) brought up to date when they
+    changed; a second run with the same values writes nothing. Returns the
+    client id. The demo department system authenticates with client_secret_basic
+    (the given secret); a ``public`` client (the portal: PKCE, no secret) is
+    given ``client_secret=None``."""
+    if public and client_secret is not None:
+        raise ValueError("a public client has no secret")
     settings = ClientSettings.checked(
         name,
         department_code,
         list(redirect_uris),
         list(post_logout_redirect_uris),
         backchannel_logout_uri,
+        public=public,
+        skip_consent=skip_consent,
     )
     with uow:
         client = uow.oidc_clients.get(client_id, for_update=True)
@@ -211,9 +219,10 @@ def ensure_oidc_client(
         if client.matches(settings, client_secret):
             return client_id
         if client.is_deleted:
-            raise Conflict("the demo client was deleted by an operator", code="client_deleted")
+            raise Conflict("the client was deleted by an operator", code="client_deleted")
         client.update(settings, BOOTSTRAP_ACTOR)
-        client.set_secret(client_secret)
+        if client_secret is not None:
+            client.set_secret(client_secret)
         uow.oidc_clients.save(client)
         uow.collect(client)
         uow.commit()

@@ -1244,6 +1244,14 @@ TABLE: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/metrics"): [Probe(public(), lambda w: Req("/metrics"))],
     ("GET", "/openapi.json"): [Probe(public(), lambda w: Req("/openapi.json"))],
     ("GET", "/docs"): [Probe(public(), lambda w: Req("/docs"))],
+    # -------------------------------------------------------------- portal
+    ("GET", "/"): [Probe(public(), lambda w: Req("/"))],
+    ("GET", "/{page}"): [Probe(public(), lambda w: Req("/staff/worklist"))],
+    # No asset's name is known here (it is a hash of the build): an unknown one
+    # is a 404 for everyone.
+    ("GET", "/assets/{asset}"): [
+        Probe(each(CALLERS, E404), lambda w: Req("/assets/index-00000000.js"))
+    ],
     # --------------------------------------------- accounts and keys (operator)
     ("POST", "/api/v1/admin/accounts/{user_id}/unlock"): [
         Probe(

@@ -127,3 +127,36 @@ def test_the_demo_system_is_ensured_idempotently(uow):
     assert client.redirect_uris == ["http://127.0.0.1:8601/callback"]
     assert client.secret_matches("dev-secret-of-the-demo")
     assert [e["type"] for e in outbox(uow)][-1] == "oidc_client_updated"
+
+
+def test_the_portal_is_ensured_as_a_public_client_without_consent(uow):
+    def ensure(**changes):
+        values = {
+            "client_id": "tongban-portal",
+            "client_secret": None,
+            "name": "通办政务服务网",
+            "department_code": "js-zwfw",
+            "redirect_uris": ["http://127.0.0.1:8000/auth/callback"],
+            "post_logout_redirect_uris": ["http://127.0.0.1:8000/"],
+            "public": True,
+            "skip_consent": True,
+        }
+        values.update(changes)
+        return bootstrap.ensure_oidc_client(uow, **values)
+
+    assert ensure() == "tongban-portal"
+    ensure()
+    assert [e["type"] for e in outbox(uow)] == ["oidc_client_registered"]
+    with uow:
+        client = uow.oidc_clients.get("tongban-portal")
+    assert client.public and client.skip_consent
+    assert client.token_endpoint_auth_method == "none"
+    assert client.secret_hash is None
+    ensure(redirect_uris=["http://127.0.0.1:9000/auth/callback"])
+    with uow:
+        client = uow.oidc_clients.get("tongban-portal")
+    assert client.redirect_uris == ["http://127.0.0.1:9000/auth/callback"]
+    assert client.public and client.secret_hash is None
+    assert [e["type"] for e in outbox(uow)][-1] == "oidc_client_updated"
+    with pytest.raises(ValueError):
+        ensure(client_secret="a public client has none")
