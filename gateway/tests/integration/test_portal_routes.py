@@ -3,6 +3,7 @@ caching and security headers; paths out of the build refused; the API, the
 provider and the operations routes answering as before; no build at all."""
 
 import http.client
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -92,6 +93,27 @@ def test_assets_are_cached_for_a_year(served):
         "GET", "/assets/index-abc123.js", headers={"If-None-Match": response.headers["ETag"]}
     )
     assert again.status_code == 304 and again.content == b""
+
+
+def test_large_text_files_travel_gzipped(served, dist):
+    chunk = b"export const x = 'tongban';\n" * 200
+    (dist / "assets" / "vendor-def456.js").write_bytes(chunk)
+    # The build is read again when index.html changes.
+    (dist / "index.html").write_bytes(INDEX + b"\n")
+    for _ in range(50):
+        response = served.request(
+            "GET", "/assets/vendor-def456.js", headers={"Accept-Encoding": "gzip"}
+        )
+        if response.status_code == 200:
+            break
+        time.sleep(0.1)
+    assert response.status_code == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert int(response.headers["Content-Length"]) < len(chunk) / 5
+    assert response.content == chunk  # decoded by the client
+    status, _, body = raw_get(served.base_url, "/assets/vendor-def456.js")
+    assert status == 200 and body == chunk
 
 
 def test_files_at_the_root_are_cached_briefly(served):

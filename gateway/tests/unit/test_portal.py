@@ -1,6 +1,7 @@
 """The portal's build in memory: which files, their types and caching, which
 paths can never name a file, which paths are pages, and a build made again."""
 
+import gzip
 import os
 
 import pytest
@@ -127,6 +128,43 @@ def test_a_matching_etag_is_a_304(tmp_path):
     response = file_response(file, again)
     assert response.status_code == 304
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def request_with(headers):
+    return Request(EnvironBuilder(path="/", headers=headers).get_environ())
+
+
+def test_text_files_are_gzipped_once_for_clients_that_accept_it(tmp_path):
+    directory = make_build(tmp_path / "dist")
+    chunk = "export const a = 1;\n" * 400
+    (directory / "assets" / "big-1.js").write_text(chunk)
+    (directory / "assets" / "photo-1.png").write_bytes(b"\x89PNG" + b"\x00" * 4000)
+    build = PortalBuild.read(directory)
+    big = build.files["assets/big-1.js"]
+    assert big.compressible and gzip.decompress(big.gzipped) == chunk.encode()
+    # Too small to gain, or not text: sent as they are.
+    assert not build.files["assets/index-abc123.js"].compressible
+    assert not build.files["assets/photo-1.png"].compressible
+
+    packed = file_response(big, request_with({"Accept-Encoding": "gzip, br"}))
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Vary"] == "Accept-Encoding"
+    assert packed.get_data() == big.gzipped
+    assert packed.headers["ETag"] == f'"{big.etag}-gz"'
+
+    for refusing in ({}, {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip;q=0"}):
+        plain = file_response(big, request_with(refusing))
+        assert "Content-Encoding" not in plain.headers
+        assert plain.headers["Vary"] == "Accept-Encoding"
+        assert plain.get_data() == chunk.encode()
+        assert plain.headers["ETag"] == f'"{big.etag}"'
+
+    again = file_response(
+        big, request_with({"Accept-Encoding": "gzip", "If-None-Match": f'"{big.etag}-gz"'})
+    )
+    assert again.status_code == 304
+    small = file_response(build.files["favicon.svg"], request_with({"Accept-Encoding": "gzip"}))
+    assert "Content-Encoding" not in small.headers and "Vary" not in small.headers
 
 
 @pytest.mark.parametrize(
