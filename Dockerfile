@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
-# One image for every tongban process: the five services, the gateway, the
-# migration step and the simulators (EMS, data exchange, SMS). The container's command
+# One image for every tongban process: the five services, the gateway (with the
+# web portal's build), the migration step and the simulators (EMS, data exchange, SMS). The container's command
 # chooses which:
 #   python -m operations.runner gateway.service:GatewayService
 #   python -m operations.runner services.workflow.service:WorkflowService
@@ -10,8 +10,21 @@
 #   python -m simulators.sms --host 0.0.0.0
 # Build: docker build -t tongban:<version> .
 
-# Both stages use the same base; for a reproducible build, pin its digest in
-# both FROM lines (python:3.11-slim-bookworm@sha256:...).
+# The Python stages use the same base; for a reproducible build, pin the digests
+# of every FROM line (python:3.11-slim-bookworm@sha256:..., node:20-bookworm-slim@sha256:...).
+
+# --- portal: the web portal (Vue, built by Vite), which the gateway serves at "/" ---
+FROM node:20-bookworm-slim AS portal
+ENV npm_config_fund=false \
+    npm_config_audit=false \
+    npm_config_update_notifier=false
+WORKDIR /portal
+COPY portal/package.json portal/package-lock.json ./
+RUN npm ci
+COPY portal/index.html portal/tsconfig.json portal/vite.config.ts ./
+COPY portal/public ./public
+COPY portal/src ./src
+RUN npm run build
 
 # --- build: the runtime dependencies, pinned by requirements.lock, in a venv ---
 FROM python:3.11-slim-bookworm AS build
@@ -44,6 +57,8 @@ RUN groupadd --system --gid 10001 tongban \
        --shell /usr/sbin/nologin tongban
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /build/app /app
+# PORTAL_DIST's default: <project>/portal/dist.
+COPY --from=portal /portal/dist /app/portal/dist
 # The code is read-only to the process; bytecode was compiled at build time, and
 # the only writable place it needs is /tmp (an emptyDir on Kubernetes).
 ENV PATH=/opt/venv/bin:$PATH \

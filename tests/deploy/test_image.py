@@ -64,3 +64,14 @@ def test_every_manifest_command_runs_a_shipped_module(overlay):
             module = module_of(container["command"])
             assert module, container["command"]
             assert_shipped(module, f"{name}: {workload['metadata']['name']}")
+
+
+def test_the_image_carries_the_portals_build_where_the_gateway_reads_it():
+    # Built in a Node stage from the locked dependencies, copied to PORTAL_DIST's
+    # default (<project>/portal/dist, the project being /app).
+    assert re.search(r"^FROM node:\S+ AS portal$", DOCKERFILE, re.M)
+    assert "RUN npm ci\n" in DOCKERFILE and "RUN npm run build\n" in DOCKERFILE
+    assert re.search(r"^COPY --from=portal /portal/dist /app/portal/dist$", DOCKERFILE, re.M)
+    assert "portal" in let_in()
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {"portal/node_modules/", "portal/dist/"} <= set(ignored)

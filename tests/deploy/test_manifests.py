@@ -210,8 +210,46 @@ def test_network_denies_by_default_and_only_the_gateway_is_reachable_from_outsid
         for path in rule["http"]["paths"]
     }
     assert backends == {"gateway"}
-    exposed = {path["path"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
-    assert not exposed & {"/metrics", "/healthz", "/readyz", "/"}
+    for inside in ("/metrics", "/healthz", "/readyz", "/healthz/x"):
+        assert not ingress_routes(ingress, inside), inside
+    for outside in ("/api/v1/items", "/oidc/authorize", "/.well-known/jwks.json", "/docs"):
+        assert ingress_routes(ingress, outside), outside
+
+
+def ingress_routes(ingress, path: str) -> bool:
+    """Whether the Ingress sends ``path`` to a backend (Kubernetes' rules: Exact
+    compares the whole path; Prefix compares whole segments, a trailing slash
+    ignored)."""
+    segments = [segment for segment in path.split("/") if segment]
+    for rule in ingress["spec"]["rules"]:
+        for entry in rule["http"]["paths"]:
+            if entry["pathType"] == "Exact" and entry["path"] == path:
+                return True
+            if entry["pathType"] == "Prefix":
+                prefix = [segment for segment in entry["path"].split("/") if segment]
+                if segments[: len(prefix)] == prefix:
+                    return True
+    return False
+
+
+def portal_paths() -> set[str]:
+    """A path of each page of the portal's router (a parameter as "x"), and its
+    favicon: what a browser asks the Ingress for."""
+    found = {"/favicon.svg", "/assets/index-abc123.js"}
+    for source in (ROOT / "portal" / "src" / "router").glob("*.ts"):
+        for path in re.findall(r'path: "(/[^"]*)"', source.read_text()):
+            if path.startswith("/:pathMatch"):
+                continue  # the application's own "page not found"
+            found.add(re.sub(r":\w+\??", "x", path))
+    return found
+
+
+def test_the_ingress_routes_every_page_of_the_portal(prod):
+    (ingress,) = of_kind(prod, "Ingress")
+    pages = portal_paths()
+    assert {"/", "/items/x", "/my/cases/x", "/staff/worklist", "/operator/live"} <= pages
+    for page in pages:
+        assert ingress_routes(ingress, page), f"the Ingress does not route the portal's {page}"
 
 
 def egress_targets(policy):
