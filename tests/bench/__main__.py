@@ -2,24 +2,30 @@
 
     make bench            (python -m tests.bench [--seconds 5] [--clients 50]
                                               [--errand-clients 16] [--errand-seconds 20]
-                                              [--scale 1] [--scale-database URL])
+                                              [--paced-rate 30] [--backends sqlite,postgresql]
+                                              [--profile DIR] [--scale 1] [--scale-database URL])
 
-Starts the whole cluster locally (SQLite files in a temporary folder, or
-PostgreSQL when the services' *_DATABASE_URL say so) plus a bare nameko HTTP
-service, drives each path with a closed-loop load of N keep-alive clients, then
-the whole errand (submit, accept, approve, review; ``tests.bench.errand``) with
-real citizens and staff, and measures the outbox relay's batch publishing
+For each backend (SQLite files in a temporary folder; PostgreSQL databases
+tongban_bench_* made afresh), starts the whole cluster locally plus a bare
+nameko HTTP service. On the first, drives each read path with a closed-loop load
+of N keep-alive clients, beside the bare endpoint (the share of its throughput
+is printed). On each, runs the whole errand (submit, accept, approve, review;
+``tests.bench.errand``) with real citizens and staff: as fast as 16 clients go,
+with each process's CPU per errand (and, with ``--profile``, py-spy's profile of
+each process: ``tests.bench.profile``), then paced at ``--paced-rate`` errands a
+second for the event hop at that load. Then the outbox relay's batch publishing
 against a publisher that waits for each confirm in turn. Then, at the seed's
 size (``tests.bench.scale``), a second cluster on PostgreSQL databases of its
 own, filled by the seed's loader and kept between runs: search p95 over 200
-distinct queries, a guide, the catalogue statistics and login p99. Prints
-every figure and the command that produced it.
+distinct queries, a guide, the catalogue statistics and login p99. Prints every
+figure and the command that produced it.
 
-PostgreSQL: ``DATABASE_URL=postgresql+psycopg2://postgres@127.0.0.1/tongban_bench``
-gives each service a database of its own (tongban_bench_identity, ...; created
-if missing, kept afterwards), ``<SERVICE>_DATABASE_URL`` names one outright.
-The cluster runs on a RabbitMQ virtual host of its own when rabbitmqctl is at
-hand, so a local cluster on the same broker is left alone.
+PostgreSQL: ``BENCH_DATABASE_URL`` (default
+postgresql+psycopg2://postgres@127.0.0.1:5432/tongban_bench) is the stem of the
+databases (<stem>_identity, ...), dropped and made again for each run; a backend
+that is not reachable is skipped with a line saying so. The cluster runs on a
+RabbitMQ virtual host of its own when rabbitmqctl is at hand, so a local cluster
+on the same broker is left alone.
 """
 
 import argparse
@@ -42,8 +48,23 @@ from sqlalchemy.engine import make_url
 from operations.local_cluster import LocalCluster, Process
 from operations.roster import SERVICES
 from services.common.config import PROJECT_ROOT, amqp_uri
-from tests.bench import errand, load, relay, scale
+from tests.bench import errand, load, profile, relay, scale
 
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_STEM = (
+    os.environ.get("BENCH_DATABASE_URL")
+    or "postgresql+psycopg2://postgres@127.0.0.1:5432/tongban_bench"
+)
+# Out of the way of a local cluster (make run) on the same machine.
+PORTS = {
+    "gateway_port": 18000,
+    "ems_port": 18200,
+    "data_exchange_port": 18310,
+    "sms_port": 18400,
+    "payment_port": 18500,
+    "department_portal_port": 18600,
+}
+BARE_PORT = 18300
 SERVICE_PORTS = {
     "identity": 18101,
     "catalog": 18102,
@@ -158,6 +179,23 @@ def main(argv=None) -> int:
     parser.add_argument("--errand-warmup", type=float, default=5.0)
     parser.add_argument("--poll-ms", type=float, default=2.0, help="review retry interval")
     parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=30.0,
+        help="errands a second of the paced run that measures the event hop (0 skips it)",
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help="the databases to run the cluster on, in turn (sqlite, postgresql)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="profile every process during the errand's window with py-spy, into DIR/<backend>/",
+    )
+    parser.add_argument(
         "--errand-item",
         metavar="CODE",
         default=ERRAND_ITEM,
@@ -190,6 +228,10 @@ def main(argv=None) -> int:
         help="seconds to wait, after a first load, for every read model to take the seed in",
     )
     args = parser.parse_args(argv)
+    backends = [name.strip() for name in args.backends.split(",") if name.strip()]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        parser.error(f"--backends: unknown {', '.join(sorted(unknown))} (of {', '.join(BACKENDS)})")
     environment = [f"{name}={shlex.quote(value)}" for name, value in settings().items()]
     arguments = argv if argv is not None else sys.argv[1:]
     command = " ".join([*environment, "python -m tests.bench", *map(shlex.quote, arguments)])
@@ -199,58 +241,16 @@ def main(argv=None) -> int:
         f"# {platform.python_implementation()} {platform.python_version()}, "
         f"{os.cpu_count()} cores, {args.clients} clients, {args.seconds:g} s per path; "
         f"errand: {args.errand_clients} clients, {args.errand_warmup:g} s warm-up, "
-        f"{args.errand_seconds:g} s measured"
+        f"{args.errand_seconds:g} s measured; paced at {args.paced_rate:g} errands/s"
     )
+    status = 0
     with (
         tempfile.TemporaryDirectory(prefix="tongban-bench-") as tmp,
         own_virtual_host(amqp_uri()) as broker,
     ):
         data_dir = args.data_dir or Path(tmp)
-        status = 0
-        cluster = LocalCluster(
-            data_dir=data_dir,
-            gateway_port=18000,
-            ems_port=18200,
-            department_portal_port=18600,
-            service_ports=dict(SERVICE_PORTS),
-            amqp_uri=broker,
-            extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE, **UNCAPPED_PUBLIC_READS},
-        )
-        print(f"# databases: {databases_line(cluster)}")
-        sys.stdout.flush()
-        bare = None
-        try:
-            cluster.prepare()
-            cluster.start()
-            bare = start_bare(18300, data_dir)
-            gateway = cluster.gateway_url
-            login = requests.post(
-                f"{gateway}/api/v1/auth/login",
-                json={"phone": "13900000001", "password": "Citizen2026"},
-                timeout=10,
-            ).json()
-            bearer = {"Authorization": f"Bearer {login['access_token']}"}
-            paths = [
-                ("bare nameko endpoint (baseline)", "http://127.0.0.1:18300/bare", None),
-                ("gateway /healthz (no RPC)", f"{gateway}/healthz", None),
-                ("gateway JWKS (local)", f"{gateway}/.well-known/jwks.json", None),
-                ("gateway regions (read model)", f"{gateway}/api/v1/regions", None),
-                ("gateway item search (read model)", f"{gateway}/api/v1/items?q=%E9%A3%9F", None),
-                ("gateway /me (token check + 1 RPC)", f"{gateway}/api/v1/me", bearer),
-            ]
-            for label, url, headers in paths:
-                load.run(url, seconds=1, clients=4, processes=1, headers=headers)  # warm up
-                result = load.run(url, args.seconds, args.clients, headers=headers)
-                print(f"{label:40s} {load.summary(result)}")
-                sys.stdout.flush()
-            if args.errand_clients > 0:
-                pids = [process.popen.pid for process in [*cluster.processes, bare]]
-                status = run_errand(gateway, args, pids)
-        finally:
-            if bare is not None:
-                bare.popen.terminate()
-                bare.popen.wait(10)
-            cluster.stop()
+        for index, backend in enumerate(backends):
+            status |= measure_cluster(backend, data_dir / backend, broker, args, reads=index == 0)
         for label, rate in relay.measure(broker, data_dir / "relay.db", messages=3000):
             print(f"{label:40s} {rate:8.0f} msg/s")
         sys.stdout.flush()
@@ -263,8 +263,95 @@ def main(argv=None) -> int:
     return status
 
 
-def run_errand(gateway: str, args, cluster_pids: list[int]) -> int:
-    """Set the errand up, run it and print its figures; 1 when it could not be set up."""
+def postgres_reachable(stem: str) -> str | None:
+    """None when the server of ``stem`` answers, else why not."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(make_url(stem).set(database="postgres"))
+    try:
+        with engine.connect():
+            return None
+    except sa.exc.SQLAlchemyError as exc:
+        return str(exc.orig or exc).splitlines()[0]
+    finally:
+        engine.dispose()
+
+
+def measure_cluster(backend: str, data_dir: Path, broker: str, args, reads: bool) -> int:
+    """A cluster on ``backend``: the reads (if ``reads``), then the errand."""
+    cluster = LocalCluster(
+        data_dir=data_dir,
+        **PORTS,
+        service_ports=dict(SERVICE_PORTS),
+        amqp_uri=broker,
+        extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE, **UNCAPPED_PUBLIC_READS},
+    )
+    if backend == "postgresql":
+        why = postgres_reachable(POSTGRES_STEM)
+        if why:
+            print(f"## postgresql: skipped, {make_url(POSTGRES_STEM).host} does not answer: {why}")
+            return 0
+        from tests.faults.cluster import fresh_postgres_databases
+
+        cluster.database_urls = fresh_postgres_databases(
+            [*SERVICES, *cluster.workflow_instances], stem=POSTGRES_STEM
+        )
+    print(f"## {backend}: {databases_line(cluster)}")
+    sys.stdout.flush()
+    bare = None
+    status = 0
+    try:
+        cluster.prepare()
+        cluster.start()
+        bare = start_bare(BARE_PORT, data_dir)
+        if reads:
+            measure_reads(cluster.gateway_url, f"http://127.0.0.1:{BARE_PORT}/bare", args)
+        if args.errand_clients > 0:
+            pids = {process.name: [process.popen.pid] for process in cluster.processes}
+            pids["bare"] = [bare.popen.pid]
+            status = run_errand(cluster.gateway_url, args, pids, data_dir, backend)
+    finally:
+        if bare is not None:
+            bare.popen.terminate()
+            bare.popen.wait(10)
+        cluster.stop()
+    return status
+
+
+def measure_reads(gateway: str, bare_url: str, args) -> None:
+    login = requests.post(
+        f"{gateway}/api/v1/auth/login",
+        json={"phone": "13900000001", "password": "Citizen2026"},
+        timeout=10,
+    ).json()
+    bearer = {"Authorization": f"Bearer {login['access_token']}"}
+    first = requests.get(f"{gateway}/api/v1/items", params={"page_size": 1}, timeout=10).json()
+    guide = f"{gateway}/api/v1/items/{first['items'][0]['item_id']}"
+    paths = [
+        ("bare nameko endpoint (baseline)", bare_url, None, False),
+        ("gateway /healthz (no RPC)", f"{gateway}/healthz", None, False),
+        ("gateway JWKS (local)", f"{gateway}/.well-known/jwks.json", None, False),
+        ("gateway regions (read model)", f"{gateway}/api/v1/regions", None, True),
+        ("gateway item search (read model)", f"{gateway}/api/v1/items?q=%E9%A3%9F", None, True),
+        ("gateway item guide (read model)", guide, None, True),
+        ("gateway stores (read model)", f"{gateway}/api/v1/stores", None, True),
+        ("gateway /me (token check + 1 RPC)", f"{gateway}/api/v1/me", bearer, False),
+    ]
+    baseline = None
+    for label, url, headers, public in paths:
+        load.run(url, seconds=1, clients=4, processes=1, headers=headers)  # warm up
+        result = load.run(url, args.seconds, args.clients, headers=headers)
+        baseline = baseline or result.rate
+        share = f"  {100 * result.rate / baseline:3.0f} % of bare" if public and baseline else ""
+        print(f"{label:40s} {load.summary(result)}{share}")
+        sys.stdout.flush()
+
+
+def run_errand(
+    gateway: str, args, cluster_pids: dict[str, list[int]], data_dir: Path, backend: str
+) -> int:
+    """Set the errand up, run it flat out and paced, print its figures; 1 when it
+    could not be set up."""
     try:
         cast = errand.prepare(gateway, args.errand_clients, OPERATOR, args.errand_item)
     except errand.SetupFailed as exc:
@@ -278,6 +365,19 @@ def run_errand(gateway: str, args, cluster_pids: list[int]) -> int:
         f"({'+'.join(errand.STAFF_ROLES)}) created by the operator, in {cast.setup_seconds:.1f} s"
     )
     sys.stdout.flush()
+    recordings = []
+
+    def start_profiles(window):
+        if args.profile is None:
+            return
+        if profile.available() is None:
+            print("# profile: py-spy is not installed (pip install py-spy); not profiled")
+            return
+        delay = window.start - time.monotonic()
+        time.sleep(max(0.0, delay))
+        processes = {name: pids[0] for name, pids in cluster_pids.items() if name != "bare"}
+        recordings.extend(profile.start(args.profile / backend, processes, window.seconds))
+
     outcome = errand.run(
         gateway,
         cast,
@@ -285,10 +385,29 @@ def run_errand(gateway: str, args, cluster_pids: list[int]) -> int:
         args.errand_seconds,
         poll_ms=args.poll_ms,
         cluster_pids=cluster_pids,
+        on_window=start_profiles if args.profile else None,
     )
     for line in errand.report(outcome, len(cast.pairs), args.poll_ms):
         print(line)
+    if recordings:
+        print(f"# profiles of the window (py-spy, {profile.SAMPLES_PER_SECOND} samples/s):")
+        for line in profile.finish(recordings):
+            print(line)
     sys.stdout.flush()
+    if args.paced_rate > 0:
+        paced = errand.run(
+            gateway,
+            cast,
+            args.errand_warmup,
+            args.errand_seconds,
+            poll_ms=args.poll_ms,
+            cluster_pids=cluster_pids,
+            rate=args.paced_rate,
+        )
+        print(f"paced at {args.paced_rate:g} errands/s:")
+        for line in errand.report(paced, len(cast.pairs), args.poll_ms):
+            print(f"  {line}")
+        sys.stdout.flush()
     return 0
 
 

@@ -117,9 +117,27 @@ class WindowMeter:
 def describe(used: dict[str, float] | None) -> str:
     if not used:
         return "CPU use not measured (no /proc)"
-    parts = [f"{name} {value:.2f}" for name, value in used.items() if name != "machine"]
+    parts = [
+        f"{name} {value:.2f}"
+        for name, value in used.items()
+        if name != "machine" and value >= 0.005
+    ]
     rest = used["machine"] - sum(value for name, value in used.items() if name != "machine")
     return (
         f"cores busy {used['machine']:.2f} of {os.cpu_count()}: {', '.join(parts)},"
         f" everything else {max(0.0, rest):.2f}"
     )
+
+
+def per_errand(used: dict[str, float] | None, seconds: float, errands: int) -> str:
+    """Each group's CPU per errand, in milliseconds (CPU seconds in the window
+    over the errands finished in it)."""
+    if not used or not errands:
+        return "CPU per errand not measured"
+    parts = [
+        f"{name} {value * seconds * 1000 / errands:.1f}"
+        for name, value in used.items()
+        if name != "machine" and value * seconds * 1000 / errands >= 0.05
+    ]
+    whole = used["machine"] * seconds * 1000 / errands
+    return f"ms of CPU per errand: {', '.join(parts)}; machine {whole:.1f}"

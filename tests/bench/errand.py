@@ -19,6 +19,11 @@ event has reached it; until then the review answers 409 (``conflict``), and the
 client asks again every ``poll_ms``. The event hop is the time from the last
 approve answer to the accepted review.
 
+With a ``rate``, the clients are paced: each starts an errand at most every
+``clients / rate`` seconds (the first at a random point of that interval), so
+the whole load is about ``rate`` errands a second while the cluster keeps up:
+the event hop measured at a given load rather than at saturation.
+
 Every other answer is a bad answer: it is counted against its route, a few are
 kept to be printed, and the client drops that errand and starts the next one.
 Only errands (and requests) that finish inside the measured window, after the
@@ -359,12 +364,16 @@ def errand(gateway: Gateway, item: dict, citizen: dict, staff: dict, poll_s: flo
     record.approvals.append((answer.ended, approvals))
 
 
-def _client(base_url, item, citizen, staff, start, stop, poll_s, out):
+def _client(base_url, item, citizen, staff, start, stop, poll_s, interval, out):
     gateway = Gateway(base_url)
     record = ClientRecord()
-    time.sleep(max(0.0, start - time.monotonic()))
+    due = start + (random.uniform(0, interval) if interval else 0.0)
     try:
-        while time.monotonic() < stop:
+        while True:
+            time.sleep(max(0.0, due - time.monotonic()))
+            if time.monotonic() >= stop:
+                break
+            due = max(due + interval, time.monotonic()) if interval else 0.0
             try:
                 errand(gateway, item, citizen, staff, poll_s, record)
             except Exception as exc:  # a bug of the bench: count it, keep the load on
@@ -378,11 +387,12 @@ def _client(base_url, item, citizen, staff, start, stop, poll_s, out):
 
 
 def _process(args) -> list[ClientRecord]:
-    base_url, item, pairs, start, stop, poll_s = args
+    base_url, item, pairs, start, stop, poll_s, interval = args
     out: list[ClientRecord] = []
     threads = [
         threading.Thread(
-            target=_client, args=(base_url, item, citizen, staff, start, stop, poll_s, out)
+            target=_client,
+            args=(base_url, item, citizen, staff, start, stop, poll_s, interval, out),
         )
         for citizen, staff in pairs
     ]
@@ -463,24 +473,34 @@ def run(
     seconds: float,
     poll_ms: float = 2.0,
     processes: int = 2,
-    cluster_pids: list[int] | None = None,
+    cluster_pids: dict[str, list[int]] | None = None,
+    rate: float | None = None,
+    on_window=None,
 ) -> Outcome:
     """Drive the errand with one client per pair of the cast, spread over worker
-    processes (threads within), for warm-up plus the measured seconds. The CPU
-    the cluster's processes (``cluster_pids``) and the clients use in the window
-    is measured too."""
+    processes (threads within), for warm-up plus the measured seconds; paced to
+    about ``rate`` errands a second if given. The CPU each group of
+    ``cluster_pids`` (a process of the cluster: its pids) and the clients use in
+    the window is measured too; ``on_window(window)`` is called as the window is
+    set (to start profilers)."""
     processes = max(1, min(processes, len(cast.pairs)))
+    interval = len(cast.pairs) / rate if rate else 0.0
     shares = [cast.pairs[index::processes] for index in range(processes)]
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         pool.map(_ready, range(processes), chunksize=1)  # started and imported
         workers = [child.pid for child in multiprocessing.active_children()]
         start = time.monotonic() + 0.2
         window = Window(start + warmup, start + warmup + seconds)
-        groups = {"cluster": list(cluster_pids or []), "load generator": workers}
+        groups = {**(cluster_pids or {}), "load generator": workers}
         meter = cpu.WindowMeter(groups, window.start, window.end)
+        if on_window is not None:
+            on_window(window)
         parts = pool.map(
             _process,
-            [(base_url, cast.item, share, start, window.end, poll_ms / 1000) for share in shares],
+            [
+                (base_url, cast.item, share, start, window.end, poll_ms / 1000, interval)
+                for share in shares
+            ],
         )
     return Outcome(window, [record for part in parts for record in part], meter.result())
 
@@ -522,6 +542,7 @@ def report(outcome: Outcome, clients: int, poll_ms: float) -> list[str]:
         )
     )
     lines.append(f"  {'cpu':8s}{cpu.describe(outcome.cpu)}")
+    lines.append(f"  {'':8s}{cpu.per_errand(outcome.cpu, window.seconds, outcome.errands)}")
     if errors:
         lines.append(f"  bad answers (whole run, warm-up included): {sum(errors.values())}")
         for (route, status), count in sorted(errors.items()):

@@ -86,3 +86,22 @@ def test_searches_at_scale_are_distinct():
     assert len(queries) == 200
     assert len({(q["q"], q["region"], q["page"]) for q in queries}) == 200
     assert {q["region"] for q in queries} == set(regions)
+
+
+def test_profile_summary_counts_own_and_inclusive_samples():
+    from tests.bench.profile import summarise
+
+    lines = summarise(
+        [
+            "main (a.py:1);handle (a.py:5);encode (json.py:9) 6",
+            "main (a.py:1);handle (a.py:5) 2",
+            "main (a.py:1);log (b.py:3) 2",
+            "garbage",
+        ]
+    )
+    assert lines[0].startswith("10 samples")
+    own = lines[lines.index("own:") + 1 : lines.index("inclusive:")]
+    assert own[0].split() == ["60.0%", "encode", "(json.py:9)"]
+    inclusive = lines[lines.index("inclusive:") + 1 :]
+    assert inclusive[0].split() == ["100.0%", "main", "(a.py:1)"]
+    assert inclusive[1].split() == ["80.0%", "handle", "(a.py:5)"]
