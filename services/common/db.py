@@ -6,6 +6,7 @@ they describe; the relay (``messaging.relay``) publishes them afterwards.
 """
 
 import logging
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -32,6 +33,28 @@ log = logging.getLogger(__name__)
 _psycopg_patched = False
 
 
+SQLITE_SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous() -> str:
+    """SQLite's ``synchronous`` level: ``SQLITE_SYNCHRONOUS``, NORMAL by default.
+
+    sqlite3 is a C library that eventlet cannot make cooperative: while a commit
+    waits for the disk, the whole process waits. In WAL mode, NORMAL syncs the
+    log at checkpoints instead of at every commit; a commit stays atomic and
+    survives the process being killed (which is what the outbox and the
+    handlers' idempotency rely on), and only a power cut or a crash of the
+    machine can take back the last commits before a checkpoint. SQLite is the
+    embedded default for one machine; PostgreSQL syncs every commit.
+    FULL restores a sync per commit.
+    """
+    level = (os.environ.get("SQLITE_SYNCHRONOUS") or "NORMAL").strip().upper()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        choices = ", ".join(SQLITE_SYNCHRONOUS_LEVELS)
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {choices}, not {level!r}")
+    return level
+
+
 def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     """Create an engine that cooperates with eventlet.
 
@@ -41,12 +64,14 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     """
     global _psycopg_patched
     if url.startswith("sqlite"):
+        synchronous = sqlite_synchronous()
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @sa_event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
