@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatDay, formatGrade, formatInstant, formatPraiseRate, formatYuan, safeHref } from "./format";
+import { formatClock, formatDay, formatGrade, formatInstant, formatPraiseRate, formatYuan, safeHref } from "./format";
 
 describe("format", () => {
   it("shows praise rates as percentages", () => {
@@ -11,6 +11,7 @@ describe("format", () => {
 
   it("shows grades and yuan", () => {
     expect(formatGrade(4.25, "zh-CN")).toBe("4.3");
+    expect(formatYuan(100000, "en")).toBe("1,000.00");
     expect(formatGrade(null, "en")).toBeNull();
     expect(formatYuan(1250, "zh-CN")).toBe("12.50");
   });
@@ -34,7 +35,26 @@ describe("days and instants", () => {
   });
 
   it("shows an instant in China's time", () => {
-    expect(formatInstant("2026-12-01T16:30:00Z", "zh-CN")).toContain("2026年12月2日");
-    expect(formatInstant("2026-12-01T16:30:00Z", "zh-CN")).toContain("00:30");
+    expect(formatInstant("2026-12-01T16:30:00Z", "zh-CN")).toBe("2026年12月2日 00:30");
+    expect(formatInstant("2026-12-01T16:30:00Z", "en")).toBe("Dec 2, 2026, 12:30 AM");
+    expect(formatInstant("2026-12-02T04:05:00Z", "en")).toBe("Dec 2, 2026, 12:05 PM");
+    expect(formatInstant("2026-12-31T21:59:00+08:00", "en")).toBe("Dec 31, 2026, 9:59 PM");
+    expect(formatInstant("not a time", "zh-CN")).toBe("not a time");
+    expect(formatInstant(undefined, "zh-CN")).toBe("—");
+    expect(formatClock("2026-12-01T06:03:07Z", "zh-CN")).toBe("14:03:07");
+  });
+
+  it("writes days and times as Intl does in both languages", () => {
+    const instants = ["2026-01-05T00:00:00Z", "2026-06-30T15:59:59Z", "2027-02-28T23:45:00Z", "2026-12-01T04:00:00Z"];
+    for (const instant of instants) {
+      const date = new Date(instant);
+      const chinese = new Intl.DateTimeFormat("zh-CN", { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" });
+      expect(formatInstant(instant, "zh-CN")).toBe(chinese.format(date));
+      const english = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Shanghai" });
+      // Newer ICU puts a narrow no-break space before AM and PM; a plain one is written here.
+      expect(formatInstant(instant, "en")).toBe(english.format(date).replace("\u202f", " "));
+      const day = instant.slice(0, 10);
+      expect(formatDay(day, "en")).toBe(new Intl.DateTimeFormat("en", { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${day}T00:00:00Z`)));
+    }
   });
 });

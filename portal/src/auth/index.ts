@@ -2,7 +2,7 @@
 // reactive values, and the route guard of the pages behind sign-in.
 
 import { inject, readonly, shallowRef, type InjectionKey, type Ref } from "vue";
-import type { Router } from "vue-router";
+import { loadRouteLocation, type Router } from "vue-router";
 
 import { decodeJwtClaims, OidcClient, type AuthStatus, type IdClaims } from "./oidc";
 
@@ -108,6 +108,9 @@ export function useAuth(): Auth | null {
 export function guardRoutes(router: Router, auth: Auth): void {
   router.beforeEach(async (to) => {
     if (!to.matched.some((record) => record.meta.requiresAuth)) return true;
+    // The page's code is read while the kept sign-in is renewed, not after it;
+    // the navigation itself reports a chunk that fails to load.
+    loadRouteLocation(to).catch(() => undefined);
     const status = await auth.ready;
     if (status === "signed_in" || auth.status.value === "signed_in") {
       const { kinds, roles } = to.meta;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { regions } from "@/testing/fixtures";
 
-import { emptyFilters, filtersFromQuery, queryFromFilters, searchRequest } from "./filters";
+import { emptyFilters, filtersOf, ITEM_FILTERS, searchRequest } from "./filters";
 import { buildRegionTree, cityAndCounty, regionLabel, regionPath } from "./regions";
 
 describe("region tree", () => {
@@ -32,23 +32,20 @@ describe("region tree", () => {
 });
 
 describe("search filters in the URL", () => {
-  it("round-trips through the query", () => {
-    const filters = { q: "营业执照", region: "320100", department: "nj-amr", level: "city", mode: "online" } as const;
-    const query = queryFromFilters(filters, 3);
-    expect(query).toEqual({ ...filters, page: "3" });
-    expect(filtersFromQuery(query as Record<string, string>)).toEqual({ filters, page: 3 });
+  it("keeps what the gateway accepts and drops the rest", () => {
+    expect(ITEM_FILTERS.q("x".repeat(150))).toHaveLength(100);
+    expect(ITEM_FILTERS.q("  ")).toBeUndefined();
+    expect(ITEM_FILTERS.region("320100")).toBe("320100");
+    expect(ITEM_FILTERS.level).not.toContain("planet");
+    expect(ITEM_FILTERS.mode).not.toContain("pigeon");
   });
 
-  it("leaves out what is not set, and page 1", () => {
-    expect(queryFromFilters({ ...emptyFilters(), q: "  " })).toEqual({});
-  });
-
-  it("drops values the gateway would refuse", () => {
-    const { filters, page } = filtersFromQuery({ level: "planet", mode: "pigeon", page: "-1", q: "x".repeat(150) });
-    expect(filters.level).toBe("");
-    expect(filters.mode).toBe("");
-    expect(filters.q).toHaveLength(100);
-    expect(page).toBe(1);
+  it("fills the form's filters, any where the URL sets none", () => {
+    expect(filtersOf({ q: "护照", region: undefined, department: undefined, level: "city", mode: undefined })).toEqual({
+      ...emptyFilters(),
+      q: "护照",
+      level: "city",
+    });
   });
 
   it("asks the gateway for the set filters and the page", () => {

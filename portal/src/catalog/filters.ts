@@ -1,11 +1,9 @@
 // The catalogue search as the URL carries it (?q=&region=&department=&level=
 // &mode=&page=), so a search can be bookmarked, shared and gone back to.
 
-import type { LocationQuery, LocationQueryRaw } from "vue-router";
-
 import type { HandlingMode, Level } from "@/api";
 import type { ItemSearch } from "@/api/catalog";
-import { parsePageNumber } from "@/api/paging";
+import { textFilter, type FilterValues } from "@/pagedQuery";
 
 export const KEYWORD_MAX_LENGTH = 100;
 export const LEVELS: readonly Level[] = ["province", "city", "county"];
@@ -34,40 +32,24 @@ export function emptyFilters(): ItemFilters {
   return { q: "", region: "", department: "", level: "", mode: "" };
 }
 
-function first(value: LocationQuery[string] | undefined): string {
-  const raw = Array.isArray(value) ? value[0] : value;
-  return typeof raw === "string" ? raw : "";
-}
+/** The search's filters as the URL carries them; anything else there is dropped. */
+export const ITEM_FILTERS = {
+  q: textFilter(KEYWORD_MAX_LENGTH),
+  region: textFilter(),
+  department: textFilter(),
+  level: LEVELS,
+  mode: MODES,
+} as const;
 
-function oneOf<T extends string>(value: string, allowed: readonly T[]): T | "" {
-  return (allowed as readonly string[]).includes(value) ? (value as T) : "";
-}
-
-/** Filters and page from a route's query; unknown values are dropped. */
-export function filtersFromQuery(query: LocationQuery): { filters: ItemFilters; page: number } {
+/** The form's filters from the URL's. */
+export function filtersOf(values: FilterValues<typeof ITEM_FILTERS>): ItemFilters {
   return {
-    filters: {
-      q: first(query.q).slice(0, KEYWORD_MAX_LENGTH),
-      region: first(query.region),
-      department: first(query.department),
-      level: oneOf(first(query.level), LEVELS),
-      mode: oneOf(first(query.mode), MODES),
-    },
-    page: parsePageNumber(query.page),
+    q: values.q ?? "",
+    region: values.region ?? "",
+    department: values.department ?? "",
+    level: values.level ?? "",
+    mode: values.mode ?? "",
   };
-}
-
-/** The query of a search: only the filters that are set, page when above 1. */
-export function queryFromFilters(filters: ItemFilters, page = 1): LocationQueryRaw {
-  const query: LocationQueryRaw = {};
-  const q = filters.q.trim();
-  if (q) query.q = q;
-  if (filters.region) query.region = filters.region;
-  if (filters.department) query.department = filters.department;
-  if (filters.level) query.level = filters.level;
-  if (filters.mode) query.mode = filters.mode;
-  if (page > 1) query.page = String(page);
-  return query;
 }
 
 /** The request to GET /api/v1/items. */

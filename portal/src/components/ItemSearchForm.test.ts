@@ -4,7 +4,7 @@ import { ApiClient, ApiError } from "@/api/client";
 import { emptyFilters, type ItemFilters } from "@/catalog/filters";
 import { buildRegionTree } from "@/catalog/regions";
 import { departmentsByRegion, regions } from "@/testing/fixtures";
-import { fakeGateway, portalMount, settle } from "@/testing/support";
+import { expectLabelled, fakeGateway, portalMount, settle } from "@/testing/support";
 
 import ItemSearchForm from "./ItemSearchForm.vue";
 
@@ -132,6 +132,40 @@ describe("ItemSearchForm", () => {
     });
     await wrapper.get("button[type=button]").trigger("click");
     expect(wrapper.emitted("search")).toEqual([[{ q: "", region: "", department: "", level: "", mode: "" }]]);
+  });
+
+  it("stands at its final size before the region and department lists arrive", async () => {
+    let answerDepartments!: () => void;
+    const departmentsAsked = new Promise<void>((resolve) => (answerDepartments = resolve));
+    const fake = gateway();
+    const slow: typeof fetch = async (input, init) => {
+      if (String(input).includes("/departments")) await departmentsAsked;
+      return fake.fetch(input, init);
+    };
+    const { wrapper } = await portalMount(ItemSearchForm, {
+      props: { filters: emptyFilters(), tree: null },
+      client: new ApiClient({ fetch: slow }),
+    });
+    await settle();
+    const fieldIds = () => wrapper.findAll(".search-form__filters > .field").map((field) => field.get("select").attributes("id"));
+    const controls = ["search-city", "search-county", "search-department", "search-level", "search-mode"];
+    // Every control is there at once; the region pickers wait, disabled, for their list.
+    expect(fieldIds()).toEqual(controls);
+    expect(wrapper.get("#search-city").attributes("disabled")).toBeDefined();
+    expect(optionTexts(wrapper.get("#search-city"))).toEqual(["正在加载…"]);
+    expect(wrapper.get("#search-county").attributes("disabled")).toBeDefined();
+    expect(optionTexts(wrapper.get("#search-department"))).toEqual(["全部部门"]);
+    expectLabelled(wrapper.element);
+
+    await wrapper.setProps({ tree });
+    await settle();
+    expect(wrapper.get("#search-city").attributes("disabled")).toBeUndefined();
+    expect(optionTexts(wrapper.get("#search-city"))).toEqual(["全省", "南京市", "无锡市"]);
+
+    answerDepartments();
+    await settle();
+    expect(optionTexts(wrapper.get("#search-department")).length).toBeGreaterThan(1);
+    expect(fieldIds()).toEqual(controls);
   });
 
   it("still searches when the regions could not be loaded, keeping the URL's region", async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { LOCALE_STORAGE_KEY, savedLocale } from "@/i18n";
-import { portalMount } from "@/testing/support";
+import { portalMount, settle } from "@/testing/support";
 
 import LanguageSwitch from "./LanguageSwitch.vue";
 import LargeTextToggle from "./LargeTextToggle.vue";
@@ -21,6 +21,8 @@ describe("LanguageSwitch", () => {
     expect(button.attributes("aria-label")).toContain("English");
 
     await button.trigger("click");
+    // English is read when first chosen.
+    await settle();
     expect(document.documentElement.lang).toBe("en");
     expect(localStorage.getItem(LOCALE_STORAGE_KEY)).toBe("en");
     expect(savedLocale()).toBe("en");
@@ -28,6 +30,7 @@ describe("LanguageSwitch", () => {
     expect(wrapper.text()).toContain("Large text");
 
     await wrapper.get("button[lang]").trigger("click");
+    await settle();
     expect(document.documentElement.lang).toBe("zh-CN");
     expect(wrapper.text()).toContain("大字模式");
   });

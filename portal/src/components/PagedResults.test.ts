@@ -38,13 +38,13 @@ describe("PagedResults", () => {
     expect(wrapper.text()).toContain(zhCN.errors.status["503"].title);
   });
 
-  it("announces the count, puts the rows in a named table region and links the pages", async () => {
+  it("announces the count, puts the rows in a named table group and links the pages", async () => {
     const { wrapper } = await portalMount(Results, {
       props: { ...base, paged: paged(page), table: "结果", tableClass: "extra" },
       slots: { default: ({ items }: { items: string[] }) => h("tbody", items.map((item) => h("tr", [h("td", item)]))) },
     });
     expect(wrapper.get("p.results__status[role=status]").text()).toContain("5");
-    const region = wrapper.get(".table-scroll[role=region]");
+    const region = wrapper.get(".table-scroll[role=group]");
     expect(region.attributes("aria-label")).toBe("结果");
     expect(region.get("table").classes()).toEqual(["table", "extra"]);
     expect(region.findAll("td").map((c) => c.text())).toEqual(["a", "b"]);

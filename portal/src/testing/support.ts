@@ -71,6 +71,7 @@ export async function portalMount<T extends Component>(
   } = {},
 ): Promise<{ wrapper: ReturnType<typeof mount<T>>; router: Router }> {
   const { locale = "zh-CN", client = new ApiClient({ fetch: fakeGateway({}).fetch }), path = "/", ...rest } = options;
+  const i18n = await createPortalI18n(locale);
   const router = createPortalRouter(createMemoryHistory());
   await router.push(path);
   await router.isReady();
@@ -78,7 +79,7 @@ export async function portalMount<T extends Component>(
     ...rest,
     global: {
       ...rest.global,
-      plugins: [createPortalI18n(locale), router, ...(rest.global?.plugins ?? [])],
+      plugins: [i18n, router, ...(rest.global?.plugins ?? [])],
       provide: { [apiKey as symbol]: client, ...rest.global?.provide },
     },
   } as ComponentMountingOptions<T>);

@@ -117,6 +117,46 @@ describe("home: catalogue search", () => {
     wrapper.unmount();
   });
 
+  it("starts the reader at the results of a new search, and reads the same search again when asked", async () => {
+    const { wrapper, requests } = await open("/?q=食品");
+    const searches = () => requests.filter((r) => r.url.pathname === "/api/v1/items").length;
+    expect(searches()).toBe(1);
+
+    await wrapper.get("#search-level").setValue("city");
+    await wrapper.get("form[role=search]").trigger("submit");
+    await settle();
+    expect(searches()).toBe(2);
+    expect(document.activeElement?.id).toBe("results-heading");
+
+    await wrapper.get("form[role=search]").trigger("submit");
+    await settle();
+    expect(searches()).toBe(3);
+    wrapper.unmount();
+  });
+
+  it("holds the form's place while the region list is read", async () => {
+    let answerRegions!: () => void;
+    const regionsAsked = new Promise<void>((resolve) => (answerRegions = resolve));
+    const gateway = catalogue();
+    const slow: typeof fetch = async (input, init) => {
+      if (String(input).includes("/regions")) await regionsAsked;
+      return gateway.fetch(input, init);
+    };
+    const { wrapper } = await openApp("/", { fetch: slow, requests: gateway.requests });
+    const controls = () => wrapper.findAll(".search-form select").map((select) => select.attributes("id"));
+    expect(controls()).toEqual(["search-city", "search-county", "search-department", "search-level", "search-mode"]);
+    expect(wrapper.get("#search-city").attributes("disabled")).toBeDefined();
+    // The results come meanwhile, their regions named once the list is there.
+    expect(wrapper.findAll(".item-card")).toHaveLength(20);
+
+    answerRegions();
+    await settle();
+    expect(controls()).toEqual(["search-city", "search-county", "search-department", "search-level", "search-mode"]);
+    expect(wrapper.get("#search-city").attributes("disabled")).toBeUndefined();
+    expect(wrapper.get(".item-card__meta").text()).toContain("江苏省");
+    wrapper.unmount();
+  });
+
   it("says so when nothing matches", async () => {
     const { wrapper } = await open("/?q=无此事项", {
       "GET /api/v1/items": { body: { items: [], page: 1, page_size: 20, total: 0 } },
