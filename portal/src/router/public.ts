@@ -18,6 +18,17 @@ export const publicRoutes: RouteRecordRaw[] = [
     component: () => import("@/views/VerifyLicenceView.vue"),
     props: (route) => ({ licenceNo: typeof route.params.licenceNo === "string" ? route.params.licenceNo : "" }),
   },
+  // 一次一评: the link of the rating SMS is <portal>/rate?token=…; the window's
+  // terminal adds channel=window. No sign-in: the token is the proof.
+  {
+    path: "/rate",
+    name: "rate-visit",
+    component: () => import("@/views/VisitReviewView.vue"),
+    props: (route) => ({
+      token: typeof route.query.token === "string" ? route.query.token : "",
+      atWindow: route.query.channel === "window",
+    }),
+  },
   // The OpenID Connect redirect URI, and where a failed start of sign-in lands.
   { path: "/auth/callback", name: "auth-callback", component: () => import("@/views/AuthCallbackView.vue") },
   { path: "/sign-in", name: "sign-in", component: () => import("@/views/SignInView.vue") },

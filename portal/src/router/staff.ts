@@ -2,8 +2,10 @@ import type { RouteRecordRaw } from "vue-router";
 
 /**
  * The staff's pages (工作台): the department's worklist and its cases,
- * rectifications of bad reviews, escalations. Guarded by the viewer's kind and
- * roles; the API decides each call again and its 403 is shown as any error.
+ * rectifications of bad reviews, escalations, window visits to be rated
+ * (一次一评), reviews with their replies, and appeals. Guarded by the viewer's
+ * kind and roles; the API decides each call again and its 403 is shown as any
+ * error.
  */
 export const staffRoutes: RouteRecordRaw[] = [
   {
@@ -36,6 +38,28 @@ export const staffRoutes: RouteRecordRaw[] = [
     path: "/staff/escalations",
     name: "escalations",
     component: () => import("@/views/staff/EscalationsView.vue"),
+    meta: { requiresAuth: true, kinds: ["staff", "operator"], roles: ["dept_admin"] },
+  },
+  {
+    path: "/staff/visits",
+    name: "staff-visits",
+    component: () => import("@/views/staff/VisitsView.vue"),
+    // The gateway's WINDOW_CLERK: staff with role window_clerk.
+    meta: { requiresAuth: true, kinds: ["staff"], roles: ["window_clerk"] },
+  },
+  {
+    path: "/staff/reviews",
+    name: "staff-reviews",
+    component: () => import("@/views/staff/ReviewsView.vue"),
+    // The gateway lets staff and operators in (RATINGS_STAFF); the ratings
+    // service then serves staff with role dept_admin or window_clerk only.
+    meta: { requiresAuth: true, kinds: ["staff", "operator"], roles: ["dept_admin", "window_clerk"] },
+  },
+  {
+    path: "/staff/appeals",
+    name: "staff-appeals",
+    component: () => import("@/views/staff/AppealsView.vue"),
+    // Department admins read their own department's; operators read all and decide.
     meta: { requiresAuth: true, kinds: ["staff", "operator"], roles: ["dept_admin"] },
   },
 ];

@@ -96,19 +96,19 @@ describe("guarded by kind and role", () => {
 });
 
 describe("navigation by role", () => {
-  it("shows a clerk the worklist and rectifications, not the citizen's pages", async () => {
+  it("shows a clerk the worklist, rectifications, window ratings and reviews, not the citizen's pages", async () => {
     const { wrapper } = await open("/");
     expect(wrapper.findAll(".site-nav:not(.site-nav--work) .site-nav__link").map((l) => l.text())).toEqual(["办事大厅", "旗舰店", "证照核验"]);
     const work = wrapper.get(".site-nav--work");
     expect(work.attributes("aria-label")).toBe("工作台");
-    expect(work.findAll("a").map((l) => l.text())).toEqual(["待办事项", "差评整改"]);
+    expect(work.findAll("a").map((l) => l.text())).toEqual(["待办事项", "差评整改", "一次一评", "评价管理"]);
     expect(wrapper.get(".site-header__user").text()).toBe("已登录：李四（窗口工作人员、审批人员）");
     wrapper.unmount();
   });
 
-  it("shows a department admin escalations and systems, an operator the figures too", async () => {
+  it("shows a department admin reviews, appeals, escalations and systems, an operator the figures too", async () => {
     const admin = await open("/", {}, signedInAs(deptAdmin));
-    expect(admin.wrapper.get(".site-nav--work").findAll("a").map((l) => l.text())).toEqual(["待办事项", "差评整改", "督办", "接入系统"]);
+    expect(admin.wrapper.get(".site-nav--work").findAll("a").map((l) => l.text())).toEqual(["待办事项", "差评整改", "评价管理", "评价申诉", "督办", "接入系统"]);
     admin.wrapper.unmount();
     const op = await open("/", {}, signedInAs(operator));
     expect(op.wrapper.get(".site-nav--work").findAll("a").map((l) => l.text())).toEqual([
@@ -116,6 +116,8 @@ describe("navigation by role", () => {
       "实时大屏",
       "事项一致性",
       "差评整改",
+      "评价管理",
+      "评价申诉",
       "督办",
       "接入系统",
     ]);
