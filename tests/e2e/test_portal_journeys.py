@@ -127,7 +127,18 @@ def test_a_refused_postcode_is_explained_next_to_the_field(journeys):
     assert facts["still_on"].endswith("/apply"), facts
 
 
-@pytest.mark.parametrize("journey", ["citizen", "agent", "bad-input"])
+def test_a_window_visit_is_rated_once_with_its_token_and_the_clerk_sees_it(journeys):
+    facts = got_through(journeys("window"))
+    token = facts["token"]
+    assert token and token in facts["link"], facts
+    assert "/rate?" in facts["link"] and "channel=window" in facts["link"], facts
+    assert "139****5678" in facts["sms"], facts
+    assert facts["qr_modules"] > 0, facts
+    assert "已经评价" in facts["second_time"], facts
+    assert facts["comment"] in facts["reviews_text"], facts
+
+
+@pytest.mark.parametrize("journey", ["citizen", "agent", "bad-input", "window"])
 def test_no_page_has_a_serious_or_critical_accessibility_violation(journeys, journey):
     result = journeys(journey)
     assert result["pages"], f"{journey} saved no page:\n{result['error']}"

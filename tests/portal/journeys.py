@@ -7,7 +7,7 @@ of its own:
 
     python -m tests.portal.journeys <gateway URL> <journey> <result JSON> <screenshot folder>
 
-with <journey> one of ``citizen``, ``agent``, ``bad-input``. Each page the
+with <journey> one of ``citizen``, ``agent``, ``bad-input``, ``window``. Each page the
 journey passes through is saved at phone size (390×844) and desktop size
 (1280×800) and checked with axe-core (portal/node_modules/axe-core). The result
 file says whether the journey got through (``ok``, ``error``), the pages in
@@ -64,6 +64,7 @@ REVIEW_FIELDSETS = (
     "review-convenience",
     "review-usability",
 )
+ONSITE_INDICATORS = ("efficiency", "competence", "attitude")
 # Each wait for the cluster to move a case on (EMS parcels, licences, ratings).
 CLUSTER_SECONDS = 90
 STEP_MS = 20_000
@@ -407,7 +408,69 @@ def bad_input_journey(base: str, browser, record: Recorder) -> None:
     record.page(page, "02-apply-422-next-to-field")
 
 
-JOURNEYS = {"citizen": citizen_journey, "agent": agent_journey, "bad-input": bad_input_journey}
+def fill_visit_rating(page, comment: str) -> None:
+    page.locator("#rate-grade-5").check()
+    for indicator in ONSITE_INDICATORS:
+        page.locator(f"#rate-{indicator}-5").check()
+    page.locator("#rate-comment").fill(comment)
+    page.locator("[data-action='rate']").click()
+
+
+def window_journey(base: str, browser, record: Recorder) -> None:
+    """一次一评: the window clerk records a visit; the visitor opens the rating
+    link (the window's QR code) without signing in and rates it; the same
+    token a second time is refused; the clerk finds the review."""
+    from playwright.sync_api import expect
+
+    comment = f"窗口服务热情周到 {time.strftime('%H%M%S')}"
+    clerk = new_page(browser, base)
+    clerk.goto("/")
+    sign_in(clerk, WINDOW_CLERK, None, "01")
+    clerk.goto("/staff/visits")
+    expect(clerk.locator("#visit-item option", has_text=FOOD_ITEM_NAME)).to_have_count(1)
+    record.page(clerk, "01-clerk-visits")
+    clerk.locator("#visit-item").select_option(label=FOOD_ITEM_NAME)
+    clerk.locator("#visit-phone").fill(ADDRESS["phone"])
+    clerk.locator("[data-action='record']").click()
+    expect(clerk.locator("[data-visit]")).to_be_visible()
+    link = clerk.locator("[data-link]").get_attribute("href") or ""
+    record.facts["token"] = clerk.locator("[data-token]").inner_text().strip()
+    record.facts["link"] = link
+    record.facts["sms"] = clerk.locator("[data-sms]").inner_text().strip()
+    drawn = clerk.locator("[data-visit] svg path").first.get_attribute("d") or ""
+    record.facts["qr_modules"] = drawn.count("h1v1")
+    record.page(clerk, "02-clerk-visit-recorded")
+
+    visitor = new_page(browser, base)
+    visitor.goto(link)
+    expect(visitor.locator("#rate-grade-5")).to_be_visible()
+    record.page(visitor, "03-visitor-rates")
+    fill_visit_rating(visitor, comment)
+    expect(visitor.locator("[data-outcome='done']")).to_be_visible()
+    record.page(visitor, "04-visitor-rated")
+    visitor.goto(link)
+    fill_visit_rating(visitor, comment)
+    used = visitor.locator("[data-outcome='used']")
+    expect(used).to_be_visible()
+    record.facts["second_time"] = used.inner_text()
+    record.page(visitor, "05-token-used")
+
+    clerk.goto("/staff/reviews")
+    record.facts["reviews_text"] = reload_until(
+        clerk,
+        lambda p: comment in main_text(p) and main_text(p),
+        "the visit's review among the department's reviews",
+    )[:3000]
+    record.facts["comment"] = comment
+    record.page(clerk, "06-clerk-reviews")
+
+
+JOURNEYS = {
+    "citizen": citizen_journey,
+    "agent": agent_journey,
+    "bad-input": bad_input_journey,
+    "window": window_journey,
+}
 
 
 def run(base: str, journey: str, result_path: Path, folder: Path) -> int:
