@@ -107,9 +107,11 @@ portal-for-run:
 	fi
 
 # Lighthouse (performance and accessibility) on the home page, an item's guide
-# and a signed-in case page of a running cluster (make run; GATEWAY_URL).
+# and a signed-in case page of a running cluster (make run; GATEWAY_URL), as a
+# phone (Lighthouse's default throttling) and as a desktop.
 portal-audit: portal
 	cd portal && CHROME_PATH=/usr/bin/chromium node scripts/lighthouse.mjs $${GATEWAY_URL:-http://127.0.0.1:8000}
+	cd portal && CHROME_PATH=/usr/bin/chromium node scripts/lighthouse.mjs $${GATEWAY_URL:-http://127.0.0.1:8000} --desktop
 
 # make test: the browser tests use the build; the unit tests run beside the Python suites.
 portal-for-test:
