@@ -61,6 +61,7 @@ from gateway.errors import (
 )
 from gateway.forms import FORM, check_double_submit, parse_form
 from gateway.ratelimit import RateLimiter
+from services.common.entrypoints import SignatureOnce
 from services.common.errors import Invalid
 from services.common.schemas import PATH_ID_MAX, field_errors
 
@@ -251,7 +252,7 @@ class GatewayWebServer(WebServer):
         return url_map
 
 
-class Route(HttpRequestHandler):
+class Route(SignatureOnce, HttpRequestHandler):
     server = GatewayWebServer()
     rate_limiter = RateLimiter()
 

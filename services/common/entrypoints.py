@@ -29,10 +29,12 @@ What the kit does for every entrypoint:
 """
 
 import functools
+import inspect
 import logging
 import time
 
 from marshmallow import EXCLUDE, Schema
+from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Rpc
 from sqlalchemy import exc as sa_exc
 
@@ -78,7 +80,25 @@ def database_unreachable(error: sa_exc.DBAPIError) -> bool:
     return error.connection_invalidated or isinstance(error, sa_exc.OperationalError)
 
 
-class ContractRpc(Rpc):
+class SignatureOnce:
+    """An entrypoint mixin: nameko checks every call's arguments against the
+    method with ``inspect.getcallargs``, which works the method's signature out
+    again on each call; here it is worked out once per entrypoint."""
+
+    def check_signature(self, args, kwargs):
+        signature = self.__dict__.get("_signature")
+        if signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            # The method as it is, not what functools.wraps says it wraps (the
+            # contract's entrypoints take ``**arguments``), as getcallargs does.
+            signature = self._signature = inspect.signature(method, follow_wrapped=False)
+        try:
+            signature.bind(None, *args, **kwargs)  # None: the unbound method's self
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
+
+
+class ContractRpc(SignatureOnce, Rpc):
     """nameko's RPC entrypoint, knowing its request and response schemas (so that
     the contract can be listed from the service class) and expecting every
     ServiceError."""
@@ -156,7 +176,7 @@ def _no_arguments(arguments: dict) -> tuple:
     return ()
 
 
-class ContractEventHandler(EventHandler):
+class ContractEventHandler(SignatureOnce, EventHandler):
     """The retrying, dead-lettering event handler, knowing its payload schema."""
 
     def __init__(self, source_service: str, event_type: str, payload: Schema | None = None):

@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -65,6 +66,8 @@ PORTS = {
     "department_portal_port": 18600,
 }
 BARE_PORT = 18300
+# The processes --profile samples: the services and the gateway (one sampler each).
+PROFILED = (*SERVICES, "gateway")
 SERVICE_PORTS = {
     "identity": 18101,
     "catalog": 18102,
@@ -193,7 +196,8 @@ def main(argv=None) -> int:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="profile every process during the errand's window with py-spy, into DIR/<backend>/",
+        help="after the measured runs, one more flat out with each service and the gateway"
+        " sampled by py-spy, into DIR/<backend>/",
     )
     parser.add_argument(
         "--errand-item",
@@ -365,19 +369,6 @@ def run_errand(
         f"({'+'.join(errand.STAFF_ROLES)}) created by the operator, in {cast.setup_seconds:.1f} s"
     )
     sys.stdout.flush()
-    recordings = []
-
-    def start_profiles(window):
-        if args.profile is None:
-            return
-        if profile.available() is None:
-            print("# profile: py-spy is not installed (pip install py-spy); not profiled")
-            return
-        delay = window.start - time.monotonic()
-        time.sleep(max(0.0, delay))
-        processes = {name: pids[0] for name, pids in cluster_pids.items() if name != "bare"}
-        recordings.extend(profile.start(args.profile / backend, processes, window.seconds))
-
     outcome = errand.run(
         gateway,
         cast,
@@ -385,14 +376,9 @@ def run_errand(
         args.errand_seconds,
         poll_ms=args.poll_ms,
         cluster_pids=cluster_pids,
-        on_window=start_profiles if args.profile else None,
     )
     for line in errand.report(outcome, len(cast.pairs), args.poll_ms):
         print(line)
-    if recordings:
-        print(f"# profiles of the window (py-spy, {profile.SAMPLES_PER_SECOND} samples/s):")
-        for line in profile.finish(recordings):
-            print(line)
     sys.stdout.flush()
     if args.paced_rate > 0:
         paced = errand.run(
@@ -408,7 +394,44 @@ def run_errand(
         for line in errand.report(paced, len(cast.pairs), args.poll_ms):
             print(f"  {line}")
         sys.stdout.flush()
+    if args.profile is not None:
+        profile_errand(gateway, cast, args, cluster_pids, backend)
     return 0
+
+
+def profile_errand(gateway: str, cast, args, cluster_pids: dict[str, list[int]], backend: str):
+    """Once more flat out, each process of the cluster sampled by py-spy: a run
+    of its own, since the samplers take CPU the figures above must not lose."""
+    if profile.available() is None:
+        print("# profile: py-spy is not installed (pip install py-spy); not profiled")
+        return
+    recordings = []
+    services = {name: pids[0] for name, pids in cluster_pids.items() if name in PROFILED}
+    starter = []
+
+    def start(window):
+        # Called before the clients start: the samplers wait for the window apart.
+        def at_window():
+            time.sleep(max(0.0, window.start - time.monotonic()))
+            recordings.extend(profile.start(args.profile / backend, services, window.seconds))
+
+        starter.append(threading.Thread(target=at_window, daemon=True))
+        starter[0].start()
+
+    errand.run(
+        gateway,
+        cast,
+        args.errand_warmup,
+        args.errand_seconds,
+        poll_ms=args.poll_ms,
+        on_window=start,
+    )
+    for thread in starter:
+        thread.join()
+    print(f"# profiles of a further flat-out run (py-spy, {profile.SAMPLES_PER_SECOND} samples/s):")
+    for line in profile.finish(recordings):
+        print(line)
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
