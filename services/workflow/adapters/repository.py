@@ -954,6 +954,11 @@ class ProcessRepository:
         return version
 
 
+# CalendarRepository.load's last calendar, by the fingerprint of the stored years
+# (WorkingCalendar is immutable, so workers share it).
+_BUILT_CALENDARS: dict[tuple, WorkingCalendar] = {}
+
+
 class CalendarRepository:
     """The working calendar, one row per year. A year not stored here is taken
     from the schedules shipped with the code (``calendars/<year>.json``); a year
@@ -982,13 +987,35 @@ class CalendarRepository:
         }
 
     def load(self) -> WorkingCalendar:
-        """Every year stored or shipped, as one calendar."""
-        years = {year: shipped_calendar(year) for year in shipped_years()}
-        years.update(self.stored())
-        return WorkingCalendar.combine(
-            year_calendar(year, _dates(data["holidays"]), _dates(data["workdays"]))
-            for year, data in years.items()
+        """Every year stored or shipped, as one calendar.
+
+        Every command counts on it, and it changes a few times a year: the
+        calendar built last is kept in the process and used again while the
+        stored years are the same (one small read of their rows), so a command
+        neither reads the shipped schedules from disk nor builds the calendar
+        again. Another process (a replica) storing a year changes what is read,
+        so every process sees it at its next command.
+        """
+        stored = self.stored()
+        shipped = tuple(shipped_years())
+        fingerprint = (str(SHIPPED_CALENDARS), shipped) + tuple(
+            sorted(
+                (year, name, json.dumps(data[name], default=str))
+                for year, data in stored.items()
+                for name in ("holidays", "workdays")
+            )
         )
+        built = _BUILT_CALENDARS.get(fingerprint)
+        if built is None:
+            years = {year: shipped_calendar(year) for year in shipped}
+            years.update(stored)
+            built = WorkingCalendar.combine(
+                year_calendar(year, _dates(data["holidays"]), _dates(data["workdays"]))
+                for year, data in years.items()
+            )
+            _BUILT_CALENDARS.clear()
+            _BUILT_CALENDARS[fingerprint] = built
+        return built
 
     def put(
         self,

@@ -478,6 +478,24 @@ def test_a_year_is_the_stored_one_else_the_shipped_one_else_none(uow):
         assert uow.calendar.store_shipped() == []
 
 
+def test_the_calendar_is_built_again_only_when_a_stored_year_changes(uow, monkeypatch):
+    with uow:
+        first = uow.calendar.load()
+        assert uow.calendar.load() is first  # kept: nothing stored changed
+        uow.calendar.put(2026, [date(2026, 12, 31)], [], "本省", "u-op")
+        uow.commit()
+    with uow:
+        changed = uow.calendar.load()
+        assert changed is not first and not changed.is_working_day(date(2026, 12, 31))
+        assert uow.calendar.load() is changed
+        # Holidays and workdays of a year are told apart.
+        uow.calendar.put(2026, [], [date(2026, 12, 31)], "本省", "u-op")
+        uow.commit()
+    with uow:
+        swapped = uow.calendar.load()
+        assert swapped is not changed and swapped.is_working_day(date(2026, 12, 31))
+
+
 def test_the_shipped_years_are_stored_once(uow):
     with uow:
         assert uow.calendar.store_shipped() == [2026]
