@@ -8,6 +8,7 @@ inclusive range of China days.
 """
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from datetime import date
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.ratings.adapters import orm
-from services.ratings.adapters.repository import _upsert
+from services.ratings.adapters.repository import _upsert, _upsert_of
 from services.ratings.domain.indicators import (
     CASE_MEASURES,
     RATING_COUNTERS,
@@ -58,14 +59,30 @@ def _conditions(
 
 def _increment(session: Session, table: sa.Table, key: dict, changes: dict, **labels) -> None:
     """Add ``changes`` (column -> number) to the row of ``key``, creating it."""
-    statement = _upsert(session)(table).values(**key, **labels, **changes)
+    statement = _increment_statement(
+        session.get_bind().dialect.name, table, tuple(key), tuple(changes), tuple(labels)
+    )
+    session.execute(statement, {**key, **labels, **changes})
+
+
+@functools.lru_cache(maxsize=256)
+def _increment_statement(
+    dialect: str, table: sa.Table, key: tuple, changes: tuple, labels: tuple
+) -> sa.Insert:
+    """The upsert of ``_increment`` for one shape of call, its values bound by
+    name: built once per shape, so each event's handler neither constructs the
+    statement nor works out its cache key again (SQLAlchemy keeps both on the
+    statement object)."""
+    statement = _upsert_of(dialect)(table).values(
+        **{name: sa.bindparam(name) for name in (*key, *labels, *changes)}
+    )
     set_ = {name: table.c[name] + statement.excluded[name] for name in changes}
     for name in labels:
         # A label (an item's name) follows the newest fact that names it.
         set_[name] = sa.case(
             (statement.excluded[name] != "", statement.excluded[name]), else_=table.c[name]
         )
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=set_))
+    return statement.on_conflict_do_update(index_elements=list(key), set_=set_)
 
 
 class IndicatorRepository:

@@ -400,7 +400,11 @@ class AppealRepository:
 
 def _upsert(session: Session):
     """The dialect's INSERT that takes ON CONFLICT DO UPDATE."""
-    dialect = session.get_bind().dialect.name
+    return _upsert_of(session.get_bind().dialect.name)
+
+
+def _upsert_of(dialect: str):
+    """The INSERT of ``dialect`` (its name) that takes ON CONFLICT DO UPDATE."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
