@@ -49,7 +49,7 @@ from sqlalchemy.engine import make_url
 from operations.local_cluster import LocalCluster, Process
 from operations.roster import SERVICES
 from services.common.config import PROJECT_ROOT, amqp_uri
-from tests.bench import errand, load, profile, relay, scale
+from tests.bench import cpu, errand, load, profile, relay, scale
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_STEM = (
@@ -308,6 +308,8 @@ def measure_cluster(backend: str, data_dir: Path, broker: str, args, reads: bool
         cluster.prepare()
         cluster.start()
         bare = start_bare(BARE_PORT, data_dir)
+        waited = cpu.wait_quiet([process.popen.pid for process in cluster.processes])
+        print(f"# the cluster was quiet {waited:.0f} s after it started")
         if reads:
             measure_reads(cluster.gateway_url, f"http://127.0.0.1:{BARE_PORT}/bare", args)
         if args.errand_clients > 0:

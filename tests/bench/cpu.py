@@ -141,3 +141,20 @@ def per_errand(used: dict[str, float] | None, seconds: float, errands: int) -> s
     ]
     whole = used["machine"] * seconds * 1000 / errands
     return f"ms of CPU per errand: {', '.join(parts)}; machine {whole:.1f}"
+
+
+def wait_quiet(pids: list[int], busy_below: float = 0.05, longest: float = 60.0) -> float:
+    """Wait (at most ``longest`` seconds) until the processes together use less
+    than ``busy_below`` of a core over a second: a cluster just started still
+    loads its read models and takes in the demo data's events, which would
+    count against the first figures. The seconds waited."""
+    started = time.monotonic()
+    hertz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    before = sum(_process(pid) for pid in pids)
+    while time.monotonic() - started < longest:
+        time.sleep(1.0)
+        now = sum(_process(pid) for pid in pids)
+        if (now - before) / hertz < busy_below:
+            break
+        before = now
+    return time.monotonic() - started
