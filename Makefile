@@ -129,18 +129,20 @@ test: install k8s-tools portal-for-test
 	@bash deploy/local/ensure-infra.sh --postgres --browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(K8S_VENV)/bin/python deploy/k8s/check.py
 	@# The end-to-end tests (one cluster, mostly computing), the rest (mostly
-	@# waiting on the broker and the databases) and the portal's unit tests (one
-	@# Vitest worker) run side by side; the others' reports follow the end-to-end one.
-	@mkdir -p var; (cd portal && npm test) > var/test-portal.log 2>&1 & portal=$$!; \
+	@# waiting on the broker and the databases), the portal's unit tests (one
+	@# Vitest worker) and the deployment's checks (deploy/k8s/check.py) run side
+	@# by side; the others' reports follow the end-to-end one.
+	@mkdir -p var; $(K8S_VENV)/bin/python deploy/k8s/check.py > var/test-k8s.log 2>&1 & k8s=$$!; \
+	(cd portal && npm test) > var/test-portal.log 2>&1 & portal=$$!; \
 	$(VENV)/bin/pytest -q --ignore=tests/e2e --ignore=tests/faults \
 		> var/test-rest.log 2>&1 & rest=$$!; \
 	$(VENV)/bin/pytest -q tests/e2e tests/faults; e2e=$$?; \
-	wait $$rest; others=$$?; wait $$portal; portal_unit=$$?; \
+	wait $$rest; others=$$?; wait $$portal; portal_unit=$$?; wait $$k8s; k8s_check=$$?; \
 	echo; echo "--- every test but the end-to-end ones:"; cat var/test-rest.log; \
 	echo; echo "--- the portal's unit tests (portal: npm test):"; tail -n 40 var/test-portal.log; \
-	exit $$(( e2e || others || portal_unit ))
+	echo; echo "--- the deployment's checks (deploy/k8s/check.py):"; cat var/test-k8s.log; \
+	exit $$(( e2e || others || portal_unit || k8s_check ))
 
 test-unit: install
 	$(VENV)/bin/pytest -q services/*/tests/unit gateway/tests/unit operations/tests/unit
