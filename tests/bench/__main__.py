@@ -290,6 +290,10 @@ def measure_cluster(backend: str, data_dir: Path, broker: str, args, reads: bool
         amqp_uri=broker,
         extra_env={"LOG_LEVEL": "WARNING", **GENEROUS_AUTH_RATE, **UNCAPPED_PUBLIC_READS},
     )
+    names = [*SERVICES, *cluster.workflow_instances]
+    if backend == "sqlite":
+        # Named outright: a DATABASE_URL in the environment would win otherwise.
+        cluster.database_urls = {name: f"sqlite:///{data_dir / (name + '.db')}" for name in names}
     if backend == "postgresql":
         why = postgres_reachable(POSTGRES_STEM)
         if why:
@@ -297,9 +301,7 @@ def measure_cluster(backend: str, data_dir: Path, broker: str, args, reads: bool
             return 0
         from tests.faults.cluster import fresh_postgres_databases
 
-        cluster.database_urls = fresh_postgres_databases(
-            [*SERVICES, *cluster.workflow_instances], stem=POSTGRES_STEM
-        )
+        cluster.database_urls = fresh_postgres_databases(names, stem=POSTGRES_STEM)
     print(f"## {backend}: {databases_line(cluster)}")
     sys.stdout.flush()
     bare = None
