@@ -2,11 +2,7 @@
 every process at the gateway as the OpenID Connect issuer, and registers the
 department system's client in identity while preparing."""
 
-from contextlib import contextmanager
-
-from operations import local_cluster
 from operations.local_cluster import LocalCluster
-from services.identity import bootstrap
 
 
 def test_the_department_portal_runs_and_signs_in_at_the_gateway(tmp_path, monkeypatch):
@@ -44,21 +40,11 @@ def test_an_issuer_given_to_the_cluster_wins(tmp_path):
     assert cluster.department_portal_url == "http://127.0.0.1:8600"
 
 
-def test_preparing_registers_the_department_systems_client(tmp_path, monkeypatch):
+def test_preparing_registers_the_department_systems_client(
+    tmp_path, monkeypatch, registered_clients
+):
     monkeypatch.setenv("DEPARTMENT_PORTAL_CLIENT_SECRET", "from-the-environment")
-    registered = []
-
-    @contextmanager
-    def unit_of_work_for(service, url):
-        yield (service, url)
-
-    monkeypatch.setattr(local_cluster, "unit_of_work_for", unit_of_work_for)
-    monkeypatch.setattr(
-        bootstrap,
-        "ensure_oidc_client",
-        lambda uow, **client: registered.append((uow, client)),
-        raising=False,
-    )
+    registered = registered_clients
     cluster = LocalCluster(
         data_dir=tmp_path,
         department_portal_port=9600,

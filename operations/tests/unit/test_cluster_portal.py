@@ -1,27 +1,12 @@
 """The local cluster registers the portal's public client in identity while
 preparing, with the gateway's URLs, and names the portal first when it runs."""
 
-from contextlib import contextmanager
-
 from operations import local_cluster
 from operations.local_cluster import LocalCluster, print_banner
-from services.identity import bootstrap
 
 
-def test_preparing_registers_the_portals_public_client(tmp_path, monkeypatch):
-    registered = []
-
-    @contextmanager
-    def unit_of_work_for(service, url):
-        yield (service, url)
-
-    monkeypatch.setattr(local_cluster, "unit_of_work_for", unit_of_work_for)
-    monkeypatch.setattr(
-        bootstrap,
-        "ensure_oidc_client",
-        lambda uow, **client: registered.append((uow, client)),
-        raising=False,
-    )
+def test_preparing_registers_the_portals_public_client(tmp_path, registered_clients):
+    registered = registered_clients
     cluster = LocalCluster(
         data_dir=tmp_path,
         gateway_port=9000,
