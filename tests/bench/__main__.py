@@ -3,7 +3,8 @@
     make bench            (python -m tests.bench [--seconds 5] [--clients 50]
                                               [--errand-clients 16] [--errand-seconds 20]
                                               [--paced-rate 30] [--backends sqlite,postgresql]
-                                              [--profile DIR] [--scale 1] [--scale-database URL])
+                                              [--profile DIR] [--no-reads] [--no-relay]
+                                              [--scale 1] [--scale-database URL])
 
 For each backend (SQLite files in a temporary folder; PostgreSQL databases
 tongban_bench_* made afresh), starts the whole cluster locally plus a bare
@@ -231,6 +232,16 @@ def main(argv=None) -> int:
         default=1800.0,
         help="seconds to wait, after a first load, for every read model to take the seed in",
     )
+    parser.add_argument(
+        "--no-reads",
+        action="store_true",
+        help="skip the public reads beside the bare endpoint (the errand only)",
+    )
+    parser.add_argument(
+        "--no-relay",
+        action="store_true",
+        help="skip the outbox relay's batch publishing against a publisher per message",
+    )
     args = parser.parse_args(argv)
     backends = [name.strip() for name in args.backends.split(",") if name.strip()]
     unknown = set(backends) - set(BACKENDS)
@@ -254,10 +265,13 @@ def main(argv=None) -> int:
     ):
         data_dir = args.data_dir or Path(tmp)
         for index, backend in enumerate(backends):
-            status |= measure_cluster(backend, data_dir / backend, broker, args, reads=index == 0)
-        for label, rate in relay.measure(broker, data_dir / "relay.db", messages=3000):
-            print(f"{label:40s} {rate:8.0f} msg/s")
-        sys.stdout.flush()
+            status |= measure_cluster(
+                backend, data_dir / backend, broker, args, reads=index == 0 and not args.no_reads
+            )
+        if not args.no_relay:
+            for label, rate in relay.measure(broker, data_dir / "relay.db", messages=3000):
+                print(f"{label:40s} {rate:8.0f} msg/s")
+            sys.stdout.flush()
         if args.scale > 0:
             for line in scale.run(
                 data_dir, broker, args.scale, args.scale_database, args.scale_catch_up

@@ -6,8 +6,11 @@ flamegraph.pl read) and a summary of the functions that used the most
 stack).
 
 py-spy reads the processes' memory from outside (ptrace), so the services run
-unchanged; without it (``pip install py-spy``) or without the right to trace,
-nothing is profiled and the bench says so.
+unchanged. It stops a process for the moment of each sample: without the stop
+(``--nonblocking``) it reads stacks that change under it, and a sampler caught
+in a frame chain the process was rewriting spun there for good. Without py-spy
+(``pip install py-spy``) or without the right to trace, nothing is profiled and
+the bench says so.
 """
 
 from __future__ import annotations
@@ -60,7 +63,6 @@ def start(folder: Path, processes: dict[str, int], seconds: float) -> list[Recor
                 str(SAMPLES_PER_SECOND),
                 "--format",
                 "raw",
-                "--nonblocking",
                 "--output",
                 str(path),
             ],
