@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import logging
@@ -147,8 +148,16 @@ def pii_key_bytes(text: str) -> bytes:
 
 
 def cipher_from_config(config: dict) -> PiiCipher:
-    """The cipher for nameko config's ``PII_KEY``; ValueError when it is not set."""
-    return PiiCipher(pii_key_bytes((config or {}).get("PII_KEY") or ""))
+    """The cipher for nameko config's ``PII_KEY``; ValueError when it is not set.
+
+    Built once per key text: its two keys are derived with HKDF, which every
+    unit of work that reads or writes an ID number would otherwise repeat."""
+    return _cipher_for((config or {}).get("PII_KEY") or "")
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher_for(text: str) -> PiiCipher:
+    return PiiCipher(pii_key_bytes(text))
 
 
 def _warn_once(problem: str) -> None:
