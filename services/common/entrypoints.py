@@ -34,8 +34,16 @@ import logging
 import time
 
 from marshmallow import EXCLUDE, Schema
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import IncorrectSignature
-from nameko.rpc import Rpc
+from nameko.rpc import Responder, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
 import services.common.rpc  # noqa: F401  (a caller turns the shared errors back into types)
@@ -108,6 +116,7 @@ class ContractRpc(SignatureOnce, Rpc):
         super().__init__(**kwargs)
         self.request = request
         self.response = response
+        self._exchange = None
 
     def handle_message(self, body, message):
         """Drop a request whose caller stopped waiting: one that waited out a
@@ -124,7 +133,8 @@ class ContractRpc(SignatureOnce, Rpc):
         super().handle_message(body, message)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
-        """Send the answer; when the broker is gone, say so and carry on.
+        """Send the answer, then ack the request; when the broker is gone, say
+        so and carry on.
 
         nameko raises out of the worker when the reply cannot be published,
         which kills the whole container: one broker restart would stop every
@@ -133,13 +143,43 @@ class ContractRpc(SignatureOnce, Rpc):
         dropped (``handle_message``).
         """
         try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
+            result, exc_info = self._responder(message).send_response(result, exc_info)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return result, exc_info
         except Exception as exc:  # noqa: BLE001  (whatever broke the reply, the service stays)
             log.warning(
                 "answer not sent: the broker is unreachable",
                 extra={"method": self.method_name, "error": type(exc).__name__},
             )
             return result, exc_info
+
+    def _responder(self, message) -> Responder:
+        config = self.container.config
+        if self._exchange is None:
+            self._exchange = get_rpc_exchange(config)
+        return _UnconfirmedResponder(
+            config[AMQP_URI_CONFIG_KEY],
+            self._exchange,
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+
+
+class _UnconfirmedPublisher(Publisher):
+    use_confirms = False
+
+
+class _UnconfirmedResponder(Responder):
+    """nameko's responder without publisher confirms.
+
+    A confirm makes the service wait a round trip to the broker for every
+    answer, and tells it nothing it could act on: the request is done either
+    way, and an answer that does not arrive is the caller's timeout, as it is
+    when the service stops before answering."""
+
+    publisher_cls = _UnconfirmedPublisher
 
 
 def _deadline(message) -> float | None:
