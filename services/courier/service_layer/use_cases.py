@@ -70,7 +70,8 @@ def ship_materials(
     submitted = event["payload"]
     parties = express_parties(submitted["delivery"], submitted["window"])
     if parties is None:
-        _record_handled(uow, event, ON_APPLICATION_SUBMITTED)
+        # Nothing to ship: nothing to record either (a delivery again finds
+        # the same nothing to do), and no transaction for every online case.
         return None
     order = ShipmentOrder(
         application_id=submitted["application_id"],
@@ -96,8 +97,7 @@ def ship_result(
     issued = event["payload"]
     parties = express_parties(issued["delivery"], issued["window"])
     if parties is None:
-        _record_handled(uow, event, ON_LICENCE_ISSUED)
-        return None
+        return None  # nothing to ship, nothing to record (as above)
     order = ShipmentOrder(
         application_id=issued["application_id"],
         applicant_id=issued["applicant_id"],
