@@ -996,19 +996,18 @@ class CalendarRepository:
         again. Another process (a replica) storing a year changes what is read,
         so every process sees it at its next command.
         """
-        stored = self.stored()
+        table = orm.calendar_years
+        # Every write of a year (``put``) stamps it: the stamps tell whether
+        # the stored years changed, without reading their dates.
+        stamps = self.session.execute(
+            sa.select(table.c.year, table.c.updated_at).order_by(table.c.year)
+        ).all()
         shipped = tuple(shipped_years())
-        fingerprint = (str(SHIPPED_CALENDARS), shipped) + tuple(
-            sorted(
-                (year, name, json.dumps(data[name], default=str))
-                for year, data in stored.items()
-                for name in ("holidays", "workdays")
-            )
-        )
+        fingerprint = (str(SHIPPED_CALENDARS), shipped, tuple(map(tuple, stamps)))
         built = _BUILT_CALENDARS.get(fingerprint)
         if built is None:
             years = {year: shipped_calendar(year) for year in shipped}
-            years.update(stored)
+            years.update(self.stored())
             built = WorkingCalendar.combine(
                 year_calendar(year, _dates(data["holidays"]), _dates(data["workdays"]))
                 for year, data in years.items()
