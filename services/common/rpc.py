@@ -12,9 +12,15 @@ import time
 import amqp.exceptions
 import kombu.exceptions
 from eventlet.queue import LightQueue
+from kombu import Consumer
+from kombu.common import maybe_declare
 from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
 from nameko.extensions import DependencyProvider
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.standalone.rpc import (
+    ClusterRpcProxy,
+    PollingQueueConsumer,
+    SingleThreadedReplyListener,
+)
 
 from services.common.errors import SHARED, Unavailable
 
@@ -35,6 +41,38 @@ class Timeout(Unavailable):
     code = "timeout"
 
 
+class _UnackedReplies(PollingQueueConsumer):
+    """nameko's reply consumer, taking answers without acks.
+
+    The reply queue is the proxy's own (exclusive, deleted with its
+    connection): an answer the broker hands over and the connection then loses
+    is the caller's timeout with or without an ack, so the ack was one more
+    frame each way for every call."""
+
+    def _setup_consumer(self):
+        if self.consumer is not None:
+            try:
+                self.consumer.cancel()
+            except OSError:  # the connection is gone, and the consumer with it
+                pass
+        channel = self.connection.channel()
+        self.queue = self.queue.bind(channel)
+        maybe_declare(self.queue, channel)
+        consumer = Consumer(channel, queues=[self.queue], accept=self.accept, no_ack=True)
+        consumer.callbacks = [self.on_message]
+        consumer.consume()
+        self.consumer = consumer
+
+    def ack_message(self, msg):
+        """Taken already (``no_ack``)."""
+
+
+class _ReplyListener(SingleThreadedReplyListener):
+    def __init__(self, timeout=None):
+        super().__init__(timeout=timeout)
+        self.queue_consumer = _UnackedReplies(timeout=timeout)
+
+
 class RpcClientPool:
     def __init__(self, config: dict, timeout: float = 5.0, size: int = 8):
         self.config = config
@@ -47,7 +85,9 @@ class RpcClientPool:
         if self._idle.qsize() == 0 and self._created < self.size:
             self._created += 1
             try:
-                wrapper = ClusterRpcProxy(self.config, timeout=self.timeout)
+                wrapper = ClusterRpcProxy(
+                    self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
+                )
                 return wrapper, wrapper.start()
             except Exception:
                 self._created -= 1
