@@ -35,19 +35,22 @@ def declare_topology(
 ):
     """Declare the exchanges and queues of ``services`` (each as ``config`` picks
     its instance) and of ``extra_classes`` (more instances, such as a local
-    cluster's department workflow instances), of the type EVENT_QUEUE_TYPE names."""
+    cluster's department workflow instances), of the type EVENT_QUEUE_TYPE names;
+    then retire the queues of the handlers they no longer have (``topology.retire``:
+    after the declarations, so a successor's queue exists to take what is left)."""
     config = config if config is not None else load_config()
     queue_type = topology.configured_queue_type(config)
     delays = topology.parse_delays(config.get("EVENT_RETRY_DELAYS_MS") or "1000,5000,30000")
+    classes = [service_class(service, config) for service in services or SERVICES]
+    classes += list(extra_classes)
     entities = []
-    for service in services or SERVICES:
-        entities.extend(
-            topology.service_topology(service_class(service, config), delays, queue_type)
-        )
-    for service_cls in extra_classes:
+    for service_cls in classes:
         entities.extend(topology.service_topology(service_cls, delays, queue_type))
     with Connection(uri or amqp_uri(config)) as connection:
         topology.declare(connection, entities)
+        for service_cls in classes:
+            for retired in topology.retired_handlers(service_cls):
+                topology.retire(connection, service_cls.name, retired)
     return entities
 
 

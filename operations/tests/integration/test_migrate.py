@@ -108,3 +108,35 @@ def test_migrate_declares_quorum_queues_when_configured(deploy_env, quorum_amqp_
                 connection.default_channel.queue_declare(
                     name, durable=True, auto_delete=False, arguments={"x-queue-type": "classic"}
                 )
+
+
+def test_migrate_retires_the_queues_of_handlers_taken_out(deploy_env, amqp_uri):
+    """ratings' count_case_ended queue, left by an earlier version with an event
+    in it: the deploy step hands the event to on_application_ended and drops
+    the queue."""
+    deploy_env.setenv("AMQP_URI", amqp_uri)
+    old = topology.handler_queue("workflow", "application_ended", "ratings", "count_case_ended")
+    successor = topology.handler_queue_name(
+        "workflow", "application_ended", "ratings", "on_application_ended"
+    )
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        topology.declare(connection, [topology.event_exchange("workflow"), old])
+        channel = connection.default_channel
+        channel.basic_publish(
+            channel.prepare_message(b'{"id": "left-behind"}'), exchange="", routing_key=old.name
+        )
+
+    assert migrate.main(["--no-broker"]) == 0  # the databases alone retire nothing
+    with Connection(amqp_uri) as connection:
+        assert topology.queue_exists(connection, old.name)
+
+    assert migrate.main([]) == 0
+
+    with Connection(amqp_uri) as connection:
+        assert not topology.queue_exists(connection, old.name)
+        channel = connection.channel()
+        bodies = []
+        while (message := channel.basic_get(successor, no_ack=True)) is not None:
+            bodies.append(message.body)
+        channel.close()
+    assert b'{"id": "left-behind"}' in bodies

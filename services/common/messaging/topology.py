@@ -18,9 +18,24 @@ Every one of these queues is of the type ``EVENT_QUEUE_TYPE`` names: ``classic``
 refuses to re-declare a queue with another type, so each declarer (the deploy
 step, every handler at start) passes the configured type, and an existing queue
 changes type only by being deleted and declared again.
+
+A handler that is taken out of a service leaves its queue behind, bound and
+filling for ever. The service names it in ``retired_handlers`` instead
+(:class:`Retired`), and the deploy step retires its queue (:func:`retire`):
+unbound first, so nothing new arrives; what it still holds moved to the
+handler that took its work over (the same event, handled once per effect) or,
+when another event of the same transaction carries that work, dropped; then
+deleted. A queue a replica of the old version declares again while the deploy
+rolls is retired by the next deploy: an entry stays for a few releases.
 """
 
+import logging
+from dataclasses import dataclass
+
+import amqp.exceptions
 from kombu import Exchange, Queue
+
+log = logging.getLogger(__name__)
 
 RETRY_PREFIX = "tongban.retry"
 CLASSIC = "classic"
@@ -164,3 +179,78 @@ def parse_delays(value) -> list[int]:
     if isinstance(value, (list, tuple)):
         return [int(v) for v in value]
     return [int(part) for part in str(value).split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A handler taken out of a service: ``method`` handled ``source``'s
+    ``event_type``. ``successor``, a handler of the same service and event that
+    does its work now, takes over what its queue still holds; without one, the
+    work is carried by another event of the same transaction, and what the
+    queue holds is dropped."""
+
+    source: str
+    event_type: str
+    method: str
+    successor: str | None = None
+
+
+def retired_handlers(service_cls) -> tuple[Retired, ...]:
+    return tuple(getattr(service_cls, "retired_handlers", ()))
+
+
+def retire(connection, service: str, retired: Retired) -> int | None:
+    """Retire the queue of ``service``'s handler ``retired`` (see the module);
+    the number of messages moved or dropped, None when there was no queue.
+
+    The queue's dead letters stay where they are when it held any (an operator
+    looks at them by the queue's name): only an empty dead-letter queue goes."""
+    name = handler_queue_name(retired.source, retired.event_type, service, retired.method)
+    if not queue_exists(connection, name):
+        return None
+    channel = connection.channel()
+    try:
+        channel.queue_unbind(name, event_exchange(retired.source).name, retired.event_type)
+        successor = None
+        if retired.successor:
+            successor = handler_queue_name(
+                retired.source, retired.event_type, service, retired.successor
+            )
+        moved = 0
+        while (message := channel.basic_get(name, no_ack=False)) is not None:
+            if successor is not None:
+                # Confirmed before the original goes: moved, never lost.
+                channel.basic_publish_confirm(message, exchange="", routing_key=successor)
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+        channel.queue_delete(name)
+    finally:
+        channel.close()
+    dead = dead_letter_queue_name(name)
+    if queue_exists(connection, dead):
+        dead_channel = connection.channel()
+        try:
+            dead_channel.queue_delete(dead, if_empty=True)
+        except amqp.exceptions.PreconditionFailed:
+            log.warning("a retired handler's dead letters are kept", extra={"queue": dead})
+        finally:
+            if dead_channel.is_open:
+                dead_channel.close()
+    log.info(
+        "retired a handler's queue",
+        extra={"queue": name, "messages": moved, "to": successor or "dropped"},
+    )
+    return moved
+
+
+def queue_exists(connection, name: str) -> bool:
+    """Whether the broker has a queue of that name (a passive declare, on a
+    channel of its own: a missing queue closes the channel that asked)."""
+    channel = connection.channel()
+    try:
+        channel.queue_declare(name, passive=True)
+    except amqp.exceptions.NotFound:
+        return False
+    if channel.is_open:
+        channel.close()
+    return True
