@@ -10,6 +10,7 @@ from nameko.extensions import DependencyProvider
 from services.common import clock
 from services.common.dependencies import Database
 from services.common.entrypoints import handles, rpc
+from services.common.messaging.topology import Retired
 from services.common.metrics import Instrumentation
 from services.common.ops import OpsEntrypoints
 from services.common.rpc import RpcClients
@@ -99,6 +100,14 @@ class RatingsService(OpsEntrypoints):
     evaluation = Evaluation()
     # Calls to other services (catalog's items, for window visits), with a deadline.
     clients = RpcClients()
+    # Handlers taken out, whose queues the deploy step retires (topology.retire).
+    retired_handlers = (
+        # Workflow records application_ended beside every application_completed,
+        # in the same transaction: on_application_ended makes the case reviewable.
+        Retired("workflow", "application_completed", "on_application_completed"),
+        # Its count is on_application_ended's now, once per event as before.
+        Retired("workflow", "application_ended", "count_case_ended", "on_application_ended"),
+    )
 
     # --- evaluation: reviews of ended cases and window visits, replies, appeals
 
@@ -205,16 +214,13 @@ class RatingsService(OpsEntrypoints):
             self.uow, operator_days=rectifications.operator_days_of(self.config)
         )
 
-    @handles("workflow", "application_completed", payload=workflow.ApplicationCompleted)
-    def on_application_completed(self, event):
-        """The completed case becomes reviewable by its applicant."""
-        use_cases.record_completed_case(self.uow, event)
-
     @handles("workflow", "application_ended", payload=workflow.ApplicationEnded)
     def on_application_ended(self, event):
         """A case that ended completed, denied or rejected becomes reviewable by
-        its applicant and whom it was for."""
+        its applicant and whom it was for; its outcome counts in the live case
+        data (each once per event: a delivery again does what is left)."""
         use_cases.record_ended_case(self.uow, event)
+        indicators.record_case_ended(self.uow, event)
 
     @handles("workflow", "case_escalated", payload=workflow.CaseEscalated)
     def on_case_escalated(self, event):
@@ -257,11 +263,6 @@ class RatingsService(OpsEntrypoints):
     def count_case_accepted(self, event):
         """The window accepted a case."""
         indicators.record_case_accepted(self.uow, event)
-
-    @handles("workflow", "application_ended", payload=workflow.ApplicationEnded)
-    def count_case_ended(self, event):
-        """A case ended: its outcome counts, and it may now be rated."""
-        indicators.record_case_ended(self.uow, event)
 
     @handles("workflow", "case_overdue", payload=workflow.CaseOverdue)
     def count_case_overdue(self, event):

@@ -14,7 +14,7 @@ approved step by step: an approve answered "accepted" without a licence is
 followed by the next one, up to ``MAX_APPROVALS``; each is a sample of the
 approve route, and the approvals per errand are printed.
 
-Ratings may only take the review once workflow's ``application_completed``
+Ratings may only take the review once workflow's ``application_ended``
 event has reached it; until then the review answers 409 (``conflict``), and the
 client asks again every ``poll_ms``. The event hop is the time from the last
 approve answer to the accepted review.

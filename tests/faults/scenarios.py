@@ -270,26 +270,26 @@ def ems_down(ctx: Context) -> Fault:
 
 
 def poison_event(ctx: Context) -> Fault:
-    """A malformed application_completed published straight into the virtual
+    """A malformed application_ended published straight into the virtual
     host: an envelope whose payload does not load (no application, a number
     for the item). Its consumers must dead-letter it and go on."""
     fault = Fault()
     event_id = uuid.uuid4().hex
     body = {
         "id": event_id,
-        "type": "application_completed",
+        "type": "application_ended",
         "source": "workflow",
         "occurred_at": "2026-12-01T00:00:00Z",
         "correlation_id": uuid.uuid4().hex,
         "schema_version": 1,
-        "payload": {"item_id": 42, "licence_no": ["not", "a", "licence"]},
+        "payload": {"item_id": 42, "outcome": ["not", "an", "outcome"]},
     }
     with Connection(ctx.fc.broker_uri, transport_options={"confirm_publish": True}) as connection:
         producer = Producer(connection.channel())
         producer.publish(
             json.dumps(body),
             exchange=Exchange("workflow.events", type="topic", passive=True),
-            routing_key="application_completed",
+            routing_key="application_ended",
             content_type="application/json",
             delivery_mode=2,
             message_id=event_id,
@@ -297,7 +297,7 @@ def poison_event(ctx: Context) -> Fault:
             declare=[],
         )
     fault.poison_ids.add(event_id)
-    fault.notes.append(f"poison application_completed {event_id} published")
+    fault.notes.append(f"poison application_ended {event_id} published")
     time.sleep(3)  # its consumers take it, fail and dead-letter it
     return fault.end()
 

@@ -4,7 +4,7 @@ Plain Python: no framework imports, so the rules can be tested with nothing runn
 
 Rules in brief (evaluation: GB/T 39734, 国办发〔2019〕51号)
 - An ended case (workflow's ``application_ended``, outcome completed, denied or
-  rejected; or the older ``application_completed``) becomes a ``ReviewableCase``.
+  rejected) becomes a ``ReviewableCase``.
   Its applicant, or whom it was applied for, may review it once within the
   review window (``REVIEW_WINDOW_DAYS`` calendar days after the day it ended),
   online (web or app), with a grade of 1..5, an optional comment of at most 500
@@ -440,27 +440,11 @@ class ReviewableCase:
             ended_at=ended_at,
         )
 
-    @classmethod
-    def from_application_completed(cls, payload: Mapping[str, Any]) -> ReviewableCase:
-        """Build the case from workflow's ``application_completed`` payload: a
-        completed case, handled by its item's department, with no principal
-        known.
-
-        Takes the payload loaded or as it arrives, as ``from_application_ended``;
-        raises ValidationFailed naming every missing, empty or too long field.
-        """
-        errors = _text_errors(payload, _CASE_TEXT_FIELDS)
-        completed_at = _parse_instant(payload.get("completed_at"))
-        if completed_at is None:
-            errors["completed_at"] = "must be an ISO 8601 instant with a timezone"
-        if errors:
-            raise ValidationFailed(errors)
-        return cls(**{name: payload[name] for name in _CASE_TEXT_FIELDS}, ended_at=completed_at)
-
     def learn(self, other: ReviewableCase) -> bool:
         """Take from ``other`` (the same case, told by another event) what this
-        record lacks: the principal, which only ``application_ended`` names.
-        Returns whether anything changed."""
+        record lacks: the principal, which only ``application_ended`` names (a
+        case recorded from ``application_completed``, as ratings did before,
+        has none). Returns whether anything changed."""
         if self.principal_id is None and other.principal_id is not None:
             self.principal_id = other.principal_id
             return True

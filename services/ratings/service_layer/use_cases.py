@@ -40,7 +40,6 @@ from services.ratings.domain.model import (
 )
 from services.ratings.service_layer import indicators, rectifications
 
-CONSUMER_APPLICATION_COMPLETED = "ratings.on_application_completed"
 CONSUMER_APPLICATION_ENDED = "ratings.on_application_ended"
 CONSUMER_CASE_ESCALATED = "ratings.on_case_escalated"
 
@@ -55,14 +54,16 @@ def _require_envelope_id(envelope: dict) -> None:
 
 
 def _record_case(uow, envelope: dict, consumer: str, case: ReviewableCase) -> bool:
-    """Record ``case`` once per event: a case already recorded (told by the
-    other of workflow's two events) only learns what it lacked."""
+    """Record ``case`` once per event: a case already recorded only learns
+    what it lacked (one recorded from workflow's ``application_completed``, as
+    ratings did before, learns its principal)."""
     try:
         return _record_case_once(uow, envelope, consumer, case)
     except sa.exc.IntegrityError:
-        # Workflow's two events of a completed case arrive together: both
-        # found no row to lock and the other inserted it first. Again, this
-        # one finds it and learns from it.
+        # Another delivery inserted first what this one found missing: the
+        # same event's handled record (again, this one sees it and skips) or,
+        # while a replica of the older version runs, the case it recorded from
+        # application_completed (again, this one finds it and learns from it).
         return _record_case_once(uow, envelope, consumer, case)
 
 
@@ -79,31 +80,15 @@ def _record_case_once(uow, envelope: dict, consumer: str, case: ReviewableCase) 
     return recorded is None
 
 
-def record_completed_case(uow, envelope: dict) -> bool:
-    """Make a completed application reviewable (workflow's ``application_completed``,
-    its envelope with the payload loaded).
-
-    Once per event: a repeated delivery changes nothing, and so does a second
-    event for a case already recorded (by this event or ``application_ended``).
-    Returns True when the case was recorded. Raises Invalid when the envelope
-    has no id (it could not be handled once) or the payload lacks what a review
-    needs.
-    """
-    _require_envelope_id(envelope)
-    case = ReviewableCase.from_application_completed(envelope["payload"])
-    return _record_case(uow, envelope, CONSUMER_APPLICATION_COMPLETED, case)
-
-
 def record_ended_case(uow, envelope: dict) -> bool:
     """Make an ended application reviewable (workflow's ``application_ended``,
     its envelope with the payload loaded) when it ended completed, denied or
     rejected; a withdrawn case, or one ended for want of a supplement, is not
     evaluable and is only marked handled.
 
-    Once per event, and once per case with ``application_completed``: a case
-    recorded by that event learns its principal from this one. Returns True
-    when the case was recorded. Raises Invalid when the envelope has no id or
-    the payload lacks what a review needs.
+    Once per event: a repeated delivery changes nothing. Returns True when the
+    case was recorded. Raises Invalid when the envelope has no id or the
+    payload lacks what a review needs.
     """
     _require_envelope_id(envelope)
     payload = envelope["payload"]

@@ -26,20 +26,22 @@ def make_uow(database_factory):
 
 
 def complete(uow, application_id, applicant_id, store_id="store-1"):
+    """The case ended completed (workflow's ``application_ended``)."""
     payload = {
         "application_id": application_id,
         "applicant_id": applicant_id,
+        "principal_id": None,
         "item_id": "item-1",
         "item_name": "食品经营许可",
         "department_code": "320100-MSA",
+        "handled_by": "320100-MSA",
         "region_code": "320102",
         "store_id": store_id,
+        "outcome": "completed",
         # Within the review window of the process clock.
-        "completed_at": isoformat_utc(clock.now() - timedelta(hours=1)),
+        "ended_at": isoformat_utc(clock.now() - timedelta(hours=1)),
     }
-    use_cases.record_completed_case(
-        uow, make_envelope("workflow", "application_completed", payload)
-    )
+    use_cases.record_ended_case(uow, make_envelope("workflow", "application_ended", payload))
 
 
 def applicant(user_id):

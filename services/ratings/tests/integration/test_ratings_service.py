@@ -1,6 +1,6 @@
 """The ratings service in a container, on the real broker and PostgreSQL.
 
-workflow's ``application_completed`` is published as workflow's relay would; what
+workflow's ``application_ended`` is published as workflow's relay would; what
 ratings emits is read from a test queue bound to ``ratings.events``.
 """
 
@@ -72,19 +72,28 @@ def ratings_events(amqp_uri):
 
 
 def publish_completed(amqp_uri, **overrides):
+    """workflow's ``application_ended`` of a case that ended completed."""
     payload = {
         "application_id": f"app-{uuid.uuid4().hex[:12]}",
         "applicant_id": "u-applicant-0042",
+        "principal_id": None,
         "item_id": "item-food",
         "item_name": "食品经营许可",
         "department_code": DEPARTMENT,
+        "handled_by": DEPARTMENT,
         "region_code": "320102",
         "store_id": "store-nj-msa",
+        "mode": "online",
+        "outcome": "completed",
+        "submitted_at": isoformat_utc(clock.now() - timedelta(days=3)),
         # Within the review window of the process clock.
-        "completed_at": isoformat_utc(clock.now() - timedelta(hours=1)),
+        "ended_at": isoformat_utc(clock.now() - timedelta(hours=1)),
+        "due_date": (clock.now() + timedelta(days=7)).date().isoformat(),
+        "on_time": True,
+        "working_days": 2,
     }
     payload.update(overrides)
-    envelope = make_envelope("workflow", "application_completed", payload)
+    envelope = make_envelope("workflow", "application_ended", payload)
     publish(amqp_uri, envelope)
     return envelope
 
@@ -107,42 +116,55 @@ def count(engine, table, **where):
 
 
 def completed_case(ratings, amqp_uri, **overrides):
-    with entrypoint_waiter(ratings, "on_application_completed"):
+    with entrypoint_waiter(ratings, "on_application_ended"):
         envelope = publish_completed(amqp_uri, **overrides)
     return envelope["payload"]["application_id"]
 
 
-def test_a_completed_application_becomes_reviewable_once(ratings, amqp_uri, engine):
+def test_a_completed_application_becomes_reviewable_and_counts_once(
+    ratings, config, amqp_uri, engine
+):
     envelope = make_envelope(
         "workflow",
-        "application_completed",
+        "application_ended",
         {
             "application_id": "app-once",
             "applicant_id": "u-applicant-0042",
+            "principal_id": None,
             "item_id": "item-food",
             "item_name": "食品经营许可",
             "department_code": DEPARTMENT,
+            "handled_by": DEPARTMENT,
             "region_code": "320102",
             "store_id": "store-nj-msa",
-            "completed_at": "2026-11-24T09:30:00Z",
+            "mode": "online",
+            "outcome": "completed",
+            "submitted_at": "2026-11-20T01:00:00Z",
+            "ended_at": "2026-11-24T09:30:00Z",
+            "due_date": "2026-11-27",
+            "on_time": True,
+            "working_days": 3,
         },
     )
     for _ in range(2):
-        with entrypoint_waiter(ratings, "on_application_completed"):
+        with entrypoint_waiter(ratings, "on_application_ended"):
             publish(amqp_uri, envelope)
 
     assert count(engine, orm.reviewable_cases, application_id="app-once") == 1
-    assert count(engine, orm.metadata.tables["handled_events"]) == 1
+    # Once by each part of the handler: the case, and its count.
+    assert count(engine, orm.metadata.tables["handled_events"]) == 2
+    with ServiceRpcProxy("ratings", config) as proxy:
+        assert proxy.case_stats()["completed"] == 1
 
 
-def test_a_malformed_completed_event_is_dead_lettered_at_once(ratings, amqp_uri, engine):
+def test_a_malformed_ended_event_is_dead_lettered_at_once(ratings, amqp_uri, engine):
     dead = topology.dead_letter_queue_name(
         topology.handler_queue_name(
-            "workflow", "application_completed", "ratings", "on_application_completed"
+            "workflow", "application_ended", "ratings", "on_application_ended"
         )
     )
-    envelope = make_envelope("workflow", "application_completed", {"application_id": "app-broken"})
-    with entrypoint_waiter(ratings, "on_application_completed"):
+    envelope = make_envelope("workflow", "application_ended", {"application_id": "app-broken"})
+    with entrypoint_waiter(ratings, "on_application_ended"):
         publish(amqp_uri, envelope)
 
     found, held = None, []

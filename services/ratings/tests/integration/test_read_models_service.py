@@ -101,7 +101,7 @@ def test_workflows_events_feed_the_case_data_and_its_announcements(
     with entrypoint_waiter(ratings, "count_case_submitted"):
         publish(amqp_uri, submitted("app-live-1"))
     first = announcements()
-    with entrypoint_waiter(ratings, "count_case_ended"):
+    with entrypoint_waiter(ratings, "on_application_ended"):
         publish(amqp_uri, ended("app-live-1"))
     second = announcements()
 
@@ -116,10 +116,7 @@ def test_workflows_events_feed_the_case_data_and_its_announcements(
 
 
 def test_a_review_comes_back_through_the_broker_to_the_indicators(ratings, config, amqp_uri):
-    with (
-        entrypoint_waiter(ratings, "count_case_ended"),
-        entrypoint_waiter(ratings, "on_application_ended"),
-    ):
+    with entrypoint_waiter(ratings, "on_application_ended"):
         publish(amqp_uri, ended("app-rated-1"))
 
     with ServiceRpcProxy("ratings", config) as proxy:

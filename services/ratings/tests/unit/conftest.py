@@ -9,25 +9,9 @@ APPLICANT = citizen("u-applicant")
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def completed_payload(**overrides):
-    """workflow's ``application_completed`` payload, as workflow sends it."""
-    payload = {
-        "application_id": "app-1",
-        "applicant_id": "u-applicant",
-        "item_id": "item-1",
-        "item_name": "Food business licence",
-        "department_code": "320100-MSA",
-        "region_code": "320102",
-        "store_id": "store-1",
-        "completed_at": "2026-11-24T09:30:00Z",
-    }
-    payload.update(overrides)
-    return payload
-
-
 @pytest.fixture
 def case():
-    return ReviewableCase.from_application_completed(completed_payload())
+    return ReviewableCase.from_application_ended(ended_payload())
 
 
 # --- service layer ----------------------------------------------------------
@@ -35,10 +19,6 @@ def case():
 DEPARTMENT = "320100-MSA"
 CLERK = staff("u-clerk", DEPARTMENT, "window_clerk", name="王窗口")
 OPERATOR = operator("u-operator", name="运维")
-
-
-def completed_envelope(**overrides):
-    return envelope("workflow", "application_completed", completed_payload(**overrides))
 
 
 @pytest.fixture

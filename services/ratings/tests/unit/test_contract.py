@@ -19,7 +19,7 @@ from services.ratings.service import RatingsService
 from services.ratings.service_layer import rectifications
 from services.workflow import contract as workflow
 
-from .conftest import APPLICANT, CLERK, DEPARTMENT, OPERATOR, catalog_item, completed_payload
+from .conftest import APPLICANT, CLERK, DEPARTMENT, OPERATOR, catalog_item, ended_payload
 
 GRADE_MESSAGE = "must be an integer from 1 to 5"
 
@@ -74,20 +74,23 @@ def evaluated(service) -> set[str]:
 
 
 def completed(service, number: int, **overrides) -> tuple[str, dict]:
-    """A case completed as workflow emits it: its payload dumped with workflow's
-    schema, in workflow's envelope; returns the case and its applicant."""
+    """A case ended completed as workflow emits it: its payload dumped with
+    workflow's schema, in workflow's envelope; returns the case and its
+    applicant."""
     application_id = f"app-{number}"
     applicant = citizen(f"u-applicant-{number:04d}")
-    payload = workflow.ApplicationCompleted().dump(
+    payload = workflow.ApplicationEnded().dump(
         {
-            **completed_payload(
+            **ended_payload(
                 application_id=application_id, applicant_id=applicant["user_id"], **overrides
             ),
-            "completed_at": datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+            "submitted_at": datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
+            "ended_at": datetime(2026, 11, 24, 9, 30, tzinfo=UTC),
+            "due_date": date(2026, 11, 27),
         }
     )
-    assert_documented(workflow.ApplicationCompleted, payload)
-    service.on_application_completed(envelope("workflow", "application_completed", payload))
+    assert_documented(workflow.ApplicationEnded, payload)
+    service.on_application_ended(envelope("workflow", "application_ended", payload))
     return application_id, applicant
 
 
@@ -178,7 +181,7 @@ def case_data(service) -> None:
             "working_days": 3,
         }
     )
-    service.count_case_ended(envelope("workflow", "application_ended", ended))
+    service.on_application_ended(envelope("workflow", "application_ended", ended))
 
 
 def test_every_answer_is_exactly_its_documented_schema(service, uow):
@@ -217,11 +220,13 @@ def test_every_answer_is_exactly_its_documented_schema(service, uow):
     assert by_region["escalations"] is None
     assert [d["escalations"] for d in by_region["departments"]] == [None]
     period = {"from": "2026-11-01", "to": "2026-11-30"}
-    assert check("stats", {"store": "store-1", **period})["overall"]["evaluable"] == 1
+    # The two reviewed cases and the live one ended completed, all at store-1;
+    # only the live one was submitted here.
+    assert check("stats", {"store": "store-1", **period})["overall"]["evaluable"] == 3
     cases = check("case_stats", {})
-    assert (cases["submitted"], cases["completed"], cases["on_time_rate"]) == (1, 1, 1.0)
+    assert (cases["submitted"], cases["completed"], cases["on_time_rate"]) == (1, 3, 1.0)
     assert check("case_stats", {"region": "320102", **period})["by_mode"]["express"] == 1
-    assert check("live_case_stats", {})["all_time"]["completed"] == 1
+    assert check("live_case_stats", {})["all_time"]["completed"] == 3
     listed = check("list_rectifications", {"actor": CLERK, "page": "1", "page_size": "20"})
     assert listed["items"][0]["resolved_at"] is None
     rectification = {"actor": CLERK, "rectification_id": rectification_of(service)}
@@ -246,7 +251,6 @@ def test_every_answer_is_exactly_its_documented_schema(service, uow):
 
     assert called == rpc_methods, "every RPC method is exercised here"
     assert set(entrypoints) - rpc_methods == {
-        "on_application_completed",
         "on_application_ended",
         "on_case_escalated",
         "on_calendar_loaded",
@@ -257,7 +261,6 @@ def test_every_answer_is_exactly_its_documented_schema(service, uow):
         "count_appeal_decided",
         "count_case_submitted",
         "count_case_accepted",
-        "count_case_ended",
         "count_case_overdue",
         "count_shipment",
     }
@@ -323,11 +326,6 @@ def test_the_consumed_events_are_workflows():
         if name.startswith("on_")
     }
     assert handlers == {
-        "on_application_completed": (
-            "workflow",
-            "application_completed",
-            workflow.ApplicationCompleted,
-        ),
         "on_case_escalated": ("workflow", "case_escalated", workflow.CaseEscalated),
         "on_calendar_loaded": ("workflow", "calendar_loaded", workflow.CalendarLoaded),
         "on_application_ended": ("workflow", "application_ended", workflow.ApplicationEnded),

@@ -37,7 +37,7 @@ from services.ratings.domain.model import (
     phone_error,
 )
 
-from .conftest import DEPARTMENT, NOW, completed_payload, ended_payload
+from .conftest import DEPARTMENT, NOW, ended_payload
 
 GRADE_MESSAGE = "must be an integer from 1 to 5"
 APPLICANT = citizen("u-applicant", name="张三", level=2)
@@ -116,15 +116,8 @@ def test_handled_by_is_a_department_code():
     assert caught.value.fields == {"handled_by": "must be at most 32 characters"}
 
 
-def test_a_case_from_application_completed_is_completed_by_its_department():
-    case = ReviewableCase.from_application_completed(completed_payload())
-
-    assert (case.outcome, case.handled_by, case.principal_id) == ("completed", DEPARTMENT, None)
-    assert case.ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-
-
-def test_a_case_learns_its_principal_from_the_ended_event_once():
-    case = ReviewableCase.from_application_completed(completed_payload())
+def test_a_case_recorded_without_a_principal_learns_it_once():
+    case = ended()
 
     assert case.learn(ended(principal_id="u-principal")) is True
     assert case.principal_id == "u-principal"

@@ -11,11 +11,11 @@ from services.common.errors import Conflict, Forbidden, Invalid, NotFound
 from services.common.testing import assert_documented, citizen, operator, outbox, staff
 from services.ratings import contract
 from services.ratings.domain.indicators import IndicatorSummary
-from services.ratings.domain.model import EvaluationPolicy
+from services.ratings.domain.model import EvaluationPolicy, ReviewableCase
 from services.ratings.service_layer import indicators, use_cases
 from services.workflow import contract as workflow
 
-from .conftest import DEPARTMENT, NOW, completed_envelope, ended_envelope
+from .conftest import DEPARTMENT, NOW, ended_envelope, ended_payload
 
 APPLICANT = citizen("u-applicant", name="张三", level=2)
 PRINCIPAL = citizen("u-principal", name="李四", level=1)
@@ -33,6 +33,14 @@ def delivered(envelope):
 
 def end(uow, **payload):
     assert use_cases.record_ended_case(uow, delivered(ended_envelope(**payload)))
+
+
+def recorded_without_principal(uow):
+    """The case as ratings recorded it from workflow's ``application_completed``
+    before ``application_ended`` alone made cases reviewable: no principal."""
+    with uow:
+        uow.cases.add(ReviewableCase.from_application_ended(ended_payload()))
+        uow.commit()
 
 
 def review(uow, application_id="app-1", grade=5, actor=APPLICANT, now=NOW, **kwargs):
@@ -81,24 +89,23 @@ def test_the_same_ended_event_twice_records_one_case(uow):
     assert len(rows(uow, "reviewable_cases")) == 1
 
 
-def test_completed_then_ended_records_the_case_once_with_its_principal(uow):
-    assert use_cases.record_completed_case(uow, completed_envelope())
+def test_a_case_recorded_without_its_principal_learns_it_from_the_ended_event(uow):
+    recorded_without_principal(uow)
+
     recorded = use_cases.record_ended_case(
         uow, delivered(ended_envelope(principal_id="u-principal"))
     )
 
     assert recorded is False
-
     [case] = rows(uow, "reviewable_cases")
     assert case["principal_id"] == "u-principal"
-    assert len(rows(uow, "handled_events")) == 2
+    assert len(rows(uow, "handled_events")) == 1
 
 
-def test_both_events_at_once_record_the_case_once_with_its_principal(uow, monkeypatch):
-    """The two events of a completed case arrive together: each looks for the
-    case before the other inserted it (no row to lock); the one that inserts
-    second does it again, and learns."""
-    use_cases.record_completed_case(uow, completed_envelope())
+def test_a_case_recorded_meanwhile_is_learned_from_on_a_second_try(uow, monkeypatch):
+    """Another delivery inserted the case after this one looked for it (no row
+    to lock): the insert fails, and this one does it again and learns."""
+    recorded_without_principal(uow)
     looked = []
     get = type(uow.cases).get
 
@@ -115,20 +122,38 @@ def test_both_events_at_once_record_the_case_once_with_its_principal(uow, monkey
     assert recorded is False and len(looked) == 2
     [case] = rows(uow, "reviewable_cases")
     assert case["principal_id"] == "u-principal"
-    assert len(rows(uow, "handled_events")) == 2
+    assert len(rows(uow, "handled_events")) == 1
 
 
-def test_ended_then_completed_records_the_case_once(uow):
-    end(uow, principal_id="u-principal")
+def test_two_deliveries_of_one_event_at_once_record_the_case_once(uow, monkeypatch):
+    """The other delivery marked the event handled after this one checked: its
+    mark fails, and this one, again, sees the event handled and skips."""
+    event = delivered(ended_envelope())
+    assert use_cases.record_ended_case(uow, event) is True
+    checked = []
+    first_delivery = type(uow).first_delivery
 
-    assert use_cases.record_completed_case(uow, completed_envelope()) is False
+    def passed_the_check(self, envelope, consumer):
+        checked.append(consumer)
+        if len(checked) > 1:
+            return first_delivery(self, envelope, consumer)
+        handled = self.metadata.tables["handled_events"]
+        self.session.execute(
+            handled.insert().values(event_id=envelope["id"], consumer=consumer, handled_at=NOW)
+        )
+        return True
 
-    [case] = rows(uow, "reviewable_cases")
-    assert case["principal_id"] == "u-principal"
+    monkeypatch.setattr(type(uow), "first_delivery", passed_the_check)
+
+    assert use_cases.record_ended_case(uow, event) is False
+
+    assert len(checked) == 2
+    assert len(rows(uow, "reviewable_cases")) == 1
+    assert len(rows(uow, "handled_events")) == 1
 
 
-def test_a_reviewed_case_stays_reviewed_when_the_other_event_comes(uow):
-    use_cases.record_completed_case(uow, completed_envelope())
+def test_a_reviewed_case_stays_reviewed_when_it_learns_its_principal(uow):
+    recorded_without_principal(uow)
     review(uow)
 
     use_cases.record_ended_case(uow, delivered(ended_envelope(principal_id="u-principal")))

@@ -4,7 +4,7 @@ from services.common.testing import outbox
 from services.ratings.service_layer import indicators, use_cases
 from services.ratings.service_layer.gauges import gauges
 
-from .conftest import APPLICANT, NOW, completed_envelope
+from .conftest import APPLICANT, NOW, ended_envelope
 
 
 def reading(uow, name):
@@ -27,9 +27,9 @@ REVIEWS = [
 def review_all(uow, reviews):
     for number, (store_id, region_code, grade) in enumerate(reviews):
         application_id = f"app-{number}"
-        assert use_cases.record_completed_case(
+        assert use_cases.record_ended_case(
             uow,
-            completed_envelope(
+            ended_envelope(
                 application_id=application_id, store_id=store_id, region_code=region_code
             ),
         )

@@ -16,6 +16,7 @@ from services.common.testing import assert_documented, envelope, outbox
 from services.courier import contract as courier
 from services.ratings import contract
 from services.ratings.service import Announced, LiveAnnounceTimer, RatingsService
+from services.ratings.service_layer import indicators, use_cases
 from services.workflow import contract as workflow
 
 SUBMITTED_AT = "2026-11-25T02:00:00Z"
@@ -105,8 +106,8 @@ def application_ended(application_id="app-1", outcome="completed"):
 def test_reviews_rectifications_visits_and_appeals_feed_the_indicators(service):
     service.count_review_submitted(review_submitted("r-1", 5))
     service.count_review_submitted(review_submitted("r-2", 1))
-    service.count_case_ended(application_ended("app-1"))
-    service.count_case_ended(application_ended("app-2", outcome="denied"))
+    service.on_application_ended(application_ended("app-1"))
+    service.on_application_ended(application_ended("app-2", outcome="denied"))
     service.count_visit_recorded(
         envelope(
             "ratings",
@@ -171,6 +172,42 @@ def test_reviews_rectifications_visits_and_appeals_feed_the_indicators(service):
     assert (overall["reviews"], overall["bad"], overall["praise_rate"]) == (1, 0, 1.0)
 
 
+def case_counts(service) -> tuple[int, int]:
+    """Completed cases in the case data, evaluable services in the indicators."""
+    return service.case_stats()["completed"], service.stats()["overall"]["evaluable"]
+
+
+def test_an_ended_case_becomes_reviewable_and_its_outcome_counts_once(service, uow):
+    event = application_ended("app-1")
+
+    service.on_application_ended(event)
+    service.on_application_ended(event)
+
+    with uow:
+        assert uow.cases.get("app-1").outcome == "completed"
+    assert case_counts(service) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    "done_before",
+    [use_cases.record_ended_case, indicators.record_case_ended],
+    ids=["made_reviewable", "counted_by_the_retired_count_case_ended"],
+)
+def test_a_delivery_after_one_part_ran_does_what_is_left_once(service, uow, done_before):
+    """A delivery that made the case reviewable and then failed, or an event
+    the retired ``count_case_ended`` counted and whose queue moved to
+    ``on_application_ended``: the delivery again does the other part, once."""
+    event = application_ended("app-1")
+    done_before(uow, event)
+
+    service.on_application_ended(event)
+    service.on_application_ended(event)
+
+    with uow:
+        assert uow.cases.get("app-1") is not None
+    assert case_counts(service) == (1, 1)
+
+
 def test_a_payload_that_does_not_load_is_invalid_so_it_is_dead_lettered(service):
     with pytest.raises(Invalid) as caught:
         service.count_review_submitted(review_submitted(grade=9, indicators={}))
@@ -202,7 +239,7 @@ def test_workflows_and_couriers_events_feed_the_case_data(service, uow):
     service.count_case_overdue(
         envelope("workflow", "case_overdue", {"application_id": "app-1", "due_date": "2026-11-24"})
     )
-    service.count_case_ended(application_ended("app-1"))
+    service.on_application_ended(application_ended("app-1"))
 
     answer = service.case_stats(region="320102")
     assert {name: answer[name] for name in ("submitted", "accepted", "completed", "overdue")} == {
@@ -286,7 +323,7 @@ def test_the_read_models_consume_the_producers_events_with_their_schemas():
     handlers = {
         name: (entrypoint.source_service, entrypoint.event_type, type(entrypoint.payload))
         for name, entrypoint in contract_entrypoints(RatingsService)
-        if name.startswith("count_")
+        if name.startswith("count_") or name == "on_application_ended"
     }
 
     assert handlers == {
@@ -305,7 +342,7 @@ def test_the_read_models_consume_the_producers_events_with_their_schemas():
             workflow.ApplicationSubmitted,
         ),
         "count_case_accepted": ("workflow", "application_accepted", workflow.ApplicationAccepted),
-        "count_case_ended": ("workflow", "application_ended", workflow.ApplicationEnded),
+        "on_application_ended": ("workflow", "application_ended", workflow.ApplicationEnded),
         "count_case_overdue": ("workflow", "case_overdue", workflow.CaseOverdue),
         "count_shipment": ("courier", "shipment_created", courier.ShipmentCreated),
     }

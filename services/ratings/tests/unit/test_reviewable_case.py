@@ -10,16 +10,16 @@ from services.ratings.domain.events import BadReviewFlagged, ReviewSubmitted
 from services.ratings.domain.exceptions import AlreadyReviewed, ValidationFailed
 from services.ratings.domain.model import Rectification, Review, ReviewableCase
 
-from .conftest import APPLICANT, NOW, completed_payload
+from .conftest import APPLICANT, NOW, ended_payload
 
 GRADE_MESSAGE = "must be an integer from 1 to 5"
 
 
-# --- built from workflow's application_completed ----------------------------
+# --- built from workflow's application_ended --------------------------------
 
 
-def test_case_is_built_from_the_completed_event():
-    case = ReviewableCase.from_application_completed(completed_payload())
+def test_case_is_built_from_the_ended_event():
+    case = ReviewableCase.from_application_ended(ended_payload())
 
     assert case.application_id == "app-1"
     assert case.applicant_id == "u-applicant"
@@ -34,41 +34,41 @@ def test_case_is_built_from_the_completed_event():
     assert case.events == []
 
 
-def test_completed_at_with_an_offset_is_kept_in_utc():
-    case = ReviewableCase.from_application_completed(
-        completed_payload(completed_at="2026-11-24T17:30:00+08:00")
+def test_ended_at_with_an_offset_is_kept_in_utc():
+    case = ReviewableCase.from_application_ended(
+        ended_payload(ended_at="2026-11-24T17:30:00+08:00")
     )
 
     assert case.ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     assert case.ended_at.utcoffset() == timedelta(0)
 
 
-def test_completed_at_may_already_be_a_datetime():
+def test_ended_at_may_already_be_a_datetime():
     instant = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
-    case = ReviewableCase.from_application_completed(completed_payload(completed_at=instant))
+    case = ReviewableCase.from_application_ended(ended_payload(ended_at=instant))
 
     assert case.ended_at == instant
 
 
 def test_unknown_event_fields_are_ignored():
-    case = ReviewableCase.from_application_completed(completed_payload(licence_no="L-1"))
+    case = ReviewableCase.from_application_ended(ended_payload(licence_no="L-1"))
 
     assert case.application_id == "app-1"
 
 
 def test_every_missing_or_bad_event_field_is_named_at_once():
-    payload = completed_payload(store_id="", region_code=None, completed_at="yesterday")
+    payload = ended_payload(store_id="", region_code=None, ended_at="yesterday")
     del payload["item_name"]
 
     with pytest.raises(ValidationFailed) as caught:
-        ReviewableCase.from_application_completed(payload)
+        ReviewableCase.from_application_ended(payload)
 
     assert set(caught.value.fields) == {
         "store_id",
         "region_code",
         "item_name",
-        "completed_at",
+        "ended_at",
     }
 
 
@@ -85,26 +85,26 @@ def test_every_missing_or_bad_event_field_is_named_at_once():
     ],
 )
 def test_event_fields_longer_than_ratings_keeps_are_refused(field, longest):
-    assert ReviewableCase.from_application_completed(completed_payload(**{field: "x" * longest}))
+    assert ReviewableCase.from_application_ended(ended_payload(**{field: "x" * longest}))
 
     with pytest.raises(ValidationFailed) as caught:
-        ReviewableCase.from_application_completed(completed_payload(**{field: "x" * (longest + 1)}))
+        ReviewableCase.from_application_ended(ended_payload(**{field: "x" * (longest + 1)}))
 
     assert caught.value.fields == {field: f"must be at most {longest} characters"}
 
 
-@pytest.mark.parametrize("completed_at", ["2026-11-24T09:30:00", datetime(2026, 11, 24), 17])
-def test_completed_at_must_carry_a_timezone(completed_at):
+@pytest.mark.parametrize("ended_at", ["2026-11-24T09:30:00", datetime(2026, 11, 24), 17])
+def test_ended_at_must_carry_a_timezone(ended_at):
     with pytest.raises(ValidationFailed) as caught:
-        ReviewableCase.from_application_completed(completed_payload(completed_at=completed_at))
+        ReviewableCase.from_application_ended(ended_payload(ended_at=ended_at))
 
-    assert set(caught.value.fields) == {"completed_at"}
+    assert set(caught.value.fields) == {"ended_at"}
 
 
 def test_cases_are_the_same_entity_when_the_application_is():
-    first = ReviewableCase.from_application_completed(completed_payload())
-    again = ReviewableCase.from_application_completed(completed_payload(store_id="store-2"))
-    other = ReviewableCase.from_application_completed(completed_payload(application_id="app-2"))
+    first = ReviewableCase.from_application_ended(ended_payload())
+    again = ReviewableCase.from_application_ended(ended_payload(store_id="store-2"))
+    other = ReviewableCase.from_application_ended(ended_payload(application_id="app-2"))
 
     assert first == again
     assert hash(first) == hash(again)
@@ -133,7 +133,7 @@ def test_the_applicant_reviews_the_case(case):
 
 
 def test_review_ids_are_unique(case):
-    other = ReviewableCase.from_application_completed(completed_payload(application_id="app-2"))
+    other = ReviewableCase.from_application_ended(ended_payload(application_id="app-2"))
 
     assert (
         case.review(APPLICANT, 4, "", NOW).review_id
@@ -226,7 +226,7 @@ def test_a_case_is_reviewed_once(case):
 
 
 def test_a_reviewed_case_loaded_from_storage_refuses_another_review():
-    case = ReviewableCase.from_application_completed(completed_payload())
+    case = ReviewableCase.from_application_ended(ended_payload())
     case.reviewed = True
 
     with pytest.raises(Conflict):
@@ -259,7 +259,7 @@ def test_grade_must_be_an_integer_from_1_to_5(case, grade):
 
 @pytest.mark.parametrize("grade", [1, 2, 3, 4, 5])
 def test_every_grade_from_1_to_5_is_accepted(grade):
-    case = ReviewableCase.from_application_completed(completed_payload())
+    case = ReviewableCase.from_application_ended(ended_payload())
 
     assert case.review(APPLICANT, grade, "", NOW).grade == grade
 
@@ -315,7 +315,7 @@ def test_every_bad_field_is_named_at_once(case):
     ],
 )
 def test_grades_4_and_5_are_praise_and_1_and_2_are_bad(grade, praise, bad):
-    case = ReviewableCase.from_application_completed(completed_payload())
+    case = ReviewableCase.from_application_ended(ended_payload())
 
     review = case.review(APPLICANT, grade, "", NOW)
 
@@ -365,7 +365,7 @@ def test_other_grades_open_no_rectification(case, grade):
 
 def test_reviews_are_the_same_entity_when_the_id_is(case):
     review = case.review(APPLICANT, 4, "", NOW)
-    other = ReviewableCase.from_application_completed(completed_payload(application_id="app-2"))
+    other = ReviewableCase.from_application_ended(ended_payload(application_id="app-2"))
 
     assert dataclasses.replace(review, comment="edited") == review
     assert review != other.review(APPLICANT, 4, "", NOW)

@@ -11,7 +11,7 @@ from services.common.testing import outbox
 from services.ratings.adapters.evaluation_dependency import EvaluationSettings
 from services.ratings.service import RatingsService
 
-from .conftest import APPLICANT, CLERK, OPERATOR, completed_envelope
+from .conftest import APPLICANT, CLERK, OPERATOR, ended_envelope
 
 
 @pytest.fixture
@@ -21,11 +21,11 @@ def service(uow):
 
 @pytest.fixture
 def completed(service):
-    service.on_application_completed(completed_envelope())
+    service.on_application_ended(ended_envelope())
     return service
 
 
-def test_the_completed_event_makes_the_case_reviewable(completed, uow):
+def test_the_ended_event_makes_the_case_reviewable(completed, uow):
     with uow:
         case = uow.cases.get("app-1")
     assert case is not None
@@ -34,21 +34,21 @@ def test_the_completed_event_makes_the_case_reviewable(completed, uow):
 
 def test_a_malformed_event_is_invalid_so_it_is_dead_lettered_at_once(service):
     with pytest.raises(Invalid) as caught:
-        service.on_application_completed({"id": "e-1", "payload": {}})
+        service.on_application_ended({"id": "e-1", "payload": {}})
 
     assert "payload.application_id" in caught.value.fields
 
 
 def test_a_bad_payload_names_every_field(service, uow):
-    event = completed_envelope(store_id=None, completed_at="yesterday")
+    event = ended_envelope(store_id=None, ended_at="yesterday")
     del event["payload"]["item_name"]
 
     with pytest.raises(Invalid) as caught:
-        service.on_application_completed(event)
+        service.on_application_ended(event)
 
     assert set(caught.value.fields) == {
         "payload.store_id",
-        "payload.completed_at",
+        "payload.ended_at",
         "payload.item_name",
     }
     with uow:
@@ -56,14 +56,14 @@ def test_a_bad_payload_names_every_field(service, uow):
 
 
 def test_an_instant_with_an_offset_is_kept_in_utc(service, uow):
-    service.on_application_completed(completed_envelope(completed_at="2026-11-24T17:30:00+08:00"))
+    service.on_application_ended(ended_envelope(ended_at="2026-11-24T17:30:00+08:00"))
 
     with uow:
         assert uow.cases.get("app-1").ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
 
 def test_an_event_workflow_may_extend_is_still_taken(service, uow):
-    service.on_application_completed(completed_envelope(licence_no="L-1"))
+    service.on_application_ended(ended_envelope(licence_no="L-1"))
 
     with uow:
         assert uow.cases.get("app-1") is not None
@@ -71,7 +71,7 @@ def test_an_event_workflow_may_extend_is_still_taken(service, uow):
 
 def test_an_event_whose_values_the_domain_refuses_is_invalid(service, uow):
     with pytest.raises(Invalid) as caught:
-        service.on_application_completed(completed_envelope(store_id=""))
+        service.on_application_ended(ended_envelope(store_id=""))
 
     assert set(caught.value.fields) == {"store_id"}
     with uow:

@@ -17,17 +17,17 @@ from .conftest import (
     APPLICANT,
     DEPARTMENT,
     NOW,
-    completed_envelope,
+    ended_envelope,
 )
 
 
 def as_delivered(envelope):
     """The envelope as the handler gets it: its payload loaded with workflow's schema."""
-    return {**envelope, "payload": load(workflow.ApplicationCompleted, envelope["payload"])}
+    return {**envelope, "payload": load(workflow.ApplicationEnded, envelope["payload"])}
 
 
 def record(uow, **payload):
-    assert use_cases.record_completed_case(uow, as_delivered(completed_envelope(**payload)))
+    assert use_cases.record_ended_case(uow, as_delivered(ended_envelope(**payload)))
 
 
 def review(uow, application_id="app-1", grade=5, comment="快", applicant="u-applicant", now=NOW):
@@ -41,27 +41,28 @@ def count(uow, table_name):
         return uow.session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
-# --- application_completed --------------------------------------------------
+# --- application_ended, outcome completed -----------------------------------
 
 
 def test_a_completed_application_becomes_a_reviewable_case(uow):
-    delivered = as_delivered(completed_envelope(completed_at="2026-11-24T17:30:00+08:00"))
+    delivered = as_delivered(ended_envelope(ended_at="2026-11-24T17:30:00+08:00"))
 
-    assert use_cases.record_completed_case(uow, delivered)
+    assert use_cases.record_ended_case(uow, delivered)
 
     with uow:
         case = uow.cases.get("app-1")
     assert case.applicant_id == "u-applicant"
     assert case.store_id == "store-1"
+    assert case.outcome == "completed"
     assert case.ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
     assert case.reviewed is False
 
 
 def test_the_same_event_twice_records_one_case(uow):
-    envelope = completed_envelope()
+    envelope = ended_envelope()
 
-    assert use_cases.record_completed_case(uow, envelope) is True
-    assert use_cases.record_completed_case(uow, envelope) is False
+    assert use_cases.record_ended_case(uow, envelope) is True
+    assert use_cases.record_ended_case(uow, envelope) is False
 
     assert count(uow, "reviewable_cases") == 1
     assert count(uow, "handled_events") == 1
@@ -71,7 +72,7 @@ def test_a_second_event_for_a_recorded_case_changes_nothing(uow):
     record(uow)
     review(uow)
 
-    assert use_cases.record_completed_case(uow, completed_envelope()) is False
+    assert use_cases.record_ended_case(uow, ended_envelope()) is False
 
     with uow:
         assert uow.cases.get("app-1").reviewed is True
@@ -80,10 +81,10 @@ def test_a_second_event_for_a_recorded_case_changes_nothing(uow):
 
 def test_an_event_missing_what_a_review_needs_is_invalid_and_not_marked_handled(uow):
     # Both load with workflow's schema; the domain refuses them.
-    delivered = as_delivered(completed_envelope(store_id="", department_code="D" * 33))
+    delivered = as_delivered(ended_envelope(store_id="", department_code="D" * 33))
 
     with pytest.raises(Invalid) as caught:
-        use_cases.record_completed_case(uow, delivered)
+        use_cases.record_ended_case(uow, delivered)
 
     assert set(caught.value.fields) == {"store_id", "department_code"}
     assert count(uow, "reviewable_cases") == 0
@@ -91,18 +92,18 @@ def test_an_event_missing_what_a_review_needs_is_invalid_and_not_marked_handled(
 
 
 def test_an_event_as_it_arrives_is_taken_too(uow):
-    assert use_cases.record_completed_case(uow, completed_envelope())
+    assert use_cases.record_ended_case(uow, ended_envelope())
 
     with uow:
         assert uow.cases.get("app-1").ended_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
 
 def test_an_envelope_without_an_id_is_invalid_as_it_cannot_be_handled_once(uow):
-    delivered = as_delivered(completed_envelope())
+    delivered = as_delivered(ended_envelope())
     del delivered["id"]
 
     with pytest.raises(Invalid) as caught:
-        use_cases.record_completed_case(uow, delivered)
+        use_cases.record_ended_case(uow, delivered)
 
     assert set(caught.value.fields) == {"id"}
     assert count(uow, "reviewable_cases") == 0
