@@ -21,11 +21,11 @@ from werkzeug.wrappers import Response
 from gateway import oidc_pages as pages
 from gateway import schemas as s
 from gateway.auth import OPERATOR, SIGNED_IN, staff_with
-from gateway.catalog_cache import cache_key
 from gateway.errors import ErrorAnswer, InsufficientScope, json_response
 from gateway.forms import CSRF_FIELD, check_double_submit, csrf_value_of, new_csrf_value
 from gateway.http import Answer, Call, ErrorStyle, load, refuse_nul_characters, route
 from services.common.errors import Invalid, ServiceError, Unauthorized
+from services.common.read_cache import cache_key
 from services.identity import contract as identity
 
 TAGS = ("oidc",)

@@ -18,13 +18,7 @@ from werkzeug.wrappers import Response
 from gateway import openapi
 from gateway import schemas as s
 from gateway.auth import OPERATOR, SIGNED_IN, STAFF, Access, KeyRing, staff_with
-from gateway.catalog_cache import (
-    CatalogCache,
-    FiguresCache,
-    apply_event,
-    cache_key,
-    payload_of,
-)
+from gateway.catalog_cache import CatalogCache, FiguresCache, apply_event
 from gateway.errors import json_response
 from gateway.http import Call, idempotency_key, route
 from gateway.licences import LicenceCheckLimit, merged_jwks
@@ -49,6 +43,7 @@ from services.common.config import amqp_uri
 from services.common.environment import RequiredSecrets
 from services.common.errors import NotFound, Unavailable
 from services.common.metrics import Instrumentation
+from services.common.read_cache import cache_key, payload_of
 from services.common.rpc import RpcClients
 from services.courier import contract as courier
 from services.identity import contract as identity

@@ -19,11 +19,20 @@ instance handles. A department instance starts the application ids it issues
 with ``<code>.`` (``services.common.instances``), so the gateway routes every
 later command by the id alone; a licence number names its issuer's USCC, which
 the catalogue's departments map to their instance.
+
+An application needs its item's guide (catalog's ``get_item``): each process
+keeps the published items it has read (``adapters.catalog_items``) and drops
+one when catalog announces a change (``item_published``, ``item_retired``;
+every item on ``basic_item_published``), on a broadcast queue of its own. So a
+submit may see an item as it was until that event arrives (its travel time),
+and at most ``CATALOG_CACHE_SECONDS`` (30) after it was read should the event
+be missed. Publishing a process asks catalog each time.
 """
 
 import functools
 
 from nameko.dependency_providers import Config
+from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
 
 from services.common import errors, instances
@@ -37,6 +46,12 @@ from services.common.timers import Timer
 from services.courier import contract as courier
 from services.identity import contract as identity
 from services.workflow import contract
+from services.workflow.adapters.catalog_items import (
+    CatalogItems,
+    catalog_item,
+    forget_every_item,
+    forget_item,
+)
 from services.workflow.adapters.data_exchange_dependency import DataExchange
 from services.workflow.adapters.identity_dependency import WorkflowDatabase
 from services.workflow.adapters.payment import PaymentPlatform
@@ -108,6 +123,12 @@ class PaymentTimer(Timer):
 payment_timer = PaymentTimer.decorator
 
 
+def _broadcast(source: str, event_type: str):
+    # One auto-deleted queue per process (each department instance's too): every
+    # process drops its own copy; one that was down starts with an empty cache.
+    return event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
+
+
 class InstanceCheck(DependencyProvider):
     """Refuses to start a container whose name is not the instance its config
     names (a class run without ``WorkflowService.for_config``, say by a bare
@@ -139,6 +160,8 @@ class WorkflowService(OpsEntrypoints):
     secrets = RequiredSecrets(PII_SECRETS)
     # Calls to other services (catalog, identity), with a deadline.
     clients = RpcClients()
+    # catalog's published items, kept in the process (see the module docstring).
+    catalog_items = CatalogItems()
     # Other departments' records (civil affairs, housing) for instant decisions.
     data_exchange = DataExchange()
     # The payment platform: orders for fees, cancellations, refunds.
@@ -256,7 +279,10 @@ class WorkflowService(OpsEntrypoints):
 
     @rpc(request=contract.PublishProcess, response=contract.ProcessVersion)
     def publish_process(self, request):
-        item, departments = self._catalog_item(request.pop("item_id")), self._departments()
+        # The definition is checked against the item as it is now (an admin may
+        # just have changed it): asked of catalog, not the kept copy.
+        item = self._catalog_item(request.pop("item_id"), fresh=True)
+        departments = self._departments()
         return use_cases.publish_process(
             self.uow, item, **request, departments=departments, instance=self.instance
         )
@@ -330,11 +356,32 @@ class WorkflowService(OpsEntrypoints):
     def on_enterprise_member_removed(self, event):
         principals.on_member_removed(self.uow, event)
 
-    def _catalog_item(self, item_id: str) -> dict:
-        """catalog's ``get_item`` answer (NotFound for an unknown item)."""
-        return self.clients.call(
-            "catalog", "get_item", correlation_id=self.uow.correlation_id, item_id=item_id
+    # Catalog's changes to items: drop the kept copies (adapters.catalog_items).
+    @_broadcast("catalog", "item_published")
+    def on_item_published(self, body):
+        forget_item(self.catalog_items, body)
+
+    @_broadcast("catalog", "item_retired")
+    def on_item_retired(self, body):
+        forget_item(self.catalog_items, body)
+
+    @_broadcast("catalog", "basic_item_published")
+    def on_basic_item_published(self, body):
+        forget_every_item(self.catalog_items)
+
+    def _catalog_item(self, item_id: str, fresh: bool = False) -> dict:
+        """catalog's ``get_item`` answer, the caller's own copy (NotFound for an
+        unknown item): a published item from the process's copy unless ``fresh``."""
+        load = functools.partial(
+            self.clients.call,
+            "catalog",
+            "get_item",
+            correlation_id=self.uow.correlation_id,
+            item_id=item_id,
         )
+        if fresh:
+            return load()
+        return catalog_item(self.catalog_items, item_id, load)
 
     def _gather(self, facts, application, today):
         """The facts an auto step's rules name, about this case (FactsUnavailable

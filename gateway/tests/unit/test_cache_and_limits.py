@@ -1,8 +1,7 @@
-import pytest
-
-from gateway.catalog_cache import ReadCache, apply_event, cache_key
+from gateway.catalog_cache import apply_event
 from gateway.errors import RateLimited
 from gateway.ratelimit import TokenBuckets
+from services.common.read_cache import ReadCache, cache_key
 
 
 class Clock:
@@ -11,46 +10,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-def test_cache_hit_does_not_load_again():
-    cache, loads = ReadCache(), []
-    key = cache_key("items", q="护照", page=1)
-    assert cache.get(key, lambda: loads.append(1) or "first") == "first"
-    assert cache.get(key, lambda: loads.append(1) or "second") == "first"
-    assert loads == [1]
-
-
-def test_keys_include_every_parameter():
-    assert cache_key("items", q="a", page=1) != cache_key("items", q="a", page=2)
-    assert cache_key("items", page=1, q="a") == cache_key("items", q="a", page=1)
-
-
-def test_entries_expire_after_the_ttl():
-    clock = Clock()
-    cache = ReadCache(ttl=30, clock=clock)
-    cache.get(("k",), lambda: 1)
-    clock.now += 31
-    assert cache.get(("k",), lambda: 2) == 2
-
-
-def test_size_is_bounded_least_recent_first():
-    cache = ReadCache(max_entries=2)
-    for name in "abc":
-        cache.get((name,), lambda name=name: name)
-    assert len(cache) == 2
-    assert cache.get(("a",), lambda: "reloaded") == "reloaded"
-
-
-def test_failures_are_not_cached():
-    cache = ReadCache()
-
-    def fail():
-        raise RuntimeError("down")
-
-    with pytest.raises(RuntimeError):
-        cache.get(("k",), fail)
-    assert cache.get(("k",), lambda: "ok") == "ok"
 
 
 def test_events_drop_only_what_they_touch():
@@ -77,17 +36,6 @@ def test_a_changed_basic_item_drops_the_basic_item_reads():
     assert cache.get(cache_key("basic", q="食品"), lambda: "new page") == "new page"
     # derived items are dropped by their own item_published
     assert cache.get(cache_key("item", "i-1"), lambda: "new") == "guide 1"
-
-
-def test_a_load_racing_an_invalidation_is_not_stored():
-    cache = ReadCache()
-
-    def load():
-        cache.invalidate("item", "i-1")
-        return "old"
-
-    assert cache.get(cache_key("item", "i-1"), load) == "old"
-    assert cache.get(cache_key("item", "i-1"), lambda: "new") == "new"
 
 
 def test_token_bucket_allows_a_burst_then_asks_to_wait():

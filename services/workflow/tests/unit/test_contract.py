@@ -13,6 +13,7 @@ from nameko.testing.services import worker_factory
 
 from services.common.entrypoints import ContractEventHandler, ContractRpc, contract_entrypoints
 from services.common.errors import Invalid
+from services.common.read_cache import ReadCache
 from services.common.schemas import load
 from services.common.testing import assert_documented, envelope, json_schema_of, outbox
 from services.courier import contract as courier
@@ -76,7 +77,13 @@ def service(uow, identity):
         item(item_id="item-fee", joint_departments=[], fees=[FEE]),
         item(item_id="item-zone", joint_departments=[]),
     )
-    return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
+    return worker_factory(
+        WorkflowService,
+        uow=uow,
+        clients=catalog,
+        catalog_items=ReadCache(),
+        config={"DEPARTMENT_CODE": ""},
+    )
 
 
 # A process paying the fees before the decision, and one with an assessment step.

@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 from nameko.testing.services import worker_factory
 
+from services.common.read_cache import ReadCache
 from services.workflow.adapters import orm
 from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
@@ -14,7 +15,11 @@ from .conftest import APPLICANT, EXPRESS, FORM, MATERIALS, OTHER_CITIZEN, FakeCa
 @pytest.fixture
 def service(uow):
     return worker_factory(
-        WorkflowService, uow=uow, clients=FakeCatalog(item()), config={"DEPARTMENT_CODE": ""}
+        WorkflowService,
+        uow=uow,
+        clients=FakeCatalog(item()),
+        catalog_items=ReadCache(),
+        config={"DEPARTMENT_CODE": ""},
     )
 
 

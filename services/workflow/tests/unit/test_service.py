@@ -10,6 +10,7 @@ from nameko.testing.services import worker_factory
 from services.common import errors
 from services.common.config import service_for_config
 from services.common.messaging import topology
+from services.common.read_cache import ReadCache
 from services.common.testing import envelope
 from services.workflow.service import (
     DEFAULT_OVERDUE_CHECK_SECONDS,
@@ -48,7 +49,13 @@ def catalog():
 
 @pytest.fixture
 def service(uow, catalog):
-    return worker_factory(WorkflowService, uow=uow, clients=catalog, config={"DEPARTMENT_CODE": ""})
+    return worker_factory(
+        WorkflowService,
+        uow=uow,
+        clients=catalog,
+        catalog_items=ReadCache(),
+        config={"DEPARTMENT_CODE": ""},
+    )
 
 
 def submit(service, delivery=EXPRESS, item_id="item-food-licence"):
@@ -81,7 +88,11 @@ def test_item_of_another_instance_is_a_conflict_naming_it(service):
 def department_service(uow, catalog):
     config = {"DEPARTMENT_CODE": "ks-xzsp"}
     return worker_factory(
-        WorkflowService.for_config(config), uow=uow, clients=catalog, config=config
+        WorkflowService.for_config(config),
+        uow=uow,
+        clients=catalog,
+        catalog_items=ReadCache(),
+        config=config,
     )
 
 
