@@ -40,6 +40,7 @@ from nameko.constants import (
     AMQP_URI_CONFIG_KEY,
     DEFAULT_SERIALIZER,
     LOGIN_METHOD_CONFIG_KEY,
+    NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import IncorrectSignature
@@ -169,6 +170,8 @@ class ContractRpc(SignatureOnce, Rpc):
 
 class _UnconfirmedPublisher(Publisher):
     use_confirms = False
+    # Into the caller's own queue, which ends with its connection.
+    delivery_mode = NON_PERSISTENT
 
 
 class _UnconfirmedResponder(Responder):

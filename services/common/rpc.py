@@ -14,8 +14,10 @@ import kombu.exceptions
 from eventlet.queue import LightQueue
 from kombu import Consumer
 from kombu.common import maybe_declare
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
 from nameko.extensions import DependencyProvider
+from nameko.rpc import MethodProxy
 from nameko.standalone.rpc import (
     ClusterRpcProxy,
     PollingQueueConsumer,
@@ -88,11 +90,30 @@ class RpcClientPool:
                 wrapper = ClusterRpcProxy(
                     self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
                 )
-                return wrapper, wrapper.start()
+                wrapper.start()
+                return wrapper, {}
             except Exception:
                 self._created -= 1
                 raise
         return self._idle.get()
+
+    @staticmethod
+    def _method(wrapper, methods: dict, service: str, method: str) -> MethodProxy:
+        """The proxy's caller of ``service.method``, made once (nameko's proxy
+        makes a new one, with its publisher, for every call). Requests go out
+        transient: a request is worth nothing once its caller stopped waiting,
+        so the broker need not write it to disk before confirming it (the
+        confirm stays: it tells an unknown service at once)."""
+        found = methods.get((service, method))
+        if found is None:
+            found = methods[(service, method)] = MethodProxy(
+                wrapper._worker_ctx,
+                service,
+                method,
+                wrapper._reply_listener,
+                delivery_mode=NON_PERSISTENT,
+            )
+        return found
 
     def _discard(self, entry) -> None:
         wrapper, _ = entry
@@ -107,13 +128,13 @@ class RpcClientPool:
             entry = self._acquire()
         except Exception as exc:
             raise Unavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
-        wrapper, proxy = entry
+        wrapper, methods = entry
         wrapper._worker_ctx.data["correlation_id"] = correlation_id
         # Sent along (header nameko.deadline): the service drops the request
         # rather than run it after we stopped waiting (ContractRpc).
         wrapper._worker_ctx.data["deadline"] = f"{time.time() + self.timeout:.3f}"
         try:
-            result = getattr(getattr(proxy, service), method)(**kwargs)
+            result = self._method(wrapper, methods, service, method)(**kwargs)
         except RpcTimeout as exc:
             self._discard(entry)  # a late reply must not reach the next caller
             raise Timeout(f"{service} did not answer within {self.timeout:g}s") from exc
