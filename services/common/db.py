@@ -5,6 +5,7 @@ A use case does ``with uow: ...; uow.commit()``. Events recorded with
 they describe; the relay (``messaging.relay``) publishes them afterwards.
 """
 
+import functools
 import logging
 import os
 import uuid
@@ -191,25 +192,22 @@ class UnitOfWork:
         """Record that ``consumer`` handles this event; False if it already did.
 
         The record is part of this transaction, so the effect and the record
-        commit together. Two deliveries racing each other both pass the check;
-        the second then fails on the primary key at commit and, retried, sees
-        the record and skips.
+        commit together. Of two deliveries racing each other, the second waits
+        on the key until the first commits, then records nothing and skips
+        (PostgreSQL; SQLite writes one transaction at a time).
         """
         handled = self._table("handled_events")
-        key = {"event_id": envelope["id"], "consumer": consumer}
-        seen = self.session.execute(
-            sa.select(handled.c.event_id).where(
-                handled.c.event_id == key["event_id"],
-                handled.c.consumer == key["consumer"],
-            )
-        ).first()
-        if seen is not None:
+        dialect = self.session.get_bind().dialect.name
+        inserted = self.session.execute(
+            _record_once(dialect, handled),
+            {"event_id": envelope["id"], "consumer": consumer, "handled_at": utcnow()},
+        ).rowcount
+        if inserted == 0:
             log.info(
                 "skipping repeated event",
-                extra={"event_id": key["event_id"], "consumer": consumer},
+                extra={"event_id": envelope["id"], "consumer": consumer},
             )
             return False
-        self.session.execute(handled.insert().values(handled_at=utcnow(), **key))
         return True
 
     def _table(self, name: str) -> sa.Table:
@@ -219,3 +217,18 @@ class UnitOfWork:
     @property
     def metadata(self) -> sa.MetaData:
         raise NotImplementedError("a service's unit of work names its metadata")
+
+
+@functools.lru_cache(maxsize=64)
+def _record_once(dialect: str, handled: sa.Table):
+    """``INSERT ... ON CONFLICT DO NOTHING`` of a handled event: one statement
+    that records the first delivery and tells a repeated one (no row), where a
+    look then an insert took two. On PostgreSQL, a delivery racing another
+    waits for it on the key, then inserts nothing."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"no first_delivery for {dialect}")
+    return insert(handled).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
