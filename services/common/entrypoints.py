@@ -31,8 +31,10 @@ What the kit does for every entrypoint:
 import functools
 import inspect
 import logging
+import sys
 import time
 
+from kombu import serialization
 from marshmallow import EXCLUDE, Schema
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
@@ -43,7 +45,7 @@ from nameko.constants import (
     NON_PERSISTENT,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.exceptions import IncorrectSignature
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.rpc import Responder, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
@@ -158,7 +160,7 @@ class ContractRpc(SignatureOnce, Rpc):
         config = self.container.config
         if self._exchange is None:
             self._exchange = get_rpc_exchange(config)
-        return _UnconfirmedResponder(
+        return AnswerResponder(
             config[AMQP_URI_CONFIG_KEY],
             self._exchange,
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
@@ -174,8 +176,9 @@ class _UnconfirmedPublisher(Publisher):
     delivery_mode = NON_PERSISTENT
 
 
-class _UnconfirmedResponder(Responder):
-    """nameko's responder without publisher confirms.
+class AnswerResponder(Responder):
+    """nameko's responder without publisher confirms, serialising the answer
+    once (nameko serialises it to see that it can, then again to send it).
 
     A confirm makes the service wait a round trip to the broker for every
     answer, and tells it nothing it could act on: the request is done either
@@ -183,6 +186,28 @@ class _UnconfirmedResponder(Responder):
     when the service stops before answering."""
 
     publisher_cls = _UnconfirmedPublisher
+
+    def send_response(self, result, exc_info):
+        error = None if exc_info is None else serialize(exc_info[1])
+        # Encoded the way the request was.
+        serializer = serialization.registry.type_to_name[self.message.properties["content_type"]]
+        try:
+            encoded = serialization.dumps({"result": result, "error": error}, serializer)
+        except Exception:  # noqa: BLE001  (nameko's answer to what cannot be serialised)
+            exc_info = sys.exc_info()
+            result, error = None, serialize(UnserializableValueError(result))
+            encoded = serialization.dumps({"result": None, "error": error}, serializer)
+        content_type, content_encoding, body = encoded
+        publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        publisher.publish(
+            body,
+            content_type=content_type,
+            content_encoding=content_encoding,
+            exchange=self.exchange,
+            routing_key=self.message.properties["reply_to"],
+            correlation_id=self.message.properties.get("correlation_id"),
+        )
+        return result, exc_info
 
 
 def _deadline(message) -> float | None:

@@ -14,10 +14,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
-from nameko.rpc import Responder
 from nameko.testing.services import entrypoint_waiter
 
-from services.common.entrypoints import rpc
+from services.common.entrypoints import AnswerResponder, rpc
 from services.common.errors import Unavailable
 from services.common.rpc import RpcClientPool, Timeout
 
@@ -56,7 +55,7 @@ def echo(amqp_uri, container_factory):
 
 def test_a_reply_the_broker_does_not_take_leaves_the_service_running(echo, monkeypatch):
     Echo, container, pool, calls = echo
-    original = Responder.send_response
+    original = AnswerResponder.send_response
     failures = []
 
     def broken_once(self, result, exc_info):
@@ -65,7 +64,7 @@ def test_a_reply_the_broker_does_not_take_leaves_the_service_running(echo, monke
             raise ConnectionRefusedError(111, "Connection refused")
         return original(self, result, exc_info)
 
-    monkeypatch.setattr(Responder, "send_response", broken_once)
+    monkeypatch.setattr(AnswerResponder, "send_response", broken_once)
     with pytest.raises(Timeout):
         pool.call(Echo.name, "ping")
     assert failures and len(calls) == 1
