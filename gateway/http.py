@@ -33,6 +33,7 @@ import logging
 import re
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -308,6 +309,8 @@ class Route(SignatureOnce, HttpRequestHandler):
         self.idempotency_key = idempotency_key
         self.verify_body = verify_body
         self.cached = cached
+        # A cached route answers the same shared objects again and again.
+        self.bodies = EncodedBodies()
         self.summary = summary
         self.description = description
         self.tags = tags
@@ -400,10 +403,39 @@ class Route(SignatureOnce, HttpRequestHandler):
             return result
         if self.status == 204:
             return Response(status=204)
+        if self.cached:
+            return Response(
+                self.bodies.encode(result), status=self.status, mimetype="application/json"
+            )
         return json_response(self.status, result)
 
 
 route = Route.decorator
+
+
+class EncodedBodies:
+    """JSON bodies of answers, encoded once per answer object.
+
+    A public read answers objects shared from a cache (``ReadCache``, the
+    search index's answers), which nobody changes once shared: the same object
+    is the same body, kept for the ``max_entries`` last answered. The entry
+    holds the object, so its ``id`` is not reused while it is kept."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._bodies: OrderedDict[int, tuple[object, bytes]] = OrderedDict()
+
+    def encode(self, value) -> bytes:
+        key = id(value)
+        found = self._bodies.get(key)
+        if found is not None and found[0] is value:
+            self._bodies.move_to_end(key)
+            return found[1]
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._bodies[key] = (value, body)
+        while len(self._bodies) > self.max_entries:
+            self._bodies.popitem(last=False)
+        return body
 
 
 def _instance(schema):

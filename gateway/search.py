@@ -46,6 +46,7 @@ from prometheus_client import Gauge
 
 from services.catalog import contract as catalog
 from services.common.errors import Invalid
+from services.common.read_cache import ReadCache
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,9 @@ class SearchIndex:
         )
         self.loaded = False
         self.loaded_at: float | None = None
+        # Moves with every change (items, layout, regions, departments): an
+        # answer kept under one version is the answer while it stands.
+        self.version = 0
         self._entries: dict[str, _Entry] = {}
         self._slot_entries: list[_Entry] = []
         self._slot_codes: list[str] = []
@@ -289,6 +293,7 @@ class SearchIndex:
 
     def set_regions(self, regions: Iterable[Mapping]) -> None:
         """The region tree (``list_regions``' items): a region filter includes children."""
+        self.version += 1
         children: dict[str, list[str]] = {}
         codes = set()
         for region in regions:
@@ -298,6 +303,7 @@ class SearchIndex:
         self.children, self.regions = children, codes
 
     def set_departments(self, codes: Iterable[str]) -> None:
+        self.version += 1
         self.departments = set(codes)
 
     def knows(self, region: str | None = None, department: str | None = None, **_) -> bool:
@@ -328,6 +334,7 @@ class SearchIndex:
     def publish(self, payload: Mapping) -> bool:
         """Hold the item as ``payload`` (an ``item_published`` payload) shows it,
         unless a higher revision of it is already held."""
+        self.version += 1
         item_id, code = payload["item_id"], payload["code"]
         if not isinstance(item_id, str) or not isinstance(code, str):
             raise TypeError("item_id and code must be strings")
@@ -355,6 +362,7 @@ class SearchIndex:
 
     def retire(self, item_id: str, revision: int | None = None) -> bool:
         """Drop the item from results, remembering its revision (a tombstone)."""
+        self.version += 1
         entry = self._fresh_entry(item_id, revision)
         if entry is None:
             return False
@@ -362,6 +370,7 @@ class SearchIndex:
         return True
 
     def _drop(self, entry: _Entry) -> None:
+        self.version += 1
         if entry.summary is not None and entry.slot is not None and self.loaded:
             self._unpost(entry)
         entry.summary = None
@@ -454,6 +463,7 @@ class SearchIndex:
         """End a full load: an item the load did not export and no event touched
         since ``mark`` is gone from the catalogue (retired while we were not
         listening); then lay the index out in code order."""
+        self.version += 1
         for item_id, entry in self._entries.items():
             if entry.summary is not None and item_id not in exported and entry.seen <= mark:
                 self._drop(entry)
@@ -466,6 +476,7 @@ class SearchIndex:
 
     def layout(self) -> None:
         """Give every published item a slot in code order and rebuild the postings."""
+        self.version += 1
         live = [e for e in self._entries.values() if e.summary is not None]
         live.sort(key=lambda e: e.summary[CODE])
         width = len(live)
@@ -824,6 +835,10 @@ class SearchIndex:
         return out
 
 
+ANSWER_SECONDS = 300.0
+ANSWERS_KEPT = 1024
+
+
 class CatalogSearch(DependencyProvider):
     """One :class:`SearchIndex` per gateway process, loaded from catalog.
 
@@ -839,6 +854,9 @@ class CatalogSearch(DependencyProvider):
     def __init__(self, rpc_attr: str = "rpc"):
         self.rpc_attr = rpc_attr
         self.index = SearchIndex()
+        # Answers of the index, by its version and the question: a popular
+        # question is searched once per change of the index.
+        self.answers = ReadCache(ttl=ANSWER_SECONDS, max_entries=ANSWERS_KEPT)
         self._loader = None
 
     def setup(self):

@@ -513,7 +513,9 @@ class GatewayService(OidcRoutes, PortalRoutes):
     def search_items(self, call):
         index = self.search.index
         if index.loaded and index.knows(**call.query):
-            return index.search(**call.query)
+            # The same question of the same index has the same answer.
+            key = cache_key("search", str(index.version), **call.query)
+            return self.search.answers.get(key, lambda: index.search(**call.query))
         key = cache_key("items", **call.query)
         return self._cached(call, key, "catalog", "search_items", **call.query)
 

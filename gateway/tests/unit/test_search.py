@@ -436,3 +436,28 @@ def test_knows_its_regions_and_departments():
     assert index.knows(region="320100", department="nj-amr", q="x")
     assert not index.knows(region="999999")
     assert not index.knows(department="new-dept")
+
+
+def test_every_change_moves_the_version():
+    index = loaded(payload("320000-A-001", "食品经营许可"))
+    seen = [index.version]
+
+    def moved():
+        seen.append(index.version)
+        return seen[-1] > seen[-2]
+
+    index.publish(payload("320000-A-002", "药品经营许可"))
+    assert moved()
+    index.publish(payload("320000-A-002", "药品经营许可（变更）", revision=2))
+    assert moved()
+    index.retire("320000-A-001", revision=9)
+    assert moved()
+    index.layout()
+    assert moved()
+    index.set_departments(["js-amr"])
+    assert moved()
+    index.set_regions([{"code": "320000", "parent_code": None}])
+    assert moved()
+    # A question asked again changes nothing.
+    index.search(q="药品")
+    assert index.version == seen[-1]
