@@ -6,6 +6,8 @@ with this, so a token check never costs a call to identity.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +20,8 @@ REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 # Seconds of clock difference forgiven on exp, nbf and iat (a token issued
 # further ahead than this is refused as not yet valid).
 DEFAULT_LEEWAY_SECONDS = 30
+# Tokens a verifier keeps as verified (about a kilobyte each).
+VERIFIED_KEPT = 4096
 
 
 class InvalidToken(Exception):
@@ -45,6 +49,7 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._keys: dict[str, Any] = {}
         for entry in jwks_document.get("keys", []):
             if not _usable_jwk(entry):
@@ -59,7 +64,26 @@ class TokenVerifier:
         return frozenset(self._keys)
 
     def verify(self, token: str) -> dict[str, Any]:
-        """The token's claims; raises InvalidToken (or UnknownKeyId) when rejected."""
+        """The token's claims; raises InvalidToken (or UnknownKeyId) when rejected.
+
+        A token verified before by this verifier (its keys) is not checked
+        again until it expires: the signature and the claims of the same text
+        are the same, and only time undoes them (``exp``; ``nbf`` and ``iat``
+        only come more true). The last ``VERIFIED_KEPT`` are kept."""
+        verified = self._verified.get(token)
+        if verified is not None:
+            if verified["exp"] > time.time() - self.leeway:
+                self._verified.move_to_end(token)
+                return dict(verified)
+            del self._verified[token]
+        claims = self._verify(token)
+        if isinstance(claims.get("exp"), (int, float)):
+            self._verified[token] = dict(claims)
+            while len(self._verified) > VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:

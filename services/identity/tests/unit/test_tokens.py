@@ -234,3 +234,31 @@ def test_from_pem_rejects_non_rsa_keys():
 def test_issuer_needs_a_key():
     with pytest.raises(ValueError):
         TokenIssuer([])
+
+
+def test_a_token_verified_before_is_not_checked_again_until_it_expires(issuer, monkeypatch):
+    verifier = TokenVerifier(issuer.jwks(), leeway=0)
+    token = issue(issuer)
+    decode, decoded = jwt.decode, []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or decode(*a, **k))
+    claims = verifier.verify(token)
+    assert decoded == [1]
+
+    again = verifier.verify(token)
+    assert again == claims and decoded == [1]
+    again["sub"] = "someone else"  # the caller's copy
+    assert verifier.verify(token)["sub"] == "u1"
+
+    # Past its expiry it is checked again.
+    later = claims["exp"] + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    verifier.verify(token)
+    assert decoded == [1, 1]
+
+
+def test_another_verifier_checks_for_itself(issuer, other_key):
+    token = issue(issuer)
+    TokenVerifier(issuer.jwks()).verify(token)
+    stranger = TokenVerifier({"keys": [other_key.public_jwk()]})
+    with pytest.raises(InvalidToken):
+        stranger.verify(token)
