@@ -163,7 +163,7 @@ class UnitOfWork:
             outbox = self._table("outbox")
             now = utcnow()
             self.session.execute(
-                outbox.insert(),
+                _insert_into(outbox),
                 [
                     {
                         "event_id": envelope["id"],
@@ -232,3 +232,20 @@ def _record_once(dialect: str, handled: sa.Table):
     else:
         raise NotImplementedError(f"no first_delivery for {dialect}")
     return insert(handled).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_into(table: sa.Table) -> sa.Insert:
+    """``INSERT INTO table``, built once: SQLAlchemy keeps a statement's cache
+    key on the statement object, so a statement used again is not keyed again."""
+    return table.insert()
+
+
+@functools.lru_cache(maxsize=256)
+def row_by_key(table: sa.Table, column: str, for_update: bool = False) -> sa.Select:
+    """``SELECT`` of the row of ``table`` whose ``column`` is the bound
+    parameter ``key`` (locked with ``for_update`` on PostgreSQL), built once per
+    table and column: run it with ``{"key": value}``. A statement built for
+    every read is built, then keyed for the compiled cache, every time."""
+    statement = sa.select(table).where(table.c[column] == sa.bindparam("key"))
+    return statement.with_for_update() if for_update else statement

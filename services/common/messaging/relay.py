@@ -47,18 +47,24 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.published_total = 0
         self.unrouted_total = 0
+        # Built once: the same statements every round (see db.row_by_key).
+        self._unsent = (
+            sa.select(outbox.c.seq, outbox.c.envelope)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.seq)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        self._mark_sent = (
+            sa.update(outbox)
+            .where(outbox.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+            .values(sent_at=sa.bindparam("sent_at"))
+        )
 
     def relay_once(self) -> int:
         """Publish one batch of unsent rows; return how many were published."""
-        outbox = self.outbox
         with self.engine.begin() as connection:
-            rows = connection.execute(
-                sa.select(outbox.c.seq, outbox.c.envelope)
-                .where(outbox.c.sent_at.is_(None))
-                .order_by(outbox.c.seq)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+            rows = connection.execute(self._unsent).all()
             if not rows:
                 return 0
             unrouted = self.publisher.publish_batch([outgoing(r.envelope) for r in rows])
@@ -69,9 +75,7 @@ class OutboxRelay:
         return len(rows)
 
     def mark_sent(self, connection, seqs: list[int]) -> None:
-        connection.execute(
-            sa.update(self.outbox).where(self.outbox.c.seq.in_(seqs)).values(sent_at=utcnow())
-        )
+        connection.execute(self._mark_sent, {"seqs": seqs, "sent_at": utcnow()})
 
     def relay_all(self) -> int:
         total = 0

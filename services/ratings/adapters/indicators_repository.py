@@ -15,6 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.common.db import row_by_key
 from services.ratings.adapters import orm
 from services.ratings.adapters.repository import _upsert, _upsert_of
 from services.ratings.domain.indicators import (
@@ -101,10 +102,8 @@ class IndicatorRepository:
     def review(self, review_id: str, for_update: bool = False) -> ReviewFacts | None:
         """What is known of a review, or None. ``for_update`` locks the row
         (PostgreSQL), so two facts about one review are counted one after the other."""
-        statement = sa.select(self.reviews).where(self.reviews.c.review_id == review_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.reviews, "review_id", for_update)
+        row = self.session.execute(statement, {"key": review_id}).mappings().first()
         if row is None:
             return None
         bucket = None
@@ -320,10 +319,8 @@ class CaseStatsRepository:
     # --- cases -----------------------------------------------------------------
 
     def case(self, application_id: str, for_update: bool = False) -> TrackedCase | None:
-        statement = sa.select(self.cases).where(self.cases.c.application_id == application_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.cases, "application_id", for_update)
+        row = self.session.execute(statement, {"key": application_id}).mappings().first()
         if row is None:
             return None
         dimensions = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import stored_instant
+from services.common.db import row_by_key, stored_instant
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -36,10 +36,8 @@ class CaseRepository:
     def get(self, application_id: str, for_update: bool = False) -> ReviewableCase | None:
         """The case, or None. ``for_update`` locks the row (PostgreSQL) so two
         reviews of one case queue up instead of both passing the check."""
-        statement = sa.select(self.table).where(self.table.c.application_id == application_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.table, "application_id", for_update)
+        row = self.session.execute(statement, {"key": application_id}).mappings().first()
         if row is None:
             return None
         return ReviewableCase(

@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.common.db import row_by_key
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
@@ -126,12 +127,8 @@ class ApplicationRepository:
     def get(self, application_id: str, *, for_update: bool = False) -> Application | None:
         """The whole aggregate; ``for_update`` locks the row (PostgreSQL) so two
         approvers of a joint review cannot overwrite each other's decision."""
-        query = sa.select(orm.applications).where(
-            orm.applications.c.application_id == application_id
-        )
-        if for_update:
-            query = query.with_for_update()
-        row = self.session.execute(query).mappings().first()
+        query = row_by_key(orm.applications, "application_id", for_update)
+        row = self.session.execute(query, {"key": application_id}).mappings().first()
         if row is None:
             return None
         application = self._load([row], with_timeline=True)[0]
