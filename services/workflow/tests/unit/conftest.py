@@ -12,14 +12,17 @@ from datetime import UTC, date, datetime
 from itertools import count
 
 import pytest
+from nameko.testing.services import worker_factory
 
 from services.common import errors
+from services.common.read_cache import ReadCache
 from services.common.testing import citizen, envelope, operator, staff
 from services.common.working_calendar import WorkingCalendar, year_calendar
 from services.workflow.adapters import repository
 from services.workflow.adapters.repository import shipped_calendar
 from services.workflow.domain.events import ApplicationEnded
 from services.workflow.domain.model import Application, ItemSnapshot, LicenceNumbers
+from services.workflow.service import WorkflowService
 from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 OWN = "ks-xzsp"
@@ -86,6 +89,18 @@ ITEM = {
     "handled_by": "workflow",
     "store_id": "store-xw-scj",
 }
+
+
+def shared_workflow(uow, catalog):
+    """The shared instance's service as a worker of its own, its unit of work
+    and catalog given, its items kept in a fresh cache."""
+    return worker_factory(
+        WorkflowService,
+        uow=uow,
+        clients=catalog,
+        catalog_items=ReadCache(),
+        config={"DEPARTMENT_CODE": ""},
+    )
 
 
 def item(**changes) -> dict:

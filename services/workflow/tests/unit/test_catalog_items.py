@@ -4,7 +4,6 @@ from types import SimpleNamespace
 
 import pytest
 from nameko.events import BROADCAST, EventHandler
-from nameko.testing.services import worker_factory
 
 from services.common import errors
 from services.common.read_cache import ReadCache
@@ -17,7 +16,16 @@ from services.workflow.adapters.catalog_items import (
 )
 from services.workflow.service import WorkflowService
 
-from .conftest import APPLICANT, DEPT_ADMIN, EXPRESS, FORM, MATERIALS, FakeCatalog, item
+from .conftest import (
+    APPLICANT,
+    DEPT_ADMIN,
+    EXPRESS,
+    FORM,
+    MATERIALS,
+    FakeCatalog,
+    item,
+    shared_workflow,
+)
 
 
 class Loads:
@@ -140,13 +148,7 @@ def catalog():
 
 @pytest.fixture
 def service(uow, catalog):
-    return worker_factory(
-        WorkflowService,
-        uow=uow,
-        clients=catalog,
-        catalog_items=ReadCache(),
-        config={"DEPARTMENT_CODE": ""},
-    )
+    return shared_workflow(uow, catalog)
 
 
 def submit(service, item_id="item-food-licence"):

@@ -9,11 +9,9 @@ from datetime import date, timedelta
 import jsonschema_rs
 import pytest
 from marshmallow import Schema, fields
-from nameko.testing.services import worker_factory
 
 from services.common.entrypoints import ContractEventHandler, ContractRpc, contract_entrypoints
 from services.common.errors import Invalid
-from services.common.read_cache import ReadCache
 from services.common.schemas import load
 from services.common.testing import assert_documented, envelope, json_schema_of, outbox
 from services.courier import contract as courier
@@ -39,6 +37,7 @@ from .conftest import (
     FakeIdentity,
     courier_event,
     item,
+    shared_workflow,
 )
 from .test_evidence_and_payment import FEE, ZONE, Platform, report
 
@@ -77,13 +76,7 @@ def service(uow, identity):
         item(item_id="item-fee", joint_departments=[], fees=[FEE]),
         item(item_id="item-zone", joint_departments=[]),
     )
-    return worker_factory(
-        WorkflowService,
-        uow=uow,
-        clients=catalog,
-        catalog_items=ReadCache(),
-        config={"DEPARTMENT_CODE": ""},
-    )
+    return shared_workflow(uow, catalog)
 
 
 # A process paying the fees before the decision, and one with an assessment step.

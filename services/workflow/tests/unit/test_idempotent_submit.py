@@ -2,25 +2,25 @@
 
 import pytest
 import sqlalchemy as sa
-from nameko.testing.services import worker_factory
 
-from services.common.read_cache import ReadCache
 from services.workflow.adapters import orm
-from services.workflow.service import WorkflowService
 from services.workflow.service_layer import use_cases
 
-from .conftest import APPLICANT, EXPRESS, FORM, MATERIALS, OTHER_CITIZEN, FakeCatalog, item
+from .conftest import (
+    APPLICANT,
+    EXPRESS,
+    FORM,
+    MATERIALS,
+    OTHER_CITIZEN,
+    FakeCatalog,
+    item,
+    shared_workflow,
+)
 
 
 @pytest.fixture
 def service(uow):
-    return worker_factory(
-        WorkflowService,
-        uow=uow,
-        clients=FakeCatalog(item()),
-        catalog_items=ReadCache(),
-        config={"DEPARTMENT_CODE": ""},
-    )
+    return shared_workflow(uow, FakeCatalog(item()))
 
 
 def submit(service, key, actor=APPLICANT):

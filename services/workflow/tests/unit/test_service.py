@@ -35,6 +35,7 @@ from .conftest import (
     FakeCatalog,
     courier_event,
     item,
+    shared_workflow,
 )
 
 
@@ -49,13 +50,7 @@ def catalog():
 
 @pytest.fixture
 def service(uow, catalog):
-    return worker_factory(
-        WorkflowService,
-        uow=uow,
-        clients=catalog,
-        catalog_items=ReadCache(),
-        config={"DEPARTMENT_CODE": ""},
-    )
+    return shared_workflow(uow, catalog)
 
 
 def submit(service, delivery=EXPRESS, item_id="item-food-licence"):
