@@ -219,19 +219,32 @@ class UnitOfWork:
         raise NotImplementedError("a service's unit of work names its metadata")
 
 
+def upsert(session: Session):
+    """The INSERT of the session's database that takes ON CONFLICT."""
+    return upsert_of(session.get_bind().dialect.name)
+
+
+def upsert_of(dialect: str):
+    """The INSERT of ``dialect`` (its name) that takes ON CONFLICT DO NOTHING
+    or DO UPDATE."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two databases tongban runs on
+        raise NotImplementedError(f"no upsert for {dialect}")
+    return insert
+
+
 @functools.lru_cache(maxsize=64)
 def _record_once(dialect: str, handled: sa.Table):
     """``INSERT ... ON CONFLICT DO NOTHING`` of a handled event: one statement
     that records the first delivery and tells a repeated one (no row), where a
     look then an insert took two. On PostgreSQL, a delivery racing another
     waits for it on the key, then inserts nothing."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"no first_delivery for {dialect}")
-    return insert(handled).on_conflict_do_nothing(index_elements=["event_id", "consumer"])
+    return upsert_of(dialect)(handled).on_conflict_do_nothing(
+        index_elements=["event_id", "consumer"]
+    )
 
 
 @functools.lru_cache(maxsize=64)

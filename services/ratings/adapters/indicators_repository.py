@@ -15,9 +15,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key
+from services.common.db import row_by_key, upsert, upsert_of
 from services.ratings.adapters import orm
-from services.ratings.adapters.repository import _upsert, _upsert_of
 from services.ratings.domain.indicators import (
     CASE_MEASURES,
     RATING_COUNTERS,
@@ -74,7 +73,7 @@ def _increment_statement(
     name: built once per shape, so each event's handler neither constructs the
     statement nor works out its cache key again (SQLAlchemy keeps both on the
     statement object)."""
-    statement = _upsert_of(dialect)(table).values(
+    statement = upsert_of(dialect)(table).values(
         **{name: sa.bindparam(name) for name in (*key, *labels, *changes)}
     )
     set_ = {name: table.c[name] + statement.excluded[name] for name in changes}
@@ -132,7 +131,7 @@ class IndicatorRepository:
         and locked (PostgreSQL) until the transaction ends: concurrent facts
         about one review are counted one after the other, and two creating its
         row at once do not collide (the second waits, then finds it)."""
-        statement = _upsert(self.session)(self.reviews).values(
+        statement = upsert(self.session)(self.reviews).values(
             **self._review_values(ReviewFacts(review_id=review_id))
         )
         self.session.execute(statement.on_conflict_do_nothing(index_elements=["review_id"]))
@@ -347,7 +346,7 @@ class CaseStatsRepository:
     def lock_case(self, application_id: str) -> TrackedCase:
         """What is known of a case, its row created empty if there is none, and
         locked (PostgreSQL) until the transaction ends (as ``lock_review``)."""
-        statement = _upsert(self.session)(self.cases).values(
+        statement = upsert(self.session)(self.cases).values(
             **self._case_values(TrackedCase(application_id=application_id))
         )
         self.session.execute(statement.on_conflict_do_nothing(index_elements=["application_id"]))

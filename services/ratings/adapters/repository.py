@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key, stored_instant
+from services.common.db import row_by_key, stored_instant, upsert
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -396,22 +396,6 @@ class AppealRepository:
         )
 
 
-def _upsert(session: Session):
-    """The dialect's INSERT that takes ON CONFLICT DO UPDATE."""
-    return _upsert_of(session.get_bind().dialect.name)
-
-
-def _upsert_of(dialect: str):
-    """The INSERT of ``dialect`` (its name) that takes ON CONFLICT DO UPDATE."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the two databases tongban runs on
-        raise NotImplementedError(f"no upsert for {dialect}")
-    return insert
-
-
 class EscalationTotalsRepository:
     """How many escalations of late work each department had, per level
     (``escalation_totals``)."""
@@ -425,7 +409,7 @@ class EscalationTotalsRepository:
         """Count one escalation, atomically (``INSERT ... ON CONFLICT DO UPDATE``),
         so concurrent escalations never lose a count."""
         table = self.table
-        statement = _upsert(self.session)(table).values(
+        statement = upsert(self.session)(table).values(
             department_code=department_code, level=level, escalations=1
         )
         self.session.execute(

@@ -13,9 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.common import clock
-from services.common.db import stored_instant
+from services.common.db import stored_instant, upsert
 from services.ratings.adapters import orm
-from services.ratings.adapters.repository import _upsert
 from services.ratings.domain.sms import PENDING, TextMessage
 
 
@@ -33,7 +32,7 @@ class SmsRepository:
         id again changes nothing. Invalid naming ``phone`` or ``text`` when the
         message cannot be sent. ``now`` is the process clock unless given."""
         message = TextMessage.queue(message_id, phone, text, now or clock.now())
-        statement = _upsert(self.session)(self.table).values(**self._row(message))
+        statement = upsert(self.session)(self.table).values(**self._row(message))
         self.session.execute(
             statement.on_conflict_do_nothing(index_elements=[self.table.c.message_id])
         )
