@@ -262,3 +262,39 @@ def row_by_key(table: sa.Table, column: str, for_update: bool = False) -> sa.Sel
     every read is built, then keyed for the compiled cache, every time."""
     statement = sa.select(table).where(table.c[column] == sa.bindparam("key"))
     return statement.with_for_update() if for_update else statement
+
+
+@functools.lru_cache(maxsize=256)
+def update_by_key(table: sa.Table, column: str) -> sa.Update:
+    """``UPDATE`` of the row of ``table`` whose ``column`` is the bound
+    parameter ``where_key``, built once: run it with ``{"where_key": value,
+    <column>: <new value>, ...}`` and it sets the columns the parameters name."""
+    return table.update().where(table.c[column] == sa.bindparam("where_key"))
+
+
+@functools.lru_cache(maxsize=256)
+def delete_by_key(table: sa.Table, column: str) -> sa.Delete:
+    """``DELETE`` of the rows of ``table`` whose ``column`` is the bound
+    parameter ``key``, built once."""
+    return table.delete().where(table.c[column] == sa.bindparam("key"))
+
+
+@functools.lru_cache(maxsize=256)
+def insert_absent(dialect: str, table: sa.Table, *index_columns: str) -> sa.Insert:
+    """``INSERT ... ON CONFLICT (index_columns) DO NOTHING`` of ``dialect``,
+    built once: run it with the row's values as parameters."""
+    return upsert_of(dialect)(table).on_conflict_do_nothing(index_elements=list(index_columns))
+
+
+@functools.lru_cache(maxsize=256)
+def create_or_lock(dialect: str, table: sa.Table, column: str) -> sa.Insert:
+    """One statement that answers the row of ``table`` keyed by ``column``,
+    inserting it from the parameters when there is none, and locks it until
+    the transaction ends (PostgreSQL: ``ON CONFLICT DO UPDATE`` locks the row
+    it finds; SQLite writes one transaction at a time). Of two transactions
+    creating one row at once, the second waits for the first, then finds its
+    row. Where an insert that does nothing and a locking read took two."""
+    statement = upsert_of(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=[column], set_={column: statement.excluded[column]}
+    ).returning(*table.c)
