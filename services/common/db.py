@@ -254,6 +254,10 @@ def _insert_into(table: sa.Table) -> sa.Insert:
     return table.insert()
 
 
+# The public name of :func:`_insert_into`, for repositories outside this module.
+insert_into = _insert_into
+
+
 @functools.lru_cache(maxsize=256)
 def row_by_key(table: sa.Table, column: str, for_update: bool = False) -> sa.Select:
     """``SELECT`` of the row of ``table`` whose ``column`` is the bound

@@ -8,16 +8,20 @@ does not answer in time raises :class:`~services.common.errors.Unavailable`.
 
 import logging
 import time
+import uuid
 
+import amqp
 import amqp.exceptions
 import kombu.exceptions
+import kombu.serialization
 from eventlet.queue import LightQueue
 from kombu import Consumer
 from kombu.common import maybe_declare
 from nameko.constants import NON_PERSISTENT
-from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance
+from nameko.exceptions import RpcTimeout, UnknownService, deserialize_to_instance, serialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import MethodProxy
+from nameko.messaging import HeaderEncoder
+from nameko.rpc import RpcReply, get_rpc_exchange
 from nameko.standalone.rpc import (
     ClusterRpcProxy,
     PollingQueueConsumer,
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 # A caller gets the shared error types back as themselves, not as RemoteError.
 for _shared_type in SHARED:
     deserialize_to_instance(_shared_type)
+deserialize_to_instance(UnknownService)
 
 
 # What a lost or refused broker connection raises, from socket to kombu.
@@ -44,12 +49,19 @@ class Timeout(Unavailable):
 
 
 class _UnackedReplies(PollingQueueConsumer):
-    """nameko's reply consumer, taking answers without acks.
+    """nameko's reply consumer, taking answers without acks, and the channel
+    the requests go out on (``requests``), on the same connection.
 
     The reply queue is the proxy's own (exclusive, deleted with its
     connection): an answer the broker hands over and the connection then loses
     is the caller's timeout with or without an ack, so the ack was one more
-    frame each way for every call."""
+    frame each way for every call.
+
+    A request to a service whose queue does not exist comes back (``mandatory``)
+    as a basic.return on this connection, which the wait for the answer reads:
+    it answers UnknownService at once, without a publisher confirm per call."""
+
+    requests = None
 
     def _setup_consumer(self):
         if self.consumer is not None:
@@ -64,15 +76,56 @@ class _UnackedReplies(PollingQueueConsumer):
         consumer.callbacks = [self.on_message]
         consumer.consume()
         self.consumer = consumer
+        self.requests = self.connection.channel()
+        self.requests.events["basic_return"].add(self._returned)
+
+    def _returned(self, _exc, _exchange, routing_key, message) -> None:
+        """A request no queue took: its answer is UnknownService."""
+        service = routing_key.split(".", 1)[0]
+        answer = {"result": None, "error": serialize(UnknownService(service))}
+        self.replies[message.properties.get("correlation_id")] = (answer, message)
 
     def ack_message(self, msg):
-        """Taken already (``no_ack``)."""
+        """Taken already (``no_ack``), or a request that came back."""
 
 
 class _ReplyListener(SingleThreadedReplyListener):
     def __init__(self, timeout=None):
         super().__init__(timeout=timeout)
         self.queue_consumer = _UnackedReplies(timeout=timeout)
+
+
+class _Requests(HeaderEncoder):
+    """The calls of one pooled proxy: each request serialised once and
+    published straight on the reply connection's channel (nameko's proxy
+    builds a publisher per method and acquires a pooled connection per call).
+    Requests go out transient: a request is worth nothing once its caller
+    stopped waiting, so the broker need not write it to disk."""
+
+    def __init__(self, wrapper: ClusterRpcProxy):
+        self.worker_ctx = wrapper._worker_ctx
+        self.listener = wrapper._reply_listener
+        self.exchange = get_rpc_exchange(wrapper._worker_ctx.config).name
+
+    def __call__(self, service: str, method: str, kwargs: dict):
+        correlation_id = str(uuid.uuid4())
+        reply_event = self.listener.get_reply_event(correlation_id)
+        content_type, encoding, body = kombu.serialization.dumps(
+            {"args": (), "kwargs": kwargs}, serializer="json"
+        )
+        message = amqp.Message(
+            body,
+            content_type=content_type,
+            content_encoding=encoding,
+            delivery_mode=NON_PERSISTENT,
+            correlation_id=correlation_id,
+            reply_to=self.listener.routing_key,
+            application_headers=self.get_message_headers(self.worker_ctx),
+        )
+        self.listener.queue_consumer.requests.basic_publish(
+            message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True
+        )
+        return RpcReply(reply_event).result()
 
 
 class RpcClientPool:
@@ -91,29 +144,11 @@ class RpcClientPool:
                     self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
                 )
                 wrapper.start()
-                return wrapper, {}
+                return wrapper, _Requests(wrapper)
             except Exception:
                 self._created -= 1
                 raise
         return self._idle.get()
-
-    @staticmethod
-    def _method(wrapper, methods: dict, service: str, method: str) -> MethodProxy:
-        """The proxy's caller of ``service.method``, made once (nameko's proxy
-        makes a new one, with its publisher, for every call). Requests go out
-        transient: a request is worth nothing once its caller stopped waiting,
-        so the broker need not write it to disk before confirming it (the
-        confirm stays: it tells an unknown service at once)."""
-        found = methods.get((service, method))
-        if found is None:
-            found = methods[(service, method)] = MethodProxy(
-                wrapper._worker_ctx,
-                service,
-                method,
-                wrapper._reply_listener,
-                delivery_mode=NON_PERSISTENT,
-            )
-        return found
 
     def _discard(self, entry) -> None:
         wrapper, _ = entry
@@ -128,13 +163,13 @@ class RpcClientPool:
             entry = self._acquire()
         except Exception as exc:
             raise Unavailable(f"cannot reach the broker: {type(exc).__name__}") from exc
-        wrapper, methods = entry
+        wrapper, requests = entry
         wrapper._worker_ctx.data["correlation_id"] = correlation_id
         # Sent along (header nameko.deadline): the service drops the request
         # rather than run it after we stopped waiting (ContractRpc).
         wrapper._worker_ctx.data["deadline"] = f"{time.time() + self.timeout:.3f}"
         try:
-            result = self._method(wrapper, methods, service, method)(**kwargs)
+            result = requests(service, method, kwargs)
         except RpcTimeout as exc:
             self._discard(entry)  # a late reply must not reach the next caller
             raise Timeout(f"{service} did not answer within {self.timeout:g}s") from exc

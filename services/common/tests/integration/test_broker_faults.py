@@ -2,9 +2,10 @@
 
 A reply that cannot be published must not stop the service (nameko's own RPC
 entrypoint kills the container then); a request whose caller gave up is not
-run; a caller's pool of RPC clients answers Unavailable while the broker is
-away and works again afterwards; a database that cannot be reached is
-Unavailable, not an internal error.
+run; a service with no queue is unavailable at once; a caller's pool of RPC
+clients answers Unavailable while the broker is away and works again
+afterwards; a database that cannot be reached is Unavailable, not an internal
+error.
 """
 
 import subprocess
@@ -72,6 +73,23 @@ def test_a_reply_the_broker_does_not_take_leaves_the_service_running(echo, monke
     pool.call(Echo.name, "ping")
     assert len(calls) == 2
     assert container.started and not container._died.ready()
+
+
+def test_a_service_without_a_queue_is_unavailable_at_once_and_the_pool_goes_on(echo, amqp_uri):
+    Echo, container, _, calls = echo
+    pool = RpcClientPool({"AMQP_URI": amqp_uri}, timeout=60.0, size=1)
+    try:
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="nobody-here is not running") as raised:
+            pool.call("nobody-here", "ping")
+        # The broker's return answered, not the deadline.
+        assert not isinstance(raised.value, Timeout)
+        assert time.monotonic() - started < 30
+        # The same client (size 1) calls on.
+        assert pool.call(Echo.name, "ping") is None
+        assert len(calls) == 1
+    finally:
+        pool.close()
 
 
 def test_a_request_whose_caller_stopped_waiting_is_not_run(echo, amqp_uri):

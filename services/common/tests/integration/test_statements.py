@@ -58,7 +58,9 @@ def test_insert_absent_keeps_the_row_there_is(engine):
 
 def test_update_by_key_sets_the_columns_named_of_one_row(engine):
     with engine.begin() as connection:
-        connection.execute(things.insert(), [{"thing_id": "a", "count": 1}, {"thing_id": "b", "count": 0}])
+        connection.execute(
+            things.insert(), [{"thing_id": "a", "count": 1}, {"thing_id": "b", "count": 0}]
+        )
         connection.execute(update_by_key(things, "thing_id"), {"where_key": "a", "count": 5})
         connection.execute(update_by_key(things, "thing_id"), {"where_key": "b", "owner": "x"})
     assert rows(engine) == [("a", None, 5), ("b", "x", 0)]
