@@ -19,6 +19,7 @@ keep verifying.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -119,6 +120,18 @@ def _owner(kid: str) -> str:
     return f"licence-key:{kid}"
 
 
+@functools.cache
+def _active_keys() -> sa.Select:
+    """``SELECT`` of the active keys (id and cipher), oldest first; built once
+    (every signature reads them)."""
+    table = orm.licence_keys
+    return (
+        sa.select(table.c.kid, table.c.private_key_cipher)
+        .where(table.c.active.is_(True))
+        .order_by(table.c.created_at, table.c.kid)
+    )
+
+
 class LicenceKeyRepository:
     """The instance's licence keys in the unit of work's transaction.
 
@@ -132,12 +145,7 @@ class LicenceKeyRepository:
     def signing_key(self) -> LicenceSigningKey:
         """The active key to sign with (the oldest, so every replica signs
         alike); one is made, in this transaction, when there is none."""
-        table = orm.licence_keys
-        rows = self.session.execute(
-            sa.select(table.c.kid, table.c.private_key_cipher)
-            .where(table.c.active.is_(True))
-            .order_by(table.c.created_at, table.c.kid)
-        ).all()
+        rows = self.session.execute(_active_keys()).all()
         for row in rows:
             key = _PARSED.get(row.kid) or self._parse(row.kid, row.private_key_cipher)
             if key is not None:

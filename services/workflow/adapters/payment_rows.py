@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.common.db import insert_into, update_by_key
 from services.workflow.adapters import orm
 from services.workflow.domain.payment import PENDING, UNSETTLED
 
@@ -22,7 +23,6 @@ def write_payment_row(session: Session, application) -> None:
     payment = application.payment
     if payment is None:
         return
-    table = orm.payments
     values = {
         "state": payment.state,
         "order_id": payment.order_id,
@@ -31,10 +31,13 @@ def write_payment_row(session: Session, application) -> None:
         "updated_at": datetime.now(UTC),
     }
     updated = session.execute(
-        table.update().where(table.c.application_id == application.application_id).values(**values)
+        update_by_key(orm.payments, "application_id"),
+        {"where_key": application.application_id, **values},
     )
     if updated.rowcount == 0:
-        session.execute(table.insert().values(application_id=application.application_id, **values))
+        session.execute(
+            insert_into(orm.payments), {"application_id": application.application_id, **values}
+        )
 
 
 class PaymentRows:

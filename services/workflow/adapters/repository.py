@@ -25,6 +25,7 @@ the caller records that read (``pii_accessed``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -34,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key
+from services.common.db import delete_by_key, insert_into, row_by_key, update_by_key
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
@@ -429,11 +430,8 @@ class ApplicationRepository:
             return []
         timelines: dict[str, list[TimelineEntry]] = {application_id: [] for application_id in ids}
         if with_timeline:
-            for entry in self.session.execute(
-                sa.select(orm.timeline_entries)
-                .where(orm.timeline_entries.c.application_id.in_(ids))
-                .order_by(orm.timeline_entries.c.application_id, orm.timeline_entries.c.position)
-            ).mappings():
+            query, parameters = _timelines_of(ids)
+            for entry in self.session.execute(query, parameters).mappings():
                 timelines[entry["application_id"]].append(
                     TimelineEntry(
                         at=_utc(entry["at"]),
@@ -455,11 +453,9 @@ class ApplicationRepository:
                 .order_by(orm.tasks.c.application_id, orm.tasks.c.position)
             ).mappings():
                 legacy_tasks[task["application_id"]].append(task)
+        query, parameters = _licences_of(ids)
         licences = {
-            row["application_id"]: row
-            for row in self.session.execute(
-                sa.select(orm.licences).where(orm.licences.c.application_id.in_(ids))
-            ).mappings()
+            row["application_id"]: row for row in self.session.execute(query, parameters).mappings()
         }
         return [
             self._to_domain(
@@ -531,11 +527,8 @@ class ApplicationRepository:
 
     def submitted_under(self, applicant_id: str, idempotency_key: str) -> str | None:
         """The id of the case ``applicant_id`` opened under ``idempotency_key``."""
-        table = orm.submissions
         return self.session.execute(
-            sa.select(table.c.application_id).where(
-                table.c.applicant_id == applicant_id, table.c.idempotency_key == idempotency_key
-            )
+            _submission_of(), {"applicant_id": applicant_id, "idempotency_key": idempotency_key}
         ).scalar_one_or_none()
 
     def remember_submission(
@@ -544,20 +537,22 @@ class ApplicationRepository:
         """Record the key; a second case under one key fails at commit (the
         primary key), so of two racing submits one opens a case."""
         self.session.execute(
-            orm.submissions.insert().values(
-                applicant_id=applicant_id,
-                idempotency_key=idempotency_key,
-                application_id=application_id,
-                submitted_at=datetime.now(UTC),
-            )
+            insert_into(orm.submissions),
+            {
+                "applicant_id": applicant_id,
+                "idempotency_key": idempotency_key,
+                "application_id": application_id,
+                "submitted_at": datetime.now(UTC),
+            },
         )
 
     def add(self, application: Application, item: ItemSnapshot) -> None:
         now = datetime.now(UTC)
         self.session.execute(
-            orm.applications.insert().values(
-                application_id=application.application_id,
-                item={
+            insert_into(orm.applications),
+            {
+                "application_id": application.application_id,
+                "item": {
                     "item_id": item.item_id,
                     "item_name": item.item_name,
                     "department_code": item.department_code,
@@ -574,11 +569,11 @@ class ApplicationRepository:
                     "licence_type": item.licence_type.to_dict() if item.licence_type else None,
                     "issuer_uscc": item.issuer_uscc,
                 },
-                process=application.process.to_dict(),
-                process_version=application.process_version,
-                updated_at=now,
+                "process": application.process.to_dict(),
+                "process_version": application.process_version,
+                "updated_at": now,
                 **self._columns(application),
-            )
+            },
         )
         self._stored[application.application_id] = (0, False, ())
         self._write_tasks(application, replace=False)
@@ -589,9 +584,12 @@ class ApplicationRepository:
         if application.application_id not in self._stored:
             raise LookupError(f"application {application.application_id} was not loaded")
         self.session.execute(
-            orm.applications.update()
-            .where(orm.applications.c.application_id == application.application_id)
-            .values(updated_at=datetime.now(UTC), **self._columns(application))
+            update_by_key(orm.applications, "application_id"),
+            {
+                "where_key": application.application_id,
+                "updated_at": datetime.now(UTC),
+                **self._columns(application),
+            },
         )
         self._write_tasks(application, replace=True)
         self._write_changes(application)
@@ -599,7 +597,7 @@ class ApplicationRepository:
     def _write_tasks(self, application: Application, *, replace: bool) -> None:
         if replace:
             self.session.execute(
-                orm.tasks.delete().where(orm.tasks.c.application_id == application.application_id)
+                delete_by_key(orm.tasks, "application_id"), {"key": application.application_id}
             )
         rows = [
             {
@@ -615,7 +613,7 @@ class ApplicationRepository:
             for position, task in enumerate(run.tasks)
         ]
         if rows:
-            self.session.execute(orm.tasks.insert(), rows)
+            self.session.execute(insert_into(orm.tasks), rows)
 
     def _write_changes(self, application: Application) -> None:
         entries_stored, licence_stored, escalations_stored = self._stored[
@@ -625,16 +623,17 @@ class ApplicationRepository:
         if escalations != escalations_stored:
             # Few per case, changed rarely (raised, resolved): rewritten whole.
             self.session.execute(
-                orm.escalations.delete().where(
-                    orm.escalations.c.application_id == application.application_id
-                )
+                delete_by_key(orm.escalations, "application_id"),
+                {"key": application.application_id},
             )
             if escalations:
-                self.session.execute(orm.escalations.insert(), [dict(row) for row in escalations])
+                self.session.execute(
+                    insert_into(orm.escalations), [dict(row) for row in escalations]
+                )
         new_entries = application.timeline[entries_stored:]
         if new_entries:
             self.session.execute(
-                orm.timeline_entries.insert(),
+                insert_into(orm.timeline_entries),
                 [
                     {
                         "application_id": application.application_id,
@@ -655,9 +654,8 @@ class ApplicationRepository:
         licence = application.licence
         if licence is not None and not licence_stored:
             self.session.execute(
-                orm.licences.insert().values(
-                    applicant_id=application.applicant_id, **licence_columns(licence)
-                )
+                insert_into(orm.licences),
+                {"applicant_id": application.applicant_id, **licence_columns(licence)},
             )
             licence_stored = True
         self._stored[application.application_id] = (
@@ -822,10 +820,7 @@ class LicenceRepository:
         )
 
     def exists(self, licence_no: str) -> bool:
-        table = orm.licences
-        found = self.session.execute(
-            sa.select(table.c.licence_no).where(table.c.licence_no == licence_no)
-        ).first()
+        found = self.session.execute(_licence_no_taken(), {"key": licence_no}).first()
         return found is not None
 
     def get_for_update(self, licence_no: str):
@@ -910,13 +905,7 @@ class ProcessRepository:
 
     def current(self, item_id: str) -> tuple[int, ProcessDefinition] | None:
         """The item's newest version and its definition; None when it has none."""
-        table = orm.process_definitions
-        row = self.session.execute(
-            sa.select(table.c.version, table.c.definition)
-            .where(table.c.item_id == item_id)
-            .order_by(table.c.version.desc())
-            .limit(1)
-        ).first()
+        row = self.session.execute(_current_process(), {"item_id": item_id}).first()
         if row is None:
             return None
         return row.version, _parsed(row.definition)
@@ -993,12 +982,9 @@ class CalendarRepository:
         again. Another process (a replica) storing a year changes what is read,
         so every process sees it at its next command.
         """
-        table = orm.calendar_years
         # Every write of a year (``put``) stamps it: the stamps tell whether
         # the stored years changed, without reading their dates.
-        stamps = self.session.execute(
-            sa.select(table.c.year, table.c.updated_at).order_by(table.c.year)
-        ).all()
+        stamps = self.session.execute(_calendar_stamps()).all()
         shipped = tuple(shipped_years())
         fingerprint = (str(SHIPPED_CALENDARS), shipped, tuple(map(tuple, stamps)))
         built = _BUILT_CALENDARS.get(fingerprint)
@@ -1056,6 +1042,84 @@ class CalendarRepository:
             )
             stored.append(year)
         return stored
+
+
+# ------------------------------------------------- statements built once
+# SQLAlchemy keeps a statement's cache key on the statement object: a statement
+# run on every command is built (and keyed) once, and run with parameters.
+
+
+@functools.cache
+def _timeline_of_one() -> sa.Select:
+    """``SELECT`` of the timeline of the case whose id is the bound parameter
+    ``key``, in order; built once."""
+    table = orm.timeline_entries
+    return (
+        sa.select(table)
+        .where(table.c.application_id == sa.bindparam("key"))
+        .order_by(table.c.application_id, table.c.position)
+    )
+
+
+def _timelines_of(ids: list[str]) -> tuple[sa.Select, dict | None]:
+    """The statement (and its parameters) reading the timelines of the cases
+    ``ids``: one case's, what every command loads, by the statement built once."""
+    if len(ids) == 1:
+        return _timeline_of_one(), {"key": ids[0]}
+    table = orm.timeline_entries
+    statement = (
+        sa.select(table)
+        .where(table.c.application_id.in_(ids))
+        .order_by(table.c.application_id, table.c.position)
+    )
+    return statement, None
+
+
+def _licences_of(ids: list[str]) -> tuple[sa.Select, dict | None]:
+    """The statement (and its parameters) reading the licences of the cases
+    ``ids``: one case's, what every command loads, by the statement built once."""
+    if len(ids) == 1:
+        return row_by_key(orm.licences, "application_id"), {"key": ids[0]}
+    return sa.select(orm.licences).where(orm.licences.c.application_id.in_(ids)), None
+
+
+@functools.cache
+def _submission_of() -> sa.Select:
+    """``SELECT`` of the case opened by the bound ``applicant_id`` under the
+    bound ``idempotency_key``; built once."""
+    table = orm.submissions
+    return sa.select(table.c.application_id).where(
+        table.c.applicant_id == sa.bindparam("applicant_id"),
+        table.c.idempotency_key == sa.bindparam("idempotency_key"),
+    )
+
+
+@functools.cache
+def _licence_no_taken() -> sa.Select:
+    """``SELECT`` of the licence number that is the bound parameter ``key``,
+    if a licence has it; built once."""
+    table = orm.licences
+    return sa.select(table.c.licence_no).where(table.c.licence_no == sa.bindparam("key"))
+
+
+@functools.cache
+def _current_process() -> sa.Select:
+    """``SELECT`` of the newest version (and its definition) of the process of
+    the item that is the bound parameter ``item_id``; built once."""
+    table = orm.process_definitions
+    return (
+        sa.select(table.c.version, table.c.definition)
+        .where(table.c.item_id == sa.bindparam("item_id"))
+        .order_by(table.c.version.desc())
+        .limit(1)
+    )
+
+
+@functools.cache
+def _calendar_stamps() -> sa.Select:
+    """``SELECT`` of every stored year and its stamp, by year; built once."""
+    table = orm.calendar_years
+    return sa.select(table.c.year, table.c.updated_at).order_by(table.c.year)
 
 
 def _clock_runs():
