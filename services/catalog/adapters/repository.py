@@ -27,6 +27,7 @@ from services.catalog.domain.model import (
     Window,
 )
 from services.catalog.domain.zones import Assessment, Zone
+from services.common.db import row_by_key, update_by_key
 
 _WINDOW_COLUMNS = (
     orm.departments.c.window_name,
@@ -82,6 +83,37 @@ def _window_values(window: Window) -> dict:
     }
 
 
+# The statements a rating change of a store runs (``use_cases.record_store_rating``,
+# once per review submitted), built once: SQLAlchemy keeps a statement's cache
+# key on the statement object, so a statement used again is neither built nor
+# keyed again (see ``db.row_by_key``).
+
+_REGION_OF_DEPARTMENT = (
+    sa.select(orm.regions)
+    .join(orm.departments, orm.departments.c.region_code == orm.regions.c.code)
+    .where(orm.departments.c.code == sa.bindparam("key"))
+)
+
+
+def _city_department_ratings() -> sa.Select:
+    """The ratings of the stores of the departments seated in the region
+    ``city`` (a bound parameter) or a region under it, at any depth (as
+    ``stores.region_and_below`` finds them), in store id order. Stores without
+    reviews are left out: they add nothing to an aggregate."""
+    r, d, s = orm.regions, orm.departments, orm.stores
+    area = sa.select(r.c.code).where(r.c.code == sa.bindparam("city")).cte("area", recursive=True)
+    area = area.union(sa.select(r.c.code).where(r.c.parent_code == area.c.code))
+    return (
+        sa.select(s.c.reviews, s.c.praise_rate, s.c.average_grade)
+        .join(d, d.c.code == s.c.department_code)
+        .where(d.c.region_code.in_(sa.select(area.c.code)), s.c.reviews > 0)
+        .order_by(s.c.store_id)
+    )
+
+
+_CITY_DEPARTMENT_RATINGS = _city_department_ratings()
+
+
 def _paged(session: Session, statement, count_from, conditions: list, order_by, offset, limit):
     """The rows of ``statement`` meeting ``conditions``, ``offset`` and ``limit``
     in ``order_by`` order, and how many meet them (counted in ``count_from``)."""
@@ -104,6 +136,11 @@ class RegionRepository:
 
     def get(self, code: str) -> Region | None:
         row = self.session.execute(sa.select(orm.regions).where(orm.regions.c.code == code)).first()
+        return self._region(row) if row else None
+
+    def of_department(self, department_code: str) -> Region | None:
+        """The region the department is seated in (None: no such department)."""
+        row = self.session.execute(_REGION_OF_DEPARTMENT, {"key": department_code}).first()
         return self._region(row) if row else None
 
     def codes(self) -> set[str]:
@@ -595,20 +632,25 @@ class StoreRepository:
         )
         return [self._store(row) for row in rows]
 
+    def department_ratings_in_city(self, city_code: str) -> list[StoreRating]:
+        """The ratings of the stores of the departments seated in the city
+        ``city_code`` or a region under it, in store id order, leaving out
+        stores without reviews (they add nothing to the city's aggregate)."""
+        rows = self.session.execute(_CITY_DEPARTMENT_RATINGS, {"city": city_code})
+        return [_rating(row) for row in rows]
+
     def get(self, store_id: str, lock: bool = False) -> Store | None:
-        statement = sa.select(orm.stores).where(orm.stores.c.store_id == store_id)
-        if lock:
-            # Two rating changes of one store at once must not both compare with the old one.
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).first()
+        # With lock, two rating changes of one store at once must not both
+        # compare with the old one.
+        statement = row_by_key(orm.stores, "store_id", lock)
+        row = self.session.execute(statement, {"key": store_id}).first()
         return self._store(row) if row else None
 
     def save_rating(self, store: Store) -> None:
         """Store the store's rating and when ratings recorded it."""
         self.session.execute(
-            orm.stores.update()
-            .where(orm.stores.c.store_id == store.store_id)
-            .values(**_rating_values(store))
+            update_by_key(orm.stores, "store_id"),
+            {"where_key": store.store_id, **_rating_values(store)},
         )
 
     @staticmethod

@@ -64,10 +64,10 @@ def aggregate_rating(ratings: Iterable[StoreRating]) -> StoreRating:
     )
 
 
-def show_aggregate(city_store: Store, department_stores: Iterable[Store]) -> bool:
+def show_aggregate(city_store: Store, department_ratings: Iterable[StoreRating]) -> bool:
     """Show on ``city_store`` the aggregate of its department stores' ratings.
     Records StoreRatingUpdated and returns True when the figures change."""
-    rating = aggregate_rating(store.rating for store in department_stores)
+    rating = aggregate_rating(department_ratings)
     if rating == city_store.rating:
         return False
     city_store.rating = rating

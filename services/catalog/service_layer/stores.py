@@ -89,7 +89,7 @@ def add_city_stores(uow: CatalogUnitOfWork) -> int:
             continue
         store = city_store_for(city)
         department_stores = uow.stores.of_departments_in(region_and_below(city.code, regions))
-        show_aggregate(store, department_stores)
+        show_aggregate(store, [department_store.rating for department_store in department_stores])
         store.events.clear()  # a new store is not a change of rating
         uow.stores.add(store)
         opened += 1
@@ -104,14 +104,15 @@ def follow_department_store(uow: CatalogUnitOfWork, store: Store) -> None:
     or of a city that has no store yet, changes nothing."""
     if store.department_code is None:
         return
-    department = uow.departments.get(store.department_code)
-    city_code = city_of(uow.regions.get(department.region_code)) if department else None
+    # It runs for every review submitted: one read finds the department's
+    # region, one the ratings of the city's department stores (those with
+    # reviews, the city's area walked in the database, not every region read).
+    city_code = city_of(uow.regions.of_department(store.department_code))
     if city_code is None:
         return
     city_store = uow.stores.get(city_store_id(city_code), lock=True)
     if city_store is None:
         return
-    regions = region_and_below(city_code, uow.regions.list())
-    if show_aggregate(city_store, uow.stores.of_departments_in(regions)):
+    if show_aggregate(city_store, uow.stores.department_ratings_in_city(city_code)):
         uow.stores.save_rating(city_store)
         uow.collect(city_store)
