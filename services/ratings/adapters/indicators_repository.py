@@ -15,7 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key, upsert, upsert_of
+from services.common.db import create_or_lock, row_by_key, update_by_key, upsert_of
 from services.ratings.adapters import orm
 from services.ratings.domain.indicators import (
     CASE_MEASURES,
@@ -44,6 +44,68 @@ RATING_GROUPINGS = {
 # one, then the store id's hash), so they never meet another use of advisory
 # locks. "rate" in ASCII.
 STORE_LOCK_KEY = 0x72617465
+# The statement of ``lock_store``, built once: it runs after every rated change.
+_STORE_LOCK = sa.select(
+    sa.func.pg_advisory_xact_lock(
+        STORE_LOCK_KEY, sa.func.hashtext(sa.bindparam("store_id", type_=sa.String))
+    )
+)
+
+
+def _sums(
+    session: Session,
+    table: sa.Table,
+    measures: tuple[str, ...],
+    where: Mapping[str, str],
+    day_from: date | None,
+    day_to: date | None,
+) -> sa.Row:
+    """The sums of ``measures`` (0 without rows) over the rows of ``table``
+    matching ``where`` (column -> code) within the days (inclusive; None:
+    unbounded)."""
+    names = tuple(sorted(where))
+    statement = _sums_statement(table, measures, names, day_from is not None, day_to is not None)
+    params = dict(where)
+    if day_from is not None:
+        params["day_from"] = day_from
+    if day_to is not None:
+        params["day_to"] = day_to
+    return session.execute(statement, params).one()
+
+
+@functools.lru_cache(maxsize=256)
+def _sums_statement(
+    table: sa.Table, measures: tuple, where: tuple, day_from: bool, day_to: bool
+) -> sa.Select:
+    """The select of ``_sums`` for one shape of call, the codes bound by their
+    columns' names and the days as ``day_from`` and ``day_to``: built once per
+    shape (see ``_increment_statement``), as a store's counts are read after
+    every change to them and the province's at every live announcement."""
+    conditions = [table.c[name] == sa.bindparam(name) for name in where]
+    if day_from:
+        conditions.append(table.c.day >= sa.bindparam("day_from"))
+    if day_to:
+        conditions.append(table.c.day <= sa.bindparam("day_to"))
+    sums = [sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in measures]
+    return sa.select(*sums).where(*conditions)
+
+
+def _save(
+    session: Session, table: sa.Table, column: str, stored: dict[str, dict], values: dict
+) -> None:
+    """Write ``values`` to the row of ``table`` they key by ``column``. For a
+    row in ``stored`` (key -> the row as this transaction locked it), only the
+    columns that differ, and nothing when none does: most facts change a
+    column or two, and one already known changes none. ``stored`` follows."""
+    key = values.pop(column)
+    row = stored.get(key)
+    if row is not None:
+        values = {name: value for name, value in values.items() if row[name] != value}
+        if not values:
+            return
+    session.execute(update_by_key(table, column), {"where_key": key, **values})
+    if row is not None:
+        row.update(values)
 
 
 def _conditions(
@@ -95,6 +157,8 @@ class IndicatorRepository:
 
     def __init__(self, session: Session):
         self.session = session
+        # The rows of the reviews this transaction locked, as stored (see _save).
+        self._locked: dict[str, dict] = {}
 
     # --- reviews ---------------------------------------------------------------
 
@@ -103,8 +167,26 @@ class IndicatorRepository:
         (PostgreSQL), so two facts about one review are counted one after the other."""
         statement = row_by_key(self.reviews, "review_id", for_update)
         row = self.session.execute(statement, {"key": review_id}).mappings().first()
-        if row is None:
-            return None
+        return None if row is None else self._review_facts(row)
+
+    def lock_review(self, review_id: str) -> ReviewFacts:
+        """What is known of a review, its row created empty if there is none,
+        and locked (PostgreSQL) until the transaction ends: concurrent facts
+        about one review are counted one after the other, and two creating its
+        row at once do not collide (the second waits, then finds it). One
+        statement (``create_or_lock``) creates, locks and reads the row."""
+        statement = create_or_lock(self.session.get_bind().dialect.name, self.reviews, "review_id")
+        values = self._review_values(ReviewFacts(review_id=review_id))
+        row = self.session.execute(statement, values).mappings().one()
+        self._locked[review_id] = dict(row)
+        return self._review_facts(row)
+
+    def save_review(self, facts: ReviewFacts) -> None:
+        """Store what is known of a review (only what changed, after ``lock_review``)."""
+        _save(self.session, self.reviews, "review_id", self._locked, self._review_values(facts))
+
+    @staticmethod
+    def _review_facts(row: Mapping) -> ReviewFacts:
         bucket = None
         if row["day"] is not None:
             bucket = RatingBucket(
@@ -124,24 +206,6 @@ class IndicatorRepository:
             rectified=row["rectified"],
             called_back=row["called_back"],
             excluded=row["excluded"],
-        )
-
-    def lock_review(self, review_id: str) -> ReviewFacts:
-        """What is known of a review, its row created empty if there is none,
-        and locked (PostgreSQL) until the transaction ends: concurrent facts
-        about one review are counted one after the other, and two creating its
-        row at once do not collide (the second waits, then finds it)."""
-        statement = upsert(self.session)(self.reviews).values(
-            **self._review_values(ReviewFacts(review_id=review_id))
-        )
-        self.session.execute(statement.on_conflict_do_nothing(index_elements=["review_id"]))
-        return self.review(review_id, for_update=True)
-
-    def save_review(self, facts: ReviewFacts) -> None:
-        values = self._review_values(facts)
-        review_id = values.pop("review_id")
-        self.session.execute(
-            self.reviews.update().where(self.reviews.c.review_id == review_id).values(**values)
         )
 
     @staticmethod
@@ -195,9 +259,7 @@ class IndicatorRepository:
         waits for no row while holding it."""
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        self.session.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(STORE_LOCK_KEY, sa.func.hashtext(store_id)))
-        )
+        self.session.execute(_STORE_LOCK, {"store_id": store_id})
 
     def store_counts(self, store_id: str) -> RatingCounts:
         """The counts of every bucket of a store over all time, without the
@@ -211,12 +273,7 @@ class IndicatorRepository:
         day_from: date | None = None,
         day_to: date | None = None,
     ) -> RatingCounts:
-        totals = self.totals
-        row = self.session.execute(
-            sa.select(
-                *[sa.func.coalesce(sa.func.sum(totals.c[name]), 0) for name in RATING_COUNTERS]
-            ).where(*_conditions(totals, where, day_from, day_to))
-        ).one()
+        row = _sums(self.session, self.totals, RATING_COUNTERS, where, day_from, day_to)
         return RatingCounts(
             **{name: int(value) for name, value in zip(RATING_COUNTERS, row, strict=True)}
         )
@@ -314,14 +371,33 @@ class CaseStatsRepository:
 
     def __init__(self, session: Session):
         self.session = session
+        # The rows of the cases this transaction locked, as stored (see _save).
+        self._locked: dict[str, dict] = {}
 
     # --- cases -----------------------------------------------------------------
 
     def case(self, application_id: str, for_update: bool = False) -> TrackedCase | None:
         statement = row_by_key(self.cases, "application_id", for_update)
         row = self.session.execute(statement, {"key": application_id}).mappings().first()
-        if row is None:
-            return None
+        return None if row is None else self._tracked_case(row)
+
+    def lock_case(self, application_id: str) -> TrackedCase:
+        """What is known of a case, its row created empty if there is none, and
+        locked (PostgreSQL) until the transaction ends (as ``lock_review``)."""
+        statement = create_or_lock(
+            self.session.get_bind().dialect.name, self.cases, "application_id"
+        )
+        values = self._case_values(TrackedCase(application_id=application_id))
+        row = self.session.execute(statement, values).mappings().one()
+        self._locked[application_id] = dict(row)
+        return self._tracked_case(row)
+
+    def save_case(self, case: TrackedCase) -> None:
+        """Store what is known of a case (only what changed, after ``lock_case``)."""
+        _save(self.session, self.cases, "application_id", self._locked, self._case_values(case))
+
+    @staticmethod
+    def _tracked_case(row: Mapping) -> TrackedCase:
         dimensions = None
         if row["mode"] is not None:
             dimensions = CaseDimensions(
@@ -341,24 +417,6 @@ class CaseStatsRepository:
             outcome=row["outcome"],
             on_time=row["on_time"],
             working_days=row["working_days"],
-        )
-
-    def lock_case(self, application_id: str) -> TrackedCase:
-        """What is known of a case, its row created empty if there is none, and
-        locked (PostgreSQL) until the transaction ends (as ``lock_review``)."""
-        statement = upsert(self.session)(self.cases).values(
-            **self._case_values(TrackedCase(application_id=application_id))
-        )
-        self.session.execute(statement.on_conflict_do_nothing(index_elements=["application_id"]))
-        return self.case(application_id, for_update=True)
-
-    def save_case(self, case: TrackedCase) -> None:
-        values = self._case_values(case)
-        application_id = values.pop("application_id")
-        self.session.execute(
-            self.cases.update()
-            .where(self.cases.c.application_id == application_id)
-            .values(**values)
         )
 
     @staticmethod
@@ -417,11 +475,7 @@ class CaseStatsRepository:
         where = dict(where or {})
         # The province's day rows answer the unfiltered figures.
         table = self.province if not where else self.totals
-        row = self.session.execute(
-            sa.select(
-                *[sa.func.coalesce(sa.func.sum(table.c[name]), 0) for name in CASE_MEASURES]
-            ).where(*_conditions(table, where, day_from, day_to))
-        ).one()
+        row = _sums(self.session, table, CASE_MEASURES, where, day_from, day_to)
         return CaseCounts(
             **{name: int(value) for name, value in zip(CASE_MEASURES, row, strict=True)}
         )

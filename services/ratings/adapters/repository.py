@@ -4,12 +4,13 @@ Instants are stored timezone-aware; SQLite hands them back naive (its column has
 no zone), so every instant read is put back in UTC before the domain sees it.
 """
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key, stored_instant, upsert
+from services.common.db import row_by_key, stored_instant, update_by_key, upsert
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -23,6 +24,13 @@ from services.ratings.domain.model import (
 
 def _page(statement, offset: int, limit: int):
     return statement.offset(offset).limit(limit)
+
+
+@functools.lru_cache(maxsize=16)
+def _insert(table: sa.Table) -> sa.Insert:
+    """``INSERT INTO table``, built once (as ``services.common.db.row_by_key``):
+    run it with the row's values as parameters."""
+    return table.insert()
 
 
 class CaseRepository:
@@ -57,27 +65,31 @@ class CaseRepository:
 
     def add(self, case: ReviewableCase) -> None:
         self.session.execute(
-            self.table.insert().values(
-                application_id=case.application_id,
-                applicant_id=case.applicant_id,
-                principal_id=case.principal_id,
-                item_id=case.item_id,
-                item_name=case.item_name,
-                department_code=case.department_code,
-                handled_by=case.handled_by,
-                region_code=case.region_code,
-                store_id=case.store_id,
-                outcome=case.outcome,
-                ended_at=case.ended_at,
-                reviewed=case.reviewed,
-            )
+            _insert(self.table),
+            {
+                "application_id": case.application_id,
+                "applicant_id": case.applicant_id,
+                "principal_id": case.principal_id,
+                "item_id": case.item_id,
+                "item_name": case.item_name,
+                "department_code": case.department_code,
+                "handled_by": case.handled_by,
+                "region_code": case.region_code,
+                "store_id": case.store_id,
+                "outcome": case.outcome,
+                "ended_at": case.ended_at,
+                "reviewed": case.reviewed,
+            },
         )
 
     def save(self, case: ReviewableCase) -> None:
         self.session.execute(
-            self.table.update()
-            .where(self.table.c.application_id == case.application_id)
-            .values(reviewed=case.reviewed, principal_id=case.principal_id)
+            update_by_key(self.table, "application_id"),
+            {
+                "where_key": case.application_id,
+                "reviewed": case.reviewed,
+                "principal_id": case.principal_id,
+            },
         )
 
     def count(self) -> int:
@@ -92,44 +104,42 @@ class ReviewRepository:
 
     def add(self, review: Review) -> None:
         self.session.execute(
-            self.table.insert().values(
-                review_id=review.review_id,
-                application_id=review.application_id,
-                visit_id=review.visit_id,
-                reviewer_id=review.reviewer_id,
-                reviewer_name=review.reviewer_name,
-                real_name=review.real_name,
-                grade=review.grade,
-                comment=review.comment,
-                channel=review.channel,
-                indicators=dict(review.indicators),
-                item_id=review.item_id,
-                item_name=review.item_name,
-                store_id=review.store_id,
-                department_code=review.department_code,
-                handled_by=review.handled_by,
-                region_code=review.region_code,
-                submitted_at=review.submitted_at,
+            _insert(self.table),
+            {
+                "review_id": review.review_id,
+                "application_id": review.application_id,
+                "visit_id": review.visit_id,
+                "reviewer_id": review.reviewer_id,
+                "reviewer_name": review.reviewer_name,
+                "real_name": review.real_name,
+                "grade": review.grade,
+                "comment": review.comment,
+                "channel": review.channel,
+                "indicators": dict(review.indicators),
+                "item_id": review.item_id,
+                "item_name": review.item_name,
+                "store_id": review.store_id,
+                "department_code": review.department_code,
+                "handled_by": review.handled_by,
+                "region_code": review.region_code,
+                "submitted_at": review.submitted_at,
                 **self._changing(review),
-            )
+            },
         )
 
     def save(self, review: Review) -> None:
         """Store what may change on a review: its reply, its appeal, whether it
         is excluded."""
         self.session.execute(
-            self.table.update()
-            .where(self.table.c.review_id == review.review_id)
-            .values(**self._changing(review))
+            update_by_key(self.table, "review_id"),
+            {"where_key": review.review_id, **self._changing(review)},
         )
 
     def get(self, review_id: str, for_update: bool = False) -> Review | None:
         """The review, or None. ``for_update`` locks the row (PostgreSQL) so a
         reply and an appeal of one review queue up."""
-        statement = sa.select(self.table).where(self.table.c.review_id == review_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.table, "review_id", for_update)
+        row = self.session.execute(statement, {"key": review_id}).mappings().first()
         return None if row is None else self._review(row)
 
     def list_for_store(self, store_id: str, offset: int, limit: int) -> tuple[list[Review], int]:
@@ -228,44 +238,39 @@ class VisitRepository:
 
     def add(self, visit: Visit) -> None:
         self.session.execute(
-            self.table.insert().values(
-                visit_id=visit.visit_id,
-                token_hash=visit.token_hash,
-                item_id=visit.item_id,
-                item_name=visit.item_name,
-                store_id=visit.store_id,
-                department_code=visit.department_code,
-                region_code=visit.region_code,
-                recorded_by=visit.recorded_by,
-                phone_masked=visit.phone_masked,
-                recorded_at=visit.recorded_at,
-                expires_at=visit.expires_at,
-                review_id=visit.review_id,
-            )
+            _insert(self.table),
+            {
+                "visit_id": visit.visit_id,
+                "token_hash": visit.token_hash,
+                "item_id": visit.item_id,
+                "item_name": visit.item_name,
+                "store_id": visit.store_id,
+                "department_code": visit.department_code,
+                "region_code": visit.region_code,
+                "recorded_by": visit.recorded_by,
+                "phone_masked": visit.phone_masked,
+                "recorded_at": visit.recorded_at,
+                "expires_at": visit.expires_at,
+                "review_id": visit.review_id,
+            },
         )
 
     def by_token_hash(self, token_hash: str, for_update: bool = False) -> Visit | None:
         """The visit whose token hashes to ``token_hash``, or None. ``for_update``
         locks the row (PostgreSQL) so two reviews with one token queue up."""
-        statement = sa.select(self.table).where(self.table.c.token_hash == token_hash)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.table, "token_hash", for_update)
+        row = self.session.execute(statement, {"key": token_hash}).mappings().first()
         return None if row is None else self._visit(row)
 
     def get(self, visit_id: str) -> Visit | None:
-        row = (
-            self.session.execute(sa.select(self.table).where(self.table.c.visit_id == visit_id))
-            .mappings()
-            .first()
-        )
+        statement = row_by_key(self.table, "visit_id")
+        row = self.session.execute(statement, {"key": visit_id}).mappings().first()
         return None if row is None else self._visit(row)
 
     def save(self, visit: Visit) -> None:
         self.session.execute(
-            self.table.update()
-            .where(self.table.c.visit_id == visit.visit_id)
-            .values(review_id=visit.review_id)
+            update_by_key(self.table, "visit_id"),
+            {"where_key": visit.visit_id, "review_id": visit.review_id},
         )
 
     @staticmethod
@@ -301,20 +306,16 @@ class AppealRepository:
         self.session = session
 
     def add(self, appeal: Appeal) -> None:
-        self.session.execute(self.table.insert().values(**self._values(appeal)))
+        self.session.execute(_insert(self.table), self._values(appeal))
 
     def save(self, appeal: Appeal) -> None:
         values = self._values(appeal)
-        appeal_id = values.pop("appeal_id")
-        self.session.execute(
-            self.table.update().where(self.table.c.appeal_id == appeal_id).values(**values)
-        )
+        values["where_key"] = values.pop("appeal_id")
+        self.session.execute(update_by_key(self.table, "appeal_id"), values)
 
     def get(self, appeal_id: str, for_update: bool = False) -> Appeal | None:
-        statement = sa.select(self.table).where(self.table.c.appeal_id == appeal_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = self.session.execute(statement).mappings().first()
+        statement = row_by_key(self.table, "appeal_id", for_update)
+        row = self.session.execute(statement, {"key": appeal_id}).mappings().first()
         return None if row is None else self._appeal(row)
 
     def view(self, appeal_id: str) -> AppealView | None:

@@ -13,15 +13,44 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.common import clock
-from services.common.db import stored_instant, upsert
+from services.common.db import insert_absent, row_by_key, stored_instant
 from services.ratings.adapters import orm
 from services.ratings.domain.sms import PENDING, TextMessage
+
+_messages = orm.sms_messages
+
+# The relay's statements, built once (as ``services.common.db.row_by_key``): it
+# looks for a due message every fraction of a second and claims each it sends.
+
+# Up to ``limit`` pending messages due at ``now``, the longest waiting first.
+_DUE = (
+    sa.select(_messages)
+    .where(
+        _messages.c.state == PENDING,
+        sa.or_(
+            _messages.c.next_attempt_at.is_(None),
+            _messages.c.next_attempt_at <= sa.bindparam("now"),
+        ),
+    )
+    .order_by(_messages.c.queued_at, _messages.c.message_id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+# The update of the message ``message_key`` while still pending with
+# ``attempts_seen`` attempts; the columns set are the parameters named.
+_SAVE_IF_UNCHANGED = _messages.update().where(
+    _messages.c.message_id == sa.bindparam("message_key"),
+    _messages.c.state == PENDING,
+    _messages.c.attempts == sa.bindparam("attempts_seen"),
+)
+_COUNT_PENDING = (
+    sa.select(sa.func.count()).select_from(_messages).where(_messages.c.state == PENDING)
+)
 
 
 class SmsRepository:
     """``uow.sms``: the outgoing text messages."""
 
-    table = orm.sms_messages
+    table = _messages
 
     def __init__(self, session: Session):
         self.session = session
@@ -32,60 +61,35 @@ class SmsRepository:
         id again changes nothing. Invalid naming ``phone`` or ``text`` when the
         message cannot be sent. ``now`` is the process clock unless given."""
         message = TextMessage.queue(message_id, phone, text, now or clock.now())
-        statement = upsert(self.session)(self.table).values(**self._row(message))
-        self.session.execute(
-            statement.on_conflict_do_nothing(index_elements=[self.table.c.message_id])
-        )
+        dialect = self.session.get_bind().dialect.name
+        self.session.execute(insert_absent(dialect, self.table, "message_id"), self._row(message))
 
     def get(self, message_id: str) -> TextMessage | None:
-        row = (
-            self.session.execute(sa.select(self.table).where(self.table.c.message_id == message_id))
-            .mappings()
-            .first()
-        )
+        statement = row_by_key(self.table, "message_id")
+        row = self.session.execute(statement, {"key": message_id}).mappings().first()
         return None if row is None else self._message(row)
 
     def due(self, now: datetime, limit: int) -> list[TextMessage]:
         """Up to ``limit`` pending messages whose next attempt is due at ``now``,
         the longest waiting first."""
-        table = self.table
-        statement = (
-            sa.select(table)
-            .where(
-                table.c.state == PENDING,
-                sa.or_(
-                    table.c.next_attempt_at.is_(None),
-                    table.c.next_attempt_at <= stored_instant(now),
-                ),
-            )
-            .order_by(table.c.queued_at, table.c.message_id)
-            .limit(limit)
-        )
-        return [self._message(row) for row in self.session.execute(statement).mappings()]
+        rows = self.session.execute(_DUE, {"now": stored_instant(now), "limit": limit})
+        return [self._message(row) for row in rows.mappings()]
 
     def save(self, message: TextMessage, *, attempts_seen: int) -> bool:
         """Write ``message`` if its row is still pending with ``attempts_seen``
         attempts (nobody started another attempt since it was read); False,
         writing nothing, otherwise."""
-        table = self.table
         row = self._row(message)
         del row["message_id"], row["queued_at"]
         result = self.session.execute(
-            table.update()
-            .where(
-                table.c.message_id == message.message_id,
-                table.c.state == PENDING,
-                table.c.attempts == attempts_seen,
-            )
-            .values(**row)
+            _SAVE_IF_UNCHANGED,
+            {"message_key": message.message_id, "attempts_seen": attempts_seen, **row},
         )
         return result.rowcount == 1
 
     def count_pending(self) -> int:
         """Messages not yet sent nor given up."""
-        table = self.table
-        statement = sa.select(sa.func.count()).select_from(table).where(table.c.state == PENDING)
-        return self.session.execute(statement).scalar_one()
+        return self.session.execute(_COUNT_PENDING).scalar_one()
 
     @staticmethod
     def _row(message: TextMessage) -> dict:
