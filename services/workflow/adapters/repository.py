@@ -453,10 +453,16 @@ class ApplicationRepository:
                 .order_by(orm.tasks.c.application_id, orm.tasks.c.position)
             ).mappings():
                 legacy_tasks[task["application_id"]].append(task)
-        query, parameters = _licences_of(ids)
-        licences = {
-            row["application_id"]: row for row in self.session.execute(query, parameters).mappings()
-        }
+        # A case holds its licence's number from the transaction that issued
+        # it: a case without one has no licence row to read.
+        licensed = [row["application_id"] for row in rows if row["licence_no"] is not None]
+        licences = {}
+        if licensed:
+            query, parameters = _licences_of(licensed)
+            licences = {
+                row["application_id"]: row
+                for row in self.session.execute(query, parameters).mappings()
+            }
         return [
             self._to_domain(
                 row,
@@ -1160,7 +1166,15 @@ def _dates(values) -> set[date]:
 
 
 def shipped_years() -> list[int]:
-    return sorted(int(path.stem) for path in SHIPPED_CALENDARS.glob("[0-9][0-9][0-9][0-9].json"))
+    return list(_shipped_years_in(SHIPPED_CALENDARS))
+
+
+@functools.lru_cache(maxsize=16)
+def _shipped_years_in(folder) -> tuple[int, ...]:
+    """The years whose schedule ships in ``folder``, listed once per folder:
+    the files ship with the code (a new one comes with a new release), and
+    every command asks, so the folder is not read from disk each time."""
+    return tuple(sorted(int(path.stem) for path in folder.glob("[0-9][0-9][0-9][0-9].json")))
 
 
 def shipped_calendar(year: int) -> dict | None:
