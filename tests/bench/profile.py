@@ -15,6 +15,7 @@ the bench says so.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -24,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # A sample reads the whole stack of a process: at 100 a second, six samplers
-# on two busy cores fall behind by a minute.
-SAMPLES_PER_SECOND = 25
+# on two busy cores fall behind and the profiled run lasts longer than asked.
+# BENCH_PROFILE_RATE sets another rate (finer profiles, slower runs).
+SAMPLES_PER_SECOND = int(os.environ.get("BENCH_PROFILE_RATE", "25"))
 
 
 @dataclass
