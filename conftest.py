@@ -66,13 +66,48 @@ def _virtual_host(uri: str):
         _rabbitmqctl("delete_vhost", vhost)
 
 
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of ports for sockets bound to port 0 (Linux)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as found:
+            low, high = (int(value) for value in found.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 @pytest.fixture(scope="session")
 def free_port():
-    """A function returning a TCP port on 127.0.0.1 that is free right now."""
+    """A function returning a TCP port on 127.0.0.1 that is free right now,
+    each once per run.
+
+    The ports come from below the kernel's ephemeral range: the suites that
+    run beside this one (``make test``) bind port 0 for their servers, and a
+    port handed out here, then bound by a service process a few seconds
+    later, could meanwhile be given to one of them by the kernel (the process
+    then fails to start while the other server answers its health check)."""
+    import random
     import socket
 
-    def pick() -> int:
+    low, _ = _ephemeral_ports()
+    first = 15000 if low > 20000 else 1024
+    handed: set[int] = set()
+
+    def bindable(port: int) -> bool:
         with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
+    def pick() -> int:
+        for _ in range(500):
+            port = random.randrange(first, low)
+            if port not in handed and bindable(port):
+                handed.add(port)
+                return port
+        with socket.socket() as sock:  # a crowded machine: any free port
             sock.bind(("127.0.0.1", 0))
             return sock.getsockname()[1]
 
