@@ -118,6 +118,10 @@ class Database(DependencyProvider):
         failures = 0
         while True:
             running = self._running
+            # A fresh event before the round: a commit while the round
+            # publishes wakes the next one at once (after it, such a commit
+            # waited for the next commit or the poll).
+            self._wakeup = Event()
             try:
                 self.relay.relay_all()
                 failures = 0
@@ -135,7 +139,9 @@ class Database(DependencyProvider):
                 self.relay.publisher.close()
                 return
             delay = poll if failures == 0 else min(30.0, poll * 2**failures)
-            self._wakeup = Event()
+            if failures:
+                # Waiting out an outage: commits in between do not cut it short.
+                self._wakeup = Event()
             with eventlet.Timeout(delay, False):
                 self._wakeup.wait()
 

@@ -177,6 +177,36 @@ def test_event_published_before_the_consumer_starts_is_kept(cluster, container_f
     wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["early"])
 
 
+def test_a_commit_while_the_relay_publishes_is_relayed_without_waiting_for_the_poll(
+    cluster, container_factory, monkeypatch
+):
+    """The poll is a minute: only the wake of each commit can relay promptly,
+    including the wake of a commit made while the relay is publishing."""
+    config = {**cluster.config_for("sender"), "OUTBOX_POLL_SECONDS": 60}
+    sender = container_factory(cluster.Sender, config)
+    receiver = container_factory(cluster.Receiver, cluster.config_for("receiver"))
+    receiver.start()
+    sender.start()
+    database = next(d for d in sender.dependencies if isinstance(d, Database))
+    uow = database.get_dependency(type("Ctx", (), {"data": {}, "call_id": "test"})())
+    original = ConfirmingPublisher.publish_batch
+    rounds = []
+
+    def publish_then_commit_another(self, messages):
+        rounds.append(len(messages))
+        if len(rounds) == 1:
+            with uow:  # committed while the first round is publishing
+                uow.emit(_note_event()(text="second"))
+                uow.commit()
+        return original(self, messages)
+
+    monkeypatch.setattr(ConfirmingPublisher, "publish_batch", publish_then_commit_another)
+    with ServiceRpcProxy(sender.service_name, config) as proxy:
+        proxy.take_note("first")
+    wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["first", "second"])
+    assert rounds[:2] == [1, 1]
+
+
 def _backlog(engine, metadata):
     outbox = metadata.tables["outbox"]
     with engine.connect() as connection:
