@@ -29,11 +29,17 @@ def _machine() -> tuple[int, int] | None:
 
 def _process(pid: int) -> int:
     """User plus system clock ticks of one process (0 when it is gone)."""
+    ticks = _ticks(pid)
+    return 0 if ticks is None else ticks
+
+
+def _ticks(pid: int) -> int | None:
+    """User plus system clock ticks of one process; None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0
+        return None
     return int(fields[11]) + int(fields[12])
 
 
@@ -66,12 +72,27 @@ class Reading:
     groups: dict[str, int]
 
 
-def read(groups: dict[str, list[int]]) -> Reading:
-    return Reading(
-        time.monotonic(),
-        _machine(),
-        {name: sum(_process(pid) for pid in pids) for name, pids in groups.items()},
-    )
+def _pid_ticks(groups: dict[str, list[int]]) -> dict[str, dict[int, int]]:
+    found: dict[str, dict[int, int]] = {}
+    for name, pids in groups.items():
+        found[name] = {}
+        for pid in pids:
+            ticks = _ticks(pid)
+            if ticks is not None:
+                found[name][pid] = ticks
+    return found
+
+
+def window_ticks(
+    first: dict[str, dict[int, int]], second: dict[str, dict[int, int]]
+) -> dict[str, int]:
+    """Each group's ticks between two per-process readings: the processes of
+    the second, less what each had at the first (nothing, when it was not
+    there yet)."""
+    return {
+        name: sum(ticks - first.get(name, {}).get(pid, 0) for pid, ticks in pids.items())
+        for name, pids in second.items()
+    }
 
 
 def cores_used(first: Reading, second: Reading) -> dict[str, float] | None:
@@ -103,9 +124,18 @@ class WindowMeter:
     def _run(self) -> None:
         time.sleep(max(0.0, self.start - 1.0 - time.monotonic()))
         self.groups = {**self.groups, **shared_services()}  # the connections are open by now
-        for instant in (self.start, self.end):
-            time.sleep(max(0.0, instant - time.monotonic()))
-            self.readings.append(read(self.groups))
+        time.sleep(max(0.0, self.start - time.monotonic()))
+        first_at, first_machine = time.monotonic(), _machine()
+        first = _pid_ticks(self.groups)
+        time.sleep(max(0.0, self.end - time.monotonic()))
+        # A database or broker process started in the window (a new
+        # connection's backend) counts from zero; one gone by its end counts
+        # nothing (its last ticks are unknown), rather than minus its total.
+        second = _pid_ticks({**self.groups, **shared_services()})
+        self.readings = [
+            Reading(first_at, first_machine, {name: 0 for name in second}),
+            Reading(time.monotonic(), _machine(), window_ticks(first, second)),
+        ]
 
     def result(self) -> dict[str, float] | None:
         self.thread.join(timeout=5)

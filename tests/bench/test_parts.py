@@ -78,6 +78,15 @@ def test_cores_used_between_two_readings(monkeypatch):
     assert cpu.cores_used(cpu.Reading(0.0, None, {}), second) is None
 
 
+def test_a_process_started_or_gone_in_the_window_counts_only_its_window():
+    from tests.bench import cpu
+
+    first = {"PostgreSQL": {10: 500, 11: 300}, "RabbitMQ": {20: 1000}}
+    # 11 closed its connection (gone), 12 is a connection opened meanwhile.
+    second = {"PostgreSQL": {10: 650, 12: 40}, "RabbitMQ": {20: 1100}}
+    assert cpu.window_ticks(first, second) == {"PostgreSQL": 190, "RabbitMQ": 100}
+
+
 def test_searches_at_scale_are_distinct():
     from tests.bench.scale import search_queries
 
