@@ -90,6 +90,18 @@ def _sums_statement(
     return sa.select(*sums).where(*conditions)
 
 
+def _lock(
+    session: Session, table: sa.Table, column: str, stored: dict[str, dict], values: dict
+) -> Mapping:
+    """The row of ``table`` keyed by ``values[column]``, created from
+    ``values`` when there is none, and locked until the transaction ends, in
+    one statement (``create_or_lock``); kept in ``stored`` for ``_save``."""
+    statement = create_or_lock(session.get_bind().dialect.name, table, column)
+    row = session.execute(statement, values).mappings().one()
+    stored[values[column]] = dict(row)
+    return row
+
+
 def _save(
     session: Session, table: sa.Table, column: str, stored: dict[str, dict], values: dict
 ) -> None:
@@ -175,11 +187,10 @@ class IndicatorRepository:
         about one review are counted one after the other, and two creating its
         row at once do not collide (the second waits, then finds it). One
         statement (``create_or_lock``) creates, locks and reads the row."""
-        statement = create_or_lock(self.session.get_bind().dialect.name, self.reviews, "review_id")
         values = self._review_values(ReviewFacts(review_id=review_id))
-        row = self.session.execute(statement, values).mappings().one()
-        self._locked[review_id] = dict(row)
-        return self._review_facts(row)
+        return self._review_facts(
+            _lock(self.session, self.reviews, "review_id", self._locked, values)
+        )
 
     def save_review(self, facts: ReviewFacts) -> None:
         """Store what is known of a review (only what changed, after ``lock_review``)."""
@@ -384,13 +395,10 @@ class CaseStatsRepository:
     def lock_case(self, application_id: str) -> TrackedCase:
         """What is known of a case, its row created empty if there is none, and
         locked (PostgreSQL) until the transaction ends (as ``lock_review``)."""
-        statement = create_or_lock(
-            self.session.get_bind().dialect.name, self.cases, "application_id"
-        )
         values = self._case_values(TrackedCase(application_id=application_id))
-        row = self.session.execute(statement, values).mappings().one()
-        self._locked[application_id] = dict(row)
-        return self._tracked_case(row)
+        return self._tracked_case(
+            _lock(self.session, self.cases, "application_id", self._locked, values)
+        )
 
     def save_case(self, case: TrackedCase) -> None:
         """Store what is known of a case (only what changed, after ``lock_case``)."""
