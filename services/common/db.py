@@ -163,7 +163,7 @@ class UnitOfWork:
             outbox = self._table("outbox")
             now = utcnow()
             self.session.execute(
-                _insert_into(outbox),
+                insert_into(outbox),
                 [
                     {
                         "event_id": envelope["id"],
@@ -248,14 +248,10 @@ def _record_once(dialect: str, handled: sa.Table):
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_into(table: sa.Table) -> sa.Insert:
+def insert_into(table: sa.Table) -> sa.Insert:
     """``INSERT INTO table``, built once: SQLAlchemy keeps a statement's cache
     key on the statement object, so a statement used again is not keyed again."""
     return table.insert()
-
-
-# The public name of :func:`_insert_into`, for repositories outside this module.
-insert_into = _insert_into
 
 
 @functools.lru_cache(maxsize=256)
