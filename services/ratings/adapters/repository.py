@@ -4,13 +4,12 @@ Instants are stored timezone-aware; SQLite hands them back naive (its column has
 no zone), so every instant read is put back in UTC before the domain sees it.
 """
 
-import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import row_by_key, stored_instant, update_by_key, upsert
+from services.common.db import insert_into, row_by_key, stored_instant, update_by_key, upsert
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -24,13 +23,6 @@ from services.ratings.domain.model import (
 
 def _page(statement, offset: int, limit: int):
     return statement.offset(offset).limit(limit)
-
-
-@functools.lru_cache(maxsize=16)
-def _insert(table: sa.Table) -> sa.Insert:
-    """``INSERT INTO table``, built once (as ``services.common.db.row_by_key``):
-    run it with the row's values as parameters."""
-    return table.insert()
 
 
 class CaseRepository:
@@ -65,7 +57,7 @@ class CaseRepository:
 
     def add(self, case: ReviewableCase) -> None:
         self.session.execute(
-            _insert(self.table),
+            insert_into(self.table),
             {
                 "application_id": case.application_id,
                 "applicant_id": case.applicant_id,
@@ -104,7 +96,7 @@ class ReviewRepository:
 
     def add(self, review: Review) -> None:
         self.session.execute(
-            _insert(self.table),
+            insert_into(self.table),
             {
                 "review_id": review.review_id,
                 "application_id": review.application_id,
@@ -238,7 +230,7 @@ class VisitRepository:
 
     def add(self, visit: Visit) -> None:
         self.session.execute(
-            _insert(self.table),
+            insert_into(self.table),
             {
                 "visit_id": visit.visit_id,
                 "token_hash": visit.token_hash,
@@ -306,7 +298,7 @@ class AppealRepository:
         self.session = session
 
     def add(self, appeal: Appeal) -> None:
-        self.session.execute(_insert(self.table), self._values(appeal))
+        self.session.execute(insert_into(self.table), self._values(appeal))
 
     def save(self, appeal: Appeal) -> None:
         values = self._values(appeal)
