@@ -107,7 +107,20 @@ class _Requests(HeaderEncoder):
         self.listener = wrapper._reply_listener
         self.exchange = get_rpc_exchange(wrapper._worker_ctx.config).name
 
-    def __call__(self, service: str, method: str, kwargs: dict):
+    def alive(self) -> bool:
+        """False when the broker closed this proxy's connection while it was
+        idle: its close (or the end of the stream) waits unread on the socket,
+        and a request published there would be lost. One non-blocking read."""
+        try:
+            self.listener.queue_consumer.connection.drain_events(timeout=0)
+        except TimeoutError:  # nothing waiting: the connection is as it was
+            return True
+        except (*BROKER_ERRORS, ConnectionError):
+            return False
+        return True
+
+    def send(self, service: str, method: str, kwargs: dict):
+        """Publish the request; the event its answer will be sent to."""
         correlation_id = str(uuid.uuid4())
         reply_event = self.listener.get_reply_event(correlation_id)
         content_type, encoding, body = kombu.serialization.dumps(
@@ -122,10 +135,18 @@ class _Requests(HeaderEncoder):
             reply_to=self.listener.routing_key,
             application_headers=self.get_message_headers(self.worker_ctx),
         )
-        self.listener.queue_consumer.requests.basic_publish(
-            message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True
-        )
-        return RpcReply(reply_event).result()
+        try:
+            self.listener.queue_consumer.requests.basic_publish(
+                message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True
+            )
+        except BaseException:
+            self.listener._reply_events.pop(correlation_id, None)
+            raise
+        return reply_event
+
+
+class _NotSent(Exception):
+    """The request could not be published: the broker never had it."""
 
 
 class RpcClientPool:
@@ -137,18 +158,23 @@ class RpcClientPool:
         self._created = 0
 
     def _acquire(self):
-        if self._idle.qsize() == 0 and self._created < self.size:
-            self._created += 1
-            try:
-                wrapper = ClusterRpcProxy(
-                    self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
-                )
-                wrapper.start()
-                return wrapper, _Requests(wrapper)
-            except Exception:
-                self._created -= 1
-                raise
-        return self._idle.get()
+        """An idle client whose connection is alive, or a new one."""
+        while True:
+            if self._idle.qsize() == 0 and self._created < self.size:
+                self._created += 1
+                try:
+                    wrapper = ClusterRpcProxy(
+                        self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
+                    )
+                    wrapper.start()
+                    return wrapper, _Requests(wrapper)
+                except Exception:
+                    self._created -= 1
+                    raise
+            entry = self._idle.get()
+            if entry[1].alive():
+                return entry
+            self._discard(entry)  # closed by the broker while idle
 
     def _discard(self, entry) -> None:
         wrapper, _ = entry
@@ -159,6 +185,19 @@ class RpcClientPool:
             log.debug("error stopping an RPC proxy", exc_info=True)
 
     def call(self, service: str, method: str, correlation_id: str | None = None, **kwargs):
+        # A request that could not be published never reached the broker, so
+        # it goes out once more on another client (a fresh connection at the
+        # latest); one that was published is never sent twice.
+        try:
+            return self._call(service, method, correlation_id, kwargs)
+        except _NotSent:
+            pass
+        try:
+            return self._call(service, method, correlation_id, kwargs)
+        except _NotSent as exc:
+            raise Unavailable(f"{service} is unreachable") from exc.__cause__
+
+    def _call(self, service: str, method: str, correlation_id: str | None, kwargs: dict):
         try:
             entry = self._acquire()
         except Exception as exc:
@@ -169,7 +208,15 @@ class RpcClientPool:
         # rather than run it after we stopped waiting (ContractRpc).
         wrapper._worker_ctx.data["deadline"] = f"{time.time() + self.timeout:.3f}"
         try:
-            result = requests(service, method, kwargs)
+            reply_event = requests.send(service, method, kwargs)
+        except (*BROKER_ERRORS, ConnectionError) as exc:
+            self._discard(entry)
+            raise _NotSent() from exc
+        except BaseException:
+            self._idle.put(entry)
+            raise
+        try:
+            result = RpcReply(reply_event).result()
         except RpcTimeout as exc:
             self._discard(entry)  # a late reply must not reach the next caller
             raise Timeout(f"{service} did not answer within {self.timeout:g}s") from exc
