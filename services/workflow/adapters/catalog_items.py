@@ -20,12 +20,12 @@ it is read from catalog each time (and a submit for one is refused anyway).
 Errors (NotFound, Unavailable) are never kept.
 """
 
-import copy
 from collections.abc import Callable, Mapping
 
 from nameko.extensions import DependencyProvider
 
 from services.common.read_cache import ReadCache, cache_key, payload_of
+from services.common.values import copy_json
 
 ITEM = "item"
 PUBLISHED = "published"
@@ -58,7 +58,7 @@ def catalog_item(items: ReadCache, item_id: str, load: Callable[[], dict]) -> di
     """catalog's ``get_item`` answer for ``item_id``: the kept one, else
     ``load()``'s (kept when published). The caller gets its own copy: the kept
     one is shared by every worker of the process."""
-    return copy.deepcopy(items.get(cache_key(ITEM, item_id), load, keep=is_published))
+    return copy_json(items.get(cache_key(ITEM, item_id), load, keep=is_published))
 
 
 def forget_item(items: ReadCache, body) -> None:

@@ -19,7 +19,7 @@ Numbers issued before (``[<code>.]JS<region><yyyymmdd><serial>``) stay valid.
 from __future__ import annotations
 
 import base64
-import copy
+import json
 import math
 import re
 import secrets
@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.common.instances import LICENCE_ROOT, default_issuer_uscc, licence_issuer
+from services.common.values import copy_json
 
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SERIAL_LENGTH = 12
@@ -199,28 +200,10 @@ def canonical_json(value: Any) -> bytes:
         raise ValueError("text must be valid Unicode (no lone surrogates)") from error
 
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-}
-
-
-def _string(text: str) -> str:
-    out = ['"']
-    for char in text:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif ord(char) < 0x20:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+# RFC 8785 escapes '"', '\\' and the control characters, \b \f \n \r \t by
+# their short forms and the others as lowercase \u00XX, and nothing else:
+# exactly json's encoder with ensure_ascii off (the C one where it is built).
+_string = json.encoder.encode_basestring
 
 
 def _number(value: float) -> str:
@@ -310,7 +293,7 @@ def signed_document(body: Mapping[str, Any], sign: Sign) -> dict[str, Any]:
     over ``canonical_json(body)``."""
     kid, value = sign(canonical_json(body))
     return {
-        "licence": copy.deepcopy(dict(body)),
+        "licence": copy_json(dict(body)),
         "signature": {"alg": SIGNATURE_ALGORITHM, "kid": kid, "value": value},
     }
 
@@ -456,5 +439,5 @@ def document_body(
         "issued_on": issued_on.isoformat(),
         "valid_from": valid_from.isoformat(),
         "valid_to": valid_to.isoformat() if valid_to else None,
-        "content": copy.deepcopy(dict(content)),
+        "content": copy_json(dict(content)),
     }

@@ -10,7 +10,6 @@ An actor is the gateway's view of the caller:
 
 from __future__ import annotations
 
-import copy
 import re
 import uuid
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.common import clock
+from services.common.values import copy_json
 from services.common.working_calendar import WorkingCalendar
 
 from . import delivery as failed_shipments
@@ -348,7 +348,7 @@ class Application(EvidenceSteps, Payments):
             applicant_id=actor["user_id"],
             on_behalf_of=clean_principal,
             mandate_id=mandate_id if clean_principal else None,
-            form=copy.deepcopy(dict(form)),
+            form=copy_json(dict(form)),
             materials=clean_materials,
             delivery=clean_delivery,
             state=State.SUBMITTED,
@@ -371,7 +371,7 @@ class Application(EvidenceSteps, Payments):
                 department_code=application.department_code,
                 region_code=application.region_code,
                 store_id=application.store_id,
-                delivery=copy.deepcopy(application.delivery),
+                delivery=copy_json(application.delivery),
                 window=_copy_window(application.window),
                 due_date=application.due_date,
                 submitted_at=now,
@@ -1246,7 +1246,7 @@ class Application(EvidenceSteps, Payments):
                 application_id=self.application_id,
                 applicant_id=self.applicant_id,
                 item_id=self.item_id,
-                delivery=copy.deepcopy(self.delivery),
+                delivery=copy_json(self.delivery),
                 approved_at=now,
             )
         )
@@ -1437,7 +1437,7 @@ class Application(EvidenceSteps, Payments):
                 applicant_id=self.applicant_id,
                 item_id=self.item_id,
                 department_code=self.department_code,
-                delivery=copy.deepcopy(self.delivery),
+                delivery=copy_json(self.delivery),
                 window=_copy_window(self.window),
             )
         )
@@ -1598,7 +1598,7 @@ def _check_materials(materials: Any, *, required: bool) -> tuple[list[dict], dic
             errors[f"materials.{index}.name"] = "is required"
     if errors:
         return [], errors
-    return [copy.deepcopy(dict(material)) for material in materials], {}
+    return [copy_json(dict(material)) for material in materials], {}
 
 
 def _check_delivery(delivery: Any, modes: tuple[str, ...]) -> tuple[dict, dict[str, str]]:

@@ -23,12 +23,12 @@ document, signed with the instance's current key, the first time it is read.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from services.common import clock, errors, instances
+from services.common.values import copy_json
 from services.workflow.adapters.licence_keys import signature_holds
 from services.workflow.domain import exceptions as domain
 from services.workflow.domain.events import LicenceRevoked
@@ -146,7 +146,7 @@ def _document(uow, row: Mapping) -> dict[str, Any]:
     """The stored document; a licence issued before documents were signed is
     given one now (kept, so it is signed once)."""
     if row["document"]:
-        return copy.deepcopy(row["document"])
+        return copy_json(row["document"])
     licence_type = LicenceType.of_item({"item_id": row["item_id"], "name": row["item_name"]})
     if row["licence_type_code"]:
         licence_type = LicenceType(row["licence_type_code"], row["licence_type_name"] or "")
