@@ -28,8 +28,18 @@ def isoformat_utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json_ready(value):
     """Turn dataclasses, dates, enums and decimals into JSON-ready values."""
+    kind = type(value)
+    if kind in _PLAIN:  # exactly these: a str or int enum is converted below
+        return value
+    if kind is dict:
+        return {str(k): to_json_ready(v) for k, v in value.items()}
+    if kind is list:
+        return [to_json_ready(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             field.name: to_json_ready(getattr(value, field.name))
