@@ -34,6 +34,9 @@ import logging
 import sys
 import time
 
+import amqp
+import kombu
+from eventlet.queue import LightQueue
 from kombu import serialization
 from marshmallow import EXCLUDE, Schema
 from nameko.amqp.publish import Publisher
@@ -46,12 +49,15 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
+from nameko.extensions import SharedExtension
 from nameko.rpc import Responder, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
-import services.common.rpc  # noqa: F401  (a caller turns the shared errors back into types)
 from services.common.errors import Invalid, ServiceError, Unavailable, shared_form
 from services.common.messaging.consumer import EventHandler
+
+# Imported also for its side effect: a caller turns the shared errors back into types.
+from services.common.rpc import BROKER_ERRORS
 from services.common.schemas import load, load_payload
 
 log = logging.getLogger(__name__)
@@ -117,6 +123,7 @@ class ContractRpc(SignatureOnce, Rpc):
     def __init__(self, request: Schema | None = None, response: Schema | None = None, **kwargs):
         kwargs.setdefault("expected_exceptions", ServiceError)
         super().__init__(**kwargs)
+        self.answers = AnswerChannels()
         self.request = request
         self.response = response
         self._exchange = None
@@ -167,6 +174,7 @@ class ContractRpc(SignatureOnce, Rpc):
             message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY),
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+            publisher=self.answers,
         )
 
 
@@ -174,6 +182,92 @@ class _UnconfirmedPublisher(Publisher):
     use_confirms = False
     # Into the caller's own queue, which ends with its connection.
     delivery_mode = NON_PERSISTENT
+
+
+class AnswerChannels(SharedExtension):
+    """The connections a container's answers go out on, kept open and shared
+    by its RPC methods, one worker on a connection at a time.
+
+    nameko's publisher looks its producer up in kombu's pool for every answer
+    (a connection object built from the URI to find it, a retrying wrapper
+    around the publish): about three times the CPU of the publish itself. A
+    connection the broker closed while it was idle is found with one
+    non-blocking read and replaced before it takes an answer; one that fails
+    under a publish is replaced and the answer goes out once more (an answer
+    the caller already has is dropped by its reply listener)."""
+
+    def setup(self):
+        config = self.container.config
+        self._connect = functools.partial(
+            kombu.Connection,
+            config[AMQP_URI_CONFIG_KEY],
+            ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        self._idle = LightQueue()
+
+    def publish(self, body, *, content_type, content_encoding, exchange, routing_key, **properties):
+        message = amqp.Message(
+            body,
+            content_type=content_type,
+            content_encoding=content_encoding,
+            delivery_mode=NON_PERSISTENT,
+            **properties,
+        )
+        name = getattr(exchange, "name", exchange)
+        held = self._take()
+        try:
+            held[1].basic_publish(message, exchange=name, routing_key=routing_key)
+        except BROKER_ERRORS:
+            self._close(held)
+            held = self._open()
+            try:
+                held[1].basic_publish(message, exchange=name, routing_key=routing_key)
+            except BaseException:
+                self._close(held)
+                raise
+        self._idle.put(held)
+
+    def _open(self):
+        connection = self._connect()
+        try:
+            return connection, connection.channel()
+        except BaseException:
+            connection.release()
+            raise
+
+    def _take(self):
+        while self._idle.qsize():
+            held = self._idle.get()
+            if _alive(held[0]):
+                return held
+            self._close(held)
+        return self._open()
+
+    @staticmethod
+    def _close(held) -> None:
+        try:
+            held[0].release()
+        except Exception:  # noqa: BLE001  (a broken connection may fail to close; it is dropped)
+            log.debug("error closing an answer connection", exc_info=True)
+
+    def stop(self):
+        while self._idle.qsize():
+            self._close(self._idle.get())
+
+    kill = stop
+
+
+def _alive(connection) -> bool:
+    """False when the broker closed ``connection`` while it was idle (its close,
+    or the end of the stream, waits unread on the socket)."""
+    try:
+        connection.drain_events(timeout=0)
+    except TimeoutError:
+        return True
+    except (*BROKER_ERRORS, ConnectionError):
+        return False
+    return True
 
 
 class AnswerResponder(Responder):
@@ -187,6 +281,10 @@ class AnswerResponder(Responder):
 
     publisher_cls = _UnconfirmedPublisher
 
+    def __init__(self, *args, publisher=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.publisher = publisher  # AnswerChannels; else a publisher_cls per answer
+
     def send_response(self, result, exc_info):
         error = None if exc_info is None else serialize(exc_info[1])
         # Encoded the way the request was.
@@ -198,7 +296,9 @@ class AnswerResponder(Responder):
             result, error = None, serialize(UnserializableValueError(result))
             encoded = serialization.dumps({"result": None, "error": error}, serializer)
         content_type, content_encoding, body = encoded
-        publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        publisher = self.publisher or self.publisher_cls(
+            self.amqp_uri, ssl=self.ssl, login_method=self.login_method
+        )
         publisher.publish(
             body,
             content_type=content_type,

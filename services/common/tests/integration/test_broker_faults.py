@@ -11,13 +11,15 @@ error.
 import subprocess
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Exchange, Producer, Queue
 from nameko.testing.services import entrypoint_waiter
 
-from services.common.entrypoints import AnswerResponder, rpc
+from services.common import entrypoints
+from services.common.entrypoints import AnswerChannels, AnswerResponder, rpc
 from services.common.errors import Unavailable
 from services.common.rpc import RpcClientPool, Timeout, _Requests
 
@@ -193,3 +195,59 @@ def test_a_database_that_cannot_be_reached_is_unavailable(echo):
     Echo, container, pool, calls = echo
     with pytest.raises(Unavailable, match="database is unreachable"):
         pool.call(Echo.name, "read_database")
+
+
+@pytest.fixture
+def answers(amqp_uri):
+    with Connection(amqp_uri) as connection:
+        queue = Queue(
+            f"answers-{uuid.uuid4().hex[:8]}",
+            exchange=Exchange("nameko-rpc", type="topic", durable=True),
+            routing_key="answers-test",
+        )
+        queue(connection.default_channel).declare()
+        channels = AnswerChannels()
+        channels.container = SimpleNamespace(config={"AMQP_URI": amqp_uri})
+        channels.setup()
+
+        def send_and_read(correlation_id: str):
+            channels.publish(
+                b"{}",
+                content_type="application/json",
+                content_encoding="utf-8",
+                exchange="nameko-rpc",
+                routing_key="answers-test",
+                correlation_id=correlation_id,
+            )
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                with Connection(amqp_uri) as reader:
+                    message = queue(reader.default_channel).get(no_ack=True)
+                if message is not None:
+                    return message.properties["correlation_id"]
+                time.sleep(0.05)
+            return None
+
+        yield channels, send_and_read
+        channels.stop()
+
+
+def test_answers_go_out_on_a_kept_connection_replaced_once_the_broker_closed_it(
+    answers, amqp_uri, monkeypatch
+):
+    channels, send_and_read = answers
+    opened, checked = [], []
+    original_open, original_alive = AnswerChannels._open, entrypoints._alive
+    monkeypatch.setattr(
+        AnswerChannels, "_open", lambda self: opened.append(1) or original_open(self)
+    )
+    monkeypatch.setattr(
+        entrypoints, "_alive", lambda c: checked.append(original_alive(c)) or checked[-1]
+    )
+    assert [send_and_read(f"c-{n}") for n in range(3)] == ["c-0", "c-1", "c-2"]
+    assert len(opened) == 1 and checked == [True, True]  # one connection for every answer
+    _close_connections(amqp_uri)
+    time.sleep(0.5)
+    assert send_and_read("after") == "after"
+    # Found closed before it took the answer, and replaced.
+    assert checked[-1] is False and len(opened) == 2
