@@ -107,18 +107,6 @@ class _Requests(HeaderEncoder):
         self.listener = wrapper._reply_listener
         self.exchange = get_rpc_exchange(wrapper._worker_ctx.config).name
 
-    def alive(self) -> bool:
-        """False when the broker closed this proxy's connection while it was
-        idle: its close (or the end of the stream) waits unread on the socket,
-        and a request published there would be lost. One non-blocking read."""
-        try:
-            self.listener.queue_consumer.connection.drain_events(timeout=0)
-        except TimeoutError:  # nothing waiting: the connection is as it was
-            return True
-        except (*BROKER_ERRORS, ConnectionError):
-            return False
-        return True
-
     def send(self, service: str, method: str, kwargs: dict):
         """Publish the request; the event its answer will be sent to."""
         correlation_id = str(uuid.uuid4())
@@ -158,23 +146,18 @@ class RpcClientPool:
         self._created = 0
 
     def _acquire(self):
-        """An idle client whose connection is alive, or a new one."""
-        while True:
-            if self._idle.qsize() == 0 and self._created < self.size:
-                self._created += 1
-                try:
-                    wrapper = ClusterRpcProxy(
-                        self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
-                    )
-                    wrapper.start()
-                    return wrapper, _Requests(wrapper)
-                except Exception:
-                    self._created -= 1
-                    raise
-            entry = self._idle.get()
-            if entry[1].alive():
-                return entry
-            self._discard(entry)  # closed by the broker while idle
+        if self._idle.qsize() == 0 and self._created < self.size:
+            self._created += 1
+            try:
+                wrapper = ClusterRpcProxy(
+                    self.config, timeout=self.timeout, reply_listener_cls=_ReplyListener
+                )
+                wrapper.start()
+                return wrapper, _Requests(wrapper)
+            except Exception:
+                self._created -= 1
+                raise
+        return self._idle.get()
 
     def _discard(self, entry) -> None:
         wrapper, _ = entry
@@ -186,8 +169,10 @@ class RpcClientPool:
 
     def call(self, service: str, method: str, correlation_id: str | None = None, **kwargs):
         # A request that could not be published never reached the broker, so
-        # it goes out once more on another client (a fresh connection at the
-        # latest); one that was published is never sent twice.
+        # it goes out once more on another client: a client whose connection
+        # the broker closed while it was idle fails the publish (py-amqp reads
+        # what waits on the socket before each one). One that was published is
+        # never sent twice.
         try:
             return self._call(service, method, correlation_id, kwargs)
         except _NotSent:
