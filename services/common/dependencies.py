@@ -1,7 +1,9 @@
 """nameko dependencies shared by every service: the database and its relay."""
 
 import logging
+import time
 from collections.abc import Callable
+from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
@@ -11,6 +13,8 @@ from sqlalchemy.orm import sessionmaker
 from services.common import metrics
 from services.common.config import amqp_uri, database_url
 from services.common.db import UnitOfWork, make_engine
+from services.common.messaging import retention
+from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, PublishFailed
 from services.common.messaging.relay import OutboxRelay
 from services.common.timers import OUTAGES as TIMER_OUTAGES
@@ -52,6 +56,8 @@ class Database(DependencyProvider):
         self.engine = None
         self.session_factory = None
         self.relay = None
+        self.retention = None
+        self._prune_due_at = None
         self._wakeup = None
         self._running = False
         self._relay_thread = None
@@ -70,6 +76,23 @@ class Database(DependencyProvider):
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
         )
         metrics.register_outbox(self.container.service_name, self.relay)
+        tables = self.uow_class.metadata.tables
+        self.retention = retention.Retention(
+            self.engine,
+            outbox,
+            tables["handled_events"],
+            outbox_keep=timedelta(
+                days=float(config.get("OUTBOX_KEEP_DAYS", retention.DEFAULT_OUTBOX_KEEP_DAYS))
+            ),
+            handled_keep=timedelta(
+                days=float(
+                    config.get(
+                        "HANDLED_EVENTS_KEEP_DAYS", retention.DEFAULT_HANDLED_EVENTS_KEEP_DAYS
+                    )
+                )
+            ),
+        )
+        self._prune_due_at = None
         if self.gauges is not None:
             metrics.register_readings(
                 self,
@@ -124,6 +147,7 @@ class Database(DependencyProvider):
             self._wakeup = Event()
             try:
                 self.relay.relay_all()
+                self._prune_when_due()
                 failures = 0
             except OUTAGES as exc:
                 # The broker or the database is away: the rows wait in the outbox.
@@ -144,6 +168,23 @@ class Database(DependencyProvider):
                 self._wakeup = Event()
             with eventlet.Timeout(delay, False):
                 self._wakeup.wait()
+
+    def _prune_when_due(self) -> None:
+        """Delete what the retention windows let go (see ``retention``): a
+        batch of each between two relay rounds while more is due, then again
+        PRUNE_SECONDS (3600) later."""
+        every = float(self.container.config.get("PRUNE_SECONDS", 3600))
+        now = time.monotonic()
+        if self._prune_due_at is not None and now < self._prune_due_at:
+            return
+        outbox_rows, handled = self.retention.prune(utcnow())
+        more = max(outbox_rows, handled) >= self.retention.batch_size
+        self._prune_due_at = None if more else now + every
+        if outbox_rows or handled:
+            log.info(
+                "pruned sent events and handled-event records",
+                extra={"outbox_rows": outbox_rows, "handled_events": handled},
+            )
 
     @property
     def event_source(self) -> str:

@@ -21,5 +21,7 @@ def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("consumer", sa.String(200), primary_key=True),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+        # The records older than the retention window are deleted by it.
+        sa.Index("ix_handled_events_handled_at", "handled_at"),
     )
     return outbox, handled

@@ -370,3 +370,24 @@ def test_a_consumer_with_a_bad_queue_type_does_not_start(cluster, container_fact
 
     with pytest.raises(ValueError, match="EVENT_QUEUE_TYPE must be one of classic, quorum"):
         receiver.start()
+
+
+def test_the_relay_deletes_what_is_past_the_retention_windows(cluster, container_factory):
+    """Windows of no time at all: once sent and handled, the outbox row and the
+    handled record are deleted by the services' own relays."""
+    windows = {"OUTBOX_KEEP_DAYS": 0, "HANDLED_EVENTS_KEEP_DAYS": 0, "PRUNE_SECONDS": 0.1}
+    sender = container_factory(cluster.Sender, {**cluster.config_for("sender"), **windows})
+    receiver = container_factory(cluster.Receiver, {**cluster.config_for("receiver"), **windows})
+    receiver.start()
+    sender.start()
+    with ServiceRpcProxy(sender.service_name, cluster.config_for("sender")) as proxy:
+        proxy.take_note("kept for no time")
+    wait_for(lambda: texts(cluster.receiver_engine, cluster.notes) == ["kept for no time"])
+
+    def count(engine, name):
+        table = cluster.metadata.tables[name]
+        with engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+    wait_for(lambda: count(cluster.sender_engine, "outbox") == 0)
+    wait_for(lambda: count(cluster.receiver_engine, "handled_events") == 0)
