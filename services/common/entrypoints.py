@@ -225,6 +225,9 @@ class AnswerChannels(SharedExtension):
             except BaseException:
                 self._close(held)
                 raise
+        except BaseException:  # killed mid-publish: the connection may hold half a frame
+            self._close(held)
+            raise
         self._idle.put(held)
 
     def _open(self):
