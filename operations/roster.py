@@ -29,15 +29,11 @@ def service_class(service: str, config: dict | None = None):
 @contextmanager
 def unit_of_work_for(service: str, url: str | None = None):
     """A unit of work of the service on its database, outside any nameko container."""
-    from sqlalchemy.orm import sessionmaker
-
-    from services.common.db import make_engine
+    from services.common.db import core_sessions, make_engine
 
     uow_class = service_class(service).uow.uow_class
     engine = make_engine(url or database_url(service))
     try:
-        yield uow_class(
-            sessionmaker(bind=engine, expire_on_commit=False), source=service, config=load_config()
-        )
+        yield uow_class(core_sessions(engine), source=service, config=load_config())
     finally:
         engine.dispose()

@@ -9,11 +9,12 @@ import functools
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from services.common import metrics
 from services.common.messaging.envelope import envelope_for, utcnow
@@ -89,6 +90,57 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+class CoreSession:
+    """What a unit of work asks of a session, on a plain connection.
+
+    Every statement of the services is Core (tables, never mapped classes), so
+    the ORM session's identity map, flush and event machinery did nothing but
+    cost time: about 20 us a statement and more per commit. A connection is
+    taken from the pool at the first statement and given back on ``close``;
+    each commit or rollback ends a transaction and the next statement begins
+    another, as with a session."""
+
+    __slots__ = ("_engine", "_connection")
+
+    def __init__(self, engine: sa.Engine):
+        self._engine = engine
+        self._connection: sa.Connection | None = None
+
+    @property
+    def connection(self) -> sa.Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        return self._connection
+
+    def execute(self, statement, parameters=None, **options):
+        return self.connection.execute(statement, parameters, **options)
+
+    def get_bind(self) -> sa.Engine:
+        return self._engine
+
+    def begin_nested(self):
+        """A savepoint; as a context manager, rolled back if its block raises."""
+        return self.connection.begin_nested()
+
+    def commit(self) -> None:
+        if self._connection is not None:
+            self._connection.commit()
+
+    def rollback(self) -> None:
+        if self._connection is not None:
+            self._connection.rollback()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
+
+
+def core_sessions(engine: sa.Engine) -> Callable[[], CoreSession]:
+    """The session factory of a unit of work on ``engine`` (see CoreSession)."""
+    return functools.partial(CoreSession, engine)
+
+
 def paged(session: Session, statement, count_from, condition, order_by, page: int, page_size: int):
     """Page ``page`` (from 1) of the rows of ``statement`` meeting ``condition``
     in ``order_by`` order, and how many rows meet it (counted in ``count_from``)."""
@@ -115,7 +167,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        session_factory: sessionmaker,
+        session_factory: Callable[[], Session | CoreSession],
         source: str,
         correlation_id: str | None = None,
         on_commit=None,
@@ -126,7 +178,7 @@ class UnitOfWork:
         self.source = source
         self.correlation_id = correlation_id or uuid.uuid4().hex
         self._on_commit = on_commit
-        self.session: Session | None = None
+        self.session: Session | CoreSession | None = None
         self._pending_events: list = []
 
     def open_repositories(self, session: Session) -> None:

@@ -8,11 +8,10 @@ from datetime import timedelta
 import eventlet
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
-from sqlalchemy.orm import sessionmaker
 
 from services.common import metrics
 from services.common.config import amqp_uri, database_url
-from services.common.db import UnitOfWork, make_engine
+from services.common.db import UnitOfWork, core_sessions, make_engine
 from services.common.messaging import retention
 from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, PublishFailed
@@ -67,7 +66,7 @@ class Database(DependencyProvider):
         url = database_url(self.container.service_name, config)
         pool_size = int(config.get("max_workers", 10))
         self.engine = make_engine(url, pool_size=pool_size)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.session_factory = core_sessions(self.engine)
         outbox = self.uow_class.metadata.tables["outbox"]
         self.relay = OutboxRelay(
             self.engine,
