@@ -25,3 +25,12 @@ def add_messaging_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Index("ix_handled_events_handled_at", "handled_at"),
     )
     return outbox, handled
+
+
+# The migration that added ix_handled_events_handled_at, the same in every service.
+def create_handled_at_index(op) -> None:
+    op.create_index("ix_handled_events_handled_at", "handled_events", ["handled_at"])
+
+
+def drop_handled_at_index(op) -> None:
+    op.drop_index("ix_handled_events_handled_at", table_name="handled_events")
