@@ -3,7 +3,6 @@
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import eventlet
 from eventlet.event import Event
@@ -75,23 +74,9 @@ class Database(DependencyProvider):
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
         )
         metrics.register_outbox(self.container.service_name, self.relay)
-        tables = self.uow_class.metadata.tables
-        self.retention = retention.Retention(
-            self.engine,
-            outbox,
-            tables["handled_events"],
-            outbox_keep=timedelta(
-                days=float(config.get("OUTBOX_KEEP_DAYS", retention.DEFAULT_OUTBOX_KEEP_DAYS))
-            ),
-            handled_keep=timedelta(
-                days=float(
-                    config.get(
-                        "HANDLED_EVENTS_KEEP_DAYS", retention.DEFAULT_HANDLED_EVENTS_KEEP_DAYS
-                    )
-                )
-            ),
+        self.retention = retention.Retention.configured(
+            self.engine, outbox, self.uow_class.metadata.tables["handled_events"], config
         )
-        self._prune_due_at = None
         if self.gauges is not None:
             metrics.register_readings(
                 self,

@@ -54,6 +54,23 @@ class Retention:
         )
         self._handled = sa.delete(handled).where(key.in_(handled_before))
 
+    @classmethod
+    def configured(cls, engine, outbox, handled, config: dict) -> "Retention":
+        """The windows a service's config names (OUTBOX_KEEP_DAYS,
+        HANDLED_EVENTS_KEEP_DAYS), the defaults where it names none."""
+        days = {
+            "OUTBOX_KEEP_DAYS": DEFAULT_OUTBOX_KEEP_DAYS,
+            "HANDLED_EVENTS_KEEP_DAYS": DEFAULT_HANDLED_EVENTS_KEEP_DAYS,
+        }
+        days = {name: float(config.get(name, default)) for name, default in days.items()}
+        return cls(
+            engine,
+            outbox,
+            handled,
+            outbox_keep=timedelta(days=days["OUTBOX_KEEP_DAYS"]),
+            handled_keep=timedelta(days=days["HANDLED_EVENTS_KEEP_DAYS"]),
+        )
+
     def prune(self, now: datetime) -> tuple[int, int]:
         """Delete one batch of the sent outbox rows and one of the handled
         records older than their windows at ``now``: (outbox rows, handled
