@@ -58,17 +58,16 @@ class Retention:
     def configured(cls, engine, outbox, handled, config: dict) -> "Retention":
         """The windows a service's config names (OUTBOX_KEEP_DAYS,
         HANDLED_EVENTS_KEEP_DAYS), the defaults where it names none."""
-        days = {
-            "OUTBOX_KEEP_DAYS": DEFAULT_OUTBOX_KEEP_DAYS,
-            "HANDLED_EVENTS_KEEP_DAYS": DEFAULT_HANDLED_EVENTS_KEEP_DAYS,
-        }
-        days = {name: float(config.get(name, default)) for name, default in days.items()}
+        outbox_days = float(config.get("OUTBOX_KEEP_DAYS", DEFAULT_OUTBOX_KEEP_DAYS))
+        handled_days = float(
+            config.get("HANDLED_EVENTS_KEEP_DAYS", DEFAULT_HANDLED_EVENTS_KEEP_DAYS)
+        )
         return cls(
             engine,
             outbox,
             handled,
-            outbox_keep=timedelta(days=days["OUTBOX_KEEP_DAYS"]),
-            handled_keep=timedelta(days=days["HANDLED_EVENTS_KEEP_DAYS"]),
+            outbox_keep=timedelta(days=outbox_days),
+            handled_keep=timedelta(days=handled_days),
         )
 
     def prune(self, now: datetime) -> tuple[int, int]:
