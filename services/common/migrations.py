@@ -17,7 +17,10 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     config.set_main_option(
         "script_location", str(PROJECT_ROOT / "services" / service / "migrations")
     )
-    config.set_main_option("sqlalchemy.url", url or database_url(service))
+    # The option is read through configparser's interpolation, where "%" starts
+    # a reference: a URL with an escaped character (a socket path as
+    # ?host=%2Fvar%2Frun%2Fpostgresql, a password) has its "%" doubled.
+    config.set_main_option("sqlalchemy.url", (url or database_url(service)).replace("%", "%%"))
     return config
 
 
