@@ -178,6 +178,14 @@ class RatingsService(OpsEntrypoints):
             self.uow, self.announced["last"]
         )
 
+    @live_announce_timer(interval=1)
+    def announce_store_ratings(self):
+        """store_rating_changed for each bucket a rated change marked, with its
+        store's rating: once a round per burst of changes, not once per change."""
+        batch = indicators.ANNOUNCE_BATCH
+        while indicators.announce_store_ratings(self.uow, batch) == batch:
+            pass
+
     # --- rectification of bad reviews (差评整改) -------------------------------
 
     @rpc(request=contract.ListRectifications, response=contract.RectificationPage)

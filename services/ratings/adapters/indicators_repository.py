@@ -10,7 +10,7 @@ inclusive range of China days.
 import dataclasses
 import functools
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from services.ratings.adapters import orm
 from services.ratings.domain.indicators import (
     CASE_MEASURES,
     RATING_COUNTERS,
+    AnnouncedBucket,
     CaseBucket,
     CaseCounts,
     CaseDimensions,
@@ -159,13 +160,42 @@ def _increment_statement(
     return statement.on_conflict_do_update(index_elements=list(key), set_=set_)
 
 
+_ANNOUNCED_KEY = ("store_id", "department_code", "region_code", "item_id")
+
+
+@functools.lru_cache(maxsize=4)
+def _mark_statement(dialect: str) -> sa.Insert:
+    """The upsert of ``mark_rating_due``: a new row, or one more mark on the
+    row there is (its ``marked_at`` stays the first mark's). Built once."""
+    table = orm.rating_announcements
+    statement = upsert_of(dialect)(table).values(
+        **{name: sa.bindparam(name) for name in (*_ANNOUNCED_KEY, "marked_at")}, marks=1
+    )
+    return statement.on_conflict_do_update(
+        index_elements=list(_ANNOUNCED_KEY), set_={"marks": table.c.marks + 1}
+    )
+
+
+_DUE = (
+    sa.select(orm.rating_announcements)
+    .order_by(orm.rating_announcements.c.marked_at)
+    .limit(sa.bindparam("limit"))
+)
+_UNMARK = orm.rating_announcements.delete().where(
+    *[orm.rating_announcements.c[name] == sa.bindparam(name) for name in _ANNOUNCED_KEY],
+    orm.rating_announcements.c.marks == sa.bindparam("marks"),
+)
+
+
 class IndicatorRepository:
-    """The published indicators: counts per rating bucket, sub-grades, and what
-    is known of each review."""
+    """The published indicators: counts per rating bucket, sub-grades, what is
+    known of each review, and the buckets whose store's rating is due to be
+    announced."""
 
     totals = orm.rating_indicators
     sub_grades = orm.rating_sub_grades
     reviews = orm.indicator_reviews
+    announcements = orm.rating_announcements
 
     def __init__(self, session: Session):
         self.session = session
@@ -271,6 +301,29 @@ class IndicatorRepository:
         if self.session.get_bind().dialect.name != "postgresql":
             return
         self.session.execute(_STORE_LOCK, {"store_id": store_id})
+
+    # --- announcements of stores' ratings ----------------------------------------
+
+    def mark_rating_due(self, bucket: AnnouncedBucket, at: datetime) -> None:
+        """Mark the store's rating due to be announced for ``bucket``; a bucket
+        marked already counts one more mark."""
+        values = {name: getattr(bucket, name) for name in _ANNOUNCED_KEY}
+        statement = _mark_statement(self.session.get_bind().dialect.name)
+        self.session.execute(statement, {**values, "marked_at": at})
+
+    def due_ratings(self, limit: int) -> list[tuple[AnnouncedBucket, int]]:
+        """Up to ``limit`` buckets due to be announced, the longest due first,
+        each with its count of marks (for ``unmark_rating``)."""
+        rows = self.session.execute(_DUE, {"limit": limit}).mappings()
+        return [
+            (AnnouncedBucket(*(row[name] for name in _ANNOUNCED_KEY)), row["marks"]) for row in rows
+        ]
+
+    def unmark_rating(self, bucket: AnnouncedBucket, marks: int) -> bool:
+        """Take the mark off ``bucket`` if it still has ``marks`` marks; False
+        when it was marked again since (it stays due)."""
+        values = {name: getattr(bucket, name) for name in _ANNOUNCED_KEY}
+        return self.session.execute(_UNMARK, {**values, "marks": marks}).rowcount == 1
 
     def store_counts(self, store_id: str) -> RatingCounts:
         """The counts of every bucket of a store over all time, without the

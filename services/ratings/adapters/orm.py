@@ -312,6 +312,21 @@ indicator_reviews = sa.Table(
     sa.Column("excluded", sa.Boolean, nullable=False, default=False),
 )
 
+# The buckets whose store's rating is due to be announced (store_rating_changed):
+# a rated change marks its bucket, the announcer announces each marked bucket
+# with its store's rating and unmarks it, unless it was marked again meanwhile
+# (``marks`` moved on). A burst of changes to one bucket costs one announcement.
+rating_announcements = sa.Table(
+    "rating_announcements",
+    metadata,
+    sa.Column("store_id", ID, primary_key=True),
+    sa.Column("department_code", sa.String(64), primary_key=True),
+    sa.Column("region_code", CODE, primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("marks", sa.Integer, nullable=False, default=1),
+    sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 case_stats = sa.Table(
     "case_stats",
     metadata,

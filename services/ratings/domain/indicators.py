@@ -286,7 +286,24 @@ class RatingBucket:
         )
 
 
-def store_rating_changed(bucket: RatingBucket, store: IndicatorSummary) -> StoreRatingChanged:
+@dataclass(frozen=True)
+class AnnouncedBucket:
+    """A bucket without its day: what ``store_rating_changed`` names, and the key
+    under which a change marks its store's rating due to be announced."""
+
+    store_id: str
+    department_code: str
+    region_code: str
+    item_id: str
+
+    @classmethod
+    def of(cls, bucket: RatingBucket) -> AnnouncedBucket:
+        return cls(bucket.store_id, bucket.department_code, bucket.region_code, bucket.item_id)
+
+
+def store_rating_changed(
+    bucket: RatingBucket | AnnouncedBucket, store: IndicatorSummary
+) -> StoreRatingChanged:
     """The announcement of a change to ``bucket``: its dimensions, and ``store``,
     the indicators of the bucket's store over all time."""
     return StoreRatingChanged(

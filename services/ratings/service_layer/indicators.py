@@ -14,15 +14,19 @@ may arrive before the review or the case. Such a fact is kept on the review's
 (``indicator_reviews``) or the case's (``case_stats_cases``) row and counted
 when what it needs arrives; totals are then the same in any order.
 
-Every change to what a store's reviews rate records ``store_rating_changed``
-(the bucket and its store's rating over all time) for catalog's copy of the
-rating and the gateway's cached boards and stats. The case data is announced
-by ``announce_live_case_data``, which a timer runs (LIVE_ANNOUNCE_SECONDS): it
-records ``case_stats_changed`` (the province's totals of today and of all
-time) for the live feed when they differ from the last it announced, so a
-burst of cases costs the feed one event a second, not one per fact.
+Every change to what a store's reviews rate marks its bucket due to be
+announced (``rating_announcements``), in the transaction that made it;
+``announce_store_ratings``, which a timer runs (LIVE_ANNOUNCE_SECONDS), records
+``store_rating_changed`` (the bucket and its store's rating over all time) for
+each marked bucket, for catalog's copy of the rating and the gateway's cached
+boards and stats. The case data is announced by ``announce_live_case_data`` on
+the same timer: it records ``case_stats_changed`` (the province's totals of
+today and of all time) for the live feed when they differ from the last it
+announced. Either way a burst of reviews or cases costs one event a second, not
+one per fact (and the consumers of each: catalog, then the gateway twice).
 """
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -30,6 +34,7 @@ from services.common import clock
 from services.common.errors import Invalid
 from services.ratings.domain.indicators import (
     CASE_COUNTS,
+    AnnouncedBucket,
     CaseCounts,
     CaseDimensions,
     IndicatorSummary,
@@ -115,16 +120,52 @@ def _required(payload: Mapping, *names: str) -> None:
 def _add_rating(uow, bucket: RatingBucket, change, *, rated: bool = True) -> None:
     """Add ``change`` to the bucket and, when it changed what was rated
     (``rated``: a review counted, excluded, rectified or called back; not one
-    more evaluable service, which leaves the store's rating as it was), record
-    ``store_rating_changed`` with the store's rating as this transaction sees
-    it: after ``lock_store``, every earlier change of the store committed, so
-    the newest announcement (by ``occurred_at``) holds them all."""
+    more evaluable service, which leaves the store's rating as it was), mark
+    the bucket due to be announced (``announce_store_ratings``). The mark is
+    made under the store's lock, which the announcer takes before it reads the
+    store's rating: an announcement holds every change committed before it,
+    and a change committed after it has its mark still there."""
     uow.indicators.add(bucket, change)
     if not rated:
         return
     uow.indicators.lock_store(bucket.store_id)
-    store = IndicatorSummary(uow.indicators.store_counts(bucket.store_id))
-    uow.emit(store_rating_changed(bucket, store))
+    uow.indicators.mark_rating_due(AnnouncedBucket.of(bucket), clock.now())
+
+
+# Buckets announced per transaction of ``announce_store_ratings``.
+ANNOUNCE_BATCH = 200
+
+
+def announce_store_ratings(uow, limit: int = ANNOUNCE_BATCH) -> int:
+    """Record ``store_rating_changed`` for each bucket due to be announced (up
+    to ``limit``, the longest due first), with its store's rating now, and take
+    its mark off; answers how many were announced.
+
+    Each store's lock is taken before its marks are taken off and its rating
+    read (stores in order of id, so two announcers never wait for each other
+    in a circle): the rating holds every change committed before, and a change
+    that commits after the rating was read marked its bucket again, so the mark
+    stays (``unmark_rating`` takes off only the marks it saw) and the bucket is
+    announced once more. A store's announcements follow one another under its
+    lock, so the newest (by ``occurred_at``) holds every change."""
+    with uow:
+        due = sorted(
+            uow.indicators.due_ratings(limit),
+            key=lambda entry: dataclasses.astuple(entry[0]),
+        )
+        if not due:
+            return 0
+        ratings: dict[str, IndicatorSummary] = {}
+        for bucket, marks in due:
+            store_id = bucket.store_id
+            if store_id not in ratings:
+                uow.indicators.lock_store(store_id)
+            uow.indicators.unmark_rating(bucket, marks)
+            if store_id not in ratings:
+                ratings[store_id] = IndicatorSummary(uow.indicators.store_counts(store_id))
+            uow.emit(store_rating_changed(bucket, ratings[store_id]))
+        uow.commit()
+    return len(due)
 
 
 def _count_review_fact(uow, envelope, event_type: str, record) -> bool:

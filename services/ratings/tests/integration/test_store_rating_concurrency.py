@@ -1,7 +1,8 @@
 """``store_rating_changed`` on PostgreSQL, with changes to many buckets of one
-store racing each other: the store's lock orders them, so the newest
-announcement (by ``occurred_at``, as catalog keeps it) holds every change.
-Window visits racing with them count and announce nothing."""
+store racing each other and the announcer: the store's lock orders them, so
+every change is announced (a mark taken off only by an announcement that
+counted it) and the newest announcement (by ``occurred_at``, as catalog keeps
+it) holds every change. Window visits racing with them count and mark nothing."""
 
 from datetime import datetime
 
@@ -77,10 +78,15 @@ def test_the_newest_announcement_of_racing_changes_holds_them_all(make_uow):
     in_parallel(
         [lambda e=e: indicators.count_review_submitted(make_uow(), e) for e in reviews]
         + [lambda e=e: indicators.count_visit_recorded(make_uow(), e) for e in visits]
+        + [lambda: indicators.announce_store_ratings(make_uow()) for _ in range(6)]
     )
+    indicators.announce_store_ratings(make_uow())  # what the racing rounds left due
 
+    with make_uow() as uow:
+        assert uow.indicators.due_ratings(100) == []
     changes = [e for e in outbox(make_uow()) if e["type"] == "store_rating_changed"]
-    assert len(changes) == 18  # the reviews'; a visit leaves the rating as it was
+    # Every review's bucket (its own day and item); a visit leaves the rating as it was.
+    assert {e["payload"]["item_id"] for e in changes} == {f"item-{n}" for n in range(18)}
     newest_first = sorted(
         changes, key=lambda e: datetime.fromisoformat(e["occurred_at"]), reverse=True
     )

@@ -301,7 +301,8 @@ def test_every_recorded_event_is_exactly_its_documented_payload(service, uow):
     service.resolve_rectification(**rectification, comment="已回访")
     service.record_return_visit(**rectification, reached=True, satisfied=True)
     evaluated(service)
-    counted(service, uow)  # the reviews rate the store: store_rating_changed
+    counted(service, uow)  # the reviews rate the store and mark it due
+    service.announce_store_ratings()  # the timer's pass: store_rating_changed
     case_data(service)
     service.announce_live_case_data()  # the timer's pass: case_stats_changed
 

@@ -1,6 +1,7 @@
 """The indicators' and case data's entrypoints via worker_factory, on a SQLite
 unit of work: RPC arguments as the contract names them, events as they arrive;
-the live case data announced on a timer whose interval is checked at start."""
+the live case data and the stores' ratings announced on a timer whose interval
+is checked at start."""
 
 from datetime import UTC, date, datetime
 
@@ -377,12 +378,32 @@ def container(config):
     return ServiceContainer(RatingsService, {"AMQP_URI": "memory://", **config})
 
 
-def test_the_live_case_data_is_announced_on_a_timer():
+def test_the_live_case_data_and_the_stores_ratings_are_announced_on_a_timer():
     built = container({})
-    timer = get_extension(built, LiveAnnounceTimer)
+    timers = [e for e in built.entrypoints if isinstance(e, LiveAnnounceTimer)]
 
-    assert timer is not None and timer.method_name == "announce_live_case_data"
+    assert {timer.method_name for timer in timers} == {
+        "announce_live_case_data",
+        "announce_store_ratings",
+    }
     assert get_extension(built, Announced) is not None
+
+
+def test_a_pass_announces_every_bucket_due_in_as_many_batches_as_it_takes(
+    service, uow, monkeypatch
+):
+    monkeypatch.setattr(indicators, "ANNOUNCE_BATCH", 2)
+    for n in range(5):
+        service.count_review_submitted(review_submitted(f"r-{n}", item_id=f"item-{n}"))
+    assert [e for e in outbox(uow) if e["type"] == "store_rating_changed"] == []
+
+    service.announce_store_ratings()
+
+    announced = [e["payload"] for e in outbox(uow) if e["type"] == "store_rating_changed"]
+    assert sorted(p["item_id"] for p in announced) == [f"item-{n}" for n in range(5)]
+    assert {p["reviews"] for p in announced if p["item_id"] == "item-4"} == {5}
+    with uow:
+        assert uow.indicators.due_ratings(10) == []
 
 
 @pytest.mark.parametrize(

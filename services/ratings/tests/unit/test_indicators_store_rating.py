@@ -1,7 +1,9 @@
-"""Every change to what a store's reviews rate announces its store's rating
-(``store_rating_changed``) through the outbox, in the transaction that made it;
-one more evaluable service (a visit, an ended case) changes a bucket but not the
-rating and announces nothing, nor does a fact that changes no count."""
+"""Every change to what a store's reviews rate marks its bucket due to be
+announced, in the transaction that made it; ``announce_store_ratings`` (a timer
+runs it) announces each marked bucket with its store's rating
+(``store_rating_changed``, through the outbox), once per burst of changes. One
+more evaluable service (a visit, an ended case) changes a bucket but not the
+rating and marks nothing, nor does a fact that changes no count."""
 
 from datetime import date
 
@@ -13,6 +15,7 @@ from services.common.testing import assert_documented, outbox
 from services.ratings import contract
 from services.ratings.domain.events import StoreRatingChanged
 from services.ratings.domain.indicators import (
+    AnnouncedBucket,
     IndicatorSummary,
     RatingBucket,
     RatingCounts,
@@ -37,8 +40,10 @@ from .test_indicators import (
 
 
 def announced(uow) -> list[dict]:
-    """The payloads of ``store_rating_changed`` in the outbox, each checked
-    against the contract, oldest first."""
+    """One round of the announcer, then the payloads of every
+    ``store_rating_changed`` in the outbox, each checked against the contract,
+    oldest first."""
+    indicators.announce_store_ratings(uow)
     payloads = [e["payload"] for e in outbox(uow) if e["type"] == "store_rating_changed"]
     for payload in payloads:
         assert_documented(contract.EVENTS["store_rating_changed"], payload)
@@ -47,6 +52,11 @@ def announced(uow) -> list[dict]:
 
 def rating(payload: dict) -> tuple:
     return payload["reviews"], payload["praise_rate"], payload["average_grade"]
+
+
+def due(uow) -> list[tuple[AnnouncedBucket, int]]:
+    with uow:
+        return uow.indicators.due_ratings(100)
 
 
 # --- what is announced --------------------------------------------------------
@@ -66,25 +76,61 @@ def test_a_counted_review_announces_the_bucket_and_the_stores_rating(uow):
             "average_grade": 5.0,
         }
     ]
+    assert due(uow) == []
 
 
-def test_the_rating_is_the_stores_over_every_day_item_and_region(uow):
+def test_nothing_marked_nothing_announced(uow):
+    assert indicators.announce_store_ratings(uow) == 0
+    assert outbox(uow) == []
+
+
+def test_a_burst_of_changes_to_a_bucket_is_announced_once_with_the_last_rating(uow):
+    for n, grade in enumerate([5, 4, 1, 5]):
+        indicators.count_review_submitted(uow, review_event(grade, review_id=f"r-{n}"))
+    assert due(uow) == [(AnnouncedBucket(STORE, DEPARTMENT, REGION, ITEM), 4)]
+
+    assert [rating(payload) for payload in announced(uow)] == [(4, 0.75, 3.75)]
+    assert announced(uow) == announced(uow)[:1]  # nothing new is due
+
+
+def test_every_bucket_of_a_round_is_announced_with_its_stores_rating(uow):
     indicators.count_review_submitted(uow, review_event(5, submitted_at="2026-11-20T02:00:00Z"))
     indicators.count_review_submitted(uow, review_event(4, item_id="item-other"))
     indicators.count_review_submitted(uow, review_event(1, store_id="store-other"))
     indicators.count_review_submitted(uow, review_event(2, region_code="320105"))
 
-    last = announced(uow)[-1]
+    by_bucket = {(p["store_id"], p["region_code"], p["item_id"]): rating(p) for p in announced(uow)}
 
-    assert (last["store_id"], last["region_code"], last["item_id"]) == (STORE, "320105", ITEM)
     store = indicators.store_summary(uow, STORE)
-    assert rating(last) == (3, 0.6667, 3.67)
-    assert rating(last) == (store.reviews, store.praise_rate, store.average_grade)
+    assert by_bucket == {
+        (STORE, REGION, ITEM): (3, 0.6667, 3.67),  # two days of one bucket: one announcement
+        (STORE, REGION, "item-other"): (3, 0.6667, 3.67),
+        (STORE, "320105", ITEM): (3, 0.6667, 3.67),
+        ("store-other", REGION, ITEM): (1, 0.0, 1.0),
+    }
+    assert (store.reviews, store.praise_rate, store.average_grade) == (3, 0.6667, 3.67)
+
+
+def test_a_bucket_marked_again_after_its_marks_were_read_stays_due(uow):
+    indicators.count_review_submitted(uow, review_event(5, review_id="r-1"))
+    with uow:
+        [(bucket, marks)] = uow.indicators.due_ratings(10)
+    indicators.count_review_submitted(uow, review_event(1, review_id="r-2"))
+
+    with uow:
+        assert not uow.indicators.unmark_rating(bucket, marks)
+        uow.commit()
+
+    assert due(uow) == [(bucket, 2)]
+    assert [rating(payload) for payload in announced(uow)] == [(2, 0.5, 3.0)]
+    assert due(uow) == []
 
 
 def test_an_upheld_appeal_announces_the_store_without_the_review(uow):
     indicators.count_review_submitted(uow, review_event(5))
+    assert [rating(payload) for payload in announced(uow)] == [(1, 1.0, 5.0)]
     indicators.count_review_submitted(uow, review_event(1, review_id="r-unfair"))
+    announced(uow)
 
     indicators.count_appeal_decided(uow, appeal_decided("r-unfair"))
 
@@ -105,8 +151,10 @@ def test_a_store_whose_only_review_is_excluded_is_announced_with_none_and_no_rat
 
 def test_rectified_and_called_back_change_a_bucket_and_are_announced(uow):
     indicators.count_review_submitted(uow, review_event(2, review_id="r-bad"))
+    announced(uow)
 
     indicators.count_rectification_resolved(uow, resolved("r-bad"))
+    announced(uow)
     indicators.count_return_visit(uow, return_visit("r-bad"))
 
     assert [rating(payload) for payload in announced(uow)] == [(1, 0.0, 2.0)] * 3
@@ -116,12 +164,14 @@ def test_rectified_and_called_back_change_a_bucket_and_are_announced(uow):
 def test_a_visit_and_an_evaluable_case_change_a_bucket_and_are_not_announced(uow, outcome):
     indicators.count_review_submitted(uow, review_event(4))
     assert summary(uow, item=ITEM).evaluable == 0
+    announced(uow)
 
     assert indicators.count_visit_recorded(uow, visit_recorded(item_id="item-window"))
     assert indicators.record_case_ended(uow, ended(outcome, ended_at="2026-11-25T03:00:00Z"))
 
     assert summary(uow, item="item-window").evaluable == 1
     assert summary(uow, item=ITEM).evaluable == 1
+    assert due(uow) == []
     assert [rating(payload) for payload in announced(uow)] == [(1, 1.0, 4.0)]  # the review's
 
     indicators.count_review_submitted(uow, review_event(2, item_id="item-window"))
@@ -138,6 +188,7 @@ def test_facts_waiting_for_their_review_are_announced_with_it(uow):
     indicators.count_review_submitted(uow, review_event(2, review_id="r-late"))
     indicators.count_review_submitted(uow, review_event(1, review_id="r-excluded"))
 
+    assert due(uow) == [(AnnouncedBucket(STORE, DEPARTMENT, REGION, ITEM), 1)]
     assert [rating(payload) for payload in announced(uow)] == [(1, 0.0, 2.0)]
 
 
@@ -173,9 +224,11 @@ def test_a_fact_that_changes_no_count_announces_nothing(uow, fact):
     first = review_event(4, review_id="r-1")
     indicators.count_review_submitted(uow, first)
     indicators.count_review_submitted(uow, first)  # a repeated delivery
+    assert len(announced(uow)) == 1
 
     fact(uow)
 
+    assert due(uow) == []
     assert len(announced(uow)) == 1
 
 
@@ -186,6 +239,7 @@ def test_an_invalid_event_announces_nothing(uow):
     with pytest.raises(Invalid):
         indicators.count_review_submitted(uow, event)
 
+    assert due(uow) == []
     assert announced(uow) == []
 
 
