@@ -195,7 +195,6 @@ class IndicatorRepository:
     totals = orm.rating_indicators
     sub_grades = orm.rating_sub_grades
     reviews = orm.indicator_reviews
-    announcements = orm.rating_announcements
 
     def __init__(self, session: Session):
         self.session = session

@@ -286,10 +286,11 @@ class RatingBucket:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class AnnouncedBucket:
     """A bucket without its day: what ``store_rating_changed`` names, and the key
-    under which a change marks its store's rating due to be announced."""
+    under which a change marks its store's rating due to be announced (ordered
+    by store first)."""
 
     store_id: str
     department_code: str

@@ -26,7 +26,6 @@ announced. Either way a burst of reviews or cases costs one event a second, not
 one per fact (and the consumers of each: catalog, then the gateway twice).
 """
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -141,18 +140,15 @@ def announce_store_ratings(uow, limit: int = ANNOUNCE_BATCH) -> int:
     to ``limit``, the longest due first), with its store's rating now, and take
     its mark off; answers how many were announced.
 
-    Each store's lock is taken before its marks are taken off and its rating
-    read (stores in order of id, so two announcers never wait for each other
+    Each store's lock is taken before its rating is read and its marks taken
+    off (stores in order of id, so two announcers never wait for each other
     in a circle): the rating holds every change committed before, and a change
     that commits after the rating was read marked its bucket again, so the mark
     stays (``unmark_rating`` takes off only the marks it saw) and the bucket is
     announced once more. A store's announcements follow one another under its
     lock, so the newest (by ``occurred_at``) holds every change."""
     with uow:
-        due = sorted(
-            uow.indicators.due_ratings(limit),
-            key=lambda entry: dataclasses.astuple(entry[0]),
-        )
+        due = sorted(uow.indicators.due_ratings(limit))
         if not due:
             return 0
         ratings: dict[str, IndicatorSummary] = {}
@@ -160,9 +156,8 @@ def announce_store_ratings(uow, limit: int = ANNOUNCE_BATCH) -> int:
             store_id = bucket.store_id
             if store_id not in ratings:
                 uow.indicators.lock_store(store_id)
-            uow.indicators.unmark_rating(bucket, marks)
-            if store_id not in ratings:
                 ratings[store_id] = IndicatorSummary(uow.indicators.store_counts(store_id))
+            uow.indicators.unmark_rating(bucket, marks)
             uow.emit(store_rating_changed(bucket, ratings[store_id]))
         uow.commit()
     return len(due)
