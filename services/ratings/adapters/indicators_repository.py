@@ -306,9 +306,8 @@ class IndicatorRepository:
     def mark_rating_due(self, bucket: AnnouncedBucket, at: datetime) -> None:
         """Mark the store's rating due to be announced for ``bucket``; a bucket
         marked already counts one more mark."""
-        values = {name: getattr(bucket, name) for name in _ANNOUNCED_KEY}
         statement = _mark_statement(self.session.get_bind().dialect.name)
-        self.session.execute(statement, {**values, "marked_at": at})
+        self.session.execute(statement, {**dataclasses.asdict(bucket), "marked_at": at})
 
     def due_ratings(self, limit: int) -> list[tuple[AnnouncedBucket, int]]:
         """Up to ``limit`` buckets due to be announced, the longest due first,
@@ -321,8 +320,8 @@ class IndicatorRepository:
     def unmark_rating(self, bucket: AnnouncedBucket, marks: int) -> bool:
         """Take the mark off ``bucket`` if it still has ``marks`` marks; False
         when it was marked again since (it stays due)."""
-        values = {name: getattr(bucket, name) for name in _ANNOUNCED_KEY}
-        return self.session.execute(_UNMARK, {**values, "marks": marks}).rowcount == 1
+        parameters = {**dataclasses.asdict(bucket), "marks": marks}
+        return self.session.execute(_UNMARK, parameters).rowcount == 1
 
     def store_counts(self, store_id: str) -> RatingCounts:
         """The counts of every bucket of a store over all time, without the
