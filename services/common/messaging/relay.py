@@ -20,6 +20,7 @@ import logging
 import sqlalchemy as sa
 
 from services.common import drills
+from services.common.db import stale_connection
 from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, OutgoingMessage
 
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 # For the marking transaction alone (see the module), on PostgreSQL.
 _ASYNCHRONOUS_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
+
+
+class _StaleConnection(Exception):
+    """The first statement of a relay round found its connection closed."""
 
 
 def outgoing(envelope: dict) -> OutgoingMessage:
@@ -75,8 +80,22 @@ class OutboxRelay:
 
     def relay_once(self) -> int:
         """Publish one batch of unsent rows; return how many were published."""
+        try:
+            return self._relay_batch()
+        except _StaleConnection:
+            # The pool's connection had been closed by the database (see
+            # db.make_engine); nothing was read or published: once more on a
+            # new connection.
+            return self._relay_batch(fresh=True)
+
+    def _relay_batch(self, *, fresh: bool = False) -> int:
         with self.engine.begin() as connection:
-            rows = connection.execute(self._unsent).all()
+            try:
+                rows = connection.execute(self._unsent).all()
+            except sa.exc.DBAPIError as error:
+                if not fresh and stale_connection(error):
+                    raise _StaleConnection from error
+                raise
             if not rows:
                 return 0
             unrouted = self.publisher.publish_batch([outgoing(r.envelope) for r in rows])
