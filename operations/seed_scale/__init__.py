@@ -81,10 +81,11 @@ def seed(
 ) -> list[Outcome]:
     """Migrate the databases of ``parts``, then add
     whatever of the seed's volumes is missing; one outcome per part."""
+    import sqlalchemy as sa
+
     from operations.local_cluster import create_database_if_missing
     from operations.roster import unit_of_work_for
     from services.common.config import load_config
-    from services.common.db import make_engine
     from services.common.migrations import upgrade
 
     from . import catalog
@@ -105,7 +106,9 @@ def seed(
             with unit_of_work_for("catalog", urls["catalog"]) as uow:
                 added = catalog.load(uow, volumes, report)
         else:
-            engine = make_engine(urls[part])
+            # Raw connections in the driver's own transactions (COPY into
+            # temporary tables dropped on commit): a plain engine.
+            engine = sa.create_engine(urls[part])
             try:
                 with blocking_copy():
                     added = _copy_part(part, engine, volumes, config, counties, report)

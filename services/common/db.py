@@ -72,7 +72,8 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     reached the database, and the unit of work runs that statement again on a
     new one (``CoreSession.execute``, ``stale_connection``). The failure also
     tells the pool that every connection it held before is suspect, and those
-    are replaced as they are checked out.
+    are replaced as they are checked out. A transaction begins in its first
+    statement's message rather than in a round trip of its own (``pgdialect``).
     """
     global _psycopg_patched
     if url.startswith("sqlite"):
@@ -97,7 +98,18 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
 
             patch_psycopg()
             _psycopg_patched = True
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    return sa.create_engine(inline_begin(url), pool_size=pool_size, max_overflow=pool_size)
+
+
+def inline_begin(url: str) -> sa.URL | str:
+    """``url`` on the dialect that begins a transaction in its first statement
+    (``pgdialect``) when it names psycopg2, PostgreSQL's default driver."""
+    parsed = sa.make_url(url)
+    if parsed.drivername not in ("postgresql", "postgresql+psycopg2"):
+        return url
+    from services.common import pgdialect
+
+    return parsed.set(drivername=pgdialect.NAME)
 
 
 class CoreSession:

@@ -1,0 +1,154 @@
+"""Transactions of make_engine's PostgreSQL engines, begun in their first
+statement's message (``services.common.pgdialect``): one round trip fewer per
+transaction, and everything a transaction promises kept."""
+
+import pytest
+import sqlalchemy as sa
+from psycopg2 import extensions, extras
+
+from services.common.db import CoreSession, inline_begin, make_engine
+from services.common.pgdialect import NAME
+
+metadata = sa.MetaData()
+things = sa.Table("things", metadata, sa.Column("name", sa.String(20), primary_key=True))
+
+
+@pytest.fixture
+def url(database_factory):
+    url = database_factory("inline_begin")
+    if not url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL dialect")
+    return url
+
+
+@pytest.fixture
+def engine(url):
+    engine = make_engine(url, pool_size=1)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def elsewhere(url):
+    """Another connection, on the driver's own dialect, to see what committed."""
+    engine = sa.create_engine(url)
+
+    def names() -> list[str]:
+        with engine.connect() as connection:
+            return sorted(connection.execute(sa.select(things.c.name)).scalars())
+
+    yield names
+    engine.dispose()
+
+
+@pytest.fixture
+def round_trips():
+    """Count the driver's waits for an answer from the server (one a message)."""
+    counted = []
+    before = extensions.get_wait_callback()
+
+    def wait(connection):
+        counted.append(1)
+        extras.wait_select(connection)
+
+    extensions.set_wait_callback(wait)
+    yield counted
+    extensions.set_wait_callback(before)
+
+
+def test_the_engine_is_on_the_dialect_that_begins_inline(engine):
+    assert engine.url.drivername == NAME
+    assert engine.dialect.name == "postgresql"
+
+
+def test_postgresql_urls_of_psycopg2_alone_change_dialect():
+    assert str(inline_begin("postgresql://u@h/d")) == f"{NAME}://u@h/d"
+    assert str(inline_begin("postgresql+psycopg2://u@h/d")) == f"{NAME}://u@h/d"
+    assert inline_begin("postgresql+pg8000://u@h/d") == "postgresql+pg8000://u@h/d"
+    assert inline_begin("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_transaction_of_two_statements_takes_three_round_trips(engine, round_trips):
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1")).all()  # the pool's connection is made
+        connection.commit()
+        round_trips.clear()
+
+        connection.execute(things.insert(), {"name": "one"})
+        connection.execute(things.insert(), {"name": "two"})
+        connection.commit()
+
+    # Each statement and the commit: no BEGIN of its own, no ping.
+    assert len(round_trips) == 3
+
+
+def test_nothing_is_seen_elsewhere_before_the_commit(engine, elsewhere):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "one"})
+    session.execute(things.insert(), {"name": "two"})
+    assert elsewhere() == []
+
+    session.commit()
+    assert elsewhere() == ["one", "two"]
+    session.close()
+
+
+def test_a_rollback_takes_back_every_statement_since_the_commit(engine, elsewhere):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "kept"})
+    session.commit()
+    session.execute(things.insert(), {"name": "undone"})
+    session.execute(things.update().values(name="changed").where(things.c.name == "kept"))
+    session.rollback()
+    session.close()
+
+    assert elsewhere() == ["kept"]
+
+
+def test_a_savepoint_takes_back_its_part_alone(engine, elsewhere):
+    with engine.connect() as connection:
+        connection.execute(things.insert(), {"name": "outer"})
+        with pytest.raises(sa.exc.IntegrityError):
+            with connection.begin_nested():
+                connection.execute(things.insert(), {"name": "inner"})
+                connection.execute(things.insert(), {"name": "outer"})
+        connection.execute(things.insert(), {"name": "after"})
+        connection.commit()
+
+    assert elsewhere() == ["after", "outer"]
+
+
+def test_a_failed_statement_leaves_the_connection_usable_after_the_rollback(engine, elsewhere):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "one"})
+    with pytest.raises(sa.exc.IntegrityError):
+        session.execute(things.insert(), {"name": "one"})
+    session.rollback()
+    session.execute(things.insert(), {"name": "two"})
+    session.commit()
+    session.close()
+
+    assert elsewhere() == ["two"]
+
+
+def test_a_connection_given_back_inside_a_transaction_is_rolled_back(engine, elsewhere):
+    connection = engine.connect()
+    connection.execute(things.insert(), {"name": "abandoned"})
+    connection.close()
+
+    with engine.connect() as again:  # the pool's one connection
+        driver = again.connection.dbapi_connection
+        assert driver.info.transaction_status == extensions.TRANSACTION_STATUS_IDLE
+        again.execute(things.insert(), {"name": "next"})
+        again.commit()
+    assert elsewhere() == ["next"]
+
+
+def test_a_transaction_writes_and_reads_under_read_committed_alone(engine):
+    with engine.connect() as connection:
+        level = connection.execute(sa.text("SHOW transaction_isolation")).scalar_one()
+        assert level == "read committed"
+    with pytest.raises(NotImplementedError, match="READ COMMITTED only"):
+        with engine.connect().execution_options(isolation_level="SERIALIZABLE") as connection:
+            connection.execute(sa.text("SELECT 1"))
