@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.common import metrics
 from services.common.messaging.envelope import envelope_for, utcnow
+from services.common.pgdialect import DEFERRED_OPTION
 
 
 def stored_instant(value: datetime | None) -> datetime | None:
@@ -175,6 +176,12 @@ class CoreSession:
             connection.close()
 
 
+# Run a statement whose result is not read with ``execution_options=DEFERRED``:
+# on PostgreSQL it may go with the transaction's next statement or its commit,
+# in one message (see ``pgdialect``); elsewhere it runs at once.
+DEFERRED = {DEFERRED_OPTION: True}
+
+
 def stale_connection(error: BaseException) -> bool:
     """``error`` is a pooled connection found closed by the database at its
     first use: the connection is invalidated (SQLAlchemy tells a disconnect
@@ -273,6 +280,7 @@ class UnitOfWork:
                     }
                     for envelope in envelopes
                 ],
+                execution_options=DEFERRED,
             )
         self.session.commit()
         self._pending_events = []

@@ -13,10 +13,23 @@ the last answer (``connection.info.transaction_status``), so telling costs no
 round trip. What SQLAlchemy and the services see is unchanged: every statement
 runs in a transaction that a commit or a rollback ends, savepoints included.
 
+A statement whose result nobody reads (a counter's upsert, a row of the
+timeline, the outbox's rows) may also wait, when its repository runs it with
+the execution option ``db.DEFERRED``: it is rendered with its values and sent in
+front of the transaction's next statement, or with its ``COMMIT``, in the same
+message. A command's writes then cost one round trip with their commit instead
+of one each. Its error, if any (a constraint, a lost connection), is raised by
+the statement or the commit it went with, inside the same transaction, which
+fails as a whole as before. A transaction's first statement is never deferred,
+so a connection the database closed is still found at it (``db.make_engine``),
+nor is one with ``RETURNING``, which has a result.
+
 Only the default isolation level (READ COMMITTED) is offered: an engine that
 needs another, or a connection used raw through the driver's own transactions
 (``COPY`` into a temporary table dropped on commit), takes a plain engine.
 """
+
+import weakref
 
 from psycopg2 import extensions
 from sqlalchemy.dialects import registry
@@ -26,21 +39,47 @@ NAME = "postgresql+psycopg2_inline_begin"
 
 _IDLE = extensions.TRANSACTION_STATUS_IDLE
 
+# The execution option of a statement whose result is not read (see the
+# module; ``db.DEFERRED``).
+DEFERRED_OPTION = "deferred"
 
-def _begun(cursor, statement: str) -> str:
+# Rendered statements waiting to go, per driver connection: the connection's
+# transaction has begun (the first statement never waits).
+_WAITING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _driver(connection):
+    """The driver's connection (SQLAlchemy hands the dialect its pool's proxy
+    at commit and rollback, whose ``info`` is a dictionary of its own)."""
+    return getattr(connection, "dbapi_connection", connection)
+
+
+def _message(cursor, statement, parameters=None):
+    """``statement`` with what waits in front, and ``BEGIN`` in front of all
+    when the connection is outside a transaction: (text, parameters)."""
+    waiting = _WAITING.pop(cursor.connection, None)
+    if waiting:
+        if parameters is not None:
+            rendered = cursor.mogrify(statement, parameters)
+        else:
+            rendered = statement.encode(extensions.encodings[cursor.connection.encoding])
+        return b";".join([*waiting, rendered]), None
     if cursor.connection.info.transaction_status == _IDLE:
-        return "BEGIN;" + statement
-    return statement
+        return "BEGIN;" + statement, parameters
+    return statement, parameters
 
 
-def _outside_transaction(connection) -> bool:
-    """The server's status of the driver's connection (SQLAlchemy hands the
-    dialect its pool's proxy, whose ``info`` is a dictionary of its own)."""
-    driver_connection = getattr(connection, "dbapi_connection", connection)
-    return driver_connection.info.transaction_status == _IDLE
+def _waits(cursor, context) -> bool:
+    return (
+        context is not None
+        and context.execution_options.get(DEFERRED_OPTION, False)
+        and context.compiled is not None
+        and not context.compiled.effective_returning
+        and cursor.connection.info.transaction_status != _IDLE
+    )
 
 
-def _send(connection, command: str) -> None:
+def _send(connection, command: bytes) -> None:
     cursor = connection.cursor()
     try:
         cursor.execute(command)
@@ -68,28 +107,40 @@ class InlineBeginDialect(PGDialect_psycopg2):
             )
 
     def do_execute(self, cursor, statement, parameters, context=None):
-        cursor.execute(_begun(cursor, statement), parameters)
+        if _waits(cursor, context):
+            rendered = cursor.mogrify(statement, parameters)
+            _WAITING.setdefault(cursor.connection, []).append(rendered)
+            return
+        cursor.execute(*_message(cursor, statement, parameters))
 
     def do_execute_no_params(self, cursor, statement, context=None):
-        cursor.execute(_begun(cursor, statement))
+        cursor.execute(*_message(cursor, statement))
 
     def do_executemany(self, cursor, statement, parameters, context=None):
-        # Rare (an insert of many rows is one statement): its own BEGIN.
-        if cursor.connection.info.transaction_status == _IDLE:
+        # Rare (an insert of many rows is one statement): what waits, or a
+        # BEGIN, goes in a message of its own.
+        waiting = _WAITING.pop(cursor.connection, None)
+        if waiting:
+            cursor.execute(b";".join(waiting))
+        elif cursor.connection.info.transaction_status == _IDLE:
             cursor.execute("BEGIN")
         super().do_executemany(cursor, statement, parameters, context)
 
     # Outside a transaction there is nothing to end. In one, or on a broken
     # connection (which fails the command, as the driver's own would), the
-    # command is sent.
+    # command is sent; a commit takes what waits, a rollback drops it.
 
     def do_commit(self, dbapi_connection):
-        if not _outside_transaction(dbapi_connection):
-            _send(dbapi_connection, "COMMIT")
+        driver = _driver(dbapi_connection)
+        waiting = _WAITING.pop(driver, None) or []
+        if waiting or driver.info.transaction_status != _IDLE:
+            _send(driver, b";".join([*waiting, b"COMMIT"]))
 
     def do_rollback(self, dbapi_connection):
-        if not _outside_transaction(dbapi_connection):
-            _send(dbapi_connection, "ROLLBACK")
+        driver = _driver(dbapi_connection)
+        _WAITING.pop(driver, None)
+        if driver.info.transaction_status != _IDLE:
+            _send(driver, b"ROLLBACK")
 
 
 registry.register(NAME.replace("+", "."), __name__, "InlineBeginDialect")

@@ -20,7 +20,7 @@ import logging
 import sqlalchemy as sa
 
 from services.common import drills
-from services.common.db import stale_connection
+from services.common.db import DEFERRED, stale_connection
 from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, OutgoingMessage
 
@@ -106,9 +106,12 @@ class OutboxRelay:
         return len(rows)
 
     def mark_sent(self, connection, seqs: list[int]) -> None:
+        # Both go with the commit, in one message (db.DEFERRED).
         if self._asynchronous_marks:
-            connection.execute(_ASYNCHRONOUS_COMMIT)
-        connection.execute(self._mark_sent, {"seqs": seqs, "sent_at": utcnow()})
+            connection.execute(_ASYNCHRONOUS_COMMIT, execution_options=DEFERRED)
+        connection.execute(
+            self._mark_sent, {"seqs": seqs, "sent_at": utcnow()}, execution_options=DEFERRED
+        )
 
     def relay_all(self) -> int:
         total = 0

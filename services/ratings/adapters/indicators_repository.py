@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import create_or_lock, row_by_key, update_by_key, upsert_of
+from services.common.db import DEFERRED, create_or_lock, row_by_key, update_by_key, upsert_of
 from services.ratings.adapters import orm
 from services.ratings.domain.indicators import (
     CASE_MEASURES,
@@ -116,7 +116,9 @@ def _save(
         values = {name: value for name, value in values.items() if row[name] != value}
         if not values:
             return
-    session.execute(update_by_key(table, column), {"where_key": key, **values})
+    session.execute(
+        update_by_key(table, column), {"where_key": key, **values}, execution_options=DEFERRED
+    )
     if row is not None:
         row.update(values)
 
@@ -137,7 +139,7 @@ def _increment(session: Session, table: sa.Table, key: dict, changes: dict, **la
     statement = _increment_statement(
         session.get_bind().dialect.name, table, tuple(key), tuple(changes), tuple(labels)
     )
-    session.execute(statement, {**key, **labels, **changes})
+    session.execute(statement, {**key, **labels, **changes}, execution_options=DEFERRED)
 
 
 @functools.lru_cache(maxsize=256)
@@ -307,7 +309,11 @@ class IndicatorRepository:
         """Mark the store's rating due to be announced for ``bucket``; a bucket
         marked already counts one more mark."""
         statement = _mark_statement(self.session.get_bind().dialect.name)
-        self.session.execute(statement, {**dataclasses.asdict(bucket), "marked_at": at})
+        self.session.execute(
+            statement,
+            {**dataclasses.asdict(bucket), "marked_at": at},
+            execution_options=DEFERRED,
+        )
 
     def due_ratings(self, limit: int) -> list[tuple[AnnouncedBucket, int]]:
         """Up to ``limit`` buckets due to be announced, the longest due first,

@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import delete_by_key, insert_into, row_by_key, update_by_key
+from services.common.db import DEFERRED, delete_by_key, insert_into, row_by_key, update_by_key
 from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
@@ -596,6 +596,7 @@ class ApplicationRepository:
                 "updated_at": datetime.now(UTC),
                 **self._columns(application),
             },
+            execution_options=DEFERRED,
         )
         self._write_tasks(application, replace=True)
         self._write_changes(application)
@@ -603,7 +604,9 @@ class ApplicationRepository:
     def _write_tasks(self, application: Application, *, replace: bool) -> None:
         if replace:
             self.session.execute(
-                delete_by_key(orm.tasks, "application_id"), {"key": application.application_id}
+                delete_by_key(orm.tasks, "application_id"),
+                {"key": application.application_id},
+                execution_options=DEFERRED,
             )
         rows = [
             {
@@ -619,7 +622,7 @@ class ApplicationRepository:
             for position, task in enumerate(run.tasks)
         ]
         if rows:
-            self.session.execute(insert_into(orm.tasks), rows)
+            self.session.execute(insert_into(orm.tasks), rows, execution_options=DEFERRED)
 
     def _write_changes(self, application: Application) -> None:
         entries_stored, licence_stored, escalations_stored = self._stored[
@@ -655,6 +658,7 @@ class ApplicationRepository:
                     }
                     for offset, entry in enumerate(new_entries)
                 ],
+                execution_options=DEFERRED,
             )
         write_payment_row(self.session, application)
         licence = application.licence

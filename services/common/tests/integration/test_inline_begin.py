@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import extensions, extras
 
-from services.common.db import CoreSession, inline_begin, make_engine
+from services.common.db import DEFERRED, CoreSession, inline_begin, make_engine
 from services.common.pgdialect import NAME
 
 metadata = sa.MetaData()
@@ -152,3 +152,86 @@ def test_a_transaction_writes_and_reads_under_read_committed_alone(engine):
     with pytest.raises(NotImplementedError, match="READ COMMITTED only"):
         with engine.connect().execution_options(isolation_level="SERIALIZABLE") as connection:
             connection.execute(sa.text("SELECT 1"))
+
+
+# --- statements whose result is not read (execution_options=DEFERRED)
+
+
+def test_deferred_writes_go_with_the_commit_in_one_message(engine, elsewhere, round_trips):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "first"})  # begins: sent at once
+    round_trips.clear()
+    session.execute(things.insert(), {"name": "it's 100%"}, execution_options=DEFERRED)
+    session.execute(things.insert(), [{"name": "x"}, {"name": "y"}], execution_options=DEFERRED)
+    assert round_trips == []
+    assert elsewhere() == []  # on connections of its own
+    round_trips.clear()
+
+    session.commit()
+    session.close()
+
+    assert len(round_trips) == 1
+    assert elsewhere() == ["first", "it's 100%", "x", "y"]
+
+
+def test_a_read_after_deferred_writes_sees_them(engine, round_trips):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "a"})
+    session.execute(things.insert(), {"name": "b"}, execution_options=DEFERRED)
+    round_trips.clear()
+
+    seen = sorted(session.execute(sa.select(things.c.name)).scalars())
+
+    assert seen == ["a", "b"]
+    assert len(round_trips) == 1
+    session.rollback()
+    session.close()
+
+
+def test_a_transactions_first_statement_is_not_deferred(engine, elsewhere):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "first"}, execution_options=DEFERRED)
+    assert session.connection.connection.dbapi_connection.info.transaction_status == (
+        extensions.TRANSACTION_STATUS_INTRANS
+    )
+    session.commit()
+    session.close()
+    assert elsewhere() == ["first"]
+
+
+def test_a_statement_with_returning_is_not_deferred(engine):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "a"})
+    returned = session.execute(
+        things.insert().returning(things.c.name), {"name": "b"}, execution_options=DEFERRED
+    ).scalar_one()
+    assert returned == "b"
+    session.rollback()
+    session.close()
+
+
+def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_commits(engine, elsewhere):
+    with engine.begin() as connection:
+        connection.execute(things.insert(), {"name": "taken"})
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "new"})
+    session.execute(things.insert(), {"name": "taken"}, execution_options=DEFERRED)
+
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+    session.rollback()
+    session.close()
+
+    assert elsewhere() == ["taken"]
+
+
+def test_a_rollback_drops_what_waits(engine, elsewhere):
+    session = CoreSession(engine)
+    session.execute(things.insert(), {"name": "a"})
+    session.execute(things.insert(), {"name": "b"}, execution_options=DEFERRED)
+    session.rollback()
+    session.execute(things.insert(), {"name": "c"})
+    session.commit()
+    session.close()
+
+    assert elsewhere() == ["c"]
