@@ -17,9 +17,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from services.common import metrics
+from services.common import metrics, pgdialect
 from services.common.messaging.envelope import envelope_for, utcnow
-from services.common.pgdialect import DEFERRED_OPTION
 
 
 def stored_instant(value: datetime | None) -> datetime | None:
@@ -108,8 +107,6 @@ def inline_begin(url: str) -> sa.URL | str:
     parsed = sa.make_url(url)
     if parsed.drivername not in ("postgresql", "postgresql+psycopg2"):
         return url
-    from services.common import pgdialect
-
     return parsed.set(drivername=pgdialect.NAME)
 
 
@@ -179,7 +176,7 @@ class CoreSession:
 # Run a statement whose result is not read with ``execution_options=DEFERRED``:
 # on PostgreSQL it may go with the transaction's next statement or its commit,
 # in one message (see ``pgdialect``); elsewhere it runs at once.
-DEFERRED = {DEFERRED_OPTION: True}
+DEFERRED = {pgdialect.DEFERRED_OPTION: True}
 
 
 def stale_connection(error: BaseException) -> bool:

@@ -6,40 +6,9 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import extensions, extras
 
-from services.common.db import DEFERRED, CoreSession, inline_begin, make_engine
+from services.common.db import DEFERRED, CoreSession, inline_begin
 from services.common.pgdialect import NAME
-
-metadata = sa.MetaData()
-things = sa.Table("things", metadata, sa.Column("name", sa.String(20), primary_key=True))
-
-
-@pytest.fixture
-def url(database_factory):
-    url = database_factory("inline_begin")
-    if not url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL dialect")
-    return url
-
-
-@pytest.fixture
-def engine(url):
-    engine = make_engine(url, pool_size=1)
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def elsewhere(url):
-    """Another connection, on the driver's own dialect, to see what committed."""
-    engine = sa.create_engine(url)
-
-    def names() -> list[str]:
-        with engine.connect() as connection:
-            return sorted(connection.execute(sa.select(things.c.name)).scalars())
-
-    yield names
-    engine.dispose()
+from services.common.tests.integration.conftest import things
 
 
 @pytest.fixture
@@ -57,9 +26,9 @@ def round_trips():
     extensions.set_wait_callback(before)
 
 
-def test_the_engine_is_on_the_dialect_that_begins_inline(engine):
-    assert engine.url.drivername == NAME
-    assert engine.dialect.name == "postgresql"
+def test_the_engine_is_on_the_dialect_that_begins_inline(pg_engine):
+    assert pg_engine.url.drivername == NAME
+    assert pg_engine.dialect.name == "postgresql"
 
 
 def test_postgresql_urls_of_psycopg2_alone_change_dialect():
@@ -69,8 +38,8 @@ def test_postgresql_urls_of_psycopg2_alone_change_dialect():
     assert inline_begin("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_a_transaction_of_two_statements_takes_three_round_trips(engine, round_trips):
-    with engine.connect() as connection:
+def test_a_transaction_of_two_statements_takes_three_round_trips(pg_engine, round_trips):
+    with pg_engine.connect() as connection:
         connection.execute(sa.text("SELECT 1")).all()  # the pool's connection is made
         connection.commit()
         round_trips.clear()
@@ -83,19 +52,19 @@ def test_a_transaction_of_two_statements_takes_three_round_trips(engine, round_t
     assert len(round_trips) == 3
 
 
-def test_nothing_is_seen_elsewhere_before_the_commit(engine, elsewhere):
-    session = CoreSession(engine)
+def test_nothing_is_seen_committed_before_the_commit(pg_engine, committed):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"})
     session.execute(things.insert(), {"name": "two"})
-    assert elsewhere() == []
+    assert committed() == []
 
     session.commit()
-    assert elsewhere() == ["one", "two"]
+    assert committed() == ["one", "two"]
     session.close()
 
 
-def test_a_rollback_takes_back_every_statement_since_the_commit(engine, elsewhere):
-    session = CoreSession(engine)
+def test_a_rollback_takes_back_every_statement_since_the_commit(pg_engine, committed):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "kept"})
     session.commit()
     session.execute(things.insert(), {"name": "undone"})
@@ -103,11 +72,11 @@ def test_a_rollback_takes_back_every_statement_since_the_commit(engine, elsewher
     session.rollback()
     session.close()
 
-    assert elsewhere() == ["kept"]
+    assert committed() == ["kept"]
 
 
-def test_a_savepoint_takes_back_its_part_alone(engine, elsewhere):
-    with engine.connect() as connection:
+def test_a_savepoint_takes_back_its_part_alone(pg_engine, committed):
+    with pg_engine.connect() as connection:
         connection.execute(things.insert(), {"name": "outer"})
         with pytest.raises(sa.exc.IntegrityError):
             with connection.begin_nested():
@@ -116,11 +85,11 @@ def test_a_savepoint_takes_back_its_part_alone(engine, elsewhere):
         connection.execute(things.insert(), {"name": "after"})
         connection.commit()
 
-    assert elsewhere() == ["after", "outer"]
+    assert committed() == ["after", "outer"]
 
 
-def test_a_failed_statement_leaves_the_connection_usable_after_the_rollback(engine, elsewhere):
-    session = CoreSession(engine)
+def test_a_failed_statement_leaves_the_connection_usable_after_the_rollback(pg_engine, committed):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"})
     with pytest.raises(sa.exc.IntegrityError):
         session.execute(things.insert(), {"name": "one"})
@@ -129,53 +98,53 @@ def test_a_failed_statement_leaves_the_connection_usable_after_the_rollback(engi
     session.commit()
     session.close()
 
-    assert elsewhere() == ["two"]
+    assert committed() == ["two"]
 
 
-def test_a_connection_given_back_inside_a_transaction_is_rolled_back(engine, elsewhere):
-    connection = engine.connect()
+def test_a_connection_given_back_inside_a_transaction_is_rolled_back(pg_engine, committed):
+    connection = pg_engine.connect()
     connection.execute(things.insert(), {"name": "abandoned"})
     connection.close()
 
-    with engine.connect() as again:  # the pool's one connection
+    with pg_engine.connect() as again:  # the pool's one connection
         driver = again.connection.dbapi_connection
         assert driver.info.transaction_status == extensions.TRANSACTION_STATUS_IDLE
         again.execute(things.insert(), {"name": "next"})
         again.commit()
-    assert elsewhere() == ["next"]
+    assert committed() == ["next"]
 
 
-def test_a_transaction_writes_and_reads_under_read_committed_alone(engine):
-    with engine.connect() as connection:
+def test_a_transaction_writes_and_reads_under_read_committed_alone(pg_engine):
+    with pg_engine.connect() as connection:
         level = connection.execute(sa.text("SHOW transaction_isolation")).scalar_one()
         assert level == "read committed"
     with pytest.raises(NotImplementedError, match="READ COMMITTED only"):
-        with engine.connect().execution_options(isolation_level="SERIALIZABLE") as connection:
+        with pg_engine.connect().execution_options(isolation_level="SERIALIZABLE") as connection:
             connection.execute(sa.text("SELECT 1"))
 
 
 # --- statements whose result is not read (execution_options=DEFERRED)
 
 
-def test_deferred_writes_go_with_the_commit_in_one_message(engine, elsewhere, round_trips):
-    session = CoreSession(engine)
+def test_deferred_writes_go_with_the_commit_in_one_message(pg_engine, committed, round_trips):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "first"})  # begins: sent at once
     round_trips.clear()
     session.execute(things.insert(), {"name": "it's 100%"}, execution_options=DEFERRED)
     session.execute(things.insert(), [{"name": "x"}, {"name": "y"}], execution_options=DEFERRED)
     assert round_trips == []
-    assert elsewhere() == []  # on connections of its own
+    assert committed() == []  # on connections of its own
     round_trips.clear()
 
     session.commit()
     session.close()
 
     assert len(round_trips) == 1
-    assert elsewhere() == ["first", "it's 100%", "x", "y"]
+    assert committed() == ["first", "it's 100%", "x", "y"]
 
 
-def test_a_read_after_deferred_writes_sees_them(engine, round_trips):
-    session = CoreSession(engine)
+def test_a_read_after_deferred_writes_sees_them(pg_engine, round_trips):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "a"})
     session.execute(things.insert(), {"name": "b"}, execution_options=DEFERRED)
     round_trips.clear()
@@ -188,19 +157,19 @@ def test_a_read_after_deferred_writes_sees_them(engine, round_trips):
     session.close()
 
 
-def test_a_transactions_first_statement_is_not_deferred(engine, elsewhere):
-    session = CoreSession(engine)
+def test_a_transactions_first_statement_is_not_deferred(pg_engine, committed):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "first"}, execution_options=DEFERRED)
     assert session.connection.connection.dbapi_connection.info.transaction_status == (
         extensions.TRANSACTION_STATUS_INTRANS
     )
     session.commit()
     session.close()
-    assert elsewhere() == ["first"]
+    assert committed() == ["first"]
 
 
-def test_a_statement_with_returning_is_not_deferred(engine):
-    session = CoreSession(engine)
+def test_a_statement_with_returning_is_not_deferred(pg_engine):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "a"})
     returned = session.execute(
         things.insert().returning(things.c.name), {"name": "b"}, execution_options=DEFERRED
@@ -210,10 +179,10 @@ def test_a_statement_with_returning_is_not_deferred(engine):
     session.close()
 
 
-def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_commits(engine, elsewhere):
-    with engine.begin() as connection:
+def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_commits(pg_engine, committed):
+    with pg_engine.begin() as connection:
         connection.execute(things.insert(), {"name": "taken"})
-    session = CoreSession(engine)
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "new"})
     session.execute(things.insert(), {"name": "taken"}, execution_options=DEFERRED)
 
@@ -222,11 +191,11 @@ def test_a_deferred_write_that_fails_fails_the_commit_and_nothing_commits(engine
     session.rollback()
     session.close()
 
-    assert elsewhere() == ["taken"]
+    assert committed() == ["taken"]
 
 
-def test_a_rollback_drops_what_waits(engine, elsewhere):
-    session = CoreSession(engine)
+def test_a_rollback_drops_what_waits(pg_engine, committed):
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "a"})
     session.execute(things.insert(), {"name": "b"}, execution_options=DEFERRED)
     session.rollback()
@@ -234,4 +203,4 @@ def test_a_rollback_drops_what_waits(engine, elsewhere):
     session.commit()
     session.close()
 
-    assert elsewhere() == ["c"]
+    assert committed() == ["c"]

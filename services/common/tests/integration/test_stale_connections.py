@@ -9,37 +9,17 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from services.common.db import CoreSession, make_engine
+from services.common.db import CoreSession
 from services.common.messaging.relay import OutboxRelay
-from services.common.messaging.tables import add_messaging_tables
-
-metadata = sa.MetaData()
-outbox, _handled = add_messaging_tables(metadata)
-things = sa.Table("things", metadata, sa.Column("name", sa.String(20), primary_key=True))
+from services.common.tests.integration.conftest import outbox, things
 
 
 @pytest.fixture
-def url(database_factory):
-    url = database_factory("stale")
-    if not url.startswith("postgresql"):
-        pytest.skip("the database closing a pooled connection is a PostgreSQL matter")
-    return url
-
-
-@pytest.fixture
-def engine(url):
-    engine = make_engine(url, pool_size=2)
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def terminate(url):
+def terminate(pg_url):
     """Close, from the database's side, the backends of the pool's connections."""
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
 
-    def close_pooled(engine):
+    def close_pooled():
         with admin.connect() as connection:
             closed = connection.execute(
                 sa.text(
@@ -58,54 +38,53 @@ def backend(session: CoreSession) -> int:
     return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
 
-def names(engine) -> list[str]:
-    with engine.connect() as connection:
-        return sorted(connection.execute(sa.select(things.c.name)).scalars())
-
-
-def test_a_transaction_begun_on_a_closed_connection_runs_on_a_new_one(engine, terminate):
-    session = CoreSession(engine)
+def test_a_transaction_begun_on_a_closed_connection_runs_on_a_new_one(
+    pg_engine, terminate, committed
+):
+    session = CoreSession(pg_engine)
     before = backend(session)
     session.commit()
     session.close()
-    terminate(engine)
+    terminate()
 
-    session = CoreSession(engine)
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"})
     after = backend(session)
     session.commit()
     session.close()
 
     assert after != before
-    assert names(engine) == ["one"]
+    assert committed() == ["one"]
 
 
-def test_every_connection_pooled_before_the_first_failure_is_replaced(engine, terminate):
-    first, second = CoreSession(engine), CoreSession(engine)
+def test_every_connection_pooled_before_the_first_failure_is_replaced(
+    pg_engine, terminate, committed
+):
+    first, second = CoreSession(pg_engine), CoreSession(pg_engine)
     pooled = {backend(first), backend(second)}
     for session in (first, second):
         session.commit()
         session.close()
-    terminate(engine)
+    terminate()
 
     seen = set()
     for name in ("one", "two", "three"):
-        session = CoreSession(engine)
+        session = CoreSession(pg_engine)
         session.execute(things.insert(), {"name": name})
         seen.add(backend(session))
         session.commit()
         session.close()
 
     assert not seen & pooled
-    assert names(engine) == ["one", "three", "two"]
+    assert committed() == ["one", "three", "two"]
 
 
 def test_a_connection_lost_inside_a_transaction_fails_it_and_nothing_is_run_again(
-    engine, terminate
+    pg_engine, terminate, committed
 ):
-    session = CoreSession(engine)
+    session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"})
-    terminate(engine)
+    terminate()
 
     with pytest.raises(sa.exc.DBAPIError) as raised:
         session.execute(things.insert(), {"name": "two"})
@@ -113,15 +92,17 @@ def test_a_connection_lost_inside_a_transaction_fails_it_and_nothing_is_run_agai
     session.close()
 
     assert raised.value.connection_invalidated
-    assert names(engine) == []
+    assert committed() == []
 
 
-def test_a_first_statement_that_fails_otherwise_fails_once_and_keeps_its_transaction(engine):
-    with engine.begin() as connection:
+def test_a_first_statement_that_fails_otherwise_fails_once_and_keeps_its_transaction(
+    pg_engine, committed
+):
+    with pg_engine.begin() as connection:
         connection.execute(things.insert(), {"name": "one"})
-    session = CoreSession(engine)
+    session = CoreSession(pg_engine)
     statements = []
-    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    sa.event.listen(pg_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
 
     with pytest.raises(sa.exc.IntegrityError):
         session.execute(things.insert(), {"name": "one"})
@@ -131,14 +112,14 @@ def test_a_first_statement_that_fails_otherwise_fails_once_and_keeps_its_transac
     session.close()
 
     assert sum(statement.startswith("INSERT") for statement in statements) == 2
-    assert names(engine) == ["one", "two"]
+    assert committed() == ["one", "two"]
 
 
-def test_the_relay_round_after_a_restart_publishes_each_row_once(engine, terminate):
+def test_the_relay_round_after_a_restart_publishes_each_row_once(pg_engine, terminate):
     publisher = Published()
-    relay = OutboxRelay(engine, outbox, publisher)
+    relay = OutboxRelay(pg_engine, outbox, publisher)
     assert relay.relay_once() == 0  # a connection is in the pool
-    with engine.begin() as connection:
+    with pg_engine.begin() as connection:
         connection.execute(
             outbox.insert(),
             [
@@ -156,7 +137,7 @@ def test_the_relay_round_after_a_restart_publishes_each_row_once(engine, termina
                 for n in range(2)
             ],
         )
-    terminate(engine)
+    terminate()
 
     assert relay.relay_once() == 2
     assert relay.relay_once() == 0

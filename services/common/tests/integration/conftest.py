@@ -1,0 +1,42 @@
+"""A PostgreSQL database of its own with one small table, for the tests of
+make_engine's connections (skipped where the tests run on SQLite)."""
+
+import pytest
+import sqlalchemy as sa
+
+from services.common.db import make_engine
+from services.common.messaging.tables import add_messaging_tables
+
+metadata = sa.MetaData()
+outbox, _handled = add_messaging_tables(metadata)
+things = sa.Table("things", metadata, sa.Column("name", sa.String(20), primary_key=True))
+
+
+@pytest.fixture
+def pg_url(database_factory, request):
+    url = database_factory(request.module.__name__.rsplit("_", 1)[-1])
+    if not url.startswith("postgresql"):
+        pytest.skip("make_engine's own PostgreSQL connections")
+    return url
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    engine = make_engine(pg_url, pool_size=2)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def committed(pg_url):
+    """The names in ``things``, as another connection (the driver's own
+    dialect) sees them: what committed."""
+    engine = sa.create_engine(pg_url)
+
+    def names() -> list[str]:
+        with engine.connect() as connection:
+            return sorted(connection.execute(sa.select(things.c.name)).scalars())
+
+    yield names
+    engine.dispose()
