@@ -9,7 +9,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.common.db import insert_into, row_by_key, stored_instant, update_by_key, upsert
+from services.common.db import (
+    DEFERRED,
+    insert_into,
+    row_by_key,
+    stored_instant,
+    update_by_key,
+    upsert,
+)
 from services.ratings.adapters import orm
 from services.ratings.domain.model import (
     APPEAL_PENDING,
@@ -72,6 +79,7 @@ class CaseRepository:
                 "ended_at": case.ended_at,
                 "reviewed": case.reviewed,
             },
+            execution_options=DEFERRED,
         )
 
     def save(self, case: ReviewableCase) -> None:
@@ -82,6 +90,7 @@ class CaseRepository:
                 "reviewed": case.reviewed,
                 "principal_id": case.principal_id,
             },
+            execution_options=DEFERRED,
         )
 
     def count(self) -> int:

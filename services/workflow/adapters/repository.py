@@ -550,6 +550,7 @@ class ApplicationRepository:
                 "application_id": application_id,
                 "submitted_at": datetime.now(UTC),
             },
+            execution_options=DEFERRED,
         )
 
     def add(self, application: Application, item: ItemSnapshot) -> None:
@@ -580,6 +581,7 @@ class ApplicationRepository:
                 "updated_at": now,
                 **self._columns(application),
             },
+            execution_options=DEFERRED,
         )
         self._stored[application.application_id] = (0, False, ())
         self._write_tasks(application, replace=False)
@@ -666,6 +668,7 @@ class ApplicationRepository:
             self.session.execute(
                 insert_into(orm.licences),
                 {"applicant_id": application.applicant_id, **licence_columns(licence)},
+                execution_options=DEFERRED,
             )
             licence_stored = True
         self._stored[application.application_id] = (

@@ -315,11 +315,17 @@ def identity():
 
 
 @pytest.fixture
-def uow(uow_factory, only_2026_shipped, identity):
+def uow(request, uow_factory, database_factory, only_2026_shipped, identity):
     """A SQLite unit of work that can encrypt a principal's ID number and asks
     ``identity`` (a FakeIdentity) who may act for whom; the calendar it loads
-    is 2026's, as shipped."""
-    unit = uow_factory(WorkflowUnitOfWork, source="workflow")
+    is 2026's, as shipped. Parametrized indirectly with "postgresql", one on a
+    PostgreSQL database of its own (skipped where the tests run on SQLite)."""
+    url = None
+    if getattr(request, "param", None) == "postgresql":
+        url = database_factory("workflow_unit")
+        if not url.startswith("postgresql"):
+            pytest.skip("PostgreSQL is not where the tests run")
+    unit = uow_factory(WorkflowUnitOfWork, source="workflow", url=url)
     unit.config = {"PII_KEY": PII_KEY.hex()}
     unit.authorise_principal = identity
     unit.person_facts = identity.person_facts
