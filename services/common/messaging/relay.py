@@ -20,7 +20,7 @@ import logging
 import sqlalchemy as sa
 
 from services.common import drills
-from services.common.db import DEFERRED, stale_connection
+from services.common.db import DEFERRED, CoreSession
 from services.common.messaging.envelope import utcnow
 from services.common.messaging.publisher import ConfirmingPublisher, OutgoingMessage
 
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 
 # For the marking transaction alone (see the module), on PostgreSQL.
 _ASYNCHRONOUS_COMMIT = sa.text("SET LOCAL synchronous_commit TO OFF")
-
-
-class _StaleConnection(Exception):
-    """The first statement of a relay round found its connection closed."""
 
 
 def outgoing(envelope: dict) -> OutgoingMessage:
@@ -79,37 +75,31 @@ class OutboxRelay:
         )
 
     def relay_once(self) -> int:
-        """Publish one batch of unsent rows; return how many were published."""
-        try:
-            return self._relay_batch()
-        except _StaleConnection:
-            # The pool's connection had been closed by the database (see
-            # db.make_engine); nothing was read or published: once more on a
-            # new connection.
-            return self._relay_batch(fresh=True)
+        """Publish one batch of unsent rows; return how many were published.
 
-    def _relay_batch(self, *, fresh: bool = False) -> int:
-        with self.engine.begin() as connection:
-            try:
-                rows = connection.execute(self._unsent).all()
-            except sa.exc.DBAPIError as error:
-                if not fresh and stale_connection(error):
-                    raise _StaleConnection from error
-                raise
+        The round is a unit of work's transaction (``db.CoreSession``): a
+        pooled connection the database had closed is replaced at the round's
+        first statement, before anything was read or published."""
+        session = CoreSession(self.engine)
+        try:
+            rows = session.execute(self._unsent).all()
             if not rows:
                 return 0
             unrouted = self.publisher.publish_batch([outgoing(r.envelope) for r in rows])
             drills.crash_point(drills.RELAY_CRASH_AFTER_CONFIRM, rows[0].envelope["source"])
             self.unrouted_total += len(unrouted)
-            self.mark_sent(connection, [row.seq for row in rows])
+            self.mark_sent(session, [row.seq for row in rows])
+            session.commit()
+        finally:
+            session.close()  # rolls back what did not commit
         self.published_total += len(rows)
         return len(rows)
 
-    def mark_sent(self, connection, seqs: list[int]) -> None:
+    def mark_sent(self, session, seqs: list[int]) -> None:
         # Both go with the commit, in one message (db.DEFERRED).
         if self._asynchronous_marks:
-            connection.execute(_ASYNCHRONOUS_COMMIT, execution_options=DEFERRED)
-        connection.execute(
+            session.execute(_ASYNCHRONOUS_COMMIT, execution_options=DEFERRED)
+        session.execute(
             self._mark_sent, {"seqs": seqs, "sent_at": utcnow()}, execution_options=DEFERRED
         )
 

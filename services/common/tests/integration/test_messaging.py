@@ -236,7 +236,7 @@ def test_relay_crash_before_marking_sent_repeats_the_event_with_one_effect(
 
     relay = OutboxRelay(engine, outbox, ConfirmingPublisher(cluster.amqp_uri))
 
-    def crash(connection, seqs):
+    def crash(session, seqs):
         raise RuntimeError("relay died before marking the rows sent")
 
     relay.mark_sent = crash

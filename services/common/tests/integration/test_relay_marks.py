@@ -11,20 +11,10 @@ import sqlalchemy as sa
 from services.common.db import make_engine
 from services.common.messaging.relay import OutboxRelay
 from services.common.messaging.tables import add_messaging_tables
+from services.common.tests.integration.conftest import Publisher
 
 metadata = sa.MetaData()
 outbox, _handled = add_messaging_tables(metadata)
-
-
-class Publisher:
-    """Takes every batch, as the broker confirming each message would."""
-
-    def __init__(self):
-        self.published = []
-
-    def publish_batch(self, messages):
-        self.published += [message.message_id for message in messages]
-        return []
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from services.common.db import CoreSession
 from services.common.messaging.relay import OutboxRelay
-from services.common.tests.integration.conftest import outbox, things
+from services.common.tests.integration.conftest import Publisher, outbox, things
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_a_first_statement_that_fails_otherwise_fails_once_and_keeps_its_transac
 
 
 def test_the_relay_round_after_a_restart_publishes_each_row_once(pg_engine, terminate):
-    publisher = Published()
+    publisher = Publisher()
     relay = OutboxRelay(pg_engine, outbox, publisher)
     assert relay.relay_once() == 0  # a connection is in the pool
     with pg_engine.begin() as connection:
@@ -143,12 +143,3 @@ def test_the_relay_round_after_a_restart_publishes_each_row_once(pg_engine, term
     assert relay.relay_once() == 0
     assert publisher.published == ["e0", "e1"]
     assert relay.backlog() == 0
-
-
-class Published:
-    def __init__(self):
-        self.published = []
-
-    def publish_batch(self, messages):
-        self.published += [message.message_id for message in messages]
-        return []
