@@ -9,7 +9,7 @@ import functools
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -313,6 +313,31 @@ class UnitOfWork:
             )
             return False
         return True
+
+    def first_deliveries(self, envelope: dict, consumers: Sequence[str]) -> set[str]:
+        """Record that each of ``consumers`` handles this event, in one
+        statement; those it is the first delivery for (``first_delivery`` for
+        several read models that one handler keeps in one transaction)."""
+        handled = self._table("handled_events")
+        dialect = self.session.get_bind().dialect.name
+        now = utcnow()
+        taken = self.session.execute(
+            _record_once(dialect, handled).returning(handled.c.consumer),
+            [
+                {"event_id": envelope["id"], "consumer": name, "handled_at": now}
+                for name in consumers
+            ],
+        )
+        first = set(taken.scalars())
+        if len(first) < len(set(consumers)):
+            log.info(
+                "skipping repeated event",
+                extra={
+                    "event_id": envelope["id"],
+                    "consumers": sorted(set(consumers) - first),
+                },
+            )
+        return first
 
     def _table(self, name: str) -> sa.Table:
         bind_metadata = self.metadata

@@ -226,9 +226,9 @@ class RatingsService(OpsEntrypoints):
     def on_application_ended(self, event):
         """A case that ended completed, denied or rejected becomes reviewable by
         its applicant and whom it was for; its outcome counts in the live case
-        data (each once per event: a delivery again does what is left)."""
-        use_cases.record_ended_case(self.uow, event)
-        indicators.record_case_ended(self.uow, event)
+        data: one transaction for both, each once per event (a delivery again
+        does what is left)."""
+        use_cases.record_application_ended(self.uow, event)
 
     @handles("workflow", "case_escalated", payload=workflow.CaseEscalated)
     def on_case_escalated(self, event):

@@ -26,7 +26,7 @@ announced. Either way a burst of reviews or cases costs one event a second, not
 one per fact (and the consumers of each: catalog, then the gateway twice).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from services.common import clock
@@ -269,15 +269,20 @@ def _record_case_fact(
     with uow:
         if not uow.first_delivery(envelope, CONSUMERS[event_type]):
             return False
-        case = uow.case_stats.lock_case(application_id)
-        changes = record(case)
-        uow.case_stats.save_case(case)
-        for bucket, counts in changes:
-            uow.case_stats.add(bucket, counts)
-        if changes and counted is not None:
-            counted()
+        _apply_case_fact(uow, application_id, record, counted)
         uow.commit()
     return True
+
+
+def _apply_case_fact(uow, application_id: str, record, counted=None) -> None:
+    """``_record_case_fact``'s change, in the caller's transaction."""
+    case = uow.case_stats.lock_case(application_id)
+    changes = record(case)
+    uow.case_stats.save_case(case)
+    for bucket, counts in changes:
+        uow.case_stats.add(bucket, counts)
+    if changes and counted is not None:
+        counted()
 
 
 def announce_live_case_data(
@@ -379,6 +384,21 @@ def record_case_ended(uow, envelope: dict) -> bool:
     the day it ended (a completed case also whether it was on time and its
     working days), and a case completed, denied or rejected is one more
     evaluable service in the rating indicators that day. Once per case."""
+    application_id, record, counted = _case_ended(uow, envelope)
+    return _record_case_fact(
+        uow, envelope, "application_ended", application_id, record, counted=counted
+    )
+
+
+def case_ended(uow, envelope: dict) -> Callable[[], None]:
+    """``record_case_ended``'s change, checked (Invalid as it raises), to be
+    made in the caller's transaction once its first delivery is recorded
+    (under ``CONSUMERS["application_ended"]``)."""
+    application_id, record, counted = _case_ended(uow, envelope)
+    return lambda: _apply_case_fact(uow, application_id, record, counted)
+
+
+def _case_ended(uow, envelope: dict) -> tuple[str, Callable, Callable[[], None]]:
     payload = _payload(envelope)
     _required(
         payload,
@@ -405,13 +425,10 @@ def record_case_ended(uow, envelope: dict) -> bool:
         if is_evaluable_outcome(outcome):
             _add_rating(uow, RatingBucket.of(payload, ended_at), evaluable(), rated=False)
 
-    return _record_case_fact(
-        uow,
-        envelope,
-        "application_ended",
+    return (
         payload["application_id"],
         lambda case: case.record_ended(dimensions, day, outcome, on_time, working_days),
-        counted=evaluable_case,
+        evaluable_case,
     )
 
 

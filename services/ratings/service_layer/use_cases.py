@@ -71,13 +71,63 @@ def _record_case_once(uow, envelope: dict, consumer: str, case: ReviewableCase) 
     with uow:
         if not uow.first_delivery(envelope, consumer):
             return False
-        recorded = uow.cases.get(case.application_id, for_update=True)
-        if recorded is None:
-            uow.cases.add(case)
-        elif recorded.learn(case):
-            uow.cases.save(recorded)
+        recorded = _keep_case(uow, case)
         uow.commit()
+    return recorded
+
+
+def _keep_case(uow, case: ReviewableCase) -> bool:
+    """In the caller's transaction: ``case`` reviewable, or what it knows
+    learnt by the case recorded before; True when it was new."""
+    recorded = uow.cases.get(case.application_id, for_update=True)
+    if recorded is None:
+        uow.cases.add(case)
+    elif recorded.learn(case):
+        uow.cases.save(recorded)
     return recorded is None
+
+
+def record_application_ended(uow, envelope: dict) -> tuple[bool, bool]:
+    """Workflow's ``application_ended`` (its envelope with the payload loaded)
+    in both read models, in one transaction: the case becomes reviewable when
+    it ended completed, denied or rejected (``record_ended_case``), and its
+    outcome counts in the live case data (``indicators.record_case_ended``).
+
+    Each once per event, by its own handled record: a delivery again does
+    only what is left. Both are checked before either is recorded, so an
+    event either fails as a whole (Invalid) or is recorded as a whole.
+    Returns (made reviewable, counted)."""
+    _require_envelope_id(envelope)
+    payload = envelope["payload"]
+    case = (
+        ReviewableCase.from_application_ended(payload)
+        if is_evaluable(payload.get("outcome"))
+        else None
+    )
+    count_ended = indicators.case_ended(uow, envelope)
+    try:
+        return _record_application_ended(uow, envelope, case, count_ended)
+    except sa.exc.IntegrityError:
+        # As in _record_case: a racing delivery, or a replica of the older
+        # version, inserted first what this one found missing.
+        return _record_application_ended(uow, envelope, case, count_ended)
+
+
+def _record_application_ended(
+    uow, envelope: dict, case: ReviewableCase | None, count_ended: Callable[[], None]
+) -> tuple[bool, bool]:
+    counter = indicators.CONSUMERS["application_ended"]
+    with uow:
+        first = uow.first_deliveries(envelope, (CONSUMER_APPLICATION_ENDED, counter))
+        if not first:
+            return False, False
+        reviewable = (
+            case is not None and CONSUMER_APPLICATION_ENDED in first and _keep_case(uow, case)
+        )
+        if counter in first:
+            count_ended()
+        uow.commit()
+    return reviewable, counter in first
 
 
 def record_ended_case(uow, envelope: dict) -> bool:

@@ -195,8 +195,9 @@ def test_an_ended_case_becomes_reviewable_and_its_outcome_counts_once(service, u
     ids=["made_reviewable", "counted_by_the_retired_count_case_ended"],
 )
 def test_a_delivery_after_one_part_ran_does_what_is_left_once(service, uow, done_before):
-    """A delivery that made the case reviewable and then failed, or an event
-    the retired ``count_case_ended`` counted and whose queue moved to
+    """A delivery of an older version that made the case reviewable in a
+    transaction of its own and then failed, or an event the retired
+    ``count_case_ended`` counted and whose queue moved to
     ``on_application_ended``: the delivery again does the other part, once."""
     event = application_ended("app-1")
     done_before(uow, event)
