@@ -115,34 +115,52 @@ def submit_application(
     must be a valid licence of the applicant or the party applied for (one of
     another instance is asked of it, ``licences_elsewhere``).
     """
-    if idempotency_key is not None:
+    prefix = instances.id_prefix(instance)
+    today = local_date(now) if now else china_today()
+    asks_others = _asks_others(on_behalf_of, materials)
+    if idempotency_key is not None and asks_others:
+        # A retry is answered before identity or another instance is asked.
         opened = _opened_under(uow, actor, idempotency_key)
         if opened is not None:
             return opened
-    prefix = instances.id_prefix(instance)
-    handled_by = item.get("handled_by") or SHARED_INSTANCE
-    if handled_by != instance:
-        raise errors.Conflict(
-            f"item {item['item_id']} is handled by {handled_by}, not by {instance}",
-            {"handled_by": handled_by},
+
+    def opening() -> tuple:
+        """What the new case is opened with: the item's snapshot, the party it
+        is for and its mandate, the materials with their licences checked."""
+        handled_by = item.get("handled_by") or SHARED_INSTANCE
+        if handled_by != instance:
+            raise errors.Conflict(
+                f"item {item['item_id']} is handled by {handled_by}, not by {instance}",
+                {"handled_by": handled_by},
+            )
+        status = item.get("status", PUBLISHED)
+        if status != PUBLISHED:
+            raise errors.Conflict(f"item {item['item_id']} is {status}, not open for applications")
+        snapshot = ItemSnapshot.from_catalog(item)
+        # For someone else only as their owner, member or agent (identity says).
+        principal, mandate_id = principals.authorised_principal(
+            uow, actor, on_behalf_of, snapshot.item_id, today
         )
-    status = item.get("status", PUBLISHED)
-    if status != PUBLISHED:
-        raise errors.Conflict(f"item {item['item_id']} is {status}, not open for applications")
-    snapshot = ItemSnapshot.from_catalog(item)
-    # For someone else only as their owner, member or agent (identity says).
-    principal, mandate_id = principals.authorised_principal(
-        uow, actor, on_behalf_of, snapshot.item_id, local_date(now) if now else china_today()
-    )
-    materials = licences.licence_materials(
-        uow,
-        materials,
-        licences.holder_ids_of(actor, principal),
-        elsewhere=licences_elsewhere,
-        on=local_date(now) if now is not None else None,
-    )
+        checked = licences.licence_materials(
+            uow,
+            materials,
+            licences.holder_ids_of(actor, principal),
+            elsewhere=licences_elsewhere,
+            on=local_date(now) if now is not None else None,
+        )
+        return snapshot, principal, mandate_id, checked
+
+    # Asking identity or reading licences takes transactions of its own, out
+    # of this one; otherwise the key is looked up in the transaction that
+    # opens the case (one transaction for a submit instead of two).
+    opened_with = opening() if asks_others else None
     try:
         with uow:
+            if idempotency_key is not None and not asks_others:
+                opened = _submitted_under(uow, actor, idempotency_key)
+                if opened is not None:
+                    return opened
+            snapshot, principal, mandate_id, checked = opened_with or opening()
             # The item's current process; a case keeps it whatever comes later.
             current = uow.processes.current(snapshot.item_id)
             version, process = current if current is not None else (0, None)
@@ -150,7 +168,7 @@ def submit_application(
                 item=snapshot,
                 actor=actor,
                 form=form,
-                materials=materials,
+                materials=checked,
                 delivery=delivery,
                 calendar=_calendar(uow),
                 process=process,
@@ -176,10 +194,26 @@ def submit_application(
     return application
 
 
+def _asks_others(on_behalf_of: Any, materials: Any) -> bool:
+    """Whether opening the case asks identity (for someone else) or reads
+    licences (a material naming one), each in a transaction of its own."""
+    return on_behalf_of is not None or (
+        isinstance(materials, list)
+        and any(
+            isinstance(material, Mapping) and "licence_no" in material for material in materials
+        )
+    )
+
+
 def _opened_under(uow: WorkflowUnitOfWork, actor: Mapping, key: str) -> Application | None:
     with uow:
-        application_id = uow.applications.submitted_under(actor["user_id"], key)
-        return uow.applications.get(application_id) if application_id else None
+        return _submitted_under(uow, actor, key)
+
+
+def _submitted_under(uow: WorkflowUnitOfWork, actor: Mapping, key: str) -> Application | None:
+    """The case ``actor`` opened under ``key``, in the caller's transaction."""
+    application_id = uow.applications.submitted_under(actor["user_id"], key)
+    return uow.applications.get(application_id) if application_id else None
 
 
 def publish_process(

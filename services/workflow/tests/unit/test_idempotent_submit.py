@@ -3,6 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
+from services.common import errors
+from services.common.testing import staff
 from services.workflow.adapters import orm
 from services.workflow.service_layer import use_cases
 
@@ -65,7 +67,7 @@ def test_of_two_racing_submits_one_opens_a_case(service, uow, monkeypatch):
     first = submit(service, "race")
     # The second passed the check before the first committed.
     looked_up = []
-    real = use_cases._opened_under
+    real = use_cases._submitted_under
 
     def not_yet(uow_, actor, key):
         if not looked_up:
@@ -73,7 +75,7 @@ def test_of_two_racing_submits_one_opens_a_case(service, uow, monkeypatch):
             return None
         return real(uow_, actor, key)
 
-    monkeypatch.setattr(use_cases, "_opened_under", not_yet)
+    monkeypatch.setattr(use_cases, "_submitted_under", not_yet)
     second = submit(service, "race")
     assert looked_up == ["race"]
     assert second == first
@@ -84,3 +86,36 @@ def test_without_a_key_each_submit_opens_a_case(service, uow):
     submit(service, None)
     submit(service, None)
     assert cases(uow) == 2
+
+
+def test_a_retry_is_answered_though_the_item_closed_since(uow):
+    """The key is looked up first, in the transaction that would open the
+    case: what changed since the first submit refuses nothing it answers."""
+    first = use_cases.submit_application(
+        uow, item(), APPLICANT, FORM, MATERIALS, EXPRESS, idempotency_key="k"
+    )
+    again = use_cases.submit_application(
+        uow, item(status="retired"), APPLICANT, FORM, MATERIALS, EXPRESS, idempotency_key="k"
+    )
+    assert again.application_id == first.application_id
+    with pytest.raises(errors.Conflict):
+        use_cases.submit_application(
+            uow, item(status="retired"), APPLICANT, FORM, MATERIALS, EXPRESS, idempotency_key="k2"
+        )
+
+
+def test_a_retry_for_someone_else_is_answered_before_identity_is_asked(uow, identity):
+    agent = staff("u-agent", "js-zwfw", "agent")
+    principal = {"kind": "enterprise", "uscc": "91320102MA1XYR1234"}
+    identity.allow(agent["user_id"], principal)
+    first = use_cases.submit_application(
+        uow, item(), agent, FORM, MATERIALS, EXPRESS, principal, idempotency_key="k"
+    )
+    identity.revoke(agent["user_id"], principal)
+    asked = len(identity.calls)
+
+    again = use_cases.submit_application(
+        uow, item(), agent, FORM, MATERIALS, EXPRESS, principal, idempotency_key="k"
+    )
+    assert again.application_id == first.application_id
+    assert len(identity.calls) == asked
