@@ -266,7 +266,7 @@ class UnitOfWork:
             outbox = self._table("outbox")
             now = utcnow()
             self.session.execute(
-                insert_into(outbox),
+                _outbox_insert(outbox),
                 [
                     {
                         "event_id": envelope["id"],
@@ -381,6 +381,14 @@ def insert_into(table: sa.Table) -> sa.Insert:
     """``INSERT INTO table``, built once: SQLAlchemy keeps a statement's cache
     key on the statement object, so a statement used again is not keyed again."""
     return table.insert()
+
+
+@functools.lru_cache(maxsize=8)
+def _outbox_insert(outbox: sa.Table) -> sa.Insert:
+    """``INSERT INTO outbox`` without fetching the new rows' ``seq`` (nobody
+    reads it back): with the RETURNING that would fetch it, the insert could
+    not wait for the commit's message (``DEFERRED``) and went in one before."""
+    return outbox.insert().inline()
 
 
 @functools.lru_cache(maxsize=256)

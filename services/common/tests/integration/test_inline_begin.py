@@ -2,13 +2,26 @@
 statement's message (``services.common.pgdialect``): one round trip fewer per
 transaction, and everything a transaction promises kept."""
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import pytest
 import sqlalchemy as sa
 from psycopg2 import extensions, extras
 
-from services.common.db import DEFERRED, CoreSession, inline_begin
+from services.common.db import DEFERRED, CoreSession, UnitOfWork, core_sessions, inline_begin
 from services.common.pgdialect import NAME
-from services.common.tests.integration.conftest import things
+from services.common.tests.integration.conftest import metadata, outbox, things
+
+
+class Work(UnitOfWork):
+    metadata = metadata
+
+
+@dataclass
+class Noted:
+    type: ClassVar[str] = "noted"
+    name: str
 
 
 @pytest.fixture
@@ -204,3 +217,24 @@ def test_a_rollback_drops_what_waits(pg_engine, committed):
     session.close()
 
     assert committed() == ["c"]
+
+
+def test_a_unit_of_works_events_go_with_its_commit(pg_engine, round_trips):
+    """The outbox rows, one or several, are written without reading their
+    ``seq`` back, so they wait for the commit like the writes before them."""
+    uow = Work(core_sessions(pg_engine), source="tests")
+    with uow:
+        uow.session.execute(things.insert(), {"name": "first"})
+        uow.emit(Noted(name="first"))
+        round_trips.clear()
+        envelopes = uow.commit()
+        assert len(round_trips) == 1
+        uow.session.execute(things.insert(), {"name": "then"})
+        uow.emit(Noted(name="then"), Noted(name="again"))
+        round_trips.clear()
+        envelopes += uow.commit()
+        assert len(round_trips) == 1
+
+    with pg_engine.connect() as connection:
+        stored = connection.execute(sa.select(outbox.c.event_id).order_by(outbox.c.seq)).scalars()
+        assert list(stored) == [envelope["id"] for envelope in envelopes]
