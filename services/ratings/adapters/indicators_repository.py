@@ -301,7 +301,9 @@ class IndicatorRepository:
         waits for no row while holding it."""
         if self.session.get_bind().dialect.name != "postgresql":
             return
-        self.session.execute(_STORE_LOCK, {"store_id": store_id})
+        # Sent with the statement after it (the mark, or the read of the
+        # totals), which runs under it all the same.
+        self.session.execute(_STORE_LOCK, {"store_id": store_id}, execution_options=DEFERRED)
 
     # --- announcements of stores' ratings ----------------------------------------
 
