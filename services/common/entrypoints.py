@@ -53,6 +53,7 @@ from nameko.extensions import SharedExtension
 from nameko.rpc import Responder, Rpc, get_rpc_exchange
 from sqlalchemy import exc as sa_exc
 
+from services.common import dumping
 from services.common.errors import Invalid, ServiceError, Unavailable, shared_form
 from services.common.messaging.consumer import EventHandler
 
@@ -316,7 +317,7 @@ def rpc(request: Schema | type[Schema] | None = None, response=None):
                 result = _as_shared(lambda: method(self, *_no_arguments(arguments)))
             else:
                 result = _as_shared(lambda: method(self, load(request_schema, arguments)))
-            return None if response_schema is None else response_schema.dump(result)
+            return None if response_schema is None else dumping.dump(response_schema, result)
 
         return ContractRpc.decorator(request=request_schema, response=response_schema)(entrypoint)
 
