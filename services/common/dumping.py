@@ -63,6 +63,8 @@ def _dumper(schema: Schema) -> Callable[[Any], Any] | None:
     def one(obj):
         out = dict_class()
         plain = type(obj) is dict
+        # marshmallow asks this of every field; the answer is the object's.
+        indexed = plain or hasattr(obj, "__getitem__")
         for key, name, attr, path, default, convert in plan:
             if path is not None:
                 value = obj
@@ -70,6 +72,8 @@ def _dumper(schema: Schema) -> Callable[[Any], Any] | None:
                     value = _get_value_for_key(value, part, missing)
             elif plain:
                 value = obj[attr] if attr in obj else getattr(obj, attr, missing)
+            elif not indexed:
+                value = getattr(obj, attr, missing)
             else:
                 value = _get_value_for_key(obj, attr, missing)
             if value is missing:

@@ -167,3 +167,37 @@ def test_a_schema_with_hooks_is_dumped_by_marshmallow_nested_too():
 
     assert dumping.dump(Hooked(), {"name": "a"}) == {"name": "A", "tagged": True}
     assert dumping.dump(Outer(), obj) == Outer().dump(obj)
+
+
+class Delegating:
+    """A view that answers what it does not have from what it wraps."""
+
+    def __init__(self, wrapped, **own):
+        self.wrapped = wrapped
+        self.__dict__.update(own)
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
+
+
+class Keyed:
+    """A mapping that is not a dict: its keys first, then its attributes."""
+
+    def __init__(self, values: dict, **attributes):
+        self.values = values
+        self.__dict__.update(attributes)
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+
+def test_objects_that_delegate_or_are_indexed_are_read_as_marshmallow_reads_them():
+    schema = Case()
+    case = a_case()
+    view = Delegating(case, grade=1)
+    keyed = Keyed({"case_id": "k-1", "title": "keyed"}, grade=2, tags=["t"])
+
+    assert dumping.dump(schema, view) == schema.dump(view)
+    assert dumping.dump(schema, view)["grade"] == 1
+    assert dumping.dump(schema, keyed) == schema.dump(keyed)
+    assert dumping.dump(schema, keyed)["grade"] == 2
