@@ -3,7 +3,9 @@
 Waiting for each confirm in turn caps a publisher near 1,400 messages/s; here a
 batch is published and then the confirms are awaited together. Every message is
 ``mandatory``: one that no queue takes comes back and is reported, so a missing
-binding shows up in the logs and metrics instead of vanishing.
+binding shows up in the logs and metrics instead of vanishing: a warning the
+first time a publisher meets an event type that no queue takes, a count every
+time.
 """
 
 import json
@@ -46,6 +48,7 @@ class ConfirmingPublisher:
         self._next_tag = 1
         self._declared: set[str] = set()
         self.returned: list[tuple[str, str]] = []
+        self._unrouted: set[tuple[str, str]] = set()
 
     def _connect(self):
         kombu_connection = Connection(self.amqp_uri, connect_timeout=5)
@@ -78,7 +81,13 @@ class ConfirmingPublisher:
 
     def _on_return(self, exc, exchange, routing_key, message):
         self.returned.append((exchange, routing_key))
-        log.warning(
+        # An event nobody consumes yet (no handler bound for its type) comes
+        # back every time: said once per publisher and type, counted always
+        # (tongban_outbox_unrouted_total).
+        first = (exchange, routing_key) not in self._unrouted
+        self._unrouted.add((exchange, routing_key))
+        log.log(
+            logging.WARNING if first else logging.DEBUG,
             "event not routed to any queue",
             extra={"exchange": exchange, "routing_key": routing_key},
         )
