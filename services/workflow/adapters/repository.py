@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from services.common.db import DEFERRED, delete_by_key, insert_into, row_by_key, update_by_key
@@ -77,6 +78,26 @@ ID_NUMBER_MASKED = "id_number_masked"
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _instant(value: str) -> datetime:
+    """An instant as PostgreSQL writes it in JSON (ISO 8601, with its offset), in UTC."""
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _timeline_entry(entry, at: Callable[[object], datetime]) -> TimelineEntry:
+    """A timeline entry from its row, or from its JSON object (``at`` reads
+    the instant of either)."""
+    return TimelineEntry(
+        at=at(entry["at"]),
+        state=entry["state"],
+        action=entry["action"],
+        actor_id=entry["actor_id"],
+        actor_role=entry["actor_role"],
+        comment=entry["comment"] or "",
+        step=entry["step"],
+        on_behalf_of=entry["on_behalf_of"],
+    )
 
 
 @dataclass(frozen=True)
@@ -128,11 +149,21 @@ class ApplicationRepository:
     def get(self, application_id: str, *, for_update: bool = False) -> Application | None:
         """The whole aggregate; ``for_update`` locks the row (PostgreSQL) so two
         approvers of a joint review cannot overwrite each other's decision."""
-        query = row_by_key(orm.applications, "application_id", for_update)
-        row = self.session.execute(query, {"key": application_id}).mappings().first()
-        if row is None:
-            return None
-        application = self._load([row], with_timeline=True)[0]
+        if self.session.get_bind().dialect.name == "postgresql":
+            # The row and its timeline in one statement (one round trip).
+            query = _case_with_timeline(for_update)
+            row = self.session.execute(query, {"key": application_id}).mappings().first()
+            if row is None:
+                return None
+            entries = row["timeline"] or ()
+            timelines = {application_id: [_timeline_entry(entry, _instant) for entry in entries]}
+            application = self._load([row], with_timeline=False, timelines=timelines)[0]
+        else:
+            query = row_by_key(orm.applications, "application_id", for_update)
+            row = self.session.execute(query, {"key": application_id}).mappings().first()
+            if row is None:
+                return None
+            application = self._load([row], with_timeline=True)[0]
         self._stored[application_id] = (
             len(application.timeline),
             application.licence is not None,
@@ -424,26 +455,18 @@ class ApplicationRepository:
         )
         return self._load(rows, with_timeline=False), total
 
-    def _load(self, rows, *, with_timeline: bool) -> list[Application]:
+    def _load(
+        self, rows, *, with_timeline: bool, timelines: dict[str, list[TimelineEntry]] | None = None
+    ) -> list[Application]:
         ids = [row["application_id"] for row in rows]
         if not ids:
             return []
-        timelines: dict[str, list[TimelineEntry]] = {application_id: [] for application_id in ids}
+        if timelines is None:
+            timelines = {application_id: [] for application_id in ids}
         if with_timeline:
             query, parameters = _timelines_of(ids)
             for entry in self.session.execute(query, parameters).mappings():
-                timelines[entry["application_id"]].append(
-                    TimelineEntry(
-                        at=_utc(entry["at"]),
-                        state=entry["state"],
-                        action=entry["action"],
-                        actor_id=entry["actor_id"],
-                        actor_role=entry["actor_role"],
-                        comment=entry["comment"] or "",
-                        step=entry["step"],
-                        on_behalf_of=entry["on_behalf_of"],
-                    )
-                )
+                timelines[entry["application_id"]].append(_timeline_entry(entry, _utc))
         legacy = [row["application_id"] for row in rows if row["progress"] is None]
         legacy_tasks: dict[str, list] = {application_id: [] for application_id in legacy}
         if legacy:
@@ -1060,6 +1083,40 @@ class CalendarRepository:
 # ------------------------------------------------- statements built once
 # SQLAlchemy keeps a statement's cache key on the statement object: a statement
 # run on every command is built (and keyed) once, and run with parameters.
+
+
+@functools.cache
+def _case_with_timeline(for_update: bool) -> sa.Select:
+    """PostgreSQL: ``SELECT`` of the case whose id is the bound parameter
+    ``key`` with its timeline in order, a JSON array in the column
+    ``timeline`` (null when empty); ``for_update`` locks the case's row alone.
+    Built once."""
+    cases = orm.applications
+    entries = orm.timeline_entries
+    entry = sa.func.json_build_object(
+        *(
+            part
+            for name in (
+                "at",
+                "state",
+                "action",
+                "actor_id",
+                "actor_role",
+                "comment",
+                "step",
+                "on_behalf_of",
+            )
+            for part in (sa.literal(name), entries.c[name])
+        )
+    )
+    timeline = (
+        sa.select(sa.func.json_agg(aggregate_order_by(entry, entries.c.position)))
+        .where(entries.c.application_id == cases.c.application_id)
+        .scalar_subquery()
+        .label("timeline")
+    )
+    statement = sa.select(cases, timeline).where(cases.c.application_id == sa.bindparam("key"))
+    return statement.with_for_update(of=cases) if for_update else statement
 
 
 @functools.cache

@@ -165,6 +165,8 @@ def a_case_with_everything() -> Application:
 # ------------------------------------------------------------------ round trip
 
 
+# On PostgreSQL a case's row and its timeline are read in one statement.
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
 def test_a_case_is_stored_and_loaded_with_every_part_of_its_progress(uow):
     app = a_case_with_everything()
     assert [str(run.state) for run in app.steps] == ["done", "done", "active", "pending"]
@@ -195,6 +197,8 @@ def test_a_case_is_stored_and_loaded_with_every_part_of_its_progress(uow):
     assert loaded.timeline[0].on_behalf_of == PERSON
 
 
+# On PostgreSQL a case's row and its timeline are read in one statement.
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
 def test_a_saved_case_keeps_its_new_progress_and_tasks(uow):
     app = a_case_with_everything()
     with uow:
