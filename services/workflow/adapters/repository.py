@@ -135,9 +135,16 @@ class ApplicationRepository:
     one is written or read, so a service without ``PII_KEY`` still handles the
     other cases."""
 
-    def __init__(self, session: Session, pii: Callable[[], PiiCipher]):
+    def __init__(
+        self,
+        session: Session,
+        pii: Callable[[], PiiCipher],
+        calendar: CalendarRepository | None = None,
+    ):
         self.session = session
         self._pii = pii
+        # Told the calendar's stamps read with a case (PostgreSQL), if given.
+        self._calendar = calendar
         # application_id -> (timeline entries stored, licence stored, escalations stored)
         self._stored: dict[str, tuple[int, bool, tuple]] = {}
         # application_id -> ``on_behalf_of`` as loaded from its row (sealed), so
@@ -157,6 +164,10 @@ class ApplicationRepository:
                 return None
             entries = row["timeline"] or ()
             timelines = {application_id: [_timeline_entry(entry, _instant) for entry in entries]}
+            if self._calendar is not None:
+                self._calendar.stamps_read(
+                    [(year, _instant(at)) for year, at in row["calendar_stamps"] or ()]
+                )
             application = self._load([row], with_timeline=False, timelines=timelines)[0]
         else:
             query = row_by_key(orm.applications, "application_id", for_update)
@@ -988,6 +999,13 @@ class CalendarRepository:
 
     def __init__(self, session: Session):
         self.session = session
+        self._stamps: list[tuple] | None = None
+
+    def stamps_read(self, stamps: list[tuple]) -> None:
+        """The stored years' stamps as a statement of this transaction read
+        them (a case's, on PostgreSQL): the next ``load`` takes them instead of
+        reading them again."""
+        self._stamps = stamps
 
     def stored(self) -> dict[int, dict]:
         table = orm.calendar_years
@@ -1020,7 +1038,9 @@ class CalendarRepository:
         """
         # Every write of a year (``put``) stamps it: the stamps tell whether
         # the stored years changed, without reading their dates.
-        stamps = self.session.execute(_calendar_stamps()).all()
+        stamps, self._stamps = self._stamps, None
+        if stamps is None:
+            stamps = self.session.execute(_calendar_stamps()).all()
         shipped = tuple(shipped_years())
         fingerprint = (str(SHIPPED_CALENDARS), shipped, tuple(map(tuple, stamps)))
         built = _BUILT_CALENDARS.get(fingerprint)
@@ -1089,8 +1109,10 @@ class CalendarRepository:
 def _case_with_timeline(for_update: bool) -> sa.Select:
     """PostgreSQL: ``SELECT`` of the case whose id is the bound parameter
     ``key`` with its timeline in order, a JSON array in the column
-    ``timeline`` (null when empty); ``for_update`` locks the case's row alone.
-    Built once."""
+    ``timeline`` (null when empty), and the calendar's stamps as
+    ``CalendarRepository.load`` reads them (``calendar_stamps``, [year,
+    updated_at] by year): a command's three reads in one statement.
+    ``for_update`` locks the case's row alone. Built once."""
     cases = orm.applications
     entries = orm.timeline_entries
     entry = sa.func.json_build_object(
@@ -1115,7 +1137,21 @@ def _case_with_timeline(for_update: bool) -> sa.Select:
         .scalar_subquery()
         .label("timeline")
     )
-    statement = sa.select(cases, timeline).where(cases.c.application_id == sa.bindparam("key"))
+    years = orm.calendar_years
+    stamps = (
+        sa.select(
+            sa.func.json_agg(
+                aggregate_order_by(
+                    sa.func.json_build_array(years.c.year, years.c.updated_at), years.c.year
+                )
+            )
+        )
+        .scalar_subquery()
+        .label("calendar_stamps")
+    )
+    statement = sa.select(cases, timeline, stamps).where(
+        cases.c.application_id == sa.bindparam("key")
+    )
     return statement.with_for_update(of=cases) if for_update else statement
 
 

@@ -27,10 +27,10 @@ class WorkflowUnitOfWork(UnitOfWork):
     person_facts = None
 
     def open_repositories(self, session: Session) -> None:
-        self.applications = ApplicationRepository(session, pii=self.pii)
+        self.calendar = CalendarRepository(session)
+        self.applications = ApplicationRepository(session, pii=self.pii, calendar=self.calendar)
         self.licences = LicenceRepository(session)
         self.licence_keys = LicenceKeyRepository(session, pii=self.pii)
-        self.calendar = CalendarRepository(session)
         self.processes = ProcessRepository(session)
         self.payments = PaymentRows(session)
         self.memberships = MembershipRepository(session)

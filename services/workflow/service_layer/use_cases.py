@@ -484,8 +484,9 @@ def _command(uow: WorkflowUnitOfWork, actor: Mapping, application_id: str, chang
     (``principals.acting``)."""
     actor = principals.acting(uow, actor, application_id)
     with uow:
-        calendar = _calendar(uow)
+        # The case first: on PostgreSQL the calendar's stamps come with it.
         application = _visible(uow, actor, application_id, for_update=True)
+        calendar = _calendar(uow)
         change(application, calendar)
         uow.applications.save(application)
         uow.collect(application)

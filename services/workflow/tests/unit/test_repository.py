@@ -513,3 +513,39 @@ def test_the_shipped_years_are_stored_once(uow):
         assert [day.isoformat() for day in stored["workdays"]] == shipped["workdays"]
         assert stored["source"] == shipped["source"]
         assert uow.calendar.load() == CAL
+
+
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
+def test_the_calendar_read_with_a_case_is_the_one_read_alone(uow):
+    """On PostgreSQL the calendar's stamps come with the case's row: the
+    calendar a command counts on is the one a read of its own finds, before
+    and after a year is stored."""
+    app = a_case_with_everything()
+    with uow:
+        uow.applications.add(app, SNAPSHOT)
+        uow.commit()
+    for year in (None, 2031):
+        if year is not None:
+            with uow:
+                uow.calendar.put(year, [date(year, 1, 1)], [], "test", None)
+                uow.commit()
+        with uow:
+            alone = uow.calendar.load()
+        with uow:
+            uow.applications.get(app.application_id, for_update=True)
+            engine = uow.session.get_bind()
+            statements = []
+            sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
+            with_case = uow.calendar.load()
+            sa.event.remove(engine, "before_cursor_execute", record)
+        assert with_case is alone
+        if engine.dialect.name == "postgresql":
+            assert statements == []
+    assert not alone.is_working_day(date(2031, 1, 1))
+
+
+def _statements(into: list):
+    def record(connection, cursor, statement, parameters, context, executemany):
+        into.append(statement)
+
+    return record
