@@ -165,9 +165,7 @@ class ApplicationRepository:
             entries = row["timeline"] or ()
             timelines = {application_id: [_timeline_entry(entry, _instant) for entry in entries]}
             if self._calendar is not None:
-                self._calendar.stamps_read(
-                    [(year, _instant(at)) for year, at in row["calendar_stamps"] or ()]
-                )
+                self._calendar.stamps_read(_stamps_of(row))
             application = self._load([row], with_timeline=False, timelines=timelines)[0]
         else:
             query = row_by_key(orm.applications, "application_id", for_update)
@@ -947,11 +945,23 @@ class ProcessRepository:
     """Process definitions, versioned per item: a version is never changed, a
     new one is added."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, calendar: CalendarRepository | None = None):
         self.session = session
+        # Told the calendar's stamps read with the current process (PostgreSQL), if given.
+        self._calendar = calendar
 
     def current(self, item_id: str) -> tuple[int, ProcessDefinition] | None:
         """The item's newest version and its definition; None when it has none."""
+        if self._calendar is not None and self.session.get_bind().dialect.name == "postgresql":
+            row = (
+                self.session.execute(_current_process_and_stamps(), {"item_id": item_id})
+                .mappings()
+                .one()
+            )
+            self._calendar.stamps_read(_stamps_of(row))
+            if row["version"] is None:
+                return None
+            return row["version"], _parsed(row["definition"])
         row = self.session.execute(_current_process(), {"item_id": item_id}).first()
         if row is None:
             return None
@@ -1064,6 +1074,7 @@ class CalendarRepository:
         updated_by: str | None,
     ) -> None:
         """Store (or replace) one year."""
+        self._stamps = None  # what was read before is not what is stored now
         table = orm.calendar_years
         values = {
             "holidays": sorted(day.isoformat() for day in holidays),
@@ -1137,8 +1148,18 @@ def _case_with_timeline(for_update: bool) -> sa.Select:
         .scalar_subquery()
         .label("timeline")
     )
+    statement = sa.select(cases, timeline, _stamps_column()).where(
+        cases.c.application_id == sa.bindparam("key")
+    )
+    return statement.with_for_update(of=cases) if for_update else statement
+
+
+def _stamps_column() -> sa.Label:
+    """PostgreSQL: the calendar's stamps as ``CalendarRepository.load`` reads
+    them, [year, updated_at] by year, a JSON array column ``calendar_stamps``
+    (null when no year is stored), to read with another statement's row."""
     years = orm.calendar_years
-    stamps = (
+    return (
         sa.select(
             sa.func.json_agg(
                 aggregate_order_by(
@@ -1149,10 +1170,29 @@ def _case_with_timeline(for_update: bool) -> sa.Select:
         .scalar_subquery()
         .label("calendar_stamps")
     )
-    statement = sa.select(cases, timeline, stamps).where(
-        cases.c.application_id == sa.bindparam("key")
+
+
+def _stamps_of(row) -> list[tuple[int, datetime]]:
+    return [(year, _instant(at)) for year, at in row["calendar_stamps"] or ()]
+
+
+@functools.cache
+def _current_process_and_stamps() -> sa.Select:
+    """PostgreSQL: one row of the newest version and definition of the process
+    of the bound ``item_id`` (both null when it has none) and the calendar's
+    stamps: a submit's two reads in one statement. Built once."""
+    table = orm.process_definitions
+    newest = (
+        sa.select(table)
+        .where(table.c.item_id == sa.bindparam("item_id"))
+        .order_by(table.c.version.desc())
+        .limit(1)
     )
-    return statement.with_for_update(of=cases) if for_update else statement
+    return sa.select(
+        newest.with_only_columns(table.c.version).scalar_subquery().label("version"),
+        newest.with_only_columns(table.c.definition).scalar_subquery().label("definition"),
+        _stamps_column(),
+    )
 
 
 @functools.cache

@@ -31,7 +31,7 @@ class WorkflowUnitOfWork(UnitOfWork):
         self.applications = ApplicationRepository(session, pii=self.pii, calendar=self.calendar)
         self.licences = LicenceRepository(session)
         self.licence_keys = LicenceKeyRepository(session, pii=self.pii)
-        self.processes = ProcessRepository(session)
+        self.processes = ProcessRepository(session, calendar=self.calendar)
         self.payments = PaymentRows(session)
         self.memberships = MembershipRepository(session)
 
