@@ -157,16 +157,19 @@ class ApplicationRepository:
         """The whole aggregate; ``for_update`` locks the row (PostgreSQL) so two
         approvers of a joint review cannot overwrite each other's decision."""
         if self.session.get_bind().dialect.name == "postgresql":
-            # The row and its timeline in one statement (one round trip).
-            query = _case_with_timeline(for_update)
+            # The row with the calendar's stamps, and its timeline unless the
+            # row is locked, in one statement (see _case_on_postgresql).
+            query = _case_on_postgresql(for_update)
             row = self.session.execute(query, {"key": application_id}).mappings().first()
             if row is None:
                 return None
-            entries = row["timeline"] or ()
-            timelines = {application_id: [_timeline_entry(entry, _instant) for entry in entries]}
             if self._calendar is not None:
                 self._calendar.stamps_read(_stamps_of(row))
-            application = self._load([row], with_timeline=False, timelines=timelines)[0]
+            timelines = None
+            if not for_update:
+                entries = row["timeline"] or ()
+                timelines = {application_id: [_timeline_entry(e, _instant) for e in entries]}
+            application = self._load([row], with_timeline=for_update, timelines=timelines)[0]
         else:
             query = row_by_key(orm.applications, "application_id", for_update)
             row = self.session.execute(query, {"key": application_id}).mappings().first()
@@ -1117,14 +1120,24 @@ class CalendarRepository:
 
 
 @functools.cache
-def _case_with_timeline(for_update: bool) -> sa.Select:
+def _case_on_postgresql(for_update: bool) -> sa.Select:
     """PostgreSQL: ``SELECT`` of the case whose id is the bound parameter
-    ``key`` with its timeline in order, a JSON array in the column
-    ``timeline`` (null when empty), and the calendar's stamps as
-    ``CalendarRepository.load`` reads them (``calendar_stamps``, [year,
-    updated_at] by year): a command's three reads in one statement.
-    ``for_update`` locks the case's row alone. Built once."""
+    ``key``, with the calendar's stamps as ``CalendarRepository.load`` reads
+    them (``calendar_stamps``) and, unless ``for_update``, its timeline in
+    order (``timeline``, a JSON array, null when empty): a read's statements
+    in one. Built once.
+
+    ``for_update`` locks the case's row alone, and its timeline is read by a
+    statement of its own after the lock: a statement that waited for the
+    lock returns the row as the transaction it waited for left it, but reads
+    every other table as it was when the statement began, and would miss the
+    timeline entries that transaction added. The stamps are as fresh as a
+    read of their own before the lock, as they were read before."""
     cases = orm.applications
+    if for_update:
+        statement = sa.select(cases, _stamps_column())
+        statement = statement.where(cases.c.application_id == sa.bindparam("key"))
+        return statement.with_for_update(of=cases)
     entries = orm.timeline_entries
     entry = sa.func.json_build_object(
         *(
@@ -1148,10 +1161,9 @@ def _case_with_timeline(for_update: bool) -> sa.Select:
         .scalar_subquery()
         .label("timeline")
     )
-    statement = sa.select(cases, timeline, _stamps_column()).where(
+    return sa.select(cases, timeline, _stamps_column()).where(
         cases.c.application_id == sa.bindparam("key")
     )
-    return statement.with_for_update(of=cases) if for_update else statement
 
 
 def _stamps_column() -> sa.Label:

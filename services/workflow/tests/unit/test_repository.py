@@ -2,6 +2,8 @@
 loaded whole, its tasks as worklist rows, process versions, calendar years, and
 the worklist's signal filter and due-date order."""
 
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,6 +19,7 @@ from services.workflow.domain.model import Application, ItemSnapshot, State
 from services.workflow.domain.process import ProcessDefinition
 from services.workflow.domain.progress import warning_of
 from services.workflow.service_layer import use_cases
+from services.workflow.service_layer.unit_of_work import WorkflowUnitOfWork
 
 from .conftest import (
     APPLICANT,
@@ -553,3 +556,40 @@ def _statements(into: list):
         into.append(statement)
 
     return record
+
+
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
+def test_a_case_locked_after_another_transaction_held_it_has_that_transactions_timeline(uow):
+    """The second of two commands on one case waits for the first one's lock,
+    then reads the case as the first one left it, timeline included."""
+    app = a_case_with_everything()
+    with uow:
+        uow.applications.add(app, SNAPSHOT)
+        uow.commit()
+    other = WorkflowUnitOfWork(uow._session_factory, source="workflow", config=uow.config)
+    waited: list = []
+
+    def second():
+        with other:
+            waited.append(other.applications.get(app.application_id, for_update=True))
+
+    with uow:
+        first = uow.applications.get(app.application_id, for_update=True)
+        running = first.suspensions[-1]
+        first.end_suspension(CLERK, running.suspension_id, "通过", calendar=CAL, now=NOW)
+        uow.applications.save(first)
+        if uow.session.get_bind().dialect.name == "postgresql":
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.3)  # the second now waits for the row's lock
+            assert waited == []
+            uow.commit()
+            thread.join(10)
+        else:  # one writer at a time: the second comes after the commit
+            uow.commit()
+            second()
+
+    assert [entry.action for entry in waited[0].timeline] == [
+        entry.action for entry in first.timeline
+    ]
+    assert stored_parts(waited[0]) == stored_parts(first)
