@@ -1139,20 +1139,13 @@ def _case_on_postgresql(for_update: bool) -> sa.Select:
         statement = statement.where(cases.c.application_id == sa.bindparam("key"))
         return statement.with_for_update(of=cases)
     entries = orm.timeline_entries
+    # Every column of an entry but its key, by name, as _timeline_entry reads them.
     entry = sa.func.json_build_object(
         *(
             part
-            for name in (
-                "at",
-                "state",
-                "action",
-                "actor_id",
-                "actor_role",
-                "comment",
-                "step",
-                "on_behalf_of",
-            )
-            for part in (sa.literal(name), entries.c[name])
+            for column in entries.c
+            if column.name not in ("application_id", "position")
+            for part in (sa.literal(column.name), column)
         )
     )
     timeline = (
