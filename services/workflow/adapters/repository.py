@@ -1187,12 +1187,7 @@ def _current_process_and_stamps() -> sa.Select:
     of the bound ``item_id`` (both null when it has none) and the calendar's
     stamps: a submit's two reads in one statement. Built once."""
     table = orm.process_definitions
-    newest = (
-        sa.select(table)
-        .where(table.c.item_id == sa.bindparam("item_id"))
-        .order_by(table.c.version.desc())
-        .limit(1)
-    )
+    newest = _current_process()
     return sa.select(
         newest.with_only_columns(table.c.version).scalar_subquery().label("version"),
         newest.with_only_columns(table.c.definition).scalar_subquery().label("definition"),
