@@ -157,8 +157,10 @@ class ApplicationRepository:
         """The whole aggregate; ``for_update`` locks the row (PostgreSQL) so two
         approvers of a joint review cannot overwrite each other's decision."""
         if self.session.get_bind().dialect.name == "postgresql":
-            # The row with the calendar's stamps, and its timeline unless the
-            # row is locked, in one statement (see _case_on_postgresql).
+            # The row with the calendar's stamps and its timeline in one
+            # statement; the timeline again, on its own, when the row was
+            # locked after a change the statement's timeline missed (see
+            # _case_on_postgresql).
             query = _case_on_postgresql(for_update)
             row = self.session.execute(query, {"key": application_id}).mappings().first()
             if row is None:
@@ -166,10 +168,10 @@ class ApplicationRepository:
             if self._calendar is not None:
                 self._calendar.stamps_read(_stamps_of(row))
             timelines = None
-            if not for_update:
+            if not for_update or row["timeline_current"]:
                 entries = row["timeline"] or ()
                 timelines = {application_id: [_timeline_entry(e, _instant) for e in entries]}
-            application = self._load([row], with_timeline=for_update, timelines=timelines)[0]
+            application = self._load([row], with_timeline=timelines is None, timelines=timelines)[0]
         else:
             query = row_by_key(orm.applications, "application_id", for_update)
             row = self.session.execute(query, {"key": application_id}).mappings().first()
@@ -1122,22 +1124,21 @@ class CalendarRepository:
 @functools.cache
 def _case_on_postgresql(for_update: bool) -> sa.Select:
     """PostgreSQL: ``SELECT`` of the case whose id is the bound parameter
-    ``key``, with the calendar's stamps as ``CalendarRepository.load`` reads
-    them (``calendar_stamps``) and, unless ``for_update``, its timeline in
-    order (``timeline``, a JSON array, null when empty): a read's statements
-    in one. Built once.
+    ``key``, with its timeline in order (``timeline``, a JSON array, null when
+    empty) and the calendar's stamps as ``CalendarRepository.load`` reads them
+    (``calendar_stamps``): a read's statements in one. Built once.
 
-    ``for_update`` locks the case's row alone, and its timeline is read by a
-    statement of its own after the lock: a statement that waited for the
+    ``for_update`` locks the case's row alone. A statement that waited for the
     lock returns the row as the transaction it waited for left it, but reads
-    every other table as it was when the statement began, and would miss the
-    timeline entries that transaction added. The stamps are as fresh as a
-    read of their own before the lock, as they were read before."""
+    every other table as it was when the statement began: its timeline misses
+    the entries that transaction added. Every transaction that adds entries
+    updates the row too (``ApplicationRepository.save``), so the row locked
+    is then another version than the one the statement's snapshot holds:
+    ``timeline_current`` says whether the two are the same version (same
+    ``xmin``), and only then is the timeline read with the row the case's.
+    The stamps are as fresh as a read of their own before the lock, as they
+    were read before."""
     cases = orm.applications
-    if for_update:
-        statement = sa.select(cases, _stamps_column())
-        statement = statement.where(cases.c.application_id == sa.bindparam("key"))
-        return statement.with_for_update(of=cases)
     entries = orm.timeline_entries
     # Every column of an entry but its key, by name, as _timeline_entry reads them.
     entry = sa.func.json_build_object(
@@ -1154,9 +1155,20 @@ def _case_on_postgresql(for_update: bool) -> sa.Select:
         .scalar_subquery()
         .label("timeline")
     )
-    return sa.select(cases, timeline, _stamps_column()).where(
+    statement = sa.select(cases, timeline, _stamps_column()).where(
         cases.c.application_id == sa.bindparam("key")
     )
+    if not for_update:
+        return statement
+    seen = cases.alias("seen")
+    seen_version = (
+        sa.select(sa.literal_column(f"{seen.name}.xmin"))
+        .where(seen.c.application_id == sa.bindparam("key"))
+        .scalar_subquery()
+    )
+    locked_version = sa.literal_column(f"{cases.name}.xmin")
+    current = (locked_version == seen_version).label("timeline_current")
+    return statement.add_columns(current).with_for_update(of=cases)
 
 
 def _stamps_column() -> sa.Label:

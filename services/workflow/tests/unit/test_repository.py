@@ -573,12 +573,15 @@ def test_a_case_locked_after_another_transaction_held_it_has_that_transactions_t
         with other:
             waited.append(other.applications.get(app.application_id, for_update=True))
 
+    statements: list = []
     with uow:
+        engine = uow.session.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
         first = uow.applications.get(app.application_id, for_update=True)
         running = first.suspensions[-1]
         first.end_suspension(CLERK, running.suspension_id, "通过", calendar=CAL, now=NOW)
         uow.applications.save(first)
-        if uow.session.get_bind().dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             thread = threading.Thread(target=second)
             thread.start()
             time.sleep(0.3)  # the second now waits for the row's lock
@@ -588,8 +591,37 @@ def test_a_case_locked_after_another_transaction_held_it_has_that_transactions_t
         else:  # one writer at a time: the second comes after the commit
             uow.commit()
             second()
+    sa.event.remove(engine, "before_cursor_execute", record)
 
     assert [entry.action for entry in waited[0].timeline] == [
         entry.action for entry in first.timeline
     ]
     assert stored_parts(waited[0]) == stored_parts(first)
+    if engine.dialect.name == "postgresql":
+        # The first read its timeline with its row; the one that waited, again.
+        assert len(_timeline_reads(statements)) == 1
+
+
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
+def test_a_case_locked_without_waiting_reads_its_timeline_with_its_row(uow):
+    app = a_case_with_everything()
+    with uow:
+        uow.applications.add(app, SNAPSHOT)
+        uow.commit()
+    with uow:
+        alone = uow.applications.get(app.application_id)
+    statements: list = []
+    with uow:
+        engine = uow.session.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
+        locked = uow.applications.get(app.application_id, for_update=True)
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert locked.timeline == alone.timeline and len(locked.timeline) > 1
+    assert stored_parts(locked) == stored_parts(alone)
+    if engine.dialect.name == "postgresql":
+        assert _timeline_reads(statements) == []
+
+
+def _timeline_reads(statements: list) -> list:
+    """The statements that read a timeline on its own (not with its case)."""
+    return [s for s in statements if s.lstrip().startswith("SELECT timeline_entries.")]
