@@ -104,6 +104,9 @@ class ReviewRepository:
         self.session = session
 
     def add(self, review: Review) -> None:
+        """Sent with the transaction's next statement or its commit
+        (``db.DEFERRED``): a second review of one case or visit is refused
+        there, by its unique key."""
         self.session.execute(
             insert_into(self.table),
             {
@@ -126,6 +129,7 @@ class ReviewRepository:
                 "submitted_at": review.submitted_at,
                 **self._changing(review),
             },
+            execution_options=DEFERRED,
         )
 
     def save(self, review: Review) -> None:

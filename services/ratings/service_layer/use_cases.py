@@ -219,11 +219,12 @@ def submit_review(
             indicators=indicators,
             window_days=window_days,
         )
-        uow.reviews.add(review)
-        _flag_if_bad(uow, review, now)
-        uow.cases.save(case)
-        uow.collect(case, review)
         try:
+            # The review's row may go with a later statement (ReviewRepository.add).
+            uow.reviews.add(review)
+            _flag_if_bad(uow, review, now)
+            uow.cases.save(case)
+            uow.collect(case, review)
             uow.commit()
         except sa.exc.IntegrityError as exc:
             # Two reviews of one case raced past the check (SQLite takes no row
@@ -330,11 +331,12 @@ def review_visit(
         if visit is None:
             raise UnknownVisitToken()
         review = visit.review(grade, comment, now, channel=channel, indicators=indicators)
-        uow.reviews.add(review)
-        _flag_if_bad(uow, review, now)
-        uow.visits.save(visit)
-        uow.collect(visit, review)
         try:
+            # The review's row may go with a later statement (ReviewRepository.add).
+            uow.reviews.add(review)
+            _flag_if_bad(uow, review, now)
+            uow.visits.save(visit)
+            uow.collect(visit, review)
             uow.commit()
         except sa.exc.IntegrityError as exc:
             # Two reviews with one token raced past the check; the unique
