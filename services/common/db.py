@@ -120,11 +120,15 @@ class CoreSession:
     each commit or rollback ends a transaction and the next statement begins
     another, as with a session."""
 
-    __slots__ = ("_engine", "_connection")
+    __slots__ = ("_engine", "_connection", "_sent", "_opening")
 
     def __init__(self, engine: sa.Engine):
         self._engine = engine
         self._connection: sa.Connection | None = None
+        # Whether a statement has reached the database on the connection.
+        self._sent = False
+        # The statements run with OPENING that wait to go with the next one.
+        self._opening: list[tuple] = []
 
     @property
     def connection(self) -> sa.Connection:
@@ -133,23 +137,38 @@ class CoreSession:
         return self._connection
 
     def execute(self, statement, parameters=None, **options):
-        if self._connection is not None:
+        if self._sent:
             return self._connection.execute(statement, parameters, **options)
-        # The transaction's first statement: on a connection the database had
-        # closed it fails before anything reached the database, and runs once
-        # more on a new connection (see make_engine).
-        connection = self._engine.connect()
+        if self._connection is None:
+            self._connection = self._engine.connect()
+        if self._waits_opening(options):
+            self._opening.append((statement, parameters, options))
+            return self._connection.execute(statement, parameters, **options)
+        # The first statement to reach the database: on a connection the
+        # database had closed it fails before anything reached the database,
+        # and runs once more, after the opening statements that wait for it,
+        # on a new connection (see make_engine).
+        return self._first(lambda connection: connection.execute(statement, parameters, **options))
+
+    def _waits_opening(self, options: dict) -> bool:
+        return isinstance(self._engine.dialect, pgdialect.InlineBeginDialect) and options.get(
+            "execution_options", {}
+        ).get(pgdialect.OPENING_OPTION, False)
+
+    def _first(self, send):
         try:
-            result = connection.execute(statement, parameters, **options)
+            result = send(self._connection)
         except sa_exc.DBAPIError as error:
             if not stale_connection(error):
-                self._connection = connection
+                self._sent = True
                 raise
-            connection.close()
-            connection = self._engine.connect()
-            self._connection = connection
-            return connection.execute(statement, parameters, **options)
-        self._connection = connection
+            self._connection.close()
+            self._connection = self._engine.connect()
+            for statement, parameters, options in self._opening:
+                self._connection.execute(statement, parameters, **options)
+            result = send(self._connection)
+        self._sent = True
+        self._opening.clear()
         return result
 
     def get_bind(self) -> sa.Engine:
@@ -160,14 +179,22 @@ class CoreSession:
         return self.connection.begin_nested()
 
     def commit(self) -> None:
-        if self._connection is not None:
+        if self._connection is None:
+            return
+        if self._opening:
+            # The opening statements go with the commit (see execute).
+            self._first(lambda connection: connection.commit())
+        else:
             self._connection.commit()
 
     def rollback(self) -> None:
+        self._opening.clear()
         if self._connection is not None:
             self._connection.rollback()
 
     def close(self) -> None:
+        self._opening.clear()
+        self._sent = False
         if self._connection is not None:
             connection, self._connection = self._connection, None
             connection.close()
@@ -177,6 +204,12 @@ class CoreSession:
 # on PostgreSQL it may go with the transaction's next statement or its commit,
 # in one message (see ``pgdialect``); elsewhere it runs at once.
 DEFERRED = {pgdialect.DEFERRED_OPTION: True}
+
+# Run a transaction's first statement whose result is not read with
+# ``execution_options=OPENING``: on PostgreSQL it goes, with the BEGIN, in the
+# message of the statement after it, or of the commit (see ``pgdialect``,
+# ``CoreSession``); elsewhere it runs at once.
+OPENING = {pgdialect.OPENING_OPTION: True}
 
 
 def stale_connection(error: BaseException) -> bool:
@@ -314,6 +347,38 @@ class UnitOfWork:
             return False
         return True
 
+    def once(self, envelope: dict, consumer: str, work: Callable[[], object]) -> bool:
+        """In one transaction, this unit of work's: record that ``consumer``
+        handles this event, run ``work()`` and commit. False, with nothing
+        done, when it had handled it.
+
+        As ``first_delivery``, but the record is the transaction's opening
+        statement (``OPENING``): on PostgreSQL it reaches the database with the
+        first statement of ``work``, in one message, and a repeat is told by the
+        record's key refusing it there, which rolls back what ``work`` did.
+        What ``work`` checks before its first statement it checks on a repeat
+        too. Of two deliveries racing each other, the second waits on the key
+        until the first commits, then is refused."""
+        handled = self._table("handled_events")
+        try:
+            with self:
+                self.session.execute(
+                    insert_into(handled),
+                    {"event_id": envelope["id"], "consumer": consumer, "handled_at": utcnow()},
+                    execution_options=OPENING,
+                )
+                work()
+                self.commit()
+        except sa_exc.IntegrityError as error:
+            if not _refused_by_key(error, handled):
+                raise
+            log.info(
+                "skipping repeated event",
+                extra={"event_id": envelope["id"], "consumer": consumer},
+            )
+            return False
+        return True
+
     def first_deliveries(self, envelope: dict, consumers: Sequence[str]) -> set[str]:
         """Record that each of ``consumers`` handles this event, in one
         statement; those it is the first delivery for (``first_delivery`` for
@@ -374,6 +439,14 @@ def _record_once(dialect: str, handled: sa.Table):
     return upsert_of(dialect)(handled).on_conflict_do_nothing(
         index_elements=["event_id", "consumer"]
     )
+
+
+def _refused_by_key(error: sa_exc.IntegrityError, table: sa.Table) -> bool:
+    """Whether ``error`` is a unique key of ``table`` refusing a row."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:  # psycopg2
+        return getattr(error.orig, "pgcode", None) == "23505" and diag.table_name == table.name
+    return str(error.orig).startswith(f"UNIQUE constraint failed: {table.name}.")
 
 
 @functools.lru_cache(maxsize=64)

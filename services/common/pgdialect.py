@@ -20,9 +20,13 @@ front of the transaction's next statement, or with its ``COMMIT``, in the same
 message. A command's writes then cost one round trip with their commit instead
 of one each. Its error, if any (a constraint, a lost connection), is raised by
 the statement or the commit it went with, inside the same transaction, which
-fails as a whole as before. A transaction's first statement is never deferred,
-so a connection the database closed is still found at it (``db.make_engine``),
-nor is one with ``RETURNING``, which has a result.
+fails as a whole as before. A statement with ``RETURNING``, which has a
+result, is never deferred; nor is a transaction's first statement, so that a
+connection the database closed is still found at it (``db.make_engine``),
+unless it is run with the execution option ``db.OPENING``: then it waits, with
+the ``BEGIN``, for the statement after it, and the session that ran it replays
+both on a new connection should that one find the connection closed
+(``db.CoreSession``).
 
 Only the default isolation level (READ COMMITTED) is offered: an engine that
 needs another, or a connection used raw through the driver's own transactions
@@ -42,6 +46,8 @@ _IDLE = extensions.TRANSACTION_STATUS_IDLE
 # The execution option of a statement whose result is not read (see the
 # module; ``db.DEFERRED``).
 DEFERRED_OPTION = "deferred"
+# The same for a transaction's first statement (``db.OPENING``).
+OPENING_OPTION = "opening"
 
 # Rendered statements waiting to go, per driver connection: the connection's
 # transaction has begun (the first statement never waits).
@@ -70,13 +76,16 @@ def _message(cursor, statement, parameters=None):
 
 
 def _waits(cursor, context) -> bool:
-    return (
-        context is not None
-        and context.execution_options.get(DEFERRED_OPTION, False)
-        and context.compiled is not None
-        and not context.compiled.effective_returning
-        and cursor.connection.info.transaction_status != _IDLE
-    )
+    if context is None:
+        return False
+    options = context.execution_options
+    if not options.get(OPENING_OPTION, False):
+        if not options.get(DEFERRED_OPTION, False):
+            return False
+        connection = cursor.connection
+        if connection.info.transaction_status == _IDLE and connection not in _WAITING:
+            return False  # a transaction's first statement (see the module)
+    return context.compiled is not None and not context.compiled.effective_returning
 
 
 def _send(connection, command: bytes) -> None:
@@ -109,7 +118,14 @@ class InlineBeginDialect(PGDialect_psycopg2):
     def do_execute(self, cursor, statement, parameters, context=None):
         if _waits(cursor, context):
             rendered = cursor.mogrify(statement, parameters)
-            _WAITING.setdefault(cursor.connection, []).append(rendered)
+            waiting = _WAITING.get(cursor.connection)
+            if waiting is not None:
+                waiting.append(rendered)
+            elif cursor.connection.info.transaction_status == _IDLE:
+                # An opening statement: the transaction begins with it.
+                _WAITING[cursor.connection] = [b"BEGIN;" + rendered]
+            else:
+                _WAITING[cursor.connection] = [rendered]
             return
         cursor.execute(*_message(cursor, statement, parameters))
 

@@ -1,11 +1,14 @@
 """``UnitOfWork.first_deliveries``: several read models of one handler record
-an event in one statement, each once (SQLite, or PostgreSQL when the tests
-run on it)."""
+an event in one statement, each once; ``UnitOfWork.once``: a handler's work
+done once per event, its record sent with the work's first statement (SQLite,
+or PostgreSQL when the tests run on it)."""
 
 import pytest
+import sqlalchemy as sa
+from psycopg2 import extensions, extras
 
 from services.common.db import UnitOfWork, core_sessions, make_engine
-from services.common.tests.integration.conftest import metadata
+from services.common.tests.integration.conftest import metadata, things
 
 
 class Work(UnitOfWork):
@@ -18,6 +21,21 @@ def uow(database_factory):
     metadata.create_all(engine)
     yield Work(core_sessions(engine), source="tests")
     engine.dispose()
+
+
+@pytest.fixture
+def round_trips():
+    """Count the driver's waits for an answer from the server (one a message)."""
+    counted = []
+    before = extensions.get_wait_callback()
+
+    def wait(connection):
+        counted.append(1)
+        extras.wait_select(connection)
+
+    extensions.set_wait_callback(wait)
+    yield counted
+    extensions.set_wait_callback(before)
 
 
 def deliver(uow, event_id: str, *consumers: str) -> set[str]:
@@ -47,3 +65,58 @@ def test_what_a_rolled_back_delivery_recorded_is_not_kept(uow):
         uow.rollback()
 
     assert deliver(uow, "e-1", "cases", "counts") == {"cases", "counts"}
+
+
+def test_once_does_the_work_of_the_first_delivery_alone(uow):
+    def note(name: str):
+        return lambda: uow.session.execute(things.insert(), {"name": name})
+
+    assert uow.once({"id": "e-1"}, "things", note("first"))
+    assert not uow.once({"id": "e-1"}, "things", note("again"))
+    assert uow.once({"id": "e-1"}, "others", note("other"))
+    assert uow.once({"id": "e-2"}, "things", note("second"))
+
+    with uow:
+        names = sorted(uow.session.execute(sa.select(things.c.name)).scalars())
+    assert names == ["first", "other", "second"]
+
+
+def test_once_takes_an_event_that_first_delivery_took_as_a_repeat(uow):
+    with uow:
+        assert uow.first_delivery({"id": "e-1"}, "things")
+        uow.commit()
+
+    assert not uow.once({"id": "e-1"}, "things", lambda: None)
+
+
+def test_once_raises_what_else_its_work_is_refused_and_keeps_nothing(uow):
+    with uow:
+        uow.session.execute(things.insert(), {"name": "taken"})
+        uow.commit()
+
+    with pytest.raises(sa.exc.IntegrityError):
+        uow.once(
+            {"id": "e-1"}, "things", lambda: uow.session.execute(things.insert(), {"name": "taken"})
+        )
+
+    # Nothing was recorded: the event is still to be handled.
+    assert uow.once({"id": "e-1"}, "things", lambda: None)
+
+
+def test_once_records_the_event_with_its_works_first_statement(uow, round_trips):
+    if uow._session_factory().get_bind().dialect.name != "postgresql":
+        pytest.skip("one message for both on PostgreSQL")
+    assert uow.once({"id": "e-0"}, "things", lambda: None)  # the pool's connection is made
+
+    def work():
+        assert round_trips == []  # the record waits
+        uow.session.execute(sa.select(things.c.name)).all()
+        assert len(round_trips) == 1
+
+    round_trips.clear()
+    assert uow.once({"id": "e-1"}, "things", work)
+    # The record with the work's read, then the commit.
+    assert len(round_trips) == 2
+    round_trips.clear()
+    assert not uow.once({"id": "e-1"}, "things", work)
+    assert len(round_trips) == 2  # refused with the read; the rollback

@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import extensions, extras
 
-from services.common.db import DEFERRED, CoreSession, UnitOfWork, core_sessions, inline_begin
+from services.common.db import (
+    DEFERRED,
+    OPENING,
+    CoreSession,
+    UnitOfWork,
+    core_sessions,
+    inline_begin,
+)
 from services.common.pgdialect import NAME
 from services.common.tests.integration.conftest import metadata, outbox, things
 
@@ -179,6 +186,44 @@ def test_a_transactions_first_statement_is_not_deferred(pg_engine, committed):
     session.commit()
     session.close()
     assert committed() == ["first"]
+
+
+def test_an_opening_statement_goes_with_the_next_one(pg_engine, committed, round_trips):
+    session = CoreSession(pg_engine)
+    session.execute(sa.text("SELECT 1")).all()  # the pool's connection is made
+    session.commit()
+    round_trips.clear()
+
+    session.execute(things.insert(), {"name": "first"}, execution_options=OPENING)
+    session.execute(things.insert(), {"name": "later"}, execution_options=DEFERRED)
+    assert round_trips == []
+    assert session.execute(sa.select(things.c.name).order_by(things.c.name)).scalars().all() == [
+        "first",
+        "later",
+    ]
+    assert len(round_trips) == 1
+    session.commit()
+    assert len(round_trips) == 2
+    session.close()
+    assert committed() == ["first", "later"]
+
+
+def test_an_opening_statement_alone_goes_with_the_commit_or_not_at_all(
+    pg_engine, committed, round_trips
+):
+    session = CoreSession(pg_engine)
+    session.execute(sa.text("SELECT 1")).all()
+    session.commit()
+    round_trips.clear()
+
+    session.execute(things.insert(), {"name": "dropped"}, execution_options=OPENING)
+    session.rollback()
+    assert round_trips == []
+    session.execute(things.insert(), {"name": "kept"}, execution_options=OPENING)
+    session.commit()
+    assert len(round_trips) == 1
+    session.close()
+    assert committed() == ["kept"]
 
 
 def test_a_statement_with_returning_is_not_deferred(pg_engine):

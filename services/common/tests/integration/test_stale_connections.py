@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from services.common.db import CoreSession
+from services.common.db import OPENING, CoreSession
 from services.common.messaging.relay import OutboxRelay
 from services.common.tests.integration.conftest import Publisher, outbox, things
 
@@ -77,6 +77,29 @@ def test_every_connection_pooled_before_the_first_failure_is_replaced(
 
     assert not seen & pooled
     assert committed() == ["one", "three", "two"]
+
+
+@pytest.mark.parametrize("then", ["a statement", "the commit"])
+def test_an_opening_statement_on_a_closed_connection_runs_again_with_what_followed(
+    pg_engine, terminate, committed, then
+):
+    """The opening statement waits for the next one; when that one finds the
+    connection closed, both run on a new connection."""
+    session = CoreSession(pg_engine)
+    before = backend(session)
+    session.commit()
+    session.close()
+    terminate()
+
+    session = CoreSession(pg_engine)
+    session.execute(things.insert(), {"name": "one"}, execution_options=OPENING)
+    if then == "a statement":
+        session.execute(things.insert(), {"name": "two"})
+        assert backend(session) != before
+    session.commit()
+    session.close()
+
+    assert committed() == (["one", "two"] if then == "a statement" else ["one"])
 
 
 def test_a_connection_lost_inside_a_transaction_fails_it_and_nothing_is_run_again(
