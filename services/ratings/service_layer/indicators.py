@@ -3,7 +3,7 @@ live case data, fed by events, and the queries that read them.
 
 Every handler takes the unit of work and the event's envelope (its payload
 loaded with the producer's schema, or as it arrives: instants and dates may be
-ISO 8601 strings), counts the event once (``uow.first_delivery``) and returns
+ISO 8601 strings), counts the event once (``uow.first_delivery``, or ``uow.once``) and returns
 True when it was counted, False for a repeated delivery. An envelope without an
 id is Invalid (it could not be counted once), and so is a payload missing
 what the count needs (it would fail the same way on every retry). The counting
@@ -168,16 +168,15 @@ def _count_review_fact(uow, envelope, event_type: str, record) -> bool:
     a review not submitted yet gets a row that keeps the fact for later."""
     payload = _payload(envelope)
     _required(payload, "review_id")
-    with uow:
-        if not uow.first_delivery(envelope, CONSUMERS[event_type]):
-            return False
+
+    def count() -> None:
         facts = uow.indicators.lock_review(payload["review_id"])
         change = record(facts)
         uow.indicators.save_review(facts)
         if facts.bucket is not None and not change.is_zero:
             _add_rating(uow, facts.bucket, change)
-        uow.commit()
-    return True
+
+    return uow.once(envelope, CONSUMERS[event_type], count)
 
 
 def count_review_submitted(uow, envelope: dict) -> bool:
@@ -266,12 +265,11 @@ def _record_case_fact(
     gets a row that keeps the fact until its dimensions are known. ``counted()``,
     when given, runs in the same transaction when the fact changed the counts.
     Returns True when the event was taken (first delivery)."""
-    with uow:
-        if not uow.first_delivery(envelope, CONSUMERS[event_type]):
-            return False
-        _apply_case_fact(uow, application_id, record, counted)
-        uow.commit()
-    return True
+    return uow.once(
+        envelope,
+        CONSUMERS[event_type],
+        lambda: _apply_case_fact(uow, application_id, record, counted),
+    )
 
 
 def _apply_case_fact(uow, application_id: str, record, counted=None) -> None:
