@@ -17,8 +17,8 @@ At setup the handler declares its queues again with the type ``EVENT_QUEUE_TYPE`
 names (see ``topology``); a queue declared up front with another type makes the
 broker refuse, and the service does not start.
 
-Handlers receive the whole envelope; use ``uow.first_delivery(envelope, ...)`` to
-make the effect happen once.
+Handlers receive the whole envelope; use ``uow.first_delivery(envelope, ...)``,
+or ``uow.once(envelope, consumer, work)``, to make the effect happen once.
 """
 
 import logging
