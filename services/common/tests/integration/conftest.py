@@ -3,6 +3,7 @@ make_engine's connections (skipped where the tests run on SQLite)."""
 
 import pytest
 import sqlalchemy as sa
+from psycopg2 import extensions, extras
 
 from services.common.db import make_engine
 from services.common.messaging.tables import add_messaging_tables
@@ -51,3 +52,18 @@ class Publisher:
     def publish_batch(self, messages):
         self.published += [message.message_id for message in messages]
         return []
+
+
+@pytest.fixture
+def round_trips():
+    """Count the driver's waits for an answer from the server (one a message)."""
+    counted = []
+    before = extensions.get_wait_callback()
+
+    def wait(connection):
+        counted.append(1)
+        extras.wait_select(connection)
+
+    extensions.set_wait_callback(wait)
+    yield counted
+    extensions.set_wait_callback(before)

@@ -5,7 +5,6 @@ or PostgreSQL when the tests run on it)."""
 
 import pytest
 import sqlalchemy as sa
-from psycopg2 import extensions, extras
 
 from services.common.db import UnitOfWork, core_sessions, make_engine
 from services.common.tests.integration.conftest import metadata, things
@@ -21,21 +20,6 @@ def uow(database_factory):
     metadata.create_all(engine)
     yield Work(core_sessions(engine), source="tests")
     engine.dispose()
-
-
-@pytest.fixture
-def round_trips():
-    """Count the driver's waits for an answer from the server (one a message)."""
-    counted = []
-    before = extensions.get_wait_callback()
-
-    def wait(connection):
-        counted.append(1)
-        extras.wait_select(connection)
-
-    extensions.set_wait_callback(wait)
-    yield counted
-    extensions.set_wait_callback(before)
 
 
 def deliver(uow, event_id: str, *consumers: str) -> set[str]:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
-from psycopg2 import extensions, extras
+from psycopg2 import extensions
 
 from services.common.db import (
     DEFERRED,
@@ -29,21 +29,6 @@ class Work(UnitOfWork):
 class Noted:
     type: ClassVar[str] = "noted"
     name: str
-
-
-@pytest.fixture
-def round_trips():
-    """Count the driver's waits for an answer from the server (one a message)."""
-    counted = []
-    before = extensions.get_wait_callback()
-
-    def wait(connection):
-        counted.append(1)
-        extras.wait_select(connection)
-
-    extensions.set_wait_callback(wait)
-    yield counted
-    extensions.set_wait_callback(before)
 
 
 def test_the_engine_is_on_the_dialect_that_begins_inline(pg_engine):

@@ -38,14 +38,21 @@ def backend(session: CoreSession) -> int:
     return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
 
-def test_a_transaction_begun_on_a_closed_connection_runs_on_a_new_one(
-    pg_engine, terminate, committed
-):
-    session = CoreSession(pg_engine)
-    before = backend(session)
+def pooled_then_closed(engine: sa.Engine, terminate) -> int:
+    """Leave a connection in the pool, then close it from the database's
+    side; its backend's pid."""
+    session = CoreSession(engine)
+    pid = backend(session)
     session.commit()
     session.close()
     terminate()
+    return pid
+
+
+def test_a_transaction_begun_on_a_closed_connection_runs_on_a_new_one(
+    pg_engine, terminate, committed
+):
+    before = pooled_then_closed(pg_engine, terminate)
 
     session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"})
@@ -85,11 +92,7 @@ def test_an_opening_statement_on_a_closed_connection_runs_again_with_what_follow
 ):
     """The opening statement waits for the next one; when that one finds the
     connection closed, both run on a new connection."""
-    session = CoreSession(pg_engine)
-    before = backend(session)
-    session.commit()
-    session.close()
-    terminate()
+    before = pooled_then_closed(pg_engine, terminate)
 
     session = CoreSession(pg_engine)
     session.execute(things.insert(), {"name": "one"}, execution_options=OPENING)
