@@ -50,7 +50,8 @@ DEFERRED_OPTION = "deferred"
 OPENING_OPTION = "opening"
 
 # Rendered statements waiting to go, per driver connection: the connection's
-# transaction has begun (the first statement never waits).
+# transaction has begun, or begins with the first of them (an opening
+# statement, which carries the BEGIN).
 _WAITING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
