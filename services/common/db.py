@@ -347,7 +347,9 @@ class UnitOfWork:
             return False
         return True
 
-    def once(self, envelope: dict, consumer: str, work: Callable[[], object]) -> bool:
+    def once(
+        self, envelope: dict, consumer: str | Sequence[str], work: Callable[[], object]
+    ) -> bool:
         """In one transaction, this unit of work's: record that ``consumer``
         handles this event, run ``work()`` and commit. False, with nothing
         done, when it had handled it.
@@ -358,15 +360,22 @@ class UnitOfWork:
         record's key refusing it there, which rolls back what ``work`` did.
         What ``work`` checks before its first statement it checks on a repeat
         too. Of two deliveries racing each other, the second waits on the key
-        until the first commits, then is refused."""
+        until the first commits, then is refused.
+
+        Several consumers (read models that one handler keeps in one
+        transaction) are recorded by one statement, all or none: had any of
+        them handled the event, nothing is done (``first_deliveries`` tells
+        which, for a handler that then does what is left)."""
         handled = self._table("handled_events")
+        names = (consumer,) if isinstance(consumer, str) else tuple(consumer)
+        now = utcnow()
+        rows = [{"event_id": envelope["id"], "consumer": name, "handled_at": now} for name in names]
         try:
             with self:
-                self.session.execute(
-                    insert_into(handled),
-                    {"event_id": envelope["id"], "consumer": consumer, "handled_at": utcnow()},
-                    execution_options=OPENING,
-                )
+                if len(rows) == 1:
+                    self.session.execute(insert_into(handled), rows[0], execution_options=OPENING)
+                else:  # one statement of several rows, where a list of rows runs one each
+                    self.session.execute(handled.insert().values(rows), execution_options=OPENING)
                 work()
                 self.commit()
         except sa_exc.IntegrityError as error:
@@ -374,7 +383,7 @@ class UnitOfWork:
                 raise
             log.info(
                 "skipping repeated event",
-                extra={"event_id": envelope["id"], "consumer": consumer},
+                extra={"event_id": envelope["id"], "consumers": list(names)},
             )
             return False
         return True

@@ -117,6 +117,18 @@ def _record_application_ended(
     uow, envelope: dict, case: ReviewableCase | None, count_ended: Callable[[], None]
 ) -> tuple[bool, bool]:
     counter = indicators.CONSUMERS["application_ended"]
+    kept: list[bool] = []
+
+    def both() -> None:
+        kept.append(case is not None and _keep_case(uow, case))
+        count_ended()
+
+    # The usual delivery: the first for both read models, recorded with the
+    # case's first statement (uow.once).
+    if uow.once(envelope, (CONSUMER_APPLICATION_ENDED, counter), both):
+        return kept[0], True
+    # Taken before, by both or by one alone (a replica of the older version
+    # had a handler for each): what is left.
     with uow:
         first = uow.first_deliveries(envelope, (CONSUMER_APPLICATION_ENDED, counter))
         if not first:

@@ -104,3 +104,22 @@ def test_once_records_the_event_with_its_works_first_statement(uow, round_trips)
     round_trips.clear()
     assert not uow.once({"id": "e-1"}, "things", work)
     assert len(round_trips) == 2  # refused with the read; the rollback
+
+
+def test_once_for_several_consumers_records_them_all_or_none(uow):
+    def note(name: str):
+        return lambda: uow.session.execute(things.insert(), {"name": name})
+
+    assert uow.once({"id": "e-1"}, ("cases", "counts"), note("both"))
+    assert not uow.once({"id": "e-1"}, ("cases", "counts"), note("again"))
+    with uow:
+        assert uow.first_delivery({"id": "e-2"}, "cases")
+        uow.commit()
+    # One of them took e-2 before: nothing is done, and what is left is told
+    # by first_deliveries.
+    assert not uow.once({"id": "e-2"}, ("cases", "counts"), note("part"))
+    assert deliver(uow, "e-2", "cases", "counts") == {"counts"}
+
+    with uow:
+        names = sorted(uow.session.execute(sa.select(things.c.name)).scalars())
+    assert names == ["both"]
