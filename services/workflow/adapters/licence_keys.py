@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from services.common.pii import PiiCipher, PiiDecryptionError
@@ -132,6 +133,27 @@ def _active_keys() -> sa.Select:
     )
 
 
+def active_keys_column() -> sa.Label:
+    """PostgreSQL: the active keys as ``_active_keys`` reads them, [id,
+    cipher] oldest first, a JSON array column ``active_keys`` (null when there
+    is none), to read with another statement's row (``active_read``)."""
+    table = orm.licence_keys
+    return (
+        sa.select(
+            sa.func.json_agg(
+                aggregate_order_by(
+                    sa.func.json_build_array(table.c.kid, table.c.private_key_cipher),
+                    table.c.created_at,
+                    table.c.kid,
+                )
+            )
+        )
+        .where(table.c.active.is_(True))
+        .scalar_subquery()
+        .label("active_keys")
+    )
+
+
 class LicenceKeyRepository:
     """The instance's licence keys in the unit of work's transaction.
 
@@ -141,13 +163,26 @@ class LicenceKeyRepository:
     def __init__(self, session: Session, pii: Callable[[], PiiCipher]):
         self.session = session
         self._pii = pii
+        # The active keys read with another statement (active_read), for the
+        # next signature.
+        self._active: list[tuple[str, str]] | None = None
+
+    def active_read(self, keys: list | None) -> None:
+        """The active keys (``active_keys_column``) read with another
+        statement of this transaction: the next signature takes them instead
+        of reading them again."""
+        self._active = [(kid, cipher) for kid, cipher in keys or ()]
 
     def signing_key(self) -> LicenceSigningKey:
         """The active key to sign with (the oldest, so every replica signs
         alike); one is made, in this transaction, when there is none."""
-        rows = self.session.execute(_active_keys()).all()
-        for row in rows:
-            key = _PARSED.get(row.kid) or self._parse(row.kid, row.private_key_cipher)
+        rows, self._active = self._active, None
+        if rows is None:
+            rows = [
+                (row.kid, row.private_key_cipher) for row in self.session.execute(_active_keys())
+            ]
+        for kid, cipher in rows:
+            key = _PARSED.get(kid) or self._parse(kid, cipher)
             if key is not None:
                 return key
         return self._create()

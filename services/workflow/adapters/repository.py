@@ -41,6 +41,7 @@ from services.common.masking import mask, mask_id_number
 from services.common.pii import PiiCipher
 from services.common.working_calendar import SHIPPED_CALENDARS, WorkingCalendar, year_calendar
 from services.workflow.adapters import orm
+from services.workflow.adapters.licence_keys import LicenceKeyRepository, active_keys_column
 from services.workflow.adapters.payment_rows import write_payment_row
 from services.workflow.domain.delivery import Shipping
 from services.workflow.domain.model import (
@@ -830,8 +831,11 @@ def _decision(stored: dict | None) -> dict | None:
 
 
 class LicenceRepository:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, keys: LicenceKeyRepository | None = None):
         self.session = session
+        # Told the active signing keys read with a number's check (PostgreSQL),
+        # if given: an approval checks its new number, then signs.
+        self._keys = keys
 
     def get(self, licence_no: str):
         """The stored licence row (a mapping) or None."""
@@ -870,6 +874,10 @@ class LicenceRepository:
         )
 
     def exists(self, licence_no: str) -> bool:
+        if self._keys is not None and self.session.get_bind().dialect.name == "postgresql":
+            row = self.session.execute(_licence_no_taken_and_keys(), {"key": licence_no}).one()
+            self._keys.active_read(row.active_keys)
+            return row.taken is not None
         found = self.session.execute(_licence_no_taken(), {"key": licence_no}).first()
         return found is not None
 
@@ -1258,6 +1266,14 @@ def _licence_no_taken() -> sa.Select:
     if a licence has it; built once."""
     table = orm.licences
     return sa.select(table.c.licence_no).where(table.c.licence_no == sa.bindparam("key"))
+
+
+@functools.cache
+def _licence_no_taken_and_keys() -> sa.Select:
+    """PostgreSQL: one row of the licence number that is the bound ``key``
+    (``taken``, null when no licence has it) and the active signing keys
+    (``active_keys``): an approval's two reads in one statement. Built once."""
+    return sa.select(_licence_no_taken().scalar_subquery().label("taken"), active_keys_column())
 
 
 @functools.cache

@@ -29,8 +29,8 @@ class WorkflowUnitOfWork(UnitOfWork):
     def open_repositories(self, session: Session) -> None:
         self.calendar = CalendarRepository(session)
         self.applications = ApplicationRepository(session, pii=self.pii, calendar=self.calendar)
-        self.licences = LicenceRepository(session)
         self.licence_keys = LicenceKeyRepository(session, pii=self.pii)
+        self.licences = LicenceRepository(session, keys=self.licence_keys)
         self.processes = ProcessRepository(session, calendar=self.calendar)
         self.payments = PaymentRows(session)
         self.memberships = MembershipRepository(session)

@@ -95,6 +95,32 @@ def test_one_key_per_instance_made_once_and_kept(uow):
     assert "PRIVATE KEY" not in stored[0]["private_key_cipher"]  # encrypted
 
 
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
+def test_an_approval_signs_with_the_keys_read_with_its_numbers_check(uow):
+    """On PostgreSQL the active keys come with the check that the drawn number
+    is free: the first approval makes the key, the next signs with it, and
+    neither reads the keys on its own."""
+    with uow:
+        engine = uow.session.get_bind()
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    numbers = [issued(uow), issued(uow)]
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+    kids = set()
+    for number in numbers:
+        assert licences.verify_licence(uow, number)["valid"] is True
+        kids.add(licences.get_licence(uow, APPLICANT, number)["document"]["signature"]["kid"])
+    assert len(kids) == 1
+    if engine.dialect.name == "postgresql":
+        alone = [s for s in statements if s.lstrip().startswith("SELECT licence_keys.kid")]
+        assert alone == []
+
+
 @pytest.mark.parametrize(
     ("actor", "sees"),
     [
