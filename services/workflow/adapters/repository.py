@@ -962,23 +962,54 @@ class ProcessRepository:
         self.session = session
         # Told the calendar's stamps read with the current process (PostgreSQL), if given.
         self._calendar = calendar
+        # item_id -> its current process, read with a submission's key (PostgreSQL).
+        self._read: dict[str, tuple[int, ProcessDefinition] | None] = {}
 
     def current(self, item_id: str) -> tuple[int, ProcessDefinition] | None:
         """The item's newest version and its definition; None when it has none."""
-        if self._calendar is not None and self.session.get_bind().dialect.name == "postgresql":
+        if item_id in self._read:
+            return self._read.pop(item_id)
+        if self._combined():
             row = (
                 self.session.execute(_current_process_and_stamps(), {"item_id": item_id})
                 .mappings()
                 .one()
             )
-            self._calendar.stamps_read(_stamps_of(row))
-            if row["version"] is None:
-                return None
-            return row["version"], _parsed(row["definition"])
+            return self._current_of(row)
         row = self.session.execute(_current_process(), {"item_id": item_id}).first()
         if row is None:
             return None
         return row.version, _parsed(row.definition)
+
+    def submission_then_current(
+        self, applicant_id: str, idempotency_key: str, item_id: str
+    ) -> str | None:
+        """The id of the case ``applicant_id`` opened under ``idempotency_key``
+        (``ApplicationRepository.submitted_under``). On PostgreSQL the item's
+        current process and the calendar's stamps come in the same statement,
+        for the ``current(item_id)`` that follows in this transaction: a
+        submit's reads in one."""
+        parameters = {"applicant_id": applicant_id, "idempotency_key": idempotency_key}
+        if not self._combined():
+            return self.session.execute(_submission_of(), parameters).scalar_one_or_none()
+        row = (
+            self.session.execute(
+                _submission_process_and_stamps(), {**parameters, "item_id": item_id}
+            )
+            .mappings()
+            .one()
+        )
+        self._read[item_id] = self._current_of(row)
+        return row["submitted"]
+
+    def _combined(self) -> bool:
+        return self._calendar is not None and self.session.get_bind().dialect.name == "postgresql"
+
+    def _current_of(self, row) -> tuple[int, ProcessDefinition] | None:
+        self._calendar.stamps_read(_stamps_of(row))
+        if row["version"] is None:
+            return None
+        return row["version"], _parsed(row["definition"])
 
     def get(self, item_id: str, version: int) -> ProcessDefinition | None:
         table = orm.process_definitions
@@ -993,6 +1024,7 @@ class ProcessRepository:
         """Store ``definition`` as the item's next version; return the version.
         Two publishers racing for one number: the second fails at commit on
         the primary key."""
+        self._read.pop(item_id, None)  # what was read before is not current now
         table = orm.process_definitions
         latest = self.session.execute(
             sa.select(sa.func.max(table.c.version)).where(table.c.item_id == item_id)
@@ -1247,6 +1279,15 @@ def _licences_of(ids: list[str]) -> tuple[sa.Select, dict | None]:
     if len(ids) == 1:
         return row_by_key(orm.licences, "application_id"), {"key": ids[0]}
     return sa.select(orm.licences).where(orm.licences.c.application_id.in_(ids)), None
+
+
+@functools.cache
+def _submission_process_and_stamps() -> sa.Select:
+    """PostgreSQL: ``_current_process_and_stamps`` with the case opened under
+    the bound ``applicant_id`` and ``idempotency_key`` (``submitted``, null
+    when none). Built once."""
+    submitted = _submission_of().scalar_subquery().label("submitted")
+    return _current_process_and_stamps().add_columns(submitted)
 
 
 @functools.cache

@@ -157,7 +157,7 @@ def submit_application(
     try:
         with uow:
             if idempotency_key is not None and not asks_others:
-                opened = _submitted_under(uow, actor, idempotency_key)
+                opened = _submitted_under(uow, actor, idempotency_key, item_id=item["item_id"])
                 if opened is not None:
                     return opened
             snapshot, principal, mandate_id, checked = opened_with or opening()
@@ -210,9 +210,16 @@ def _opened_under(uow: WorkflowUnitOfWork, actor: Mapping, key: str) -> Applicat
         return _submitted_under(uow, actor, key)
 
 
-def _submitted_under(uow: WorkflowUnitOfWork, actor: Mapping, key: str) -> Application | None:
-    """The case ``actor`` opened under ``key``, in the caller's transaction."""
-    application_id = uow.applications.submitted_under(actor["user_id"], key)
+def _submitted_under(
+    uow: WorkflowUnitOfWork, actor: Mapping, key: str, item_id: str | None = None
+) -> Application | None:
+    """The case ``actor`` opened under ``key``, in the caller's transaction;
+    given ``item_id``, with the item's current process for the case about to
+    be opened (one statement on PostgreSQL: ``submission_then_current``)."""
+    if item_id is None:
+        application_id = uow.applications.submitted_under(actor["user_id"], key)
+    else:
+        application_id = uow.processes.submission_then_current(actor["user_id"], key, item_id)
     return uow.applications.get(application_id) if application_id else None
 
 

@@ -69,11 +69,11 @@ def test_of_two_racing_submits_one_opens_a_case(service, uow, monkeypatch):
     looked_up = []
     real = use_cases._submitted_under
 
-    def not_yet(uow_, actor, key):
+    def not_yet(uow_, actor, key, item_id=None):
         if not looked_up:
             looked_up.append(key)
             return None
-        return real(uow_, actor, key)
+        return real(uow_, actor, key, item_id)
 
     monkeypatch.setattr(use_cases, "_submitted_under", not_yet)
     second = submit(service, "race")
@@ -119,3 +119,28 @@ def test_a_retry_for_someone_else_is_answered_before_identity_is_asked(uow, iden
     )
     assert again.application_id == first.application_id
     assert len(identity.calls) == asked
+
+
+@pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
+def test_a_submit_under_a_key_reads_the_key_and_the_process_in_one_statement(service, uow):
+    """On PostgreSQL the key's lookup brings the item's current process and
+    the calendar's stamps with it; a retry is answered all the same."""
+    with uow:
+        engine = uow.session.get_bind()
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    first = submit(service, "one-read")
+    sa.event.remove(engine, "before_cursor_execute", record)
+    assert submit(service, "one-read") == first
+    assert cases(uow) == 1
+    if engine.dialect.name == "postgresql":
+        reads = [
+            s
+            for s in statements
+            if s.lstrip().startswith("SELECT") and ("submissions" in s or "process_defin" in s)
+        ]
+        assert len(reads) == 1 and "submissions" in reads[0] and "process_defin" in reads[0]
