@@ -6,12 +6,14 @@ The working calendar is the 2026 schedule shipped with the code
 (``calendars/2026.json``).
 """
 
+import contextlib
 import copy
 import shutil
 from datetime import UTC, date, datetime
 from itertools import count
 
 import pytest
+import sqlalchemy as sa
 from nameko.testing.services import worker_factory
 
 from services.common import errors
@@ -330,3 +332,18 @@ def uow(request, uow_factory, database_factory, only_2026_shipped, identity):
     unit.authorise_principal = identity
     unit.person_facts = identity.person_facts
     return unit
+
+
+@contextlib.contextmanager
+def statements_sent(engine):
+    """The statements ``engine`` runs inside the block, as its driver is handed them."""
+    sent: list[str] = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

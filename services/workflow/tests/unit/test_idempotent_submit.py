@@ -17,6 +17,7 @@ from .conftest import (
     FakeCatalog,
     item,
     shared_workflow,
+    statements_sent,
 )
 
 
@@ -127,14 +128,8 @@ def test_a_submit_under_a_key_reads_the_key_and_the_process_in_one_statement(ser
     the calendar's stamps with it; a retry is answered all the same."""
     with uow:
         engine = uow.session.get_bind()
-    statements: list[str] = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    first = submit(service, "one-read")
-    sa.event.remove(engine, "before_cursor_execute", record)
+    with statements_sent(engine) as statements:
+        first = submit(service, "one-read")
     assert submit(service, "one-read") == first
     assert cases(uow) == 1
     if engine.dialect.name == "postgresql":

@@ -29,6 +29,7 @@ from .conftest import (
     OTHER_CITIZEN,
     OWN,
     item,
+    statements_sent,
 )
 
 ONLINE = {"mode": "online"}
@@ -102,14 +103,8 @@ def test_an_approval_signs_with_the_keys_read_with_its_numbers_check(uow):
     neither reads the keys on its own."""
     with uow:
         engine = uow.session.get_bind()
-    statements: list[str] = []
-
-    def record(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    numbers = [issued(uow), issued(uow)]
-    sa.event.remove(engine, "before_cursor_execute", record)
+    with statements_sent(engine) as statements:
+        numbers = [issued(uow), issued(uow)]
 
     kids = set()
     for number in numbers:

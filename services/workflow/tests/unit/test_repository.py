@@ -41,6 +41,7 @@ from .conftest import (
     act,
     courier_event,
     item,
+    statements_sent,
     submit,
 )
 
@@ -541,21 +542,12 @@ def test_the_calendar_read_with_a_case_is_the_one_read_alone(uow):
             with uow:
                 read_first()
                 engine = uow.session.get_bind()
-                statements = []
-                sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
-                with_case = uow.calendar.load()
-                sa.event.remove(engine, "before_cursor_execute", record)
+                with statements_sent(engine) as statements:
+                    with_case = uow.calendar.load()
             assert with_case is alone
             if engine.dialect.name == "postgresql":
                 assert statements == []
     assert not alone.is_working_day(date(2031, 1, 1))
-
-
-def _statements(into: list):
-    def record(connection, cursor, statement, parameters, context, executemany):
-        into.append(statement)
-
-    return record
 
 
 @pytest.mark.parametrize("uow", ["sqlite", "postgresql"], indirect=True)
@@ -573,10 +565,9 @@ def test_a_case_locked_after_another_transaction_held_it_has_that_transactions_t
         with other:
             waited.append(other.applications.get(app.application_id, for_update=True))
 
-    statements: list = []
     with uow:
         engine = uow.session.get_bind()
-        sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
+    with statements_sent(engine) as statements, uow:
         first = uow.applications.get(app.application_id, for_update=True)
         running = first.suspensions[-1]
         first.end_suspension(CLERK, running.suspension_id, "通过", calendar=CAL, now=NOW)
@@ -591,7 +582,6 @@ def test_a_case_locked_after_another_transaction_held_it_has_that_transactions_t
         else:  # one writer at a time: the second comes after the commit
             uow.commit()
             second()
-    sa.event.remove(engine, "before_cursor_execute", record)
 
     assert [entry.action for entry in waited[0].timeline] == [
         entry.action for entry in first.timeline
@@ -610,12 +600,10 @@ def test_a_case_locked_without_waiting_reads_its_timeline_with_its_row(uow):
         uow.commit()
     with uow:
         alone = uow.applications.get(app.application_id)
-    statements: list = []
     with uow:
         engine = uow.session.get_bind()
-        sa.event.listen(engine, "before_cursor_execute", record := _statements(statements))
-        locked = uow.applications.get(app.application_id, for_update=True)
-        sa.event.remove(engine, "before_cursor_execute", record)
+        with statements_sent(engine) as statements:
+            locked = uow.applications.get(app.application_id, for_update=True)
     assert locked.timeline == alone.timeline and len(locked.timeline) > 1
     assert stored_parts(locked) == stored_parts(alone)
     if engine.dialect.name == "postgresql":
