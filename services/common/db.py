@@ -73,7 +73,8 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
     new one (``CoreSession.execute``, ``stale_connection``). The failure also
     tells the pool that every connection it held before is suspect, and those
     are replaced as they are checked out. A transaction begins in its first
-    statement's message rather than in a round trip of its own (``pgdialect``).
+    statement's message rather than in a round trip of its own, and statements
+    a connection runs often are prepared on it (``pgdialect``).
     """
     global _psycopg_patched
     if url.startswith("sqlite"):
@@ -98,7 +99,22 @@ def make_engine(url: str, pool_size: int = 10) -> sa.Engine:
 
             patch_psycopg()
             _psycopg_patched = True
-    return sa.create_engine(inline_begin(url), pool_size=pool_size, max_overflow=pool_size)
+    url = inline_begin(url)
+    options = {"pool_size": pool_size, "max_overflow": pool_size}
+    if sa.make_url(url).drivername == pgdialect.NAME:
+        options["prepare_after"] = pg_prepare_after()
+    return sa.create_engine(url, **options)
+
+
+def pg_prepare_after() -> int:
+    """Runs of a statement on a PostgreSQL connection before it is prepared
+    there (``pgdialect``): ``PG_PREPARE_AFTER``, 3 by default. 0 prepares
+    nothing, for a connection pooler in transaction mode, which hands each
+    transaction whichever server session is free."""
+    value = (os.environ.get("PG_PREPARE_AFTER") or str(pgdialect.PREPARE_AFTER)).strip()
+    if not value.isdigit():
+        raise ValueError(f"PG_PREPARE_AFTER must be a whole number, 0 or more, not {value!r}")
+    return int(value)
 
 
 def inline_begin(url: str) -> sa.URL | str:

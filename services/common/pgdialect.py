@@ -28,8 +28,9 @@ the ``BEGIN``, for the statement after it, and the session that ran it replays
 both on a new connection should that one find the connection closed
 (``db.CoreSession``).
 
-A statement that a connection has run ``prepare_after`` times (3; the
-environment's ``TONGBAN_PG_PREPARE_AFTER``, 0 for never) is prepared on it
+A statement that a connection has run ``prepare_after`` times (an argument
+of the engine; ``db.make_engine`` takes ``PG_PREPARE_AFTER``, 3 by default, 0
+for never) is prepared on it
 (``PREPARE``) and run from then on as ``EXECUTE name(values)``: the server
 parses, analyses and plans it once per connection instead of at every run,
 about two fifths of its CPU for an errand's statements. A connection prepares
@@ -40,7 +41,7 @@ fails nothing. Only statements with a compiled form whose text does not change
 with their values are prepared (``SELECT``, ``INSERT``, ``UPDATE``, ``DELETE``,
 ``WITH``; not an ``IN`` of a list, which SQLAlchemy renders anew for each
 length). Prepared statements belong to the server's session: a connection
-pooler in transaction mode in between needs ``TONGBAN_PG_PREPARE_AFTER=0``.
+pooler in transaction mode in between needs ``PG_PREPARE_AFTER=0``.
 
 Only the default isolation level (READ COMMITTED) is offered: an engine that
 needs another, or a connection used raw through the driver's own transactions
@@ -48,7 +49,6 @@ needs another, or a connection used raw through the driver's own transactions
 """
 
 import itertools
-import os
 import re
 import weakref
 from collections import Counter
@@ -74,9 +74,9 @@ OPENING_OPTION = "opening"
 _WAITING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-# Runs of a statement on a connection before it is prepared there (see the
-# module); 0 never prepares.
-PREPARE_AFTER = int(os.environ.get("TONGBAN_PG_PREPARE_AFTER", "3"))
+# Runs of a statement on a connection before it is prepared there, unless the
+# engine says otherwise (see the module); 0 never prepares.
+PREPARE_AFTER = 3
 
 # What each driver connection has prepared (see the module).
 _PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from psycopg2 import extensions
 
-from services.common.db import DEFERRED, CoreSession, inline_begin
+from services.common.db import DEFERRED, CoreSession, inline_begin, make_engine
 from services.common.tests.integration.conftest import metadata, things
 
 by_name = sa.select(things.c.name).where(things.c.name == sa.bindparam("name"))
@@ -185,3 +185,12 @@ def test_an_engine_told_to_prepare_nothing_does_not(pg_url, sent):
         engine.dispose()
 
     assert not [message for message in sent if "PREPARE" in message or "EXECUTE" in message]
+
+
+def test_the_services_engines_take_their_setting_from_the_environment(pg_url, monkeypatch):
+    assert make_engine(pg_url).dialect.prepare_after == 3
+    monkeypatch.setenv("PG_PREPARE_AFTER", "0")
+    assert make_engine(pg_url).dialect.prepare_after == 0
+    monkeypatch.setenv("PG_PREPARE_AFTER", "often")
+    with pytest.raises(ValueError, match="PG_PREPARE_AFTER"):
+        make_engine(pg_url)
