@@ -11,6 +11,15 @@ unchanged. It stops a process for the moment of each sample: without the stop
 in a frame chain the process was rewriting spun there for good. Without py-spy
 (``pip install py-spy``) or without the right to trace, nothing is profiled and
 the bench says so.
+
+Only samples taken while the process holds the GIL count (``--gil``). Without
+that, a process preempted in the send that woke its peer (the broker or the
+database, on the same two cores) counted as busy at that send for as long as
+it waited to run again: a third of the gateway's samples were at sockets'
+``send``, where ``perf`` finds a few per cent of its CPU in the kernel. An
+eventlet service has one thread, so what is left is the interpreter's work.
+psycopg2 keeps the GIL while it sends and reads (its wait callback is
+eventlet's), so a statement's round trip still counts at ``do_execute``.
 """
 
 from __future__ import annotations
@@ -57,6 +66,7 @@ def start(folder: Path, processes: dict[str, int], seconds: float) -> list[Recor
             [
                 command,
                 "record",
+                "--gil",
                 "--pid",
                 str(pid),
                 "--duration",
