@@ -385,13 +385,21 @@ class UnitOfWork:
         handled = self._table("handled_events")
         names = (consumer,) if isinstance(consumer, str) else tuple(consumer)
         now = utcnow()
-        rows = [{"event_id": envelope["id"], "consumer": name, "handled_at": now} for name in names]
         try:
             with self:
-                if len(rows) == 1:
-                    self.session.execute(insert_into(handled), rows[0], execution_options=OPENING)
+                if len(names) == 1:
+                    record = {"event_id": envelope["id"], "consumer": names[0], "handled_at": now}
+                    self.session.execute(insert_into(handled), record, execution_options=OPENING)
                 else:  # one statement of several rows, where a list of rows runs one each
-                    self.session.execute(handled.insert().values(rows), execution_options=OPENING)
+                    self.session.execute(
+                        _handled_rows(handled, len(names)),
+                        {
+                            "event_id": envelope["id"],
+                            "handled_at": now,
+                            **{f"consumer_{index}": name for index, name in enumerate(names)},
+                        },
+                        execution_options=OPENING,
+                    )
                 work()
                 self.commit()
         except sa_exc.IntegrityError as error:
@@ -479,6 +487,24 @@ def insert_into(table: sa.Table) -> sa.Insert:
     """``INSERT INTO table``, built once: SQLAlchemy keeps a statement's cache
     key on the statement object, so a statement used again is not keyed again."""
     return table.insert()
+
+
+@functools.lru_cache(maxsize=64)
+def _handled_rows(handled: sa.Table, count: int) -> sa.Insert:
+    """The handled records of one event for ``count`` consumers, one statement
+    built once (``consumer_0``, ``consumer_1``, ...): built from the rows'
+    values at every delivery, it was compiled afresh at every delivery."""
+    event_id, handled_at = sa.bindparam("event_id"), sa.bindparam("handled_at")
+    return handled.insert().values(
+        [
+            {
+                "event_id": event_id,
+                "consumer": sa.bindparam(f"consumer_{index}"),
+                "handled_at": handled_at,
+            }
+            for index in range(count)
+        ]
+    )
 
 
 @functools.lru_cache(maxsize=8)
