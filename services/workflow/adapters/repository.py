@@ -1180,13 +1180,16 @@ def _case_on_postgresql(for_update: bool) -> sa.Select:
     were read before."""
     cases = orm.applications
     entries = orm.timeline_entries
-    # Every column of an entry but its key, by name, as _timeline_entry reads them.
+    # Every column of an entry but its key, by name, as _timeline_entry reads
+    # them. The names are constants of the statement's text, not parameters:
+    # the server could not tell a parameter's type there, nor prepare the
+    # statement (pgdialect).
     entry = sa.func.json_build_object(
         *(
             part
             for column in entries.c
             if column.name not in ("application_id", "position")
-            for part in (sa.literal(column.name), column)
+            for part in (sa.literal_column(f"'{column.name}'"), column)
         )
     )
     timeline = (

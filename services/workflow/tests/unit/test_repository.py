@@ -610,6 +610,28 @@ def test_a_case_locked_without_waiting_reads_its_timeline_with_its_row(uow):
         assert _timeline_reads(statements) == []
 
 
+@pytest.mark.parametrize("uow", ["postgresql"], indirect=True)
+def test_a_connection_that_locks_cases_often_prepares_the_read(uow):
+    """The server can tell the type of every parameter of the locked read, so
+    a connection prepares it (pgdialect) rather than parsing and planning it
+    at every command."""
+    app = a_case_with_everything()
+    with uow:
+        uow.applications.add(app, SNAPSHOT)
+        uow.commit()
+    reads = []
+    for _ in range(5):
+        with uow:
+            reads.append(uow.applications.get(app.application_id, for_update=True))
+            prepared = (
+                uow.session.execute(sa.text("SELECT statement FROM pg_prepared_statements"))
+                .scalars()
+                .all()
+            )
+    assert [stored_parts(read) for read in reads] == [stored_parts(reads[0])] * 5
+    assert [text for text in prepared if "timeline_current" in text]
+
+
 def _timeline_reads(statements: list) -> list:
     """The statements that read a timeline on its own (not with its case)."""
     return [s for s in statements if s.lstrip().startswith("SELECT timeline_entries.")]
