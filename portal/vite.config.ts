@@ -91,5 +91,8 @@ export default defineConfig({
     // Two cores are shared with the back end's test runs.
     maxWorkers: 1,
     pool: "threads",
+    // A router's first visit to a page transforms the page's lazily loaded
+    // modules; on those shared cores that took past vitest's 5 s default.
+    testTimeout: 30_000,
   },
 });
