@@ -30,18 +30,21 @@ both on a new connection should that one find the connection closed
 
 A statement that a connection has run ``prepare_after`` times (an argument
 of the engine; ``db.make_engine`` takes ``PG_PREPARE_AFTER``, 3 by default, 0
-for never) is prepared on it
-(``PREPARE``) and run from then on as ``EXECUTE name(values)``: the server
-parses, analyses and plans it once per connection instead of at every run,
-about two fifths of its CPU for an errand's statements. A connection prepares
+for never) is prepared on it (``PREPARE``) and run from then on as
+``EXECUTE name(values)``: the server parses, analyses and plans it once per
+connection instead of at every run, about two fifths of its CPU for an
+errand's statements. A connection prepares
 what is due when it is outside a transaction, in a message of its own before
 the next transaction's first statement, so that a statement the server cannot
 prepare (a parameter whose type it cannot tell) is only remembered as such and
 fails nothing. Only statements with a compiled form whose text does not change
 with their values are prepared (``SELECT``, ``INSERT``, ``UPDATE``, ``DELETE``,
 ``WITH``; not an ``IN`` of a list, which SQLAlchemy renders anew for each
-length). Prepared statements belong to the server's session: a connection
-pooler in transaction mode in between needs ``PG_PREPARE_AFTER=0``.
+length). The server plans a prepared statement again after a migration
+changes a table it reads; only a change of the type of a column it returns
+fails it, as that change would fail the code reading the column anyway.
+Prepared statements belong to the server's session: a connection pooler in
+transaction mode in between needs ``PG_PREPARE_AFTER=0``.
 
 Only the default isolation level (READ COMMITTED) is offered: an engine that
 needs another, or a connection used raw through the driver's own transactions
