@@ -57,6 +57,7 @@ import weakref
 from collections import Counter
 
 import psycopg2
+import psycopg2.errors
 from psycopg2 import extensions
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
@@ -219,9 +220,20 @@ def _waits(cursor, context) -> bool:
 def _send(connection, command: bytes) -> None:
     cursor = connection.cursor()
     try:
-        cursor.execute(command)
+        _run(cursor, command)
     finally:
         cursor.close()
+
+
+def _run(cursor, *message) -> None:
+    """Send a message; should the server no longer hold what the connection
+    prepared (a ``DEALLOCATE ALL`` or ``DISCARD ALL`` sent past this dialect),
+    the statement fails, and the connection prepares afresh from then on."""
+    try:
+        cursor.execute(*message)
+    except psycopg2.errors.InvalidSqlStatementName:
+        _PREPARED.pop(cursor.connection, None)
+        raise
 
 
 class InlineBeginDialect(PGDialect_psycopg2):
@@ -278,10 +290,10 @@ class InlineBeginDialect(PGDialect_psycopg2):
             else:
                 _WAITING[cursor.connection] = [rendered]
             return
-        cursor.execute(*_message(cursor, statement, parameters))
+        _run(cursor, *_message(cursor, statement, parameters))
 
     def do_execute_no_params(self, cursor, statement, context=None):
-        cursor.execute(*_message(cursor, statement))
+        _run(cursor, *_message(cursor, statement))
 
     def do_executemany(self, cursor, statement, parameters, context=None):
         # Rare (an insert of many rows is one statement): what waits, or a

@@ -176,6 +176,27 @@ def test_a_replaced_connection_runs_the_statement_unprepared_then_prepares_it(en
     assert sent[-2].startswith("BEGIN;EXECUTE tongban_")
 
 
+def test_a_connection_whose_prepared_statements_were_dropped_prepares_afresh(engine, sent):
+    with engine.connect() as connection:
+        for _ in range(4):
+            connection.execute(by_name, {"name": "one"}).all()
+            connection.commit()
+        connection.exec_driver_sql("DEALLOCATE ALL")  # as a pooler's DISCARD ALL would
+        connection.commit()
+
+        with pytest.raises(sa.exc.OperationalError, match="does not exist"):
+            connection.execute(by_name, {"name": "one"})
+        connection.rollback()
+        answers = []
+        for _ in range(5):
+            answers.append(connection.execute(by_name, {"name": "two"}).all())
+            connection.commit()
+
+    assert answers == [[("two",)]] * 5
+    assert sum(message.startswith("PREPARE") for message in sent) == 2
+    assert sent[-2].startswith("BEGIN;EXECUTE tongban_")
+
+
 def test_an_engine_told_to_prepare_nothing_does_not(pg_url, sent):
     engine = engine_on(pg_url, prepare_after=0)
     try:
