@@ -28,23 +28,23 @@ the ``BEGIN``, for the statement after it, and the session that ran it replays
 both on a new connection should that one find the connection closed
 (``db.CoreSession``).
 
-A statement that a connection has run ``prepare_after`` times (an argument
-of the engine; ``db.make_engine`` takes ``PG_PREPARE_AFTER``, 3 by default, 0
-for never) is prepared on it (``PREPARE``) and run from then on as
-``EXECUTE name(values)``: the server parses, analyses and plans it once per
-connection instead of at every run, about two fifths of its CPU for an
-errand's statements. A connection prepares
-what is due when it is outside a transaction, in a message of its own before
-the next transaction's first statement, so that a statement the server cannot
-prepare (a parameter whose type it cannot tell) is only remembered as such and
-fails nothing. Only statements with a compiled form whose text does not change
-with their values are prepared (``SELECT``, ``INSERT``, ``UPDATE``, ``DELETE``,
-``WITH``; not an ``IN`` of a list, which SQLAlchemy renders anew for each
-length). The server plans a prepared statement again after a migration
-changes a table it reads; only a change of the type of a column it returns
-fails it, as that change would fail the code reading the column anyway.
-Prepared statements belong to the server's session: a connection pooler in
-transaction mode in between needs ``PG_PREPARE_AFTER=0``.
+A statement that a connection has run ``prepare_after`` times (an argument of
+the engine; ``db.make_engine`` takes ``PG_PREPARE_AFTER``, 3 by default, 0 for
+never) is prepared on it (``PREPARE``) and run from then on as ``EXECUTE
+name(values)``: the server parses, analyses and plans it once per connection
+instead of at every run, about two fifths of its CPU for an errand's
+statements. A connection prepares what is due when it is outside a
+transaction, in a message of its own before the next transaction's first
+statement, so that a statement the server cannot prepare (a parameter whose
+type it cannot tell) is only remembered as such and fails nothing. Only
+statements with a compiled form whose text does not change with their values
+are prepared (``SELECT``, ``INSERT``, ``UPDATE``, ``DELETE``, ``WITH``; not an
+``IN`` of a list, which SQLAlchemy renders anew for each length). The server
+plans a prepared statement again after a migration changes a table it reads;
+only a change of the type of a column it returns fails it, as that change
+would fail the code reading the column anyway. Prepared statements belong to
+the server's session: a connection pooler in transaction mode in between needs
+``PG_PREPARE_AFTER=0``.
 
 Only the default isolation level (READ COMMITTED) is offered: an engine that
 needs another, or a connection used raw through the driver's own transactions
@@ -91,7 +91,8 @@ _NAMES = (f"tongban_{number}" for number in itertools.count(1))
 
 
 # What one connection keeps: past these, it prepares nothing more, and counts
-# runs afresh (statements whose text changes with their values, rendered in).
+# runs and remembers refusals afresh (statements whose text changes with their
+# values, an IN of a list or values rendered in, are many).
 _MOST_PREPARED = 500
 _MOST_COUNTED = 2000
 # The server's answer to a PREPARE it cannot do (an unknown parameter type, a
@@ -120,6 +121,8 @@ class _Statements:
         if statement in self.refused or statement in self.due:
             return statement
         if len(self.executes) >= _MOST_PREPARED or not _preparable(statement, context):
+            if len(self.refused) >= _MOST_COUNTED:
+                self.refused.clear()
             self.refused.add(statement)
             return statement
         if len(self.runs) >= _MOST_COUNTED:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from psycopg2 import extensions
 
 from services.common.db import DEFERRED, CoreSession, inline_begin, make_engine
+from services.common.pgdialect import _PREPARED
 from services.common.tests.integration.conftest import metadata, things
 
 by_name = sa.select(things.c.name).where(things.c.name == sa.bindparam("name"))
@@ -131,6 +132,16 @@ def test_an_in_list_is_never_prepared(engine, sent):
 
     assert answers == [[("one",), ("two",)]] * 5
     assert not [message for message in sent if "PREPARE" in message or "EXECUTE" in message]
+
+
+def test_a_connection_remembers_a_bounded_number_of_statements_it_will_not_prepare(engine):
+    with engine.connect() as connection:
+        for number in range(2100):  # VALUES is not prepared; each text is another
+            connection.execute(sa.text(f"VALUES ({number})")).all()
+        connection.commit()
+        remembered = _PREPARED[connection.connection.dbapi_connection]
+
+    assert 0 < len(remembered.refused) <= 2000
 
 
 def test_deferred_statements_go_with_the_commit_as_executes(engine, sent):
