@@ -121,16 +121,20 @@ def _owner(kid: str) -> str:
     return f"licence-key:{kid}"
 
 
+def _active_oldest_first() -> tuple[sa.ColumnElement, tuple[sa.Column, ...]]:
+    """Which keys are active, and the order a signer takes them in (the
+    oldest first, so every replica signs alike): one rule for every read."""
+    table = orm.licence_keys
+    return table.c.active.is_(True), (table.c.created_at, table.c.kid)
+
+
 @functools.cache
 def _active_keys() -> sa.Select:
     """``SELECT`` of the active keys (id and cipher), oldest first; built once
     (every signature reads them)."""
     table = orm.licence_keys
-    return (
-        sa.select(table.c.kid, table.c.private_key_cipher)
-        .where(table.c.active.is_(True))
-        .order_by(table.c.created_at, table.c.kid)
-    )
+    active, order = _active_oldest_first()
+    return sa.select(table.c.kid, table.c.private_key_cipher).where(active).order_by(*order)
 
 
 def active_keys_column() -> sa.Label:
@@ -138,17 +142,11 @@ def active_keys_column() -> sa.Label:
     cipher] oldest first, a JSON array column ``active_keys`` (null when there
     is none), to read with another statement's row (``active_read``)."""
     table = orm.licence_keys
+    active, order = _active_oldest_first()
+    pair = sa.func.json_build_array(table.c.kid, table.c.private_key_cipher)
     return (
-        sa.select(
-            sa.func.json_agg(
-                aggregate_order_by(
-                    sa.func.json_build_array(table.c.kid, table.c.private_key_cipher),
-                    table.c.created_at,
-                    table.c.kid,
-                )
-            )
-        )
-        .where(table.c.active.is_(True))
+        sa.select(sa.func.json_agg(aggregate_order_by(pair, *order)))
+        .where(active)
         .scalar_subquery()
         .label("active_keys")
     )
