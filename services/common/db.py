@@ -384,22 +384,18 @@ class UnitOfWork:
         which, for a handler that then does what is left)."""
         handled = self._table("handled_events")
         names = (consumer,) if isinstance(consumer, str) else tuple(consumer)
-        now = utcnow()
         try:
             with self:
-                if len(names) == 1:
-                    record = {"event_id": envelope["id"], "consumer": names[0], "handled_at": now}
-                    self.session.execute(insert_into(handled), record, execution_options=OPENING)
-                else:  # one statement of several rows, where a list of rows runs one each
-                    self.session.execute(
-                        _handled_rows(handled, len(names)),
-                        {
-                            "event_id": envelope["id"],
-                            "handled_at": now,
-                            **{f"consumer_{index}": name for index, name in enumerate(names)},
-                        },
-                        execution_options=OPENING,
-                    )
+                # One statement for all of them: a list of rows would run one each.
+                self.session.execute(
+                    _handled_rows(handled, len(names)),
+                    {
+                        "event_id": envelope["id"],
+                        "handled_at": utcnow(),
+                        **{f"consumer_{index}": name for index, name in enumerate(names)},
+                    },
+                    execution_options=OPENING,
+                )
                 work()
                 self.commit()
         except sa_exc.IntegrityError as error:
