@@ -165,14 +165,12 @@ def test_deferred_statements_go_with_the_commit_as_executes(engine, sent):
     ]
 
 
-def test_a_replaced_connection_runs_the_statement_unprepared_then_prepares_it(engine, sent, pg_url):
+def test_a_replaced_connection_runs_the_statement_unprepared_then_prepares_it(
+    engine, sent, terminate
+):
     for _ in range(4):
         run_alone(engine, by_name, {"name": "one"})
-    with engine.connect() as connection:
-        backend = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
-        connection.commit()
-    with sa.create_engine(pg_url).connect() as other:
-        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    terminate()
     sent.clear()
 
     session = CoreSession(engine)  # finds the connection closed and takes another

@@ -14,26 +14,6 @@ from services.common.messaging.relay import OutboxRelay
 from services.common.tests.integration.conftest import Publisher, outbox, things
 
 
-@pytest.fixture
-def terminate(pg_url):
-    """Close, from the database's side, the backends of the pool's connections."""
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-
-    def close_pooled():
-        with admin.connect() as connection:
-            closed = connection.execute(
-                sa.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
-        assert closed >= 1
-        return closed
-
-    yield close_pooled
-    admin.dispose()
-
-
 def backend(session: CoreSession) -> int:
     return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
